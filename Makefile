@@ -1,0 +1,65 @@
+# wesog-dash: `make run` starts the console on the embedded sandbox; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test lint format migrate poll sandbox bench clean chromium
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changed.
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(BIN)/flask db upgrade
+
+run: migrate
+	@echo ""
+	@echo "  wesog-dash is starting at http://$(HOST):$(PORT)"
+	@echo "  (no WESOG_API_URL set: it talks to the embedded Wesog sandbox with demo images)"
+	@echo "  Stop it with Ctrl+C."
+	@echo ""
+	$(BIN)/flask run --host $(HOST) --port $(PORT) --no-reload --with-threads
+
+# Debian's Chromium drives the browser tests (Playwright's own browser download cannot work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed-dev chromium
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+poll: migrate
+	$(BIN)/flask wesog poll
+
+sandbox: $(VENV)/.installed
+	$(BIN)/flask wesog sandbox --api-key $${WESOG_API_KEY:-sandbox-key} --port $${SANDBOX_PORT:-8700}
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/fanin.py
+	$(BIN)/python bench/fragments.py
+	$(BIN)/python bench/audit.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from wesog_dash import create_app
+
+app = create_app()

@@ -1,0 +1,82 @@
+// wesog-dash: the little behaviour the pages need. No inline scripts anywhere (CSP).
+"use strict";
+
+(function () {
+  // Times: the server writes UTC; show them in the browser's zone, UTC stays on hover.
+  const timeFormat = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  function localiseTimes(root) {
+    (root || document).querySelectorAll("time.local-time:not([data-localised])").forEach(function (el) {
+      const when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when)) {
+        el.textContent = timeFormat.format(when);
+        el.dataset.localised = "1";
+      }
+    });
+  }
+
+  // Toasts: the server sends HX-Trigger {"toast": {"message": …, "level": …}}.
+  function showToast(message, level) {
+    const box = document.getElementById("toasts");
+    if (!box || !message) return;
+    const toast = document.createElement("div");
+    toast.className = "toast toast-" + (level || "info");
+    toast.setAttribute("role", "status");
+    toast.textContent = message;
+    box.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 8000);
+  }
+  document.body.addEventListener("toast", function (event) {
+    const detail = event.detail || {};
+    showToast(detail.message, detail.level);
+  });
+
+  // CSRF: every htmx request carries the token from the page's meta tag.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
+  });
+
+  // Upstream or server errors during an htmx swap: say so instead of failing silently.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    const status = event.detail.xhr ? event.detail.xhr.status : "?";
+    showToast("The server answered " + status + "; the page may be out of date.", "error");
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    showToast("The dashboard cannot be reached; retrying on the next refresh.", "error");
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function (event) { localiseTimes(event.target); });
+  localiseTimes(document);
+
+  // Tab title: "(N running) …" from the element that counts running operations.
+  const baseTitle = document.title;
+  function updateTitle() {
+    const counter = document.querySelector("[data-running-count]");
+    const n = counter ? parseInt(counter.dataset.runningCount, 10) : 0;
+    document.title = n > 0 ? "(" + n + " running) " + baseTitle : baseTitle;
+  }
+  document.body.addEventListener("htmx:afterSettle", updateTitle);
+  updateTitle();
+
+  // Dialogs: <button data-open-dialog="id"> opens <dialog id>, [data-close-dialog] closes it.
+  document.body.addEventListener("click", function (event) {
+    const opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.openDialog);
+      if (dialog && dialog.showModal) { event.preventDefault(); dialog.showModal(); }
+      return;
+    }
+    const closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      const dialog = closer.closest("dialog");
+      if (dialog) { event.preventDefault(); dialog.close(); }
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const dialog = event.target.closest && event.target.closest("dialog");
+    if (dialog && event.detail.successful) dialog.close();
+  });
+})();

@@ -1,0 +1,163 @@
+"""Shared fixtures: a real sandbox on loopback, an app on a migrated SQLite file, logins."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from wesog_dash import create_app
+from wesog_dash.extensions import db
+from wesog_dash.sandbox import SandboxServer, SandboxSettings
+
+TEST_PASSWORD = "correct horse battery"
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def sandbox_settings() -> SandboxSettings:
+    """Small and quick sandbox settings; a test may change them before `sandbox` starts."""
+    return SandboxSettings(api_key="test-key-5f3a", images=60, item_ms=20, start_ms=20)
+
+
+@pytest.fixture
+def sandbox(sandbox_settings: SandboxSettings) -> Iterator[SandboxServer]:
+    """A real Wesog sandbox on a free loopback port."""
+    server = SandboxServer(sandbox_settings, host="127.0.0.1", port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file with every migration applied, made once and copied per test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "t"}
+    )
+    with app.app_context():
+        upgrade()
+        # Fold the WAL into the main file so that copying the file copies the schema.
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Extra configuration for the `app` fixture; tests override this fixture to change it."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    sandbox: SandboxServer,
+    migrated_db_template: Path,
+    tmp_path: Path,
+    app_overrides: dict[str, Any],
+) -> Iterator[Flask]:
+    """The dashboard on a migrated SQLite file, talking to the sandbox over HTTP."""
+    db_file = tmp_path / "wesog_dash.db"
+    shutil.copy(migrated_db_template, db_file)
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+        "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": sandbox.settings.api_key,
+        "WESOG_POLLER": "off",
+        "WESOG_READ_TIMEOUT": 5.0,
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(app_overrides)
+    app = create_app(config)
+    yield app
+    app.extensions["wesog_upstream"].close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client (cookies kept between requests)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    """A CLI runner for `flask …` commands."""
+    return app.test_cli_runner()
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token a page carries in its meta tag or a hidden field."""
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html
+    )
+    assert found, "page carries no CSRF token"
+    return found.group(1)
+
+
+class AuthActions:
+    """Create users and log in through the real /login form."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app = app
+        self.client = client
+
+    def create_user(self, username: str, role: str, password: str = TEST_PASSWORD) -> None:
+        """Create a user directly through the accounts service."""
+        from wesog_dash import accounts
+
+        with self.app.app_context():
+            accounts.create_user(username, password, role, actor="cli:test")
+
+    def login(self, role: str = "operator", username: str | None = None) -> str:
+        """Create (if needed) and log in a user with `role`; returns the CSRF token."""
+        username = username or f"{role}-user"
+        from wesog_dash import accounts
+
+        with self.app.app_context():
+            if accounts.find_user(username) is None:
+                self.create_user(username, role)
+        token = csrf_token_from(self.client.get("/login").get_data(as_text=True))
+        response = self.client.post(
+            "/login",
+            data={"username": username, "password": TEST_PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return self.csrf_token()
+
+    def csrf_token(self) -> str:
+        """A CSRF token valid for the current session."""
+        return csrf_token_from(self.client.get("/").get_data(as_text=True))
+
+    def logout(self) -> None:
+        """Log out through the real POST."""
+        self.client.post("/logout", data={"csrf_token": self.csrf_token()})
+
+
+@pytest.fixture
+def auth(app: Flask, client: FlaskClient) -> AuthActions:
+    """Login helper bound to `client`."""
+    return AuthActions(app, client)

@@ -1,0 +1,76 @@
+"""The app factory: configuration, the embedded sandbox, the shell of every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from tests.conftest import AuthActions
+from wesog_dash import create_app
+from wesog_dash.upstream import upstream
+
+
+def test_without_an_api_url_the_app_starts_the_sandbox_and_shows_the_badge(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("WESOG_API_URL", raising=False)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "WESOG_API_URL": None,
+            "WESOG_POLLER": "off",
+            "WESOG_SANDBOX_IMAGES": 20,
+        }
+    )
+    with app.app_context():
+        upgrade()
+    try:
+        gateway = upstream(app)
+        assert gateway.is_sandbox
+        page = gateway.client().search_images(limit=3)
+        assert gateway.base_url().startswith("http://127.0.0.1:")
+        assert len(page.results) == 3
+        client = app.test_client()
+        auth = AuthActions(app, client)
+        auth.login("viewer")
+        html = client.get("/").get_data(as_text=True)
+        assert 'class="badge badge-sandbox"' in html
+        assert gateway.sandbox.settings.api_key not in html
+    finally:
+        upstream(app).close()
+
+
+def test_with_an_api_url_there_is_no_sandbox_badge(client, auth: AuthActions) -> None:
+    auth.login("viewer")
+    html = client.get("/").get_data(as_text=True)
+    assert "badge-sandbox" not in html
+    assert "Overview" in html
+
+
+def test_environment_configures_the_app(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WESOG_API_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WESOG_API_KEY", "k")
+    monkeypatch.setenv("WESOG_POLL_INTERVAL", "2.5")
+    monkeypatch.setenv("WESOG_READ_ONLY", "1")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["WESOG_POLL_INTERVAL"] == 2.5
+    assert app.config["WESOG_READ_ONLY"] is True
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("x.db")
+    assert not upstream(app).is_sandbox
+
+
+def test_anonymous_visitors_are_sent_to_login(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_unknown_page_is_a_friendly_404(client, auth: AuthActions) -> None:
+    auth.login("viewer")
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Back to the overview" in response.get_data(as_text=True)

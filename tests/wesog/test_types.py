@@ -1,0 +1,70 @@
+"""Parsing of upstream bodies: tolerant of extra fields, int or string error ids, details."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from wesog_dash.wesog import Operation, WesogBadResponse
+from wesog_dash.wesog.client import detail_message
+
+OP = {
+    "method": "del",
+    "resource": "image",
+    "num_total": 2,
+    "num_good": 1,
+    "num_bad": 1,
+    "is_started": True,
+    "is_finished": True,
+    "all_good": False,
+    "do_wait": False,
+    "do_urgent": True,
+    "do_strict": True,
+    "idle_ms": 12.5,
+    "exec_ms": 300,
+    "created_at": "2026-01-02T03:04:05.123Z",
+    "started_at": "2026-01-02T03:04:05.200Z",
+    "finished_at": None,
+    "errors": [{"id": 123, "msg": "image not found"}, {"id": "abc", "msg": "x"}],
+    "brand_new_field": {"ignored": True},
+}
+
+
+def test_operation_accepts_int_or_string_error_ids_and_extra_fields() -> None:
+    op = Operation.from_json(OP, op_id=9)
+    assert op.op_id == 9
+    assert [e.id for e in op.errors] == ["123", "abc"]
+    assert op.created_at == datetime(2026, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)
+    assert op.finished_at is None
+    assert op.raw["brand_new_field"] == {"ignored": True}
+
+
+def test_operation_with_garbage_is_a_bad_response() -> None:
+    with pytest.raises(WesogBadResponse):
+        Operation.from_json({**OP, "num_total": "many"})
+    with pytest.raises(WesogBadResponse):
+        Operation.from_json(["not", "an", "object"])
+
+
+def _response(status: int, body: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    return response
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"detail": "Not Found"}', "Not Found"),
+        (
+            b'{"detail": [{"loc": ["query", "limit"], "msg": "too big", "type": "x"}]}',
+            "query.limit: too big",
+        ),
+        (b"plain text failure", "plain text failure"),
+    ],
+)
+def test_detail_is_read_as_string_list_or_text(body: bytes, expected: str) -> None:
+    assert detail_message(_response(422, body)) == expected

@@ -1,0 +1,29 @@
+"""`flask --app app wesog …`: the sandbox and the poller."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+wesog_cli = AppGroup("wesog", help="The Wesog API: run the sandbox, run the poller.")
+
+
+@wesog_cli.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8700, show_default=True, type=int)
+@click.option("--api-key", required=True, help="The API-Key clients must send.")
+@click.option("--images", default=500, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--item-ms", default=150, show_default=True, type=click.IntRange(0))
+@click.option("--start-ms", default=300, show_default=True, type=click.IntRange(0))
+@click.option("--fail-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
+def sandbox_command(
+    host: str, port: int, api_key: str, images: int, item_ms: int, start_ms: int, fail_rate: float
+) -> None:
+    """Run the Wesog sandbox alone, in the foreground."""
+    from ..sandbox import SandboxSettings, run_standalone
+
+    settings = SandboxSettings(
+        api_key=api_key, images=images, item_ms=item_ms, start_ms=start_ms, fail_rate=fail_rate
+    )
+    click.echo(f"Wesog sandbox on http://{host}:{port} with {images} demo images (Ctrl+C stops)")
+    run_standalone(host, port, settings)

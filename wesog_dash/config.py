@@ -1,0 +1,89 @@
+"""Configuration: defaults, then the environment, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def env_flag(value: str | None) -> bool:
+    """Read an environment flag such as WESOG_READ_ONLY=1."""
+    return (value or "").strip().lower() in TRUE_WORDS
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Settings used when neither the environment nor overrides say otherwise."""
+    db_file = Path(instance_path) / "wesog_dash.db"
+    return {
+        "WESOG_API_URL": None,  # None: start the embedded sandbox
+        "WESOG_API_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+        "WESOG_POLL_INTERVAL": 1.0,
+        "WESOG_QUEUED_POLL_INTERVAL": 3.0,
+        "WESOG_POLL_MAX_BACKOFF": 60.0,
+        "WESOG_STALE_AFTER": 120.0,
+        "WESOG_POLL_CONCURRENCY": 4,
+        "WESOG_POLLER": "thread",  # thread | external | off
+        "WESOG_READ_ONLY": False,
+        "WESOG_CONNECT_TIMEOUT": 3.05,
+        "WESOG_READ_TIMEOUT": 10.0,
+        "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
+        "WESOG_SANDBOX_IMAGES": 500,
+        "WESOG_SANDBOX_ITEM_MS": 400,
+        "WESOG_SANDBOX_START_MS": 800,
+        "WESOG_SANDBOX_FAIL_RATE": 0.0,
+        "WESOG_THUMBNAIL_HOSTS": "",
+        "SESSION_IDLE_MINUTES": 60,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_RATE_LIMIT": "10 per minute",
+    }
+
+
+# Environment variable -> (config key, parser). Only these are read from the environment.
+ENVIRONMENT = {
+    "WESOG_API_URL": ("WESOG_API_URL", str),
+    "WESOG_API_KEY": ("WESOG_API_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "WESOG_POLL_INTERVAL": ("WESOG_POLL_INTERVAL", float),
+    "WESOG_POLLER": ("WESOG_POLLER", str),
+    "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
+    "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
+    "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
+    "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
+    "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
+    "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", int),
+    "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),
+    "WESOG_SANDBOX_FAIL_RATE": ("WESOG_SANDBOX_FAIL_RATE", float),
+    "WESOG_THUMBNAIL_HOSTS": ("WESOG_THUMBNAIL_HOSTS", str),
+    "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
+}
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Settings named in the environment, parsed to their types."""
+    found: dict[str, Any] = {}
+    for name, (key, parse) in ENVIRONMENT.items():
+        raw = environ.get(name)
+        if raw is not None and raw != "":
+            found[key] = parse(raw)
+    return found
+
+
+def secret_key(instance_path: str) -> str:
+    """The session key kept in the instance folder, created on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

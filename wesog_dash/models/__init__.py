@@ -1,0 +1,35 @@
+"""The database models, one module per concern."""
+
+from .accounts import ROLES, ApiToken, SetupToken, User
+from .audit import AuditEvent
+from .deletions import (
+    DELETION_STATES,
+    FINAL_DELETION_STATES,
+    ITEM_OUTCOMES,
+    DeletionItem,
+    DeletionRequest,
+)
+from .lease import Lease
+from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "DELETION_STATES",
+    "FINAL_DELETION_STATES",
+    "FINAL_OP_STATES",
+    "ITEM_OUTCOMES",
+    "OP_ORIGINS",
+    "OP_STATES",
+    "ROLES",
+    "ApiToken",
+    "AuditEvent",
+    "DeletionItem",
+    "DeletionRequest",
+    "Lease",
+    "Operation",
+    "OperationSample",
+    "SetupToken",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

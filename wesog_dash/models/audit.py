@@ -1,0 +1,41 @@
+"""The append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class AuditEvent(db.Model):
+    """One thing that happened: who, when, from where, what, to what, why."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))
+    image_id: Mapped[str | None] = mapped_column(String(256))
+    op_id: Mapped[int | None]
+    deletion_id: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_actor_id", "actor", "id"),
+        Index("ix_audit_action_id", "action", "id"),
+        Index("ix_audit_image_id", "image_id", "id"),
+        Index("ix_audit_op_id", "op_id", "id"),
+        Index("ix_audit_deletion_id", "deletion_id", "id"),
+        Index("ix_audit_at", "at"),
+    )

@@ -1,0 +1,68 @@
+"""Deletion requests (one user intent) and their items (one image id each)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+# The outbox state machine of DESIGN.md.
+DELETION_STATES = ("pending", "submitted", "done", "done_with_errors", "rejected", "unknown")
+FINAL_DELETION_STATES = ("done", "done_with_errors", "rejected")
+ITEM_OUTCOMES = ("pending", "deleted", "failed", "not_found", "unknown")
+
+
+class DeletionRequest(db.Model):
+    """Who asked to delete which images, when, why and with what options."""
+
+    __tablename__ = "deletion_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    ticket: Mapped[str | None] = mapped_column(String(128))
+    do_wait: Mapped[bool] = mapped_column(default=False)
+    do_urgent: Mapped[bool] = mapped_column(default=False)
+    do_strict: Mapped[bool] = mapped_column(default=False)
+    selection_kind: Mapped[str] = mapped_column(String(16), default="single")
+    selection_query: Mapped[str | None] = mapped_column(Text)
+    item_count: Mapped[int] = mapped_column(default=0)
+    ids_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(24), default="pending", index=True)
+    message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    items: Mapped[list[DeletionItem]] = relationship(
+        back_populates="deletion", order_by="DeletionItem.position", cascade="all, delete-orphan"
+    )
+    operations = relationship("Operation", back_populates="deletion", order_by="Operation.op_id")
+    user = relationship("User")
+
+
+class DeletionItem(db.Model):
+    """One image id inside a deletion request, and what became of it."""
+
+    __tablename__ = "deletion_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deletion_id: Mapped[int] = mapped_column(ForeignKey("deletion_requests.id"), index=True)
+    position: Mapped[int]
+    image_id: Mapped[str] = mapped_column(String(256))
+    op_id: Mapped[int | None] = mapped_column(ForeignKey("operations.op_id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    message: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    deletion: Mapped[DeletionRequest] = relationship(back_populates="items")
+
+    __table_args__ = (Index("ix_deletion_items_image", "image_id", "id"),)

@@ -1,0 +1,85 @@
+"""Upstream operations as we last saw them, and their progress samples."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+# Display states, derived from the upstream fields and our own bookkeeping.
+OP_STATES = ("queued", "running", "finished", "finished_with_errors", "stale", "unknown")
+FINAL_OP_STATES = ("finished", "finished_with_errors")
+OP_ORIGINS = ("dashboard", "tracked", "imported")
+
+
+class Operation(db.Model):
+    """One upstream operation, keyed by its Wesog op_id."""
+
+    __tablename__ = "operations"
+
+    op_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Upstream fields (wesog-api.md §3)
+    method: Mapped[str | None] = mapped_column(String(16))
+    resource: Mapped[str | None] = mapped_column(String(16))
+    num_total: Mapped[int] = mapped_column(default=0)
+    num_good: Mapped[int] = mapped_column(default=0)
+    num_bad: Mapped[int] = mapped_column(default=0)
+    is_started: Mapped[bool] = mapped_column(default=False)
+    is_finished: Mapped[bool] = mapped_column(default=False)
+    all_good: Mapped[bool | None]
+    do_wait: Mapped[bool] = mapped_column(default=False)
+    do_urgent: Mapped[bool] = mapped_column(default=False)
+    do_strict: Mapped[bool] = mapped_column(default=False)
+    idle_ms: Mapped[float] = mapped_column(default=0.0)
+    exec_ms: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Our bookkeeping
+    origin: Mapped[str] = mapped_column(String(16), default="dashboard")
+    state: Mapped[str] = mapped_column(String(24), default="unknown", index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    poll_failures: Mapped[int] = mapped_column(default=0)
+    last_poll_error: Mapped[str | None] = mapped_column(Text)
+    outcomes_applied: Mapped[bool] = mapped_column(default=False)
+    deletion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deletion_requests.id"), index=True
+    )
+
+    deletion = relationship("DeletionRequest", back_populates="operations")
+    samples: Mapped[list[OperationSample]] = relationship(
+        back_populates="operation", order_by="OperationSample.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_operations_created", "created_at"),)
+
+    @property
+    def is_final(self) -> bool:
+        """True once upstream said the operation ended."""
+        return self.is_finished
+
+
+class OperationSample(db.Model):
+    """One observed change of an operation's progress: the points of its curve."""
+
+    __tablename__ = "operation_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    op_id: Mapped[int] = mapped_column(ForeignKey("operations.op_id"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    num_good: Mapped[int]
+    num_bad: Mapped[int]
+    is_started: Mapped[bool]
+    is_finished: Mapped[bool]
+
+    operation: Mapped[Operation] = relationship(back_populates="samples")

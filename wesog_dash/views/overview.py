@@ -1,0 +1,16 @@
+"""The overview page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from ..permissions import role_required
+
+bp = Blueprint("overview", __name__)
+
+
+@bp.get("/")
+@role_required("viewer")
+def index() -> str:
+    """The landing page: where the console points and what is going on."""
+    return render_template("index.html")

@@ -1,0 +1,33 @@
+"""The Wesog API client: typed results and typed errors over `requests`."""
+
+from .client import WesogClient
+from .errors import (
+    WesogAuthError,
+    WesogBadResponse,
+    WesogError,
+    WesogNotFound,
+    WesogOutcomeUnknown,
+    WesogRateLimited,
+    WesogUnavailable,
+    WesogValidationError,
+)
+from .ids import MAX_IMAGE_ID_LENGTH, image_id_problem
+from .types import Image, Operation, OpError, SearchPage
+
+__all__ = [
+    "MAX_IMAGE_ID_LENGTH",
+    "Image",
+    "OpError",
+    "Operation",
+    "SearchPage",
+    "WesogAuthError",
+    "WesogBadResponse",
+    "WesogClient",
+    "WesogError",
+    "WesogNotFound",
+    "WesogOutcomeUnknown",
+    "WesogRateLimited",
+    "WesogUnavailable",
+    "WesogValidationError",
+    "image_id_problem",
+]

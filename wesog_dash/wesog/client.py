@@ -1,0 +1,278 @@
+"""WesogClient: HTTP to the Wesog API turned into typed results and typed errors.
+
+Knows nothing of Flask or the database. Reads are retried with back-off on connection
+errors and 5xx (urllib3's Retry); writes are never re-sent blindly, because a delete that
+reached the server but lost its answer must be reconciled, not repeated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import (
+    WesogAuthError,
+    WesogBadResponse,
+    WesogError,
+    WesogNotFound,
+    WesogOutcomeUnknown,
+    WesogRateLimited,
+    WesogUnavailable,
+    WesogValidationError,
+)
+from .ids import image_id_problem
+from .types import Image, Operation, SearchPage
+
+READ_RETRY = Retry(
+    total=2,
+    connect=2,
+    read=1,
+    status=2,
+    backoff_factor=0.2,
+    status_forcelist=(500, 502, 503, 504),
+    allowed_methods=frozenset({"GET"}),
+    raise_on_status=False,
+    respect_retry_after_header=True,
+)
+
+
+def detail_message(response: requests.Response) -> str:
+    """The human message of an error body: FastAPI `detail` as string or list, else text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "").strip()[:500]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for entry in detail:
+            if isinstance(entry, dict):
+                where = ".".join(str(p) for p in entry.get("loc", []) if p not in ("body",))
+                msg = str(entry.get("msg", ""))
+                parts.append(f"{where}: {msg}" if where else msg)
+            else:
+                parts.append(str(entry))
+        return "; ".join(parts)
+    return json.dumps(body)[:500]
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """The Retry-After header in seconds, when it is a number."""
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def raise_for_error(response: requests.Response) -> None:
+    """Turn an error status into the matching typed exception."""
+    status = response.status_code
+    if status < 400:
+        return
+    message = detail_message(response) or f"HTTP {status}"
+    if status in (401, 403):
+        raise WesogAuthError(f"The Wesog API refused the API key: {message}", status)
+    if status == 404:
+        raise WesogNotFound(message, status)
+    if status in (400, 409, 422):
+        raise WesogValidationError(message, status)
+    if status == 429:
+        raise WesogRateLimited(f"Rate limited: {message}", retry_after_seconds(response))
+    if status >= 500:
+        raise WesogUnavailable(f"The Wesog API failed (HTTP {status}): {message}", status)
+    raise WesogBadResponse(f"Unexpected HTTP {status}: {message}", status)
+
+
+def flag(value: bool) -> str:
+    """A boolean query parameter as the API spells it."""
+    return "true" if value else "false"
+
+
+def image_path(image_id: str) -> str:
+    """`/imgs/{id}` with the id checked and encoded as exactly one path segment."""
+    problem = image_id_problem(image_id)
+    if problem:
+        raise WesogValidationError(problem)
+    return "/imgs/" + quote(image_id, safe="")
+
+
+class WesogClient:
+    """A pooled, timed-out, typed client for one Wesog API base URL and key."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        pool_size: int = 16,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
+        adapter = HTTPAdapter(max_retries=READ_RETRY, pool_connections=2, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"WesogClient({self.base_url!r})"
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.session.close()
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        url = self.base_url + path
+        limit = self.timeout if timeout is None else (self.timeout[0], timeout)
+        try:
+            response = self.session.request(method, url, timeout=limit, **kw)
+        except requests.ConnectTimeout as exc:
+            raise WesogUnavailable("The Wesog API could not be reached (connect timeout)") from exc
+        except requests.ConnectionError as exc:
+            if method != "GET" and not _never_connected(exc):
+                raise WesogOutcomeUnknown(
+                    "The connection broke after the request was sent; its outcome is unknown"
+                ) from exc
+            raise WesogUnavailable("The Wesog API could not be reached") from exc
+        except requests.Timeout as exc:
+            if method != "GET":
+                raise WesogOutcomeUnknown(
+                    "The Wesog API did not answer in time; the request may still have been done"
+                ) from exc
+            raise WesogUnavailable("The Wesog API did not answer in time") from exc
+        except requests.RequestException as exc:
+            raise WesogUnavailable(f"Request to the Wesog API failed: {type(exc).__name__}") from exc
+        raise_for_error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise WesogBadResponse("The Wesog API answered with something that is not JSON") from exc
+
+    def _write_op(self, method: str, path: str, params: dict[str, str], **kw: Any) -> Operation:
+        body = self._request(method, path, params=params, **kw)
+        op = Operation.from_json(body)
+        if op.op_id is None:
+            raise WesogBadResponse("The Wesog API accepted the request but gave no op_id")
+        return op
+
+    @staticmethod
+    def _write_params(wait: bool, urgent: bool, strict: bool) -> dict[str, str]:
+        return {"wait": flag(wait), "urgent": flag(urgent), "strict": flag(strict)}
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def search_images(
+        self,
+        q: str = "",
+        page: int = 1,
+        limit: int = 50,
+        sort_by: str = "",
+        order: str | None = None,
+        fields: Sequence[str] = (),
+    ) -> SearchPage:
+        """`GET /imgs`: one page of images matching the `q` formula."""
+        params: dict[str, Any] = {"q": q, "page": page, "limit": limit}
+        if sort_by:
+            params["sort_by"] = sort_by
+        if order:
+            params["order"] = order
+        if fields:
+            params["fields"] = list(fields)
+        body = self._request("GET", "/imgs", params=params)
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise WesogBadResponse("A search answer must hold a results list")
+        count = body.get("count")
+        return SearchPage(
+            results=tuple(Image.from_json(item) for item in body["results"]),
+            count=int(count) if count is not None else None,
+            page=page,
+            limit=limit,
+            facets=body.get("facets") or {},
+        )
+
+    def get_image(self, image_id: str, fields: Sequence[str] = ()) -> Image:
+        """`GET /imgs/{id}`: one image (WesogNotFound when it does not exist)."""
+        params = {"fields": list(fields)} if fields else None
+        return Image.from_json(self._request("GET", image_path(image_id), params=params))
+
+    def get_operation(self, op_id: int) -> Operation:
+        """`GET /ops/{op_id}`: one operation's status (the body omits op_id, we add it)."""
+        return Operation.from_json(self._request("GET", f"/ops/{int(op_id)}"), op_id=int(op_id))
+
+    def list_operations(self) -> list[Operation]:
+        """`GET /ops`: every operation of the tenant, newest first."""
+        body = self._request("GET", "/ops")
+        if not isinstance(body, list):
+            raise WesogBadResponse("GET /ops must answer a JSON array")
+        return [Operation.from_json(item) for item in body]
+
+    # -- writes (never retried) ------------------------------------------------------------
+
+    def delete_image(
+        self,
+        image_id: str,
+        *,
+        wait: bool = False,
+        urgent: bool = False,
+        strict: bool = False,
+        timeout: float | None = None,
+    ) -> Operation:
+        """`DELETE /imgs/{id}`: start (or with wait, run) the deletion of one image."""
+        params = self._write_params(wait, urgent, strict)
+        return self._write_op("DELETE", image_path(image_id), params, timeout=timeout)
+
+    def delete_images(
+        self,
+        image_ids: Iterable[str],
+        *,
+        wait: bool = False,
+        urgent: bool = False,
+        strict: bool = False,
+        timeout: float | None = None,
+    ) -> Operation:
+        """`DELETE /imgs`: one operation deleting many images (body: a JSON array of ids)."""
+        ids = list(image_ids)
+        for image_id in ids:
+            problem = image_id_problem(image_id)
+            if problem:
+                raise WesogValidationError(f"{image_id[:40]!r}: {problem}")
+        params = self._write_params(wait, urgent, strict)
+        return self._write_op("DELETE", "/imgs", params, json=ids, timeout=timeout)
+
+    def add_images(
+        self,
+        images: Iterable[dict[str, Any]],
+        *,
+        wait: bool = False,
+        urgent: bool = False,
+        strict: bool = False,
+        lang: str | None = None,
+    ) -> Operation:
+        """`POST /imgs`: one operation adding many images (each dict has `id` and `src`)."""
+        params = self._write_params(wait, urgent, strict)
+        if lang:
+            params["lang"] = lang
+        return self._write_op("POST", "/imgs", params, json=list(images))
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the error shows the connection was refused before anything was sent."""
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text or "NameResolution" in text
+
+
+__all__ = ["WesogClient", "WesogError"]

@@ -1,0 +1,147 @@
+"""Typed results of the Wesog API: operations, images and search pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import WesogBadResponse
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An upstream ISO-8601 time as an aware UTC datetime (None stays None)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise WesogBadResponse(f"expected a time string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise WesogBadResponse(f"unreadable time {value!r}") from exc
+    # A time without zone is taken as UTC: the API documents none, and UTC is the only sane guess.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class OpError:
+    """One element that failed inside an operation."""
+
+    id: str
+    msg: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """The Operation object of wesog-api.md §3 (op_id may be absent upstream)."""
+
+    op_id: int | None
+    method: str
+    resource: str
+    num_total: int
+    num_good: int
+    num_bad: int
+    is_started: bool
+    is_finished: bool
+    all_good: bool | None
+    do_wait: bool
+    do_urgent: bool
+    do_strict: bool
+    idle_ms: float
+    exec_ms: float
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    errors: tuple[OpError, ...]
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Any, op_id: int | None = None) -> Operation:
+        """Build from a response body; unknown extra fields are kept in `raw` only."""
+        if not isinstance(data, dict):
+            raise WesogBadResponse("an operation must be a JSON object")
+        try:
+            errors = tuple(
+                OpError(id=str(err.get("id")), msg=str(err.get("msg", "")))
+                for err in data.get("errors") or []
+            )
+            given_id = data.get("op_id", op_id)
+            return cls(
+                op_id=int(given_id) if given_id is not None else None,
+                method=str(data.get("method", "")),
+                resource=str(data.get("resource", "")),
+                num_total=int(data.get("num_total") or 0),
+                num_good=int(data.get("num_good") or 0),
+                num_bad=int(data.get("num_bad") or 0),
+                is_started=bool(data.get("is_started")),
+                is_finished=bool(data.get("is_finished")),
+                all_good=data.get("all_good"),
+                do_wait=bool(data.get("do_wait")),
+                do_urgent=bool(data.get("do_urgent")),
+                do_strict=bool(data.get("do_strict")),
+                idle_ms=float(data.get("idle_ms") or 0),
+                exec_ms=float(data.get("exec_ms") or 0),
+                created_at=parse_time(data.get("created_at")),
+                started_at=parse_time(data.get("started_at")),
+                finished_at=parse_time(data.get("finished_at")),
+                errors=errors,
+                raw=data,
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise WesogBadResponse(f"unreadable operation: {exc}") from exc
+
+
+IMAGE_FIELDS = (
+    "image_id", "src", "url_img_watermark", "url_img_thumbnail", "title", "headline",
+    "caption", "alt_text", "ai_generated", "model_release", "property_release", "nsfw",
+    "status", "date", "location", "city", "country", "event", "author", "provider", "shot",
+    "scene", "technique", "medium", "keywords", "categories", "collections", "height",
+    "width", "n_faces",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image's metadata; `fields` holds every field the API returned."""
+
+    image_id: str
+    fields: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Image:
+        """Build from a response body."""
+        if not isinstance(data, dict) or "image_id" not in data:
+            raise WesogBadResponse("an image must be a JSON object with an image_id")
+        return cls(image_id=str(data["image_id"]), fields=data)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """One metadata field."""
+        return self.fields.get(name, default)
+
+    @property
+    def title(self) -> str | None:
+        """The image's title, if any."""
+        return self.fields.get("title")
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        """Where its thumbnail lives, if anywhere."""
+        return self.fields.get("url_img_thumbnail")
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of `GET /imgs` results."""
+
+    results: tuple[Image, ...]
+    count: int | None
+    page: int
+    limit: int
+    facets: dict[str, Any]
+
+    @property
+    def has_next(self) -> bool:
+        """Whether another page probably follows."""
+        if self.count is None:
+            return len(self.results) == self.limit
+        return self.page * self.limit < self.count
