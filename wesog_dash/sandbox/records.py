@@ -1,0 +1,130 @@
+"""The Image object of the reference (§4) and the derived values the sandbox searches on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Output fields in the order of §4.1; also the allowed values of `fields`.
+IMAGE_FIELDS: tuple[str, ...] = (
+    "image_id", "src", "url_img_watermark", "url_img_thumbnail", "title", "headline",
+    "caption", "alt_text", "ai_generated", "model_release", "property_release", "nsfw",
+    "status", "date", "location", "city", "country", "event", "author", "provider",
+    "shot", "scene", "technique", "medium", "keywords", "categories", "collections",
+    "height", "width", "n_faces",
+)  # fmt: skip
+BOOL_FIELDS = frozenset({"ai_generated", "model_release", "property_release", "nsfw"})
+LIST_FIELDS = frozenset({"keywords", "categories", "collections"})
+COMPUTED_FIELDS = frozenset({"image_id", "height", "width", "n_faces"})
+# Accepted in POST/PUT/PATCH bodies (§4.2): everything except the id and computed values.
+INPUT_FIELDS = frozenset(IMAGE_FIELDS) - COMPUTED_FIELDS
+STRING_FIELDS = INPUT_FIELDS - BOOL_FIELDS - LIST_FIELDS
+
+_WORD_RE = re.compile(r"\w+")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+IMAGE_SIZES = ((6000, 4000), (4000, 6000), (5472, 3648), (3648, 5472), (4032, 3024),
+          (3024, 4032), (3000, 3000), (1920, 1080), (1080, 1920), (2048, 1536))  # fmt: skip
+
+
+def words(text: str | None) -> set[str]:
+    """Split text into case-folded words."""
+    return {w.casefold() for w in _WORD_RE.findall(text or "")}
+
+
+def parse_date(text: str) -> dt.date | None:
+    """Parse `YEAR-M-D` (single-digit month/day allowed); None when invalid."""
+    match = _DATE_RE.match(text.strip())
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def canonical_int(image_id: str) -> int | None:
+    """Return the id as an int when it is a canonical decimal ("123", not "0123")."""
+    if image_id.isascii() and image_id.isdigit() and (image_id == "0" or image_id[0] != "0"):
+        return int(image_id)
+    return None
+
+
+def id_sort_key(image_id: str) -> tuple[int, int, str]:
+    """Default order: numeric ids numerically first, then the others as strings."""
+    number = canonical_int(image_id)
+    return (0, number, image_id) if number is not None else (1, 0, image_id)
+
+
+def blank_image(image_id: str) -> dict[str, Any]:
+    """Return an Image with every field null except its id."""
+    data: dict[str, Any] = dict.fromkeys(IMAGE_FIELDS)
+    data["image_id"] = image_id
+    return data
+
+
+def computed_values(src: str | None) -> dict[str, int | None]:
+    """Fake the AI-computed width/height/n_faces deterministically from `src`."""
+    if not src:
+        return {"width": None, "height": None, "n_faces": None}
+    digest = hashlib.sha256(src.encode()).digest()
+    width, height = IMAGE_SIZES[digest[0] % len(IMAGE_SIZES)]
+    return {"width": width, "height": height, "n_faces": digest[1] % 4}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """An immutable stored image plus values precomputed for fast search."""
+
+    data: dict[str, Any]
+    sort_key: tuple[int, int, str]
+    id_num: int | None
+    date: dt.date | None
+    title_words: frozenset[str]
+    headline_words: frozenset[str]
+    words: frozenset[str]
+    keywords: frozenset[str]
+    categories: frozenset[str]
+    collections: frozenset[str]
+    ratio: float | None
+    orientation: str | None
+    distinct: dict[str, tuple[str, ...]]  # list fields without repeats, for facet counts
+
+    @property
+    def image_id(self) -> str:
+        """The image id."""
+        return self.data["image_id"]
+
+
+def _folded(values: list[str] | None) -> frozenset[str]:
+    return frozenset(v.casefold() for v in values or ())
+
+
+def make_record(data: dict[str, Any]) -> ImageRecord:
+    """Wrap a full Image dict (all 30 fields) into a searchable record."""
+    image_id = data["image_id"]
+    width, height = data.get("width"), data.get("height")
+    ratio = width / height if width and height else None
+    orientation = None
+    if ratio is not None:
+        orientation = "square" if width == height else "landscape" if width > height else "portrait"
+    all_words = words(data.get("title")) | words(data.get("headline")) | words(data.get("caption"))
+    for keyword in data.get("keywords") or ():
+        all_words |= words(keyword)
+    return ImageRecord(
+        data=data,
+        sort_key=id_sort_key(image_id),
+        id_num=canonical_int(image_id),
+        date=parse_date(data["date"]) if data.get("date") else None,
+        title_words=frozenset(words(data.get("title"))),
+        headline_words=frozenset(words(data.get("headline"))),
+        words=frozenset(all_words),
+        keywords=_folded(data.get("keywords")),
+        categories=_folded(data.get("categories")),
+        collections=_folded(data.get("collections")),
+        ratio=ratio,
+        orientation=orientation,
+        distinct={name: tuple(dict.fromkeys(data.get(name) or ())) for name in LIST_FIELDS},
+    )
