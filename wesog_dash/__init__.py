@@ -40,6 +40,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    from . import background
+
+    background.init_app(app)  # the poller thread starts on the first request, not here
     return app
 
 

@@ -32,6 +32,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_CONNECT_TIMEOUT": 3.05,
         "WESOG_READ_TIMEOUT": 10.0,
         "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
+        "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
+        "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
         "WESOG_SANDBOX_IMAGES": 500,
         "WESOG_SANDBOX_ITEM_MS": 400,
         "WESOG_SANDBOX_START_MS": 800,
@@ -60,6 +62,8 @@ ENVIRONMENT = {
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
+    "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
+    "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", int),
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),

@@ -27,3 +27,23 @@ def sandbox_command(
     )
     click.echo(f"Wesog sandbox on http://{host}:{port} with {images} demo images (Ctrl+C stops)")
     run_standalone(host, port, settings)
+
+
+@wesog_cli.command("poll")
+def poll_command() -> None:
+    """Run the poller (and the deletion dispatcher) in the foreground until Ctrl+C."""
+    import threading
+
+    from flask import current_app
+
+    from ..poller import Poller
+
+    poller = Poller(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
+    try:
+        poller.run_forever(threading.Event(), report=click.echo)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        poller.close()  # idempotent: releases the lease so a stand-by poller takes over
+    click.echo("Wesog poller stopped")

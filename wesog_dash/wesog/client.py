@@ -38,7 +38,9 @@ READ_RETRY = Retry(
     status_forcelist=(500, 502, 503, 504),
     allowed_methods=frozenset({"GET"}),
     raise_on_status=False,
-    respect_retry_after_header=True,
+    # A 429 is surfaced as WesogRateLimited: sleeping inside the call would block a web
+    # worker or a poller thread; callers schedule their own retry.
+    respect_retry_after_header=False,
 )
 
 

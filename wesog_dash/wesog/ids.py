@@ -15,6 +15,9 @@ def image_id_problem(image_id: str) -> str | None:
         return f"an image id is at most {MAX_IMAGE_ID_LENGTH} characters"
     if "/" in image_id:
         return "an image id cannot contain '/'"
+    if image_id in (".", ".."):
+        # HTTP clients normalise these path segments away: /imgs/.. would become /.
+        return "an image id cannot be '.' or '..'"
     if any(unicodedata.category(ch) == "Cc" for ch in image_id):
         return "an image id cannot contain control characters"
     return None

@@ -1,0 +1,29 @@
+"""The deletions service: the outbox of DESIGN.md (request, send, reconcile)."""
+
+from .dispatcher import CHUNK_SIZE, SENDING, send
+from .outbox import (
+    MAX_IDS,
+    MAX_REASON,
+    DeletionInputError,
+    Work,
+    get_deletion,
+    items_of,
+    pending_work,
+    request_deletion,
+)
+from .reconciler import reconcile
+
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_IDS",
+    "MAX_REASON",
+    "SENDING",
+    "DeletionInputError",
+    "Work",
+    "get_deletion",
+    "items_of",
+    "pending_work",
+    "reconcile",
+    "request_deletion",
+    "send",
+]

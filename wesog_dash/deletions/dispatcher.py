@@ -1,0 +1,257 @@
+"""Sending a deletion upstream: the one place that calls DELETE for it, and its transitions.
+
+A request is *claimed* before it is sent (attempts+1, a "being sent" marker and a
+next_attempt_at past the longest the call can take), in its own commit. So no other sender
+picks it up meanwhile, and a claim found expired means the sender died mid-call: the
+request may have reached the API, so it becomes `unknown` for the reconciler, never re-sent.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, update
+
+from .. import audit
+from ..extensions import db
+from ..models import DeletionItem, DeletionRequest, utcnow
+from ..operations import finish_operation, record_snapshot, settle_deletion
+from ..upstream import wesog_client
+from ..wesog import (
+    Operation,
+    WesogAuthError,
+    WesogClient,
+    WesogError,
+    WesogNotFound,
+    WesogOutcomeUnknown,
+    WesogRateLimited,
+    WesogUnavailable,
+    WesogValidationError,
+)
+
+CHUNK_SIZE = 1000  # ids per DELETE /imgs call, one operation each
+SENDING = "being sent to the Wesog API"
+ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
+CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
+REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
+
+
+def config_seconds(name: str, default: float | None = None) -> float:
+    """A duration setting of the current app, in seconds."""
+    value = current_app.config.get(name, default)
+    return float(value if value is not None else 0)
+
+
+def send_timeout(deletion: DeletionRequest) -> float | None:
+    """Read timeout of the DELETE call: long for wait=true (upstream runs the whole op)."""
+    return config_seconds("WESOG_WAIT_SEND_TIMEOUT", 600.0) if deletion.do_wait else None
+
+
+def claim_seconds(timeout: float | None) -> float:
+    """How long a claim lasts: the longest the DELETE call can take, plus a margin."""
+    read = timeout if timeout is not None else config_seconds("WESOG_READ_TIMEOUT")
+    return config_seconds("WESOG_CONNECT_TIMEOUT") + read + CLAIM_MARGIN
+
+
+def mark_sending(deletion: DeletionRequest, timeout: float | None) -> None:
+    """Claim a request that is not in the database yet (the caller commits)."""
+    deletion.attempts = (deletion.attempts or 0) + 1
+    deletion.message = SENDING
+    deletion.next_attempt_at = utcnow() + timedelta(seconds=claim_seconds(timeout))
+
+
+def claim(deletion_id: int, timeout: float | None) -> bool:
+    """Atomically claim a due pending request for sending; commits; False when not ours."""
+    now = utcnow()
+    result = db.session.execute(
+        update(DeletionRequest)
+        .where(
+            DeletionRequest.id == deletion_id,
+            DeletionRequest.state == "pending",
+            or_(DeletionRequest.next_attempt_at.is_(None), DeletionRequest.next_attempt_at <= now),
+            or_(DeletionRequest.message.is_(None), DeletionRequest.message != SENDING),
+        )
+        .values(
+            attempts=DeletionRequest.attempts + 1,
+            message=SENDING,
+            next_attempt_at=now + timedelta(seconds=claim_seconds(timeout)),
+        )
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def unsent(deletion: DeletionRequest) -> list[DeletionItem]:
+    """Items never handed to upstream (not those in doubt)."""
+    return [item for item in deletion.items if item.op_id is None and item.outcome == "pending"]
+
+
+def chunks(items: list[DeletionItem]) -> list[list[DeletionItem]]:
+    """Items in groups of at most CHUNK_SIZE, in their order."""
+    return [items[start : start + CHUNK_SIZE] for start in range(0, len(items), CHUNK_SIZE)]
+
+
+def send(
+    deletion_id: int, *, timeout: float | None = None, actor: str | None = None
+) -> DeletionRequest | None:
+    """Send a due pending request upstream (claiming it first); returns it as it now stands."""
+    deletion = db.session.get(DeletionRequest, deletion_id)
+    if deletion is None or deletion.state != "pending":
+        return deletion
+    timeout = timeout if timeout is not None else send_timeout(deletion)
+    due = deletion.next_attempt_at is None or deletion.next_attempt_at <= utcnow()
+    if deletion.message == SENDING and due:
+        abandon(deletion)
+        db.session.commit()
+        return deletion
+    if not claim(deletion_id, timeout):
+        return db.session.get(DeletionRequest, deletion_id)
+    return send_claimed(deletion_id, timeout=timeout, actor=actor)
+
+
+def send_claimed(
+    deletion_id: int, *, timeout: float | None = None, actor: str | None = None
+) -> DeletionRequest:
+    """Send every unsent chunk of a claimed request, committing after each answer."""
+    deletion = db.session.get(DeletionRequest, deletion_id)
+    assert deletion is not None
+    options = {"wait": deletion.do_wait, "urgent": deletion.do_urgent, "strict": deletion.do_strict}
+    batch = deletion.item_count > 1
+    plan = [[(item.id, item.image_id) for item in chunk] for chunk in chunks(unsent(deletion))]
+    db.session.commit()  # no transaction stays open while we wait for the network
+    client = wesog_client()
+    for chunk in plan:
+        image_ids = [image_id for _, image_id in chunk]
+        try:
+            op = _call(client, image_ids, batch, options, timeout)
+        except WesogError as exc:
+            _failed(deletion_id, [item_id for item_id, _ in chunk], exc, actor, batch)
+            db.session.commit()
+            break
+        attach(_get(deletion_id), op, [item_id for item_id, _ in chunk], actor=actor)
+        db.session.commit()
+    return _get(deletion_id)
+
+
+def _get(deletion_id: int) -> DeletionRequest:
+    deletion = db.session.get(DeletionRequest, deletion_id)
+    assert deletion is not None
+    return deletion
+
+
+def _call(
+    client: WesogClient,
+    image_ids: list[str],
+    batch: bool,
+    options: dict[str, bool],
+    timeout: float | None,
+) -> Operation:
+    if batch:
+        return client.delete_images(image_ids, timeout=timeout, **options)
+    return client.delete_image(image_ids[0], timeout=timeout, **options)
+
+
+def _failed(
+    deletion_id: int, item_ids: list[int], exc: WesogError, actor: str | None, batch: bool
+) -> None:
+    deletion = _get(deletion_id)
+    if isinstance(exc, REJECTED_BY):
+        reject(deletion, exc.message, actor, not_found=isinstance(exc, WesogNotFound) and not batch)
+    elif isinstance(exc, WesogOutcomeUnknown) or not isinstance(
+        exc, (WesogUnavailable, WesogRateLimited)
+    ):
+        # Sent, but no readable answer: it may have happened. Never re-send blindly.
+        mark_unknown(deletion, item_ids, exc.message, actor)
+    else:
+        retry_later(deletion, exc.message, getattr(exc, "retry_after", None))
+
+
+def attach(
+    deletion: DeletionRequest,
+    op: Operation,
+    item_ids: list[int],
+    *,
+    actor: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Store the operation that carries these items and move the request on (caller commits)."""
+    row = record_snapshot(op, origin="dashboard", deletion_id=deletion.id)
+    chosen = set(item_ids)
+    for item in deletion.items:
+        if item.id in chosen:
+            item.op_id = op.op_id
+            item.outcome = "pending" if item.outcome == "unknown" else item.outcome
+    audit.record(
+        "deletion.submitted", actor=actor, deletion_id=deletion.id, op_id=op.op_id,
+        image_id=_only_image(deletion), details={"items": len(chosen), **(details or {})},
+    )  # fmt: skip
+    if not unsent(deletion):
+        deletion.state, deletion.message, deletion.next_attempt_at = "submitted", None, None
+        deletion.submitted_at = deletion.submitted_at or utcnow()
+    elif deletion.state == "unknown":
+        deletion.state, deletion.message, deletion.next_attempt_at = "pending", None, None
+    if row.is_finished:
+        db.session.flush()
+        finish_operation(row)
+
+
+def _only_image(deletion: DeletionRequest) -> str | None:
+    return deletion.items[0].image_id if deletion.item_count == 1 and deletion.items else None
+
+
+def reject(
+    deletion: DeletionRequest, message: str, actor: str | None, *, not_found: bool = False
+) -> None:
+    """Upstream said no: the unsent items fail with its message (caller commits)."""
+    now = utcnow()
+    refused = [item for item in deletion.items if item.op_id is None]
+    for item in refused:
+        item.outcome = "not_found" if not_found else "failed"
+        item.message, item.settled_at = message, now
+    audit.record(
+        "deletion.rejected", actor=actor, deletion_id=deletion.id, outcome="rejected",
+        image_id=_only_image(deletion), details={"message": message, "items": len(refused)},
+    )  # fmt: skip
+    deletion.message, deletion.next_attempt_at = message, None
+    if len(refused) < len(deletion.items):
+        # Earlier chunks were accepted: their operations still run and settle the request.
+        deletion.state = "submitted"
+        deletion.submitted_at = deletion.submitted_at or now
+        settle_deletion(deletion)
+    else:
+        deletion.state, deletion.finished_at = "rejected", now
+
+
+def mark_unknown(
+    deletion: DeletionRequest, item_ids: list[int], message: str, actor: str | None
+) -> None:
+    """The call may or may not have happened: reconcile later (caller commits)."""
+    chosen = set(item_ids)
+    for item in deletion.items:
+        if item.id in chosen:
+            item.outcome = "unknown"
+    grace = config_seconds("WESOG_RECONCILE_GRACE", 30.0)
+    deletion.state, deletion.message = "unknown", message
+    deletion.next_attempt_at = utcnow() + timedelta(seconds=grace)
+    audit.record(
+        "deletion.unknown", actor=actor, deletion_id=deletion.id, outcome="unknown",
+        image_id=_only_image(deletion), details={"message": message, "items": len(chosen)},
+    )  # fmt: skip
+
+
+def retry_later(deletion: DeletionRequest, message: str, retry_after: float | None) -> None:
+    """Upstream did not carry it out (down, 5xx, 429): stay pending and back off."""
+    base = config_seconds("WESOG_POLL_INTERVAL")
+    delay = min(config_seconds("WESOG_POLL_MAX_BACKOFF"), base * 2 ** max(0, deletion.attempts - 1))
+    if retry_after:
+        delay = max(delay, retry_after)
+    deletion.state, deletion.message = "pending", message
+    deletion.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+def abandon(deletion: DeletionRequest) -> None:
+    """A claim expired without an answer: the chunk in flight is in doubt (caller commits)."""
+    in_flight = (chunks(unsent(deletion)) or [[]])[0]
+    mark_unknown(deletion, [item.id for item in in_flight], ABANDONED, "system")

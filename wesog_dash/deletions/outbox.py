@@ -1,0 +1,185 @@
+"""The outbox: a deletion request and its items are validated and committed before any call."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, NamedTuple
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from .. import audit, background
+from ..extensions import db
+from ..models import DeletionItem, DeletionRequest, utcnow
+from ..wesog import image_id_problem
+from . import dispatcher
+
+MAX_IDS = 10_000
+MAX_REASON = 2000
+MAX_TICKET = 128
+SELECTION_KINDS = ("single", "list", "query")
+
+
+class DeletionInputError(ValueError):
+    """A deletion request we refuse before writing anything; `message` is safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def clean_ids(image_ids: list[str]) -> list[str]:
+    """The ids, checked one by one, duplicates removed keeping the first occurrence."""
+    if isinstance(image_ids, str):
+        image_ids = [image_ids]  # one id given as plain text, not its characters
+    if not all(isinstance(image_id, str) for image_id in image_ids):
+        raise DeletionInputError("Image ids must be text")
+    ids = list(dict.fromkeys(image_ids))
+    if not ids:
+        raise DeletionInputError("Give at least one image id")
+    if len(ids) > MAX_IDS:
+        raise DeletionInputError(f"At most {MAX_IDS} images can be deleted in one request")
+    for image_id in ids:
+        problem = _id_problem(image_id)
+        if problem:
+            raise DeletionInputError(f"Image id {str(image_id)[:40]!r}: {problem}")
+    return ids
+
+
+def _is_unicode(text: str) -> bool:
+    """False for text that cannot be stored or sent, e.g. a lone surrogate from JSON "\\ud800"."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _id_problem(image_id: str) -> str | None:
+    if not _is_unicode(image_id):
+        return "an image id must be valid Unicode text"
+    return image_id_problem(image_id)
+
+
+def clean_reason(reason: str | None) -> str:
+    """The trimmed reason; it is required and at most MAX_REASON characters."""
+    text = (reason or "").strip()
+    if not text:
+        raise DeletionInputError("A reason is required")
+    if not _is_unicode(text):
+        raise DeletionInputError("The reason must be valid Unicode text")
+    if len(text) > MAX_REASON:
+        raise DeletionInputError(f"The reason is at most {MAX_REASON} characters")
+    return text
+
+
+def clean_ticket(ticket: str | None) -> str | None:
+    """The trimmed ticket reference, or None."""
+    text = (ticket or "").strip()
+    if not _is_unicode(text):
+        raise DeletionInputError("The ticket must be valid Unicode text")
+    if len(text) > MAX_TICKET:
+        raise DeletionInputError(f"The ticket is at most {MAX_TICKET} characters")
+    return text or None
+
+
+def ids_digest(ids: list[str]) -> str:
+    """SHA-256 of the newline-joined ids: proves later which list was asked for."""
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+
+
+def request_deletion(
+    image_ids: list[str],
+    reason: str,
+    *,
+    wait: bool = False,
+    urgent: bool = False,
+    strict: bool = False,
+    ticket: str | None = None,
+    selection_kind: str = "single",
+    selection_query: str | None = None,
+    actor: str,
+    user_id: int | None,
+    remote_addr: str | None,
+) -> DeletionRequest:
+    """Validate, commit the request and its items, then send it (one id) or wake the dispatcher."""
+    ids, reason, ticket = clean_ids(image_ids), clean_reason(reason), clean_ticket(ticket)
+    if selection_kind not in SELECTION_KINDS:
+        raise DeletionInputError("Unknown kind of selection")
+    # One id without wait is quick upstream: send it inside the web request.
+    inline = len(ids) == 1 and not wait
+    timeout = float(current_app.config["WESOG_SYNC_SEND_TIMEOUT"])
+    deletion = DeletionRequest(
+        created_at=utcnow(), user_id=user_id, actor=actor, remote_addr=remote_addr,
+        reason=reason, ticket=ticket, do_wait=wait, do_urgent=urgent, do_strict=strict,
+        selection_kind=selection_kind, selection_query=(selection_query or "").strip() or None,
+        item_count=len(ids), ids_sha256=ids_digest(ids), state="pending", attempts=0,
+    )  # fmt: skip
+    _write(deletion, ids, claim_for=timeout if inline else None)
+    if inline:
+        return dispatcher.send_claimed(deletion.id, timeout=timeout, actor=actor)
+    background.wake()
+    return deletion
+
+
+def _write(deletion: DeletionRequest, ids: list[str], claim_for: float | None) -> None:
+    """Insert the request, its items and the audit event, and commit: the outbox entry."""
+    deletion.items = [
+        DeletionItem(position=index, image_id=image_id, outcome="pending")
+        for index, image_id in enumerate(ids)
+    ]
+    if claim_for is not None:
+        # Claimed in the same commit, so that no dispatcher can pick it up meanwhile.
+        dispatcher.mark_sending(deletion, claim_for)
+    db.session.add(deletion)
+    db.session.flush()
+    audit.record(
+        "deletion.requested", actor=deletion.actor, deletion_id=deletion.id,
+        reason=deletion.reason, image_id=ids[0] if len(ids) == 1 else None,
+        remote_addr=deletion.remote_addr, details=_requested_details(deletion),
+    )  # fmt: skip
+    db.session.commit()
+
+
+def _requested_details(deletion: DeletionRequest) -> dict[str, Any]:
+    return {
+        "count": deletion.item_count,
+        "options": {
+            "wait": deletion.do_wait,
+            "urgent": deletion.do_urgent,
+            "strict": deletion.do_strict,
+        },
+        "selection": {"kind": deletion.selection_kind, "query": deletion.selection_query},
+        "ticket": deletion.ticket,
+        "ids_sha256": deletion.ids_sha256,
+    }
+
+
+def get_deletion(deletion_id: int) -> DeletionRequest | None:
+    """One deletion request by id."""
+    return db.session.get(DeletionRequest, deletion_id)
+
+
+def items_of(deletion_id: int) -> list[DeletionItem]:
+    """The items of a deletion request, in the order they were given."""
+    query = select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)
+    return list(db.session.scalars(query.order_by(DeletionItem.position)))
+
+
+class Work(NamedTuple):
+    """Deletion requests the dispatcher should act on now."""
+
+    pending: list[int]  # due to be sent (or found abandoned mid-send)
+    unknown: list[int]  # due to be reconciled
+
+
+def pending_work(limit: int = 100) -> Work:
+    """Ids of due pending requests and of due unknown requests, oldest first."""
+    return Work(pending=_due_ids("pending", limit), unknown=_due_ids("unknown", limit))
+
+
+def _due_ids(state: str, limit: int) -> list[int]:
+    now = utcnow()
+    due = or_(DeletionRequest.next_attempt_at.is_(None), DeletionRequest.next_attempt_at <= now)
+    query = select(DeletionRequest.id).where(DeletionRequest.state == state, due)
+    return list(db.session.scalars(query.order_by(DeletionRequest.id).limit(limit)))

@@ -1,0 +1,93 @@
+"""Reading operations from the database: filtered pages, one operation, the running count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, func, select
+
+from ..extensions import db
+from ..models import Operation
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class OpFilters:
+    """Filters of the operations list; None means no filter. Dates are UTC days, inclusive."""
+
+    state: str | None = None
+    method: str | None = None
+    resource: str | None = None
+    origin: str | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+
+
+@dataclass(frozen=True)
+class OpPage:
+    """One page of operations, newest first."""
+
+    rows: list[Operation] = field(default_factory=list)
+    page: int = 1
+    per_page: int = 25
+    total: int = 0
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether a previous page exists."""
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a next page exists."""
+        return self.page * self.per_page < self.total
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _filtered(query: Select[tuple[Operation]], filters: OpFilters) -> Select[tuple[Operation]]:
+    for name in ("state", "method", "resource", "origin"):
+        value = getattr(filters, name)
+        if value:
+            query = query.where(getattr(Operation, name) == value)
+    # Tracked operations not fetched yet have no upstream time: use when we first saw them.
+    created = func.coalesce(Operation.created_at, Operation.first_seen_at)
+    if filters.created_from:
+        query = query.where(created >= _day_start(filters.created_from))
+    if filters.created_to:
+        query = query.where(created < _day_start(filters.created_to + timedelta(days=1)))
+    return query
+
+
+def list_operations(filters: OpFilters, page: int, per_page: int = 25) -> OpPage:
+    """One page of operations matching `filters`, newest (highest op_id) first."""
+    page = max(1, int(page))
+    per_page = min(MAX_PER_PAGE, max(1, int(per_page)))
+    base = _filtered(select(Operation), filters)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = db.session.scalars(
+        base.order_by(Operation.op_id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return OpPage(rows=list(rows), page=page, per_page=per_page, total=total)
+
+
+def get_operation(op_id: int) -> Operation | None:
+    """The stored operation with this upstream id, if we know it."""
+    return db.session.get(Operation, op_id)
+
+
+def running_count() -> int:
+    """How many known operations have not finished (not counting unknown ones)."""
+    query = select(func.count()).where(
+        Operation.is_finished.is_(False), Operation.state != "unknown"
+    )
+    return db.session.scalar(query) or 0

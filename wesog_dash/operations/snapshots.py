@@ -1,0 +1,86 @@
+"""Storing what upstream says about an operation: snapshot, derived state, next poll time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from .. import wesog
+from ..extensions import db
+from ..models import Operation, OperationSample, utcnow
+
+UPSTREAM_FIELDS = (
+    "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
+    "all_good", "do_wait", "do_urgent", "do_strict", "idle_ms", "exec_ms", "created_at",
+    "started_at", "finished_at",
+)  # fmt: skip
+SAMPLED_FIELDS = ("num_good", "num_bad", "is_started", "is_finished")
+
+
+def setting(name: str) -> float:
+    """A numeric setting of the current app."""
+    return float(current_app.config[name])
+
+
+def derive_state(row: Operation, now: datetime) -> str:
+    """The display state: queued, running, finished(_with_errors), stale or unknown."""
+    if row.raw is None:
+        return "unknown"  # never fetched yet
+    if row.is_finished:
+        return "finished_with_errors" if row.num_bad > 0 else "finished"
+    since = row.last_change_at or row.first_seen_at
+    if since is not None and (now - since).total_seconds() >= setting("WESOG_STALE_AFTER"):
+        return "stale"
+    return "running" if row.is_started else "queued"
+
+
+def poll_interval(row: Operation) -> float:
+    """Seconds until the next regular poll: fast while running, slower while queued."""
+    if row.is_started:
+        return setting("WESOG_POLL_INTERVAL")
+    return setting("WESOG_QUEUED_POLL_INTERVAL")
+
+
+def _sample_key(row: Operation) -> tuple[object, ...]:
+    return tuple(getattr(row, name) for name in SAMPLED_FIELDS)
+
+
+def _new_row(op_id: int, origin: str, now: datetime) -> Operation:
+    row = Operation(
+        op_id=op_id, origin=origin, state="unknown", first_seen_at=now,
+        poll_failures=0, outcomes_applied=False, errors=[],
+    )  # fmt: skip
+    db.session.add(row)
+    return row
+
+
+def record_snapshot(
+    op: wesog.Operation, *, origin: str = "dashboard", deletion_id: int | None = None
+) -> Operation:
+    """Upsert the row from an upstream snapshot, sample changes, schedule the next poll."""
+    if op.op_id is None:
+        raise ValueError("an operation snapshot without op_id cannot be stored")
+    now = utcnow()
+    row = db.session.get(Operation, op.op_id)
+    if row is None:
+        row, before = _new_row(op.op_id, origin, now), None
+    else:
+        before = _sample_key(row) if row.raw is not None else None
+    if deletion_id is not None and row.deletion_id != deletion_id:
+        # Newly tied to a deletion (e.g. by the reconciler): its outcomes must be applied.
+        row.deletion_id, row.outcomes_applied = deletion_id, False
+    for name in UPSTREAM_FIELDS:
+        setattr(row, name, getattr(op, name))
+    row.errors = [{"id": error.id, "msg": error.msg} for error in op.errors]
+    row.raw = dict(op.raw)
+    row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
+    after = _sample_key(row)
+    if after != before:
+        row.last_change_at = now
+        # Added by key, not through row.samples, so that the whole curve is not loaded.
+        values = dict(zip(SAMPLED_FIELDS, after, strict=True))
+        db.session.add(OperationSample(op_id=row.op_id, seen_at=now, **values))
+    row.state = derive_state(row, now)
+    row.next_poll_at = None if row.is_finished else now + timedelta(seconds=poll_interval(row))
+    return row

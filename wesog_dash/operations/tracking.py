@@ -1,0 +1,72 @@
+"""Adding operations created elsewhere: track one by id, or import the upstream list."""
+
+from __future__ import annotations
+
+import re
+
+from .. import audit, background
+from ..extensions import db
+from ..models import Operation, utcnow
+from ..upstream import wesog_client
+from .outcomes import finish_operation
+from .snapshots import record_snapshot
+
+MAX_OP_ID = 2**63 - 1  # the column is a signed 64-bit integer
+DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+class TrackError(ValueError):
+    """An operation id we cannot track; `message` is safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_op_id(value: object) -> int:
+    """An operation id as a positive integer, from an int or its decimal text."""
+    if isinstance(value, bool):
+        raise TrackError("An operation id is a positive whole number")
+    text = str(value).strip() if not isinstance(value, int) else str(value)
+    if not DIGITS.fullmatch(text) or not 0 < int(text) <= MAX_OP_ID:
+        raise TrackError("An operation id is a positive whole number")
+    return int(text)
+
+
+def track(op_id: int | str, *, actor: str) -> Operation:
+    """Start watching an operation created elsewhere; only the poller will fetch it."""
+    number = parse_op_id(op_id)
+    existing = db.session.get(Operation, number)
+    if existing is not None:
+        return existing
+    now = utcnow()
+    row = Operation(
+        op_id=number, origin="tracked", state="unknown", first_seen_at=now, next_poll_at=now,
+        poll_failures=0, outcomes_applied=False, errors=[],
+    )  # fmt: skip
+    db.session.add(row)
+    audit.record("operation.tracked", actor=actor, op_id=number)
+    db.session.commit()
+    background.wake()
+    return row
+
+
+def import_from_api(*, actor: str) -> int:
+    """Record every operation `GET /ops` lists; returns how many were new to us."""
+    snapshots = wesog_client().list_operations()  # before any write: no lock held while waiting
+    new = 0
+    for op in snapshots:
+        if op.op_id is None:
+            continue
+        is_new = db.session.get(Operation, op.op_id) is None
+        row = record_snapshot(op, origin="imported")
+        new += is_new
+        if is_new and row.is_finished:
+            # It ended before we knew it: nothing of ours to apply, nothing to announce.
+            row.outcomes_applied = True
+        elif row.is_finished:
+            finish_operation(row)
+    details = {"count": new, "listed": len(snapshots)}
+    audit.record("operation.imported", actor=actor, details=details)
+    db.session.commit()
+    return new
