@@ -77,6 +77,18 @@
   });
   document.body.addEventListener("htmx:afterRequest", function (event) {
     const dialog = event.target.closest && event.target.closest("dialog");
-    if (dialog && event.detail.successful) dialog.close();
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    // A refused form (422, swapped in place with its message) keeps its dialog open.
+    if (dialog && event.detail.successful && status < 400) dialog.close();
+  });
+
+  // Error answers marked X-Swap-Error carry a fragment that explains the problem in place
+  // (a formula the API rejected, a refused delete form): swap it instead of a generic toast.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    const xhr = event.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.getResponseHeader("X-Swap-Error") === "1") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
   });
 })();

@@ -1,7 +1,206 @@
-"""Views of the deletions area (filled in by its issue)."""
+"""Deleting images: the confirmation, POST /deletions, and the live page of one request."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from .. import deletions
+from ..models import FINAL_DELETION_STATES, DeletionRequest
+from ..permissions import destructive, role_required
+from ..web import no_store
+from ..wesog.ids import image_id_problem
+from .helpers import announce_end, form_flag, is_htmx, swap_error
 
 bp = Blueprint("deletions", __name__)
+
+
+@bp.app_context_processor
+def deletions_context() -> dict[str, Any]:
+    """Template helpers: the marker of a request being sent right now."""
+    return {"deletion_sending": deletions.SENDING}
+
+
+MAX_ITEMS_SHOWN = 200
+SELECTION_KINDS = ("single", "list", "query")
+
+
+@dataclass(frozen=True)
+class DeleteForm:
+    """The fields of a delete form, as typed."""
+
+    image_ids: list[str]
+    reason: str
+    ticket: str | None
+    wait: bool
+    urgent: bool
+    strict: bool
+    selection_kind: str
+    selection_query: str | None
+    source: str
+
+    @classmethod
+    def from_form(cls, form: MultiDict[str, str]) -> DeleteForm:
+        """Read the posted form; ids are kept exactly as sent (spaces are part of an id)."""
+        kind = form.get("selection_kind", "single")
+        ids = [i for i in form.getlist("image_ids") if i != ""]
+        return cls(
+            image_ids=ids,
+            reason=form.get("reason", "").strip(),
+            ticket=form.get("ticket", "").strip() or None,
+            wait=form_flag(form, "wait"),
+            urgent=form_flag(form, "urgent"),
+            strict=form_flag(form, "strict"),
+            selection_kind=kind if kind in SELECTION_KINDS else "list",
+            selection_query=form.get("selection_query", "").strip() or None,
+            source=form.get("source", "page"),
+        )
+
+    def values(self) -> dict[str, Any]:
+        """What the form shows again after a refusal."""
+        return {"reason": self.reason, "ticket": self.ticket or "", "wait": self.wait,
+                "urgent": self.urgent, "strict": self.strict}  # fmt: skip
+
+
+def ids_from_text(text: str) -> list[str]:
+    """Ids pasted one per line; blank lines dropped, duplicates kept once, order kept."""
+    seen: dict[str, None] = {}
+    for line in text.splitlines():
+        if line.strip():
+            seen.setdefault(line.strip(), None)
+    return list(seen)
+
+
+def is_final(deletion: DeletionRequest) -> bool:
+    """True once nothing more will change for this request."""
+    return deletion.state in FINAL_DELETION_STATES
+
+
+def find_deletion(deletion_id: int) -> DeletionRequest:
+    """The request, or a 404 page."""
+    deletion = deletions.get_deletion(deletion_id)
+    if deletion is None:
+        abort(404, description=f"There is no deletion request #{deletion_id}.")
+    return deletion
+
+
+@bp.route("/deletions/new", methods=["GET", "POST"])
+@role_required("operator")
+@destructive
+def deletion_new() -> ResponseReturnValue:
+    """Confirm a deletion of several ids (selected cards, or ids pasted one per line)."""
+    source = request.form if request.method == "POST" else request.args
+    ids = list(dict.fromkeys(i for i in source.getlist("image_ids") if i != ""))
+    ids += [i for i in ids_from_text(source.get("ids_text", "")) if i not in ids]
+    problems = [(i, p) for i in ids if (p := image_id_problem(i))]
+    form = DeleteForm.from_form(MultiDict(source))
+    message = None if ids else "Select at least one image (or paste ids, one per line)."
+    status = 200 if ids else 422
+    return render_template(
+        "deletion_new.html", ids=ids, problems=problems, form=form, message=message
+    ), status
+
+
+@bp.post("/deletions")
+@role_required("operator")
+@destructive
+def deletion_create() -> ResponseReturnValue:
+    """Record the request (the outbox), send it, and show where to watch it."""
+    form = DeleteForm.from_form(request.form)
+    try:
+        deletion = deletions.request_deletion(
+            form.image_ids, form.reason, wait=form.wait, urgent=form.urgent, strict=form.strict,
+            ticket=form.ticket, selection_kind=form.selection_kind,
+            selection_query=form.selection_query, actor=current_user.username,
+            user_id=current_user.id, remote_addr=request.remote_addr,
+        )  # fmt: skip
+    except deletions.DeletionInputError as exc:
+        return refuse(form, str(exc))
+    target = url_for("deletions.deletion_detail", deletion_id=deletion.id)
+    if is_htmx() and form.source == "card":
+        response = no_store(render_template("_card_deletion.html", deletion=deletion))
+        response.headers["HX-Retarget"] = "closest .card-state"
+        response.headers["HX-Trigger"] = json.dumps({"ops-changed": True})  # the nav badge
+        return response
+    if is_htmx():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
+    """Nothing was sent: show the message with the form as it was typed."""
+    if is_htmx():
+        body = render_template(
+            "_delete_form.html", ids=form.image_ids, fid="retry", source=form.source,
+            values=form.values(), message=message, selection_kind=form.selection_kind,
+            selection_query=form.selection_query,
+        )  # fmt: skip
+        return swap_error(body, 422)
+    problems = [(i, p) for i in form.image_ids if (p := image_id_problem(i))]
+    page = render_template(
+        "deletion_new.html", ids=form.image_ids, problems=problems, form=form, message=message
+    )
+    return page, 422
+
+
+@bp.get("/deletions/<int:deletion_id>")
+@role_required("viewer")
+def deletion_detail(deletion_id: int) -> ResponseReturnValue:
+    """One request: who, when, why, its operations and each image's outcome, live."""
+    deletion = find_deletion(deletion_id)
+    return render_template("deletion.html", deletion=deletion, **live_context(deletion))
+
+
+def live_context(deletion: DeletionRequest) -> dict[str, Any]:
+    """What the live part of the deletion page needs: items (capped) and the summary."""
+    items = deletions.items_of(deletion.id)
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.outcome] = counts.get(item.outcome, 0) + 1
+    return {"items": items[:MAX_ITEMS_SHOWN], "item_total": len(items), "outcome_counts": counts}
+
+
+@bp.get("/deletions/<int:deletion_id>/live")
+@role_required("viewer")
+def deletion_live(deletion_id: int) -> ResponseReturnValue:
+    """The polled part of the deletion page (state, operations, items), from the database."""
+    deletion = find_deletion(deletion_id)
+    quiet = bool(request.args.get("quiet"))  # embedded in the op page, which toasts itself
+    body = render_template(
+        "_deletion_live.html", deletion=deletion, quiet=quiet, **live_context(deletion)
+    )
+    return no_store(body) if quiet else toast_when_final(no_store(body), deletion)
+
+
+@bp.get("/deletions/<int:deletion_id>/card")
+@role_required("viewer")
+def deletion_card(deletion_id: int) -> ResponseReturnValue:
+    """The polled state of an image card whose deletion was requested, from the database."""
+    deletion = find_deletion(deletion_id)
+    body = render_template("_card_deletion.html", deletion=deletion)
+    return toast_when_final(no_store(body), deletion)
+
+
+def toast_when_final(response: Any, deletion: DeletionRequest) -> Any:
+    """A polled fragment that comes back final announces it once: polling stops there."""
+    if not is_htmx() or not is_final(deletion):
+        return response
+    if deletion.state == "rejected":
+        message = f"Deletion #{deletion.id} was refused: {deletion.message}"
+        return announce_end(response, message, "error")
+    ops = list(deletion.operations)
+    # A refused chunk fails items without any operation counting them: count those too.
+    failed = sum(op.num_bad for op in ops) or sum(
+        1 for item in deletion.items if item.outcome in ("failed", "not_found")
+    )
+    name = f"Operation #{ops[0].op_id}" if len(ops) == 1 else f"Deletion #{deletion.id}"
+    if failed or deletion.state == "done_with_errors":
+        plural = "" if failed == 1 else "s"
+        return announce_end(response, f"{name} finished with {failed} failure{plural}", "error")
+    return announce_end(response, f"{name} finished", "success")

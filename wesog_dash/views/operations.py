@@ -1,7 +1,208 @@
-"""Views of the operations area (filled in by its issue)."""
+"""Operations: the list, one operation, their polled fragments, tracking and importing.
+
+Every fragment here reads the database only: the poller is the one caller of GET /ops/{op_id}.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import operations
+from ..models import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, utcnow
+from ..operations import OpFilters
+from ..permissions import role_required
+from ..web import no_store, render_fragment_or_page
+from ..wesog.errors import WesogError
+from .deletions import live_context
+from .helpers import announce_end, int_arg, is_htmx, upstream_problem
 
 bp = Blueprint("ops", __name__)
+
+PER_PAGE = 25
+METHODS = ("add", "upd", "del", "multiple")
+RESOURCES = ("image", "video", "celebs")
+
+
+def seconds_since(moment: datetime | None) -> int:
+    """Whole seconds from `moment` to now (0 when unknown)."""
+    return max(0, int((utcnow() - moment).total_seconds())) if moment else 0
+
+
+@bp.app_context_processor
+def ops_context() -> dict[str, Any]:
+    """Template helpers: the nav badge count (called only when logged in), progress, ages."""
+    return {
+        "running_ops_count": operations.running_count,
+        "op_progress": operations.progress,
+        "seconds_since": seconds_since,
+        "overview_ops": overview_ops,
+    }
+
+
+def overview_ops(**filters: str) -> operations.OpPage:
+    """A short list of operations for the overview panels."""
+    return operations.list_operations(OpFilters(**filters), 1, per_page=8)  # type: ignore[arg-type]
+
+
+def parse_day(name: str, problems: list[str]) -> date | None:
+    """A YYYY-MM-DD query argument; a bad one is reported and ignored."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{text!r} is not a date (YYYY-MM-DD); that filter is ignored.")
+        return None
+
+
+def filters_from_args() -> tuple[OpFilters, list[str]]:
+    """The list's filters from the query string, and what was wrong with them."""
+    problems: list[str] = []
+
+    def choice(name: str, allowed: tuple[str, ...]) -> str | None:
+        value = request.args.get(name, "").strip()
+        return value if value in allowed else None
+
+    filters = OpFilters(
+        state=choice("state", OP_STATES),
+        method=choice("method", METHODS),
+        resource=choice("resource", RESOURCES),
+        origin=choice("origin", OP_ORIGINS),
+        created_from=parse_day("created_from", problems),
+        created_to=parse_day("created_to", problems),
+    )
+    return filters, problems
+
+
+def find_op(op_id: int) -> Operation:
+    """The stored operation, or a 404 page."""
+    row = operations.get_operation(op_id)
+    if row is None:
+        abort(404, description=f"This console does not know operation #{op_id}. Track it first.")
+    return row
+
+
+def is_final(row: Operation) -> bool:
+    """True once the operation has ended: its fragments stop polling."""
+    return row.state in FINAL_OP_STATES
+
+
+def toast_when_final(response: Response, row: Operation) -> Response:
+    """A polled fragment that comes back finished announces it: that poll is the transition."""
+    if not is_htmx() or not is_final(row):
+        return response
+    if row.num_bad:
+        plural = "" if row.num_bad == 1 else "s"
+        return announce_end(
+            response, f"Operation #{row.op_id} finished with {row.num_bad} failure{plural}", "error"
+        )
+    return announce_end(response, f"Operation #{row.op_id} finished", "success")
+
+
+@bp.get("/ops")
+@role_required("viewer")
+def op_list() -> ResponseReturnValue:
+    """Every operation we know, newest first, filtered and paginated."""
+    filters, problems = filters_from_args()
+    page = operations.list_operations(filters, int_arg("page", 1, 1, 100_000), PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    body = render_fragment_or_page(
+        "ops.html", "_op_table.html", ops_page=page, filters=filters, problems=problems, args=args,
+        states=OP_STATES, methods=METHODS, resources=RESOURCES, origins=OP_ORIGINS,
+    )  # fmt: skip
+    return body, 200, {"Vary": "HX-Request"}
+
+
+@bp.get("/ops/<int:op_id>/row")
+@role_required("viewer")
+def op_row(op_id: int) -> ResponseReturnValue:
+    """One row of the operations table (polled while the operation runs)."""
+    row = find_op(op_id)
+    return toast_when_final(no_store(render_template("_op_row.html", op=row)), row)
+
+
+@bp.get("/ops/<int:op_id>")
+@role_required("viewer")
+def op_detail(op_id: int) -> ResponseReturnValue:
+    """One operation: big progress, timeline, options, errors, its deletion, raw JSON."""
+    row = find_op(op_id)
+    error_q = request.args.get("error_q", "").strip()
+    live = live_context(row.deletion) if row.deletion is not None else {}
+    return render_template(
+        "op_detail.html", op=row, error_q=error_q, errors=filter_errors(row, error_q), **live
+    )
+
+
+@bp.get("/ops/<int:op_id>/progress")
+@role_required("viewer")
+def op_progress(op_id: int) -> ResponseReturnValue:
+    """The live part of the operation page (polled while the operation runs)."""
+    row = find_op(op_id)
+    return toast_when_final(no_store(render_template("_op_progress.html", op=row)), row)
+
+
+def filter_errors(row: Operation, error_q: str) -> list[dict[str, Any]]:
+    """The operation's errors whose id or message contains `error_q` (case-insensitive)."""
+    needle = error_q.casefold()
+    errors = row.errors or []
+    if not needle:
+        return list(errors)
+    return [
+        e for e in errors
+        if needle in str(e.get("id", "")).casefold() or needle in str(e.get("msg", "")).casefold()
+    ]  # fmt: skip
+
+
+@bp.get("/ops/<int:op_id>/errors")
+@role_required("viewer")
+def op_errors(op_id: int) -> ResponseReturnValue:
+    """The errors list of one operation, filtered by `error_q` (polled while it runs)."""
+    row = find_op(op_id)
+    error_q = request.args.get("error_q", "").strip()
+    body = render_template(
+        "_op_errors.html", op=row, error_q=error_q, errors=filter_errors(row, error_q)
+    )
+    return no_store(body)
+
+
+@bp.get("/ops/running")
+@role_required("viewer")
+def running_count() -> ResponseReturnValue:
+    """The nav badge: how many operations are running (polled on every page)."""
+    return no_store(render_template("_running_count.html", count=operations.running_count()))
+
+
+@bp.post("/ops/track")
+@role_required("operator")
+def op_track() -> Response:
+    """Start watching an operation created elsewhere."""
+    try:
+        row = operations.track(request.form.get("op_id", ""), actor=current_user.username)
+    except operations.TrackError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("ops.op_list"), 303)
+    flash(
+        f"Tracking operation #{row.op_id}; its progress appears as the poller fetches it.", "info"
+    )
+    return redirect(url_for("ops.op_detail", op_id=row.op_id), 303)
+
+
+@bp.post("/ops/import")
+@role_required("operator")
+def op_import() -> Response:
+    """Record every operation the API lists (GET /ops)."""
+    try:
+        new = operations.import_from_api(actor=current_user.username)
+    except WesogError as exc:
+        flash(upstream_problem(exc)[0], "error")
+        return redirect(url_for("ops.op_list"), 303)
+    plural = "" if new == 1 else "s"
+    flash(f"Imported {new} new operation{plural} from the Wesog API.", "info")
+    return redirect(url_for("ops.op_list"), 303)

@@ -14,3 +14,9 @@ bp = Blueprint("overview", __name__)
 def index() -> str:
     """The landing page: where the console points and what is going on."""
     return render_template("index.html")
+
+
+@bp.get("/healthz")
+def health() -> tuple[dict[str, str], int]:
+    """Liveness for load balancers: no database, no upstream, no login."""
+    return {"status": "ok"}, 200

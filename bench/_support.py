@@ -1,0 +1,87 @@
+"""What the benchmarks share: a sandbox, a migrated database, a logged-in HTTP session."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wesog_dash import create_app  # noqa: E402
+from wesog_dash.sandbox import SandboxServer, SandboxSettings  # noqa: E402
+
+PASSWORD = "bench password 123"
+
+
+def start_sandbox(**knobs: Any) -> SandboxServer:
+    """A sandbox on a free loopback port with the given knobs."""
+    settings = SandboxSettings(api_key="bench-key", **knobs)
+    return SandboxServer(settings, host="127.0.0.1", port=0).start()
+
+
+def migrated_database(users: dict[str, str]) -> str:
+    """A fresh SQLite file with every migration applied and `users` (name → role) created."""
+    from flask_migrate import upgrade
+
+    from wesog_dash import accounts
+
+    path = Path(tempfile.mkdtemp(prefix="wesog-bench-")) / "bench.db"
+    uri = f"sqlite:///{path}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "WESOG_POLLER": "off"})
+    with app.app_context():
+        upgrade()
+        for name, role in users.items():
+            accounts.create_user(name, PASSWORD, role, actor="cli:bench")
+    return uri
+
+
+def logged_in_session(base_url: str, username: str) -> requests.Session:
+    """A requests session logged in through the real /login form."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=10).text
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    token = token or re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token, "no CSRF token on /login"
+    response = session.post(
+        f"{base_url}/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, f"login failed: {response.status_code}"
+    return session
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any:
+    """Poll `condition` until truthy or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"gave up waiting after {timeout} s")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The `fraction` percentile (0..1) of `samples`, by nearest rank."""
+    ordered = sorted(samples)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+def summary_ms(samples: list[float]) -> str:
+    """p50/p95/max of latencies given in seconds, printed in ms."""
+    return (
+        f"n={len(samples):5d}  p50={statistics.median(samples) * 1000:7.1f} ms  "
+        f"p95={percentile(samples, 0.95) * 1000:7.1f} ms  max={max(samples) * 1000:7.1f} ms"
+    )

@@ -1,0 +1,133 @@
+"""Fragment latency: the progress fragment under 50 polling clients, next to a trivial route.
+
+The dashboard runs under gunicorn (2 workers × 8 threads) against a sandbox with one running
+operation. 50 clients poll `/ops/<op_id>/progress` as htmx does; 5 clients hit `/healthz`
+(no database, no login) on the same server at the same time. Prints p50/p95 of both and the ratio.
+Target: fragment p95 ≤ 2 × trivial p95.
+
+    .venv/bin/python bench/fragments.py [--seconds 15] [--clients 50] [--interval 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import requests
+from _support import (
+    ROOT,
+    create_app,
+    logged_in_session,
+    migrated_database,
+    percentile,
+    start_sandbox,
+    summary_ms,
+    wait_until,
+)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def poll(session: requests.Session, url: str, stop_at: float, interval: float, out: list) -> None:
+    """GET `url` every `interval` seconds until `stop_at`, appending latencies to `out`."""
+    headers = {"HX-Request": "true"}
+    next_at = time.monotonic() + interval * (hash(url + str(id(session))) % 100) / 100
+    while next_at < stop_at:
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        started = time.perf_counter()
+        response = session.get(url, headers=headers, timeout=30)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        out.append(elapsed)
+        next_at += interval
+
+
+def main() -> None:
+    """Start everything, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=0.5)
+    args = parser.parse_args()
+
+    items = int((args.seconds + 30) * 1000 / 40)
+    sandbox = start_sandbox(images=items + 10, item_ms=40, start_ms=0)
+    uri = migrated_database({"watcher": "viewer"})
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": uri,
+        "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": sandbox.settings.api_key,
+        "WESOG_POLLER": "thread",
+        "SECRET_KEY": "bench-secret",
+    }
+    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", "8"]
+    gunicorn += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
+    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _up(base_url), timeout=30)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "WESOG_API_URL": sandbox.url,
+                          "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "off",
+                          "SECRET_KEY": "bench-secret"})
+        from wesog_dash import deletions
+
+        ids = [str(100001 + n) for n in range(items)]
+        with app.app_context():
+            deletion_id = deletions.request_deletion(
+                ids, "fragment benchmark", actor="cli:bench", user_id=None, remote_addr=None
+            ).id
+        sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
+
+        def running_op() -> int | None:
+            with app.app_context():
+                ops = deletions.get_deletion(deletion_id).operations
+                return next((op.op_id for op in ops if op.is_started and not op.is_finished), None)
+
+        op_id = wait_until(running_op, timeout=30)
+        fragment, trivial = [], []
+        stop_at = time.monotonic() + args.seconds
+        threads = [
+            threading.Thread(target=poll, args=(s, f"{base_url}/ops/{op_id}/progress", stop_at, args.interval, fragment))
+            for s in sessions
+        ]
+        threads += [
+            threading.Thread(target=poll, args=(requests.Session(), f"{base_url}/healthz", stop_at, args.interval / 5, trivial))
+            for _ in range(5)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(f"gunicorn 2 workers × 8 threads; operation #{op_id} running; {args.seconds:.0f} s")
+        print(f"progress fragment ({args.clients} clients every {args.interval} s): {summary_ms(fragment)}")
+        print(f"trivial /healthz  (5 clients every {args.interval / 5} s):  {summary_ms(trivial)}")
+        ratio = percentile(fragment, 0.95) / percentile(trivial, 0.95)
+        verdict = "OK" if ratio <= 2 else "MISSED"
+        print(f"fragment p95 / trivial p95 = {ratio:.2f} (target ≤ 2.00): {verdict}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        sandbox.stop()
+
+
+def _up(base_url: str) -> bool:
+    try:
+        return requests.get(f"{base_url}/healthz", timeout=1).ok
+    except requests.RequestException:  # not listening yet, or workers still booting
+        return False
+
+
+if __name__ == "__main__":
+    main()
