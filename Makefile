@@ -30,6 +30,7 @@ run: migrate
 	@echo "  (no WESOG_API_URL set: it talks to the embedded Wesog sandbox with demo images)"
 	@echo "  Stop it with Ctrl+C."
 	@echo ""
+	@$(BIN)/flask users setup-url --base-url http://$(HOST):$(PORT)
 	$(BIN)/flask run --host $(HOST) --port $(PORT) --no-reload --with-threads
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download cannot work here).

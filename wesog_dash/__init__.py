@@ -33,10 +33,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=int(app.config["SESSION_IDLE_MINUTES"])
     )
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 10}})
+    # hide_parameters: SQL logs and database errors never show values (password hashes…).
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 10}, "hide_parameters": True}
+    )
 
     register_extensions(app)
     register_blueprints(app)
+    register_hardening(app)
     from .cli import register_cli
 
     register_cli(app)
@@ -64,6 +68,14 @@ def register_extensions(app: Flask) -> None:
     from . import web
 
     web.init_app(app)
+
+
+def register_hardening(app: Flask) -> None:
+    """Security headers, session cookies and idle expiry, and the first-run setup redirect."""
+    from . import security, setup
+
+    security.init_app(app)
+    setup.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

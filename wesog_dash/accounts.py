@@ -1,10 +1,12 @@
-"""Accounts: password hashing, user lookup and creation."""
+"""Accounts: password hashing, user lookup, creation, roles and disabling."""
 
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import audit
 from .extensions import db, login_manager
@@ -13,6 +15,8 @@ from .models import ROLES, User, utcnow
 hasher = PasswordHasher()
 # Verified against when the username is unknown, so that both paths cost the same time.
 _DUMMY_HASH = hasher.hash("not a real password")
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MIN_PASSWORD_LENGTH = 10
 
 
 class AccountError(ValueError):
@@ -31,6 +35,24 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
+def get_user(username: str) -> User:
+    """The user with this username; AccountError when there is none."""
+    user = find_user(username)
+    if user is None:
+        raise AccountError(f"There is no user named {username!r}.")
+    return user
+
+
+def list_users() -> list[User]:
+    """Every user, by username."""
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def user_count() -> int:
+    """How many users exist (active or not)."""
+    return int(db.session.scalar(select(func.count(User.id))) or 0)
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active user whose password matches, else None."""
     user = find_user(username)
@@ -43,21 +65,79 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def create_user(username: str, password: str, role: str, *, actor: str) -> User:
-    """Create a user (audited) and commit; AccountError on bad input."""
-    username = username.strip()
-    if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
-        raise AccountError("A username is 1–64 letters, digits, '.', '-' or '_'.")
+def check_role(role: str) -> None:
+    """AccountError unless `role` is one of the known roles."""
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
-    if len(password) < 10:
-        raise AccountError("A password needs at least 10 characters.")
+
+
+def validate_new_user(username: str, password: str, role: str) -> str:
+    """The cleaned username, or AccountError saying what is wrong."""
+    username = username.strip()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise AccountError("A username is 1–64 letters, digits, '.', '-' or '_'.")
+    check_role(role)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
     if find_user(username) is not None:
         raise AccountError(f"A user named {username!r} already exists.")
+    return username
+
+
+def add_user(username: str, password: str, role: str, *, actor: str) -> User:
+    """Add a user and its audit event to the current transaction (the caller commits)."""
+    username = validate_new_user(username, password, role)
     user = User(username=username, password_hash=hasher.hash(password), role=role)
     db.session.add(user)
     db.session.flush()
     audit.record("user.created", actor=actor, details={"username": username, "role": role})
+    return user
+
+
+def create_user(username: str, password: str, role: str, *, actor: str) -> User:
+    """Create a user (audited) and commit; AccountError on bad input."""
+    user = add_user(username, password, role, actor=actor)
+    db.session.commit()
+    return user
+
+
+def _active_admins() -> int:
+    query = select(func.count(User.id)).where(User.role == "admin", User.disabled.is_(False))
+    return int(db.session.scalar(query) or 0)
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse to remove the last active admin: nobody could manage users any more."""
+    if user.role == "admin" and not user.disabled and _active_admins() <= 1:
+        raise AccountError(f"{user.username!r} is the last active admin; make another first.")
+
+
+def set_role(username: str, role: str, *, actor: str) -> User:
+    """Change a user's role (audited) and commit."""
+    check_role(role)
+    user = get_user(username)
+    if user.role == role:
+        return user
+    if role != "admin":
+        _keep_an_admin(user)
+    previous, user.role = user.role, role
+    audit.record(
+        "user.role_changed",
+        actor=actor,
+        details={"username": user.username, "from": previous, "to": role},
+    )
+    db.session.commit()
+    return user
+
+
+def disable_user(username: str, *, actor: str) -> User:
+    """Disable a user (audited) and commit: their sessions and tokens stop working."""
+    user = get_user(username)
+    if user.disabled:
+        return user
+    _keep_an_admin(user)
+    user.disabled = True
+    audit.record("user.disabled", actor=actor, details={"username": user.username})
     db.session.commit()
     return user
 

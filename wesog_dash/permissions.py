@@ -13,7 +13,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def role_required(role: str) -> Callable[[F], F]:
-    """Let the view run only for a logged-in, active user with `role` or above."""
+    """Let the view run only for a logged-in, active user with `role` or above.
+
+    Under /api/v1 the user comes from a Bearer token (views/api.py sets it for the request;
+    cookies are ignored there), so the same decorator guards pages, fragments and the API.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -21,9 +25,11 @@ def role_required(role: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if not current_user.has_role(role):
-                abort(403)
+                abort(403, description=f"This needs the {role} role (you are {current_user.role}).")
             return view(*args, **kwargs)
 
+        # Read by the authorization-matrix test: each view declares the role it needs.
+        wrapped.required_role = role  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorator
@@ -43,6 +49,7 @@ def destructive(view: F) -> F:
             abort(403, description="This console is read-only (WESOG_READ_ONLY is set).")
         return view(*args, **kwargs)
 
+    wrapped.is_destructive = True  # type: ignore[attr-defined]
     return wrapped  # type: ignore[return-value]
 
 

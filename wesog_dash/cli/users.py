@@ -1,7 +1,130 @@
-"""`flask --app app users …`: manage console accounts."""
+"""`flask --app app users …`: manage console accounts (every change is audited)."""
 
 from __future__ import annotations
 
+import getpass
+import os
+import sys
+
+import click
 from flask.cli import AppGroup
 
+from ..models import ROLES
+
 users_cli = AppGroup("users", help="Manage console users.")
+
+
+def cli_actor() -> str:
+    """The audit actor for commands: `cli:<os user>`."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        name = f"uid{os.getuid()}"
+    return f"cli:{name}"
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new password: one line from stdin, or typed twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_command(name: str, role: str, password_stdin: bool) -> None:
+    """Create a user with a role; the password is prompted (hidden, asked twice)."""
+    from .. import accounts
+
+    password = read_password(password_stdin)
+    try:
+        user = accounts.create_user(name, password, role, actor=cli_actor())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.username} ({user.role}).")
+
+
+@users_cli.command("list")
+def list_command() -> None:
+    """List every user with role, status and last login."""
+    from .. import accounts
+
+    users = accounts.list_users()
+    if not users:
+        click.echo("No users yet. Create one with: flask --app app users create NAME --role admin")
+        return
+    click.echo(f"{'username':<24} {'role':<9} {'status':<9} {'tokens':>6}  last login (UTC)")
+    for user in users:
+        status = "disabled" if user.disabled else "active"
+        tokens = sum(1 for token in user.tokens if not token.revoked)
+        seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        click.echo(f"{user.username:<24} {user.role:<9} {status:<9} {tokens:>6}  {seen}")
+
+
+@users_cli.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role_command(name: str, role: str) -> None:
+    """Give a user another role (takes effect on their next request)."""
+    from .. import accounts
+
+    try:
+        user = accounts.set_role(name, role, actor=cli_actor())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{user.username} is now {user.role}.")
+
+
+@users_cli.command("disable")
+@click.argument("name")
+def disable_command(name: str) -> None:
+    """Disable a user: their sessions and API tokens stop working at once."""
+    from .. import accounts
+
+    try:
+        user = accounts.disable_user(name, actor=cli_actor())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{user.username} is disabled.")
+
+
+@users_cli.command("token")
+@click.argument("name")
+def token_command(name: str) -> None:
+    """Issue a personal API token for a user and print it once (only its hash is kept)."""
+    from .. import accounts, tokens
+
+    try:
+        token = tokens.issue_token(accounts.get_user(name), actor=cli_actor())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(token)
+    click.echo(
+        "This token is shown only now; keep it secret. Send it as the header "
+        "'Authorization: Bearer <token>' to /api/v1/.",
+        err=True,
+    )
+
+
+@users_cli.command("setup-url")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the server will be reached, e.g. http://HOST:PORT.",
+)
+def setup_url_command(base_url: str) -> None:
+    """Print a one-time URL (valid one hour) that creates the first admin, if none exists."""
+    from .. import accounts, setup
+
+    count = accounts.user_count()
+    if count:
+        click.echo(f"Setup is complete ({count} user(s) exist); log in at {base_url}/login")
+        return
+    url = setup.setup_url(base_url, setup.issue_setup_token())
+    click.echo("")
+    click.echo("  No user exists yet. Create the first admin here (valid one hour, works once):")
+    click.echo(f"    {url}")
+    click.echo("")

@@ -1,0 +1,64 @@
+"""Login attempts are limited per address and per username, with a clear message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token_from
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """The limiter on, with a small limit so the tests stay short."""
+    return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+
+
+def attempt(app: Flask, username: str, password: str, address: str) -> Any:
+    """One login attempt from `address` (a fresh browser each time)."""
+    client = app.test_client()
+    environ = {"REMOTE_ADDR": address}
+    token = csrf_token_from(client.get("/login", environ_base=environ).get_data(as_text=True))
+    data = {"username": username, "password": password, "csrf_token": token}
+    return client.post("/login", data=data, environ_base=environ)
+
+
+@pytest.fixture
+def users(app: Flask, client, auth: AuthActions) -> None:
+    """Two viewers, ana and bob."""
+    auth.create_user("ana", "viewer")
+    auth.create_user("bob", "viewer")
+
+
+def test_failures_from_one_address_are_limited_whatever_the_username(app: Flask, users) -> None:
+    for name in ("ana", "bob", "carol"):
+        assert attempt(app, name, "wrong password", "10.0.0.1").status_code == 401
+    limited = attempt(app, "ana", TEST_PASSWORD, "10.0.0.1")
+    assert limited.status_code == 429
+    body = limited.get_data(as_text=True)
+    assert "Too many failed logins" in body and "try again in" in body
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert 'name="password"' in body, "the form is still there, with the message"
+    assert attempt(app, "ana", TEST_PASSWORD, "10.0.0.2").status_code == 302
+
+
+def test_failures_for_one_username_are_limited_whatever_the_address(app: Flask, users) -> None:
+    for n in range(3):
+        assert attempt(app, "ana", "wrong password", f"10.0.1.{n}").status_code == 401
+    assert attempt(app, "Ana", TEST_PASSWORD, "10.0.1.9").status_code == 429
+    assert attempt(app, "bob", TEST_PASSWORD, "10.0.1.9").status_code == 302
+
+
+def test_successful_logins_do_not_count(app: Flask, users) -> None:
+    for _ in range(5):
+        assert attempt(app, "ana", TEST_PASSWORD, "10.0.2.1").status_code == 302
+
+
+def test_the_login_page_itself_is_not_limited(app: Flask, users) -> None:
+    for _ in range(3):
+        attempt(app, "ana", "wrong password", "10.0.3.1")
+    client = app.test_client()
+    for _ in range(5):
+        assert client.get("/login", environ_base={"REMOTE_ADDR": "10.0.3.1"}).status_code == 200
