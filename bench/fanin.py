@@ -36,7 +36,9 @@ def watch(base_url: str, op_id: int, seconds: float, sessions: list, errors: lis
         next_at = time.monotonic() + (index % 10) * INTERVAL / 10  # spread like real tabs
         while next_at < stop_at:
             time.sleep(max(0.0, next_at - time.monotonic()))
-            response = session.get(f"{base_url}/ops/{op_id}/progress", headers={"HX-Request": "true"}, timeout=10)
+            response = session.get(
+                f"{base_url}/ops/{op_id}/progress", headers={"HX-Request": "true"}, timeout=10
+            )
             if response.status_code != 200:
                 errors.append(response.status_code)
             counts[index] += 1

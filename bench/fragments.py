@@ -78,9 +78,15 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _up(base_url), timeout=30)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "WESOG_API_URL": sandbox.url,
-                          "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "off",
-                          "SECRET_KEY": "bench-secret"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": uri,
+                "WESOG_API_URL": sandbox.url,
+                "WESOG_API_KEY": sandbox.settings.api_key,
+                "WESOG_POLLER": "off",
+                "SECRET_KEY": "bench-secret",
+            }
+        )
         from wesog_dash import deletions
 
         ids = [str(100001 + n) for n in range(items)]
@@ -99,11 +105,23 @@ def main() -> None:
         fragment, trivial = [], []
         stop_at = time.monotonic() + args.seconds
         threads = [
-            threading.Thread(target=poll, args=(s, f"{base_url}/ops/{op_id}/progress", stop_at, args.interval, fragment))
+            threading.Thread(
+                target=poll,
+                args=(s, f"{base_url}/ops/{op_id}/progress", stop_at, args.interval, fragment),
+            )
             for s in sessions
         ]
         threads += [
-            threading.Thread(target=poll, args=(requests.Session(), f"{base_url}/healthz", stop_at, args.interval / 5, trivial))
+            threading.Thread(
+                target=poll,
+                args=(
+                    requests.Session(),
+                    f"{base_url}/healthz",
+                    stop_at,
+                    args.interval / 5,
+                    trivial,
+                ),
+            )
             for _ in range(5)
         ]
         for thread in threads:
@@ -111,8 +129,10 @@ def main() -> None:
         for thread in threads:
             thread.join()
         print(f"gunicorn 2 workers × 8 threads; operation #{op_id} running; {args.seconds:.0f} s")
-        print(f"progress fragment ({args.clients} clients every {args.interval} s): {summary_ms(fragment)}")
-        print(f"trivial /healthz  (5 clients every {args.interval / 5} s):  {summary_ms(trivial)}")
+        fragment_label = f"progress fragment ({args.clients} clients every {args.interval} s)"
+        trivial_label = f"trivial /healthz ({5} clients every {args.interval / 5} s)"
+        print(f"{fragment_label:45s} {summary_ms(fragment)}")
+        print(f"{trivial_label:45s} {summary_ms(trivial)}")
         ratio = percentile(fragment, 0.95) / percentile(trivial, 0.95)
         verdict = "OK" if ratio <= 2 else "MISSED"
         print(f"fragment p95 / trivial p95 = {ratio:.2f} (target ≤ 2.00): {verdict}")

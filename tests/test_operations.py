@@ -257,3 +257,35 @@ def test_progress_of_a_queued_operation_has_no_elapsed_time_or_eta(app: Flask) -
         progress = operations.progress(row)
         assert (progress.done, progress.percent_done) == (0, 0.0)
         assert progress.elapsed_ms is None and progress.eta_seconds is None
+
+
+def test_an_item_failure_shows_while_its_operation_still_runs(
+    app: Flask, sandbox: SandboxServer, poller: Poller
+) -> None:
+    from wesog_dash import deletions
+    from wesog_dash.models import DeletionItem
+
+    sandbox.settings.item_ms = 300  # slow enough to look at the op between its elements
+    ids = ["missing-live", "100001", "100002", "100003"]
+    with app.app_context():
+        request = deletions.request_deletion(
+            ids, "live failures", strict=True, actor="t", user_id=None, remote_addr=None
+        )
+        deletion_id = request.id
+
+    def first_item_settled_mid_run() -> bool:
+        poller.run_once()
+        with app.app_context():
+            items = {
+                i.image_id: i
+                for i in db.session.scalars(
+                    select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)
+                )
+            }
+            op = db.session.get(Operation, items["100001"].op_id) if items["100001"].op_id else None
+            if op is None or op.is_finished:
+                return False
+            first = items["missing-live"]
+            return first.outcome == "not_found" and items["100003"].outcome == "pending"
+
+    assert wait_for(first_item_settled_mid_run, timeout=10)

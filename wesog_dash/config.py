@@ -47,6 +47,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT": "10 per minute",
+        # CSRF tokens live as long as the session (which expires when idle), not one hour:
+        # a page left open while its user works in another tab must still submit.
+        "WTF_CSRF_TIME_LIMIT": None,
     }
 
 

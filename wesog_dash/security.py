@@ -22,6 +22,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from .extensions import login_manager
 from .upstream import upstream
+from .web import is_passive_request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
@@ -52,6 +53,8 @@ class DashboardSessionInterface(SecureCookieSessionInterface):
         """The JSON API authenticates by token only; it neither reads nor refreshes cookies."""
         if has_request_context() and request.blueprint == "api":
             return False
+        if has_request_context() and is_passive_request():
+            return False  # polling is not activity: the idle timer keeps running
         return super().should_set_cookie(app, session)
 
 

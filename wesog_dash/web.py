@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, g, make_response, render_template, request
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
@@ -26,6 +28,30 @@ def no_store(body: Any, status: int = 200) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def polled(view: F) -> F:
+    """Mark a fragment that pages poll: it must not count as user activity.
+
+    Such a request neither refreshes the session's idle timer nor re-signs its cookie, so a
+    tab left open still logs out after SESSION_IDLE_MINUTES (and polls stay cheap).
+    """
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.passive_request = True
+        return view(*args, **kwargs)
+
+    wrapped.is_polled = True  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
+
+
+def is_passive_request() -> bool:
+    """True inside a request to a @polled view."""
+    return bool(g.get("passive_request"))
 
 
 def local_time(value: datetime | None, missing: str = "—") -> Markup:

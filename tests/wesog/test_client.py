@@ -28,9 +28,7 @@ def client(sandbox: SandboxServer) -> WesogClient:
 
 def finished(client: WesogClient, op_id: int, timeout: float = 10) -> Operation:
     """Poll until the operation has finished."""
-    return wait_for(
-        lambda: (op := client.get_operation(op_id)).is_finished and op, timeout=timeout
-    )
+    return wait_for(lambda: (op := client.get_operation(op_id)).is_finished and op, timeout=timeout)
 
 
 def test_search_returns_a_typed_page(client: WesogClient) -> None:

@@ -52,9 +52,7 @@ class Operation(db.Model):
     poll_failures: Mapped[int] = mapped_column(default=0)
     last_poll_error: Mapped[str | None] = mapped_column(Text)
     outcomes_applied: Mapped[bool] = mapped_column(default=False)
-    deletion_id: Mapped[int | None] = mapped_column(
-        ForeignKey("deletion_requests.id"), index=True
-    )
+    deletion_id: Mapped[int | None] = mapped_column(ForeignKey("deletion_requests.id"), index=True)
 
     deletion = relationship("DeletionRequest", back_populates="operations")
     samples: Mapped[list[OperationSample]] = relationship(

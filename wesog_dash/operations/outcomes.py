@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from sqlalchemy import select
+
 from .. import audit
 from ..extensions import db
 from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
@@ -55,6 +57,24 @@ def error_messages(row: Operation, items: list[DeletionItem]) -> dict[int, str]:
         if index.isdecimal() and int(index) < len(items) and items[int(index)].id not in found:
             found[items[int(index)].id] = str(error.get("msg") or "failed")
     return found
+
+
+def apply_known_failures(row: Operation) -> None:
+    """Settle, while the operation still runs, the items its `errors` already name.
+
+    An element's failure is final upstream, so the deletion page can show it at once instead
+    of waiting for the whole operation to end (caller commits).
+    """
+    if row.deletion_id is None or not row.errors:
+        return
+    items = list(db.session.scalars(select(DeletionItem).where(DeletionItem.op_id == row.op_id)))
+    messages = error_messages(row, sorted(items, key=lambda item: item.position))
+    now = utcnow()
+    for item in items:
+        message = messages.get(item.id)
+        if message is not None and item.outcome in UNSETTLED:
+            item.outcome = "not_found" if "not found" in message.lower() else "failed"
+            item.message, item.settled_at = message, now
 
 
 def apply_item_outcomes(row: Operation, items: list[DeletionItem]) -> None:

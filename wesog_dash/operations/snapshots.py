@@ -9,6 +9,7 @@ from flask import current_app
 from .. import wesog
 from ..extensions import db
 from ..models import Operation, OperationSample, utcnow
+from .outcomes import apply_known_failures
 
 UPSTREAM_FIELDS = (
     "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
@@ -72,7 +73,10 @@ def record_snapshot(
         row.deletion_id, row.outcomes_applied = deletion_id, False
     for name in UPSTREAM_FIELDS:
         setattr(row, name, getattr(op, name))
+    errors_before = len(row.errors or [])
     row.errors = [{"id": error.id, "msg": error.msg} for error in op.errors]
+    if len(row.errors) > errors_before and not row.is_finished:
+        apply_known_failures(row)
     row.raw = dict(op.raw)
     row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
     after = _sample_key(row)

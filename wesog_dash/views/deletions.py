@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from .. import deletions
 from ..models import FINAL_DELETION_STATES, DeletionRequest
 from ..permissions import destructive, role_required
-from ..web import no_store
+from ..web import no_store, polled
 from ..wesog.ids import image_id_problem
 from .helpers import announce_end, form_flag, is_htmx, swap_error
 
@@ -167,6 +167,7 @@ def live_context(deletion: DeletionRequest) -> dict[str, Any]:
 
 
 @bp.get("/deletions/<int:deletion_id>/live")
+@polled
 @role_required("viewer")
 def deletion_live(deletion_id: int) -> ResponseReturnValue:
     """The polled part of the deletion page (state, operations, items), from the database."""
@@ -179,6 +180,7 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/deletions/<int:deletion_id>/card")
+@polled
 @role_required("viewer")
 def deletion_card(deletion_id: int) -> ResponseReturnValue:
     """The polled state of an image card whose deletion was requested, from the database."""

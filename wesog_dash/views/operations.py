@@ -17,7 +17,7 @@ from .. import operations
 from ..models import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, utcnow
 from ..operations import OpFilters
 from ..permissions import role_required
-from ..web import no_store, render_fragment_or_page
+from ..web import no_store, polled, render_fragment_or_page
 from ..wesog.errors import WesogError
 from .deletions import live_context
 from .helpers import announce_end, int_arg, is_htmx, upstream_problem
@@ -121,6 +121,7 @@ def op_list() -> ResponseReturnValue:
 
 
 @bp.get("/ops/<int:op_id>/row")
+@polled
 @role_required("viewer")
 def op_row(op_id: int) -> ResponseReturnValue:
     """One row of the operations table (polled while the operation runs)."""
@@ -141,6 +142,7 @@ def op_detail(op_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/ops/<int:op_id>/progress")
+@polled
 @role_required("viewer")
 def op_progress(op_id: int) -> ResponseReturnValue:
     """The live part of the operation page (polled while the operation runs)."""
@@ -161,6 +163,7 @@ def filter_errors(row: Operation, error_q: str) -> list[dict[str, Any]]:
 
 
 @bp.get("/ops/<int:op_id>/errors")
+@polled
 @role_required("viewer")
 def op_errors(op_id: int) -> ResponseReturnValue:
     """The errors list of one operation, filtered by `error_q` (polled while it runs)."""
@@ -173,6 +176,7 @@ def op_errors(op_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/ops/running")
+@polled
 @role_required("viewer")
 def running_count() -> ResponseReturnValue:
     """The nav badge: how many operations are running (polled on every page)."""

@@ -155,14 +155,18 @@ class WesogClient:
                 ) from exc
             raise WesogUnavailable("The Wesog API did not answer in time") from exc
         except requests.RequestException as exc:
-            raise WesogUnavailable(f"Request to the Wesog API failed: {type(exc).__name__}") from exc
+            raise WesogUnavailable(
+                f"Request to the Wesog API failed: {type(exc).__name__}"
+            ) from exc
         raise_for_error(response)
         if response.status_code == 204 or not response.content:
             return None
         try:
             return response.json()
         except ValueError as exc:
-            raise WesogBadResponse("The Wesog API answered with something that is not JSON") from exc
+            raise WesogBadResponse(
+                "The Wesog API answered with something that is not JSON"
+            ) from exc
 
     def _write_op(self, method: str, path: str, params: dict[str, str], **kw: Any) -> Operation:
         body = self._request(method, path, params=params, **kw)
