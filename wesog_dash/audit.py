@@ -1,42 +1,25 @@
-"""Writing to the hash-chained audit log, in the caller's transaction."""
+"""Writing to the hash-chained audit log, in the caller's transaction.
+
+The chain (checked by `audit_chain.verify`): events in id order; each event's `prev_hash` is the
+`hash` of the event before it (GENESIS_HASH for the first one ever); `hash` is the SHA-256 of
+`canonical_json(event)`, which covers the id and `prev_hash`. The single `audit_head` row names
+the newest event, so a deleted tail shows too.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
+from .audit_hashing import GENESIS_HASH, canonical_json, event_hash
 from .extensions import db
-from .models import AuditEvent, utcnow
+from .models import AuditEvent, AuditHead, utcnow
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "canonical_json", "current_actor", "event_hash", "record"]
 
-
-def canonical_json(event: AuditEvent) -> str:
-    """The exact text that an event's hash covers: every field but `hash`, sorted, compact."""
-    fields = {
-        "id": event.id,
-        "at": event.at.isoformat(timespec="microseconds") if event.at else None,
-        "actor": event.actor,
-        "remote_addr": event.remote_addr,
-        "action": event.action,
-        "image_id": event.image_id,
-        "op_id": event.op_id,
-        "deletion_id": event.deletion_id,
-        "outcome": event.outcome,
-        "reason": event.reason,
-        "details": event.details or {},
-        "prev_hash": event.prev_hash,
-    }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def event_hash(event: AuditEvent) -> str:
-    """SHA-256 of the canonical serialisation of the event."""
-    return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
+HEAD_ID = 1
 
 
 def current_actor() -> str:
@@ -65,7 +48,9 @@ def record(
     """Append one event to the chain inside the current transaction (the caller commits).
 
     The row is inserted first and chained second: the INSERT takes SQLite's write lock, so
-    the previous event we then read cannot change under us, even across processes.
+    the head we then read cannot move under us, even across processes. The time is taken
+    under that lock too (and never before the head's), so `at` never decreases along the
+    chain: the audit queries rely on it to turn a date range into an id range.
     """
     if remote_addr is None and has_request_context():
         remote_addr = request.remote_addr
@@ -85,10 +70,24 @@ def record(
     )
     db.session.add(event)
     db.session.flush()
-    previous = db.session.scalar(
-        select(AuditEvent.hash).where(AuditEvent.id < event.id).order_by(AuditEvent.id.desc())
-    )
-    event.prev_hash = previous or GENESIS_HASH
+    head = db.session.execute(
+        select(AuditHead.hash, AuditHead.at).where(AuditHead.id == HEAD_ID)
+    ).first()
+    event.at = max(utcnow(), head.at) if head else utcnow()
+    # No head means an empty log, or a head that was removed: either way the chain restarts
+    # at GENESIS_HASH, which `verify` reports when events precede it.
+    event.prev_hash = head.hash if head else GENESIS_HASH
     event.hash = event_hash(event)
+    _move_head(event, exists=head is not None)
     db.session.flush()
     return event
+
+
+def _move_head(event: AuditEvent, *, exists: bool) -> None:
+    """Point the head row at `event` (Core statements: no stale identity-map copy)."""
+    values = {"event_id": event.id, "hash": event.hash, "at": event.at}
+    table = AuditHead.__table__
+    if exists:
+        db.session.execute(update(table).where(table.c.id == HEAD_ID).values(**values))
+    else:
+        db.session.execute(insert(table).values(id=HEAD_ID, **values))

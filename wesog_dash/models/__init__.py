@@ -1,7 +1,7 @@
 """The database models, one module per concern."""
 
 from .accounts import ROLES, ApiToken, SetupToken, User
-from .audit import AuditEvent
+from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
     FINAL_DELETION_STATES,
@@ -23,6 +23,7 @@ __all__ = [
     "ROLES",
     "ApiToken",
     "AuditEvent",
+    "AuditHead",
     "DeletionItem",
     "DeletionRequest",
     "Lease",

@@ -38,4 +38,21 @@ class AuditEvent(db.Model):
         Index("ix_audit_op_id", "op_id", "id"),
         Index("ix_audit_deletion_id", "deletion_id", "id"),
         Index("ix_audit_at", "at"),
+        Index("ix_audit_outcome_id", "outcome", "id"),
     )
+
+
+class AuditHead(db.Model):
+    """The newest event of the chain, moved by `audit.record()` in the same transaction.
+
+    A hash chain alone cannot show that its newest events were deleted: what is left still
+    links up. This one row remembers where the chain ended, and new events chain to it, so
+    `audit verify` notices a cut tail (and events inserted behind the console's back).
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1: a single row
+    event_id: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

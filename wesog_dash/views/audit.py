@@ -1,7 +1,102 @@
-"""Views of the audit area (filled in by its issue)."""
+"""The audit area: the log with its chain verdict, exports, and one image's history."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+
+from .. import audit_export, audit_queries
+from ..audit_queries import AuditFilters
+from ..audit_verdict import current_verdict
+from ..history import image_history as gather_history
+from ..permissions import role_required
+from ..web import no_store, polled
+from ..wesog import image_id_problem
 
 bp = Blueprint("audit", __name__)
+
+
+def deletion_url(deletion_id: int) -> str:
+    """Where one deletion request is shown."""
+    return url_for("deletions.deletion_detail", deletion_id=deletion_id)
+
+
+def op_url(op_id: int) -> str:
+    """Where one operation is shown."""
+    return url_for("ops.op_detail", op_id=op_id)
+
+
+def history_url(image_id: str | None) -> str | None:
+    """The history page of an image id, if the id can travel as one path segment."""
+    if not image_id or image_id_problem(image_id):
+        return None
+    return url_for("audit.image_history", image_id=image_id)
+
+
+@bp.context_processor
+def audit_links() -> dict[str, Callable[..., Any]]:
+    """Link builders for the audit templates."""
+    return {"deletion_url": deletion_url, "op_url": op_url, "history_url": history_url}
+
+
+@bp.get("/audit")
+@role_required("viewer")
+def audit_log() -> str:
+    """The audit log, newest first, filtered, a keyset page at a time, under the chain verdict."""
+    filters = AuditFilters.from_args(request.args)
+    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=int)
+    return render_template(
+        "audit.html",
+        filters=filters,
+        args=filters.to_args(),
+        page=audit_queries.page(filters, before=before, after=after),
+        paged=before is not None or after is not None,
+        verdict=current_verdict(),
+        actions=audit_queries.ACTIONS,
+        action_groups=audit_queries.ACTION_GROUPS,
+        outcomes=audit_queries.OUTCOMES,
+        actors=audit_queries.actor_suggestions(),
+    )
+
+
+@bp.get("/audit/verdict")
+@polled
+@role_required("viewer")
+def audit_verdict() -> Response:
+    """The chain verdict fragment (polled while a walk of the chain is under way)."""
+    return no_store(render_template("_audit_verdict.html", verdict=current_verdict()))
+
+
+def _download(chunks: Iterator[str], mimetype: str, extension: str) -> Response:
+    """A streamed attachment with a dated filename."""
+    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    name = audit_export.filename(extension)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/audit/export.csv")
+@role_required("viewer")
+def export_csv() -> Response:
+    """Every event matching the filters, as CSV (formula cells neutralised)."""
+    filters = AuditFilters.from_args(request.args)
+    return _download(audit_export.csv_chunks(filters), "text/csv; charset=utf-8", "csv")
+
+
+@bp.get("/audit/export.jsonl")
+@role_required("viewer")
+def export_jsonl() -> Response:
+    """Every event matching the filters, one JSON object per line."""
+    filters = AuditFilters.from_args(request.args)
+    return _download(audit_export.jsonl_chunks(filters), "application/x-ndjson", "jsonl")
+
+
+@bp.get("/images/<image_id>/history")
+@role_required("viewer")
+def image_history(image_id: str) -> str:
+    """Everything that happened to one image id, ending with one sentence that sums it up."""
+    return render_template("image_history.html", history=gather_history(image_id))

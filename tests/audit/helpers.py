@@ -1,0 +1,77 @@
+"""Shared helpers for the audit tests: writing events, reading them, tampering with SQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from wesog_dash import audit
+from wesog_dash.extensions import db
+from wesog_dash.models import AuditEvent
+
+
+def add_events(app: Flask, count: int, **fields: Any) -> list[int]:
+    """Record `count` events (reason "event n") and commit; returns their ids."""
+    ids = []
+    with app.app_context():
+        for n in range(count):
+            values = {"reason": f"event {n}", **fields}
+            ids.append(audit.record(values.pop("action", "login.succeeded"), **values).id)
+        db.session.commit()
+    return ids
+
+
+def event_ids(app: Flask, **where: Any) -> list[int]:
+    """Ids of the events matching column == value, in chain order."""
+    with app.app_context():
+        query = select(AuditEvent.id).order_by(AuditEvent.id)
+        for name, value in where.items():
+            query = query.where(getattr(AuditEvent, name) == value)
+        return list(db.session.scalars(query))
+
+
+def actions(app: Flask) -> list[str]:
+    """Every recorded action, in chain order."""
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def db_path(app: Flask) -> Path:
+    """The SQLite file behind the app."""
+    return Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+
+
+def tamper(app: Flask, sql: str, *params: Any) -> None:
+    """Change the database behind the console's back, as someone with the file could."""
+    with sqlite3.connect(db_path(app)) as connection:
+        connection.execute(sql, params)
+
+
+class Clock:
+    """A settable clock for `audit.record` (so events can be dated in the past)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward."""
+        self.now += timedelta(**delta)
+
+
+@contextmanager
+def clock_at(monkeypatch: Any, start: datetime) -> Iterator[Clock]:
+    """Make `audit.record` stamp events with `Clock` times."""
+    clock = Clock(start.astimezone(UTC))
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "utcnow", clock)
+        yield clock

@@ -1,0 +1,95 @@
+"""The hash chain's arithmetic: the canonical text of an event and its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+# The prev_hash of the very first event of a log that was never pruned.
+GENESIS_HASH = "0" * 64
+
+
+class EventLike(Protocol):
+    """Anything with an audit event's fields: a model instance or a Core result row."""
+
+    id: int
+    at: datetime
+    actor: str
+    remote_addr: str | None
+    action: str
+    image_id: str | None
+    op_id: int | None
+    deletion_id: int | None
+    outcome: str | None
+    reason: str | None
+    details: dict[str, Any] | None
+    prev_hash: str
+
+
+# The hashed fields, in the order `stored_row_hash` expects them.
+FIELDS = (
+    "id",
+    "at",
+    "actor",
+    "remote_addr",
+    "action",
+    "image_id",
+    "op_id",
+    "deletion_id",
+    "outcome",
+    "reason",
+    "details",
+    "prev_hash",
+)
+
+
+def _dump(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(event: EventLike) -> str:
+    """The exact text that an event's hash covers: every field but `hash`, sorted, compact."""
+    fields = {
+        "id": event.id,
+        "at": event.at.isoformat(timespec="microseconds") if event.at else None,
+        "actor": event.actor,
+        "remote_addr": event.remote_addr,
+        "action": event.action,
+        "image_id": event.image_id,
+        "op_id": event.op_id,
+        "deletion_id": event.deletion_id,
+        "outcome": event.outcome,
+        "reason": event.reason,
+        "details": event.details or {},
+        "prev_hash": event.prev_hash,
+    }
+    return _dump(fields)
+
+
+def event_hash(event: EventLike) -> str:
+    """SHA-256 of the canonical serialisation of the event."""
+    return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
+
+
+def stored_iso(stored: str) -> str:
+    """A UTC time as SQLite stores it ("2026-11-28 03:42:35.108351") in ISO form with its zone.
+
+    SQLAlchemy always writes the six microsecond digits, so this equals
+    `at.isoformat(timespec="microseconds")` of the timezone-aware value.
+    """
+    return stored.replace(" ", "T", 1) + "+00:00"
+
+
+def stored_row_hash(row: Sequence[Any]) -> str:
+    """`event_hash` of a row read raw: FIELDS in order, `at` and `details` as stored text.
+
+    The chain walk uses it to skip SQLAlchemy's datetime and JSON decoding (about 3x faster);
+    the tests prove it agrees with `event_hash`, since `record` hashes model objects.
+    """
+    fields = dict(zip(FIELDS, row, strict=False))
+    fields["at"] = stored_iso(fields["at"]) if fields["at"] else None
+    fields["details"] = (json.loads(fields["details"]) if fields["details"] else None) or {}
+    return hashlib.sha256(_dump(fields).encode("utf-8")).hexdigest()
