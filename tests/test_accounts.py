@@ -134,6 +134,16 @@ def test_a_wrong_password_is_refused_with_a_message_and_audited(app: Flask, clie
     assert "not the password" not in str(event.details)
 
 
+def test_a_failed_login_with_an_unknown_username_does_not_record_what_was_typed(
+    app: Flask, client, auth
+) -> None:
+    auth.create_user("ana", "viewer")
+    response = post_login(client, "my secret passphrase", "whatever")
+    assert response.status_code == 401
+    [event] = events(app, "login.failed")
+    assert event.details == {"username": None, "unknown_user": True}
+
+
 @pytest.mark.parametrize(
     ("next_url", "landing"),
     [

@@ -88,7 +88,11 @@ def login() -> str | Response | tuple[str, int]:
     username = request.form.get("username", "")
     user = accounts.authenticate(username, request.form.get("password", ""))
     if user is None:
-        audit.record("login.failed", actor="anonymous", details={"username": username[:64]})
+        # Only a username that exists is recorded: people sometimes type their password
+        # into the username field, and the audit log is readable and exportable by viewers.
+        known = accounts.find_user(username) is not None
+        details = {"username": username} if known else {"username": None, "unknown_user": True}
+        audit.record("login.failed", actor="anonymous", details=details)
         db.session.commit()
         return render_template("login.html", error="Wrong username or password."), 401
     start_session(user)
