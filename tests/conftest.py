@@ -19,6 +19,8 @@ from wesog_dash.extensions import db
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
 TEST_PASSWORD = "correct horse battery"
+# Poll intervals that let a test's poller finish sandbox operations in a few cycles.
+FAST_POLLING = {"WESOG_POLL_INTERVAL": 0.05, "WESOG_QUEUED_POLL_INTERVAL": 0.05}
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
@@ -95,6 +97,16 @@ def app(
     app.extensions["wesog_upstream"].close()
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def poller(app: Flask) -> Iterator[Any]:
+    """A poller on the test app (the app itself runs none: WESOG_POLLER=off); call run_once()."""
+    from wesog_dash.poller import Poller
+
+    instance = Poller(app)
+    yield instance
+    instance.close()
 
 
 @pytest.fixture

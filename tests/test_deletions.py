@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,14 +29,6 @@ FAST = {
 def app_overrides() -> dict[str, Any]:
     """Quick polling and no reconcile grace, so cycles follow each other fast."""
     return dict(FAST)
-
-
-@pytest.fixture
-def poller(app: Flask) -> Iterator[Poller]:
-    """A poller on the test app (the app itself has WESOG_POLLER=off)."""
-    instance = Poller(app)
-    yield instance
-    instance.close()
 
 
 def request(app: Flask, ids: list[str], reason: str = "takedown notice", **options: Any) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.conftest import wait_for
+from tests.conftest import FAST_POLLING, wait_for
 from wesog_dash import operations
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, Operation, OperationSample, utcnow
@@ -20,21 +19,13 @@ from wesog_dash.sandbox import SandboxServer
 from wesog_dash.upstream import upstream
 from wesog_dash.wesog import WesogAuthError, WesogClient
 
-FAST = {"WESOG_POLL_INTERVAL": 0.05, "WESOG_QUEUED_POLL_INTERVAL": 0.05}
+FAST = FAST_POLLING
 
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """Quick polling."""
     return dict(FAST)
-
-
-@pytest.fixture
-def poller(app: Flask) -> Iterator[Poller]:
-    """A poller on the test app."""
-    instance = Poller(app)
-    yield instance
-    instance.close()
 
 
 @pytest.fixture

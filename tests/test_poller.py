@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -32,14 +32,6 @@ FAST = {
 def app_overrides() -> dict[str, Any]:
     """Quick polling."""
     return dict(FAST)
-
-
-@pytest.fixture
-def poller(app: Flask) -> Iterator[Poller]:
-    """A poller on the test app (the app itself has WESOG_POLLER=off)."""
-    instance = Poller(app)
-    yield instance
-    instance.close()
 
 
 def request(app: Flask, ids: list[str], **options: Any) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import AuthActions, wait_for
+from tests.conftest import FAST_POLLING, AuthActions, wait_for
 from wesog_dash import deletions
 from wesog_dash.extensions import db
 from wesog_dash.models import FINAL_DELETION_STATES, DeletionRequest
@@ -20,21 +19,13 @@ from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 
 HTMX = {"HX-Request": "true"}
-FAST = {"WESOG_POLL_INTERVAL": 0.05, "WESOG_QUEUED_POLL_INTERVAL": 0.05}
+FAST = FAST_POLLING
 
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """Quick polling so that a test poller finishes operations fast."""
     return dict(FAST)
-
-
-@pytest.fixture
-def poller(app: Flask) -> Iterator[Poller]:
-    """A poller on the test app (the app itself has WESOG_POLLER=off)."""
-    instance = Poller(app)
-    yield instance
-    instance.close()
 
 
 def post_delete(

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, wait_for
+from tests.conftest import FAST_POLLING, AuthActions, wait_for
 from wesog_dash import operations
 from wesog_dash.extensions import db
 from wesog_dash.models import Operation, utcnow
@@ -21,21 +21,13 @@ from wesog_dash.sandbox import SandboxServer
 from wesog_dash.wesog import WesogClient
 
 HTMX = {"HX-Request": "true"}
-FAST = {"WESOG_POLL_INTERVAL": 0.05, "WESOG_QUEUED_POLL_INTERVAL": 0.05}
+FAST = FAST_POLLING
 
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """Quick polling so that a test poller finishes operations fast."""
     return dict(FAST)
-
-
-@pytest.fixture
-def poller(app: Flask) -> Iterator[Poller]:
-    """A poller on the test app (the app itself has WESOG_POLLER=off)."""
-    instance = Poller(app)
-    yield instance
-    instance.close()
 
 
 @pytest.fixture

@@ -11,27 +11,15 @@ from typing import Any
 
 from sqlalchemy import Row, String, select, type_coerce
 
+from .audit_hashing import FIELDS as HASHED_FIELDS
 from .audit_hashing import stored_iso
 from .audit_queries import AuditFilters
 from .extensions import db
 from .models import AuditEvent, utcnow
 
 BATCH = 2000
-COLUMNS = (
-    "id",
-    "at",
-    "actor",
-    "remote_addr",
-    "action",
-    "image_id",
-    "op_id",
-    "deletion_id",
-    "outcome",
-    "reason",
-    "details",
-    "prev_hash",
-    "hash",
-)
+# Every hashed field, then the hash itself: an export holds what verification needs.
+COLUMNS = (*HASHED_FIELDS, "hash")
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, wait_for
+from tests.conftest import FAST_POLLING, AuthActions, wait_for
 from wesog_dash import deletions
 from wesog_dash.extensions import db
 from wesog_dash.models import DeletionRequest
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 
-FAST = {"WESOG_POLL_INTERVAL": 0.05, "WESOG_QUEUED_POLL_INTERVAL": 0.05}
+FAST = FAST_POLLING
 FINAL = ("done", "done_with_errors", "rejected")
 
 
@@ -25,14 +24,6 @@ FINAL = ("done", "done_with_errors", "rejected")
 def app_overrides() -> dict[str, Any]:
     """Quick polling, so that operations end after a few cycles."""
     return dict(FAST)
-
-
-@pytest.fixture
-def poller(app: Flask) -> Iterator[Poller]:
-    """A poller on the test app (the app itself runs none)."""
-    instance = Poller(app)
-    yield instance
-    instance.close()
 
 
 def delete(app: Flask, poller: Poller, ids: list[str], reason: str, **options: Any) -> int:
