@@ -224,3 +224,18 @@ def test_unknown_deletions_are_a_404_page(client: FlaskClient, auth: AuthActions
     assert response.status_code == 404 and "no deletion request #999" in response.get_data(
         as_text=True
     )
+
+
+def test_a_large_request_shows_its_first_items_and_counts_them_all(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("operator")
+    ids = [f"bulk-{n:03d}" for n in range(205)]
+    with app.app_context():
+        deletion_id = deletions.request_deletion(
+            ids, "bulk takedown", actor="operator-user", user_id=None, remote_addr=None
+        ).id
+    html = client.get(f"/deletions/{deletion_id}").get_data(as_text=True)
+    assert "Showing the first 200 of 205 images" in html
+    assert "bulk-199" in html and "bulk-200" not in html
+    assert re.search(r"pending</span>\s*205", html), "the summary counts every item"

@@ -8,6 +8,7 @@ from .outbox import (
     Work,
     get_deletion,
     items_of,
+    outcome_counts,
     pending_work,
     request_deletion,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Work",
     "get_deletion",
     "items_of",
+    "outcome_counts",
     "pending_work",
     "reconcile",
     "request_deletion",

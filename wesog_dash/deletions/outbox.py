@@ -6,7 +6,7 @@ import hashlib
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from .. import audit, background
 from ..extensions import db
@@ -160,10 +160,20 @@ def get_deletion(deletion_id: int) -> DeletionRequest | None:
     return db.session.get(DeletionRequest, deletion_id)
 
 
-def items_of(deletion_id: int) -> list[DeletionItem]:
-    """The items of a deletion request, in the order they were given."""
+def items_of(deletion_id: int, limit: int | None = None) -> list[DeletionItem]:
+    """The items of a deletion request (the first `limit` of them), in the order given."""
     query = select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)
-    return list(db.session.scalars(query.order_by(DeletionItem.position)))
+    return list(db.session.scalars(query.order_by(DeletionItem.position).limit(limit)))
+
+
+def outcome_counts(deletion_id: int) -> dict[str, int]:
+    """How many items of a deletion request have each outcome (counted by the database)."""
+    query = (
+        select(DeletionItem.outcome, func.count())
+        .where(DeletionItem.deletion_id == deletion_id)
+        .group_by(DeletionItem.outcome)
+    )
+    return {outcome: count for outcome, count in db.session.execute(query)}
 
 
 class Work(NamedTuple):
