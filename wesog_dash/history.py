@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .audit_queries import image_condition
 from .extensions import db
 from .models import AuditEvent, DeletionItem, DeletionRequest, Operation
+from .web import local_time
 
 MAX_EVENTS = 1000
 
@@ -51,41 +53,44 @@ class ImageHistory:
     image_id: str
     attempts: list[Attempt]
     timeline: list[Entry]
-    summary: str
+    summary: Markup
     events_truncated: bool
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
+def _when(moment: datetime | None) -> Markup:
+    # A <time> element: the browser shows its own zone, UTC on hover (and without JavaScript).
+    return local_time(moment, missing="an unknown time")
 
 
 def _op(attempt: Attempt) -> str:
     return f"operation #{attempt.item.op_id}" if attempt.item.op_id else "no operation"
 
 
-def summarise(attempts: list[Attempt]) -> str:
-    """One plain sentence: how the latest deletion attempt for the image ended."""
+def summarise(attempts: list[Attempt]) -> Markup:
+    """One plain sentence: how the latest deletion attempt for the image ended (escaped HTML)."""
     if not attempts:
-        return "Never deleted through this console."
+        return Markup("Never deleted through this console.")
     latest = attempts[-1]
     item, request = latest.item, latest.request
     deleted = sum(1 for a in attempts if a.item.outcome == "deleted")
     if item.outcome == "deleted":
         again = f" (deleted {deleted} times through this console)" if deleted > 1 else ""
-        return (
-            f"Deleted on {_when(latest.settled_at)} by {request.actor} — reason “{request.reason}” "
-            f"— in {_op(latest)}{again}."
+        return Markup("Deleted on {} by {} — reason “{}” — in {}{}.").format(
+            _when(latest.settled_at), request.actor, request.reason, _op(latest), again
         )
     if item.outcome == "failed":
-        return f"Deletion failed: {item.message or 'no message from the API'} ({_op(latest)})."
-    if item.outcome == "not_found":
-        return (
-            f"Not found upstream when deletion ran ({_op(latest)}, {_when(latest.settled_at)}); "
-            f"requested by {request.actor}, reason “{request.reason}”."
+        return Markup("Deletion failed: {} ({}).").format(
+            item.message or "no message from the API", _op(latest)
         )
+    if item.outcome == "not_found":
+        return Markup(
+            "Not found upstream when deletion ran ({}, {}); requested by {}, reason “{}”."
+        ).format(_op(latest), _when(latest.settled_at), request.actor, request.reason)
     if request.state == "rejected":
-        return f"Deletion request #{request.id} was refused by the API: {request.message or '—'}."
-    return "Deletion requested, still in progress."
+        return Markup("Deletion request #{} was refused by the API: {}.").format(
+            request.id, request.message or "—"
+        )
+    return Markup("Deletion requested, still in progress.")
 
 
 def _attempt_entries(attempt: Attempt, seen_ops: set[int]) -> list[Entry]:

@@ -66,7 +66,7 @@ def test_a_deleted_image_says_when_by_whom_why_and_in_which_operation(
         op_id = item.op_id
     sentence = summary(client, "100004")
     assert re.fullmatch(
-        rf"Deleted on \d{{4}}-\d\d-\d\d \d\d:\d\d UTC by alice — reason “takedown notice” "
+        rf"Deleted on \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC by alice — reason “takedown notice” "
         rf"— in operation #{op_id}\.",
         sentence,
     )
@@ -133,3 +133,17 @@ def test_an_image_id_with_odd_characters_travels_as_one_segment(
     response = client.get("/images/a%20b%25%3F/history")
     assert response.status_code == 200
     assert "<code>a b%?</code>" in response.get_data(as_text=True)
+
+
+def test_the_sentence_escapes_what_people_typed_and_shows_a_local_time(
+    app: Flask, client: FlaskClient, poller: Poller, viewer: None
+) -> None:
+    delete(app, poller, ["100015"], "<script>alert(1)</script>")
+    page = client.get("/images/100015/history").get_data(as_text=True)
+    found = re.search(r'<p id="history-summary"[^>]*>(.*?)</p>', page, re.S)
+    assert found
+    assert "<script>alert(1)" not in found.group(1)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in found.group(1)
+    assert re.search(
+        r'<time class="local-time" datetime="[^"]+" title="[^"]+ UTC">', found.group(1)
+    )
