@@ -8,8 +8,12 @@ export FLASK_APP := app
 
 .PHONY: run test lint format migrate poll sandbox bench clean chromium
 
+# Debian's own python3 needs its python3-venv package for `-m venv`: install it when missing.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null \
+	  && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Reinstall only when a requirements file changed.
