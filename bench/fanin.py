@@ -59,8 +59,11 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=50)
     args = parser.parse_args()
 
-    items = int((2 * args.seconds + 20) * 1000 / 40)  # long enough for both windows at 40 ms/item
-    sandbox = start_sandbox(images=items + 10, item_ms=40, start_ms=0)
+    # One operation (a deletion of at most 1,000 ids is one chunk), slow enough to outlast
+    # both windows: any other operation would add its own polls to the count.
+    items = 900
+    item_ms = int((2 * args.seconds + 20) * 1000 / items) + 1
+    sandbox = start_sandbox(images=items + 10, item_ms=item_ms, start_ms=0)
     uri = migrated_database({"watcher": "viewer"})
     app = create_app(
         {
@@ -94,7 +97,7 @@ def main() -> None:
             return ops[0].op_id if ops else None
 
     op_id = wait_until(running_op, timeout=30)
-    print(f"operation #{op_id}: {items} items at 40 ms each; poll interval {INTERVAL} s")
+    print(f"operation #{op_id}: {items} items at {item_ms} ms each; poll interval {INTERVAL} s")
     expected = args.seconds / INTERVAL
     results = {}
     for viewers in (1, args.viewers):

@@ -60,8 +60,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5)
     args = parser.parse_args()
 
-    items = int((args.seconds + 30) * 1000 / 40)
-    sandbox = start_sandbox(images=items + 10, item_ms=40, start_ms=0)
+    items = 900  # one chunk, so one operation, outlasting the measurement
+    item_ms = int((args.seconds + 30) * 1000 / items) + 1
+    sandbox = start_sandbox(images=items + 10, item_ms=item_ms, start_ms=0)
     uri = migrated_database({"watcher": "viewer"})
     port = free_port()
     env = {
