@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.conftest import wait_for
+from tests.conftest import FAST_POLLING, wait_for
 from wesog_dash import deletions
 from wesog_dash.deletions import DeletionInputError, dispatcher
 from wesog_dash.extensions import db
@@ -17,12 +17,7 @@ from wesog_dash.models import AuditEvent, DeletionItem, DeletionRequest, Operati
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
-FAST = {
-    "WESOG_POLL_INTERVAL": 0.05,
-    "WESOG_QUEUED_POLL_INTERVAL": 0.05,
-    "WESOG_POLL_MAX_BACKOFF": 1.0,
-    "WESOG_RECONCILE_GRACE": 0.0,
-}
+FAST = {**FAST_POLLING, "WESOG_POLL_MAX_BACKOFF": 1.0, "WESOG_RECONCILE_GRACE": 0.0}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from tests.conftest import wait_for
+from tests.conftest import FAST_POLLING, wait_for
 from wesog_dash import background, create_app, deletions, operations
 from wesog_dash.extensions import db
 from wesog_dash.models import DeletionRequest, Lease, Operation, utcnow
@@ -20,12 +20,7 @@ from wesog_dash.poller import LEASE_NAME, Poller
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.upstream import upstream
 
-FAST = {
-    "WESOG_POLL_INTERVAL": 0.05,
-    "WESOG_QUEUED_POLL_INTERVAL": 0.05,
-    "WESOG_POLL_MAX_BACKOFF": 5.0,
-    "WESOG_RECONCILE_GRACE": 0.0,
-}
+FAST = {**FAST_POLLING, "WESOG_POLL_MAX_BACKOFF": 5.0, "WESOG_RECONCILE_GRACE": 0.0}
 
 
 @pytest.fixture

@@ -182,13 +182,18 @@ def image_fields(
     return payload, errors
 
 
-def batch_elements(body: Any, require_src: bool) -> list[Element]:
-    """Validate a batch body of ImageIn objects with `id`; raise ValidationFailed."""
+def require_non_empty_list(body: Any) -> None:
+    """A batch body must be a JSON array with at least one element; raise ValidationFailed."""
     if not isinstance(body, list):
         raise ValidationFailed([error(["body"], "Input should be a valid list", "list_type", body)])
     if not body:
         msg = "List should have at least 1 item after validation, not 0"
         raise ValidationFailed([error(["body"], msg, "too_short", body)])
+
+
+def batch_elements(body: Any, require_src: bool) -> list[Element]:
+    """Validate a batch body of ImageIn objects with `id`; raise ValidationFailed."""
+    require_non_empty_list(body)
     elements, errors = [], []
     for index, item in enumerate(body):
         payload, problems = image_fields(item, ["body", index], require_src, id_field=True)
@@ -202,11 +207,7 @@ def batch_elements(body: Any, require_src: bool) -> list[Element]:
 
 def delete_elements(body: Any) -> list[Element]:
     """Validate a batch delete body: ["a", "b"] or [{"id": "a"}, ...] (§7 #24)."""
-    if not isinstance(body, list):
-        raise ValidationFailed([error(["body"], "Input should be a valid list", "list_type", body)])
-    if not body:
-        msg = "List should have at least 1 item after validation, not 0"
-        raise ValidationFailed([error(["body"], msg, "too_short", body)])
+    require_non_empty_list(body)
     elements, errors = [], []
     for index, item in enumerate(body):
         if isinstance(item, dict):
