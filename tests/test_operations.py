@@ -154,6 +154,7 @@ def test_import_from_api_records_every_operation_once(
     app: Flask, api: WesogClient, sandbox: SandboxServer
 ) -> None:
     done = api.delete_image("100004", wait=True)
+    sandbox.settings.start_ms = 60_000  # the second operation stays queued through the test
     running = api.add_images([{"id": "new-1", "src": "https://example.org/1.jpg"}])
     with app.app_context():
         assert operations.import_from_api(actor="alice") == 2
