@@ -100,7 +100,12 @@ def test_a_formula_the_api_rejects_is_shown_next_to_it_and_kept(
     ],
 )
 def test_upstream_outages_are_a_message_not_a_stack_trace(
-    client: FlaskClient, auth: AuthActions, sandbox: SandboxServer, knob: str, expected: str
+    client: FlaskClient,
+    auth: AuthActions,
+    sandbox: SandboxServer,
+    knob: str,
+    expected: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     auth.login("viewer")
     setattr(sandbox.settings, knob, 1.0)
@@ -109,6 +114,8 @@ def test_upstream_outages_are_a_message_not_a_stack_trace(
     assert response.status_code in (502, 503)
     assert expected in html and 'class="error-box"' in html
     assert "Traceback" not in html and sandbox.settings.api_key not in html
+    [record] = [r for r in caplog.records if "Wesog API problem" in r.getMessage()]
+    assert record.levelname == "WARNING" and "GET /images" in record.getMessage()
 
 
 class TestWrongKey:

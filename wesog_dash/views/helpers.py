@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,15 @@ def int_arg(name: str, default: int = 1, minimum: int = 1, maximum: int = 10_000
 
 
 def upstream_problem(exc: WesogError) -> tuple[str, int]:
-    """A user-facing sentence and our HTTP status for an upstream error."""
+    """A user-facing sentence and our HTTP status for an upstream error (and a log record)."""
+    # The record for operators: the error's class and message only (messages never hold the key).
+    # A rejected formula or an unknown id is the user's input, not an outage.
+    expected = isinstance(exc, WesogValidationError | WesogNotFound)
+    level = logging.INFO if expected else logging.WARNING
+    current_app.logger.log(
+        level, "Wesog API problem on %s %s: %s: %s",
+        request.method, request.path, type(exc).__name__, exc.message,
+    )  # fmt: skip
     if isinstance(exc, WesogAuthError):
         return (
             "The Wesog API refused the configured key. An administrator must check WESOG_API_KEY.",
