@@ -239,3 +239,56 @@ def test_a_large_request_shows_its_first_items_and_counts_them_all(
     assert "Showing the first 200 of 205 images" in html
     assert "bulk-199" in html and "bulk-200" not in html
     assert re.search(r"pending</span>\s*205", html), "the summary counts every item"
+
+
+def confirm_every_match(client: FlaskClient, token: str, q: str) -> Any:
+    """Ask for the confirmation page of a deletion by search."""
+    data = {"csrf_token": token, "all_matching": "1", "selection_query": q}
+    return client.post("/deletions/new", data=data)
+
+
+def test_deleting_every_match_confirms_the_resolved_ids_and_records_the_search(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller
+) -> None:
+    token = auth.login("operator")
+    page = confirm_every_match(client, token, "id<=100005")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Delete 5 images?" in html and "id&lt;=100005" in html
+    ids = re.findall(r'name="image_ids" value="([^"]+)"', html)
+    assert ids == [f"10000{n}" for n in range(1, 6)]
+    assert 'name="selection_kind" value="query"' in html
+    response = post_delete(client, token, ids, selection_kind="query", selection_query="id<=100005")
+    deletion_id = deletion_id_from(response.headers["Location"])
+    assert settle(app, poller, deletion_id) == "done"
+    with app.app_context():
+        deletion = deletions.get_deletion(deletion_id)
+        assert (deletion.selection_kind, deletion.selection_query) == ("query", "id<=100005")
+        assert deletion.item_count == 5
+
+
+class TestTooManyMatches:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {**FAST, "WESOG_QUERY_DELETE_MAX": 3}
+
+    def test_a_search_matching_more_than_the_cap_is_refused_with_a_message(
+        self, app: Flask, client: FlaskClient, auth: AuthActions
+    ) -> None:
+        token = auth.login("operator")
+        page = confirm_every_match(client, token, "id<=100005")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 422
+        assert "matches 5 images" in html and "at most 3" in html
+        assert 'name="image_ids"' not in html
+        assert deletion_count(app) == 0
+
+
+def test_a_search_the_api_rejects_cannot_be_deleted_by_match(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    token = auth.login("operator")
+    page = confirm_every_match(client, token, "id=((1")
+    assert page.status_code == 422
+    assert "The Wesog API rejected this" in page.get_data(as_text=True)
+    assert deletion_count(app) == 0

@@ -31,6 +31,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_READ_ONLY": False,
         "WESOG_CONNECT_TIMEOUT": 3.05,
         "WESOG_READ_TIMEOUT": 10.0,
+        "WESOG_QUERY_DELETE_MAX": 5000,  # ids a "delete every match of this search" may hold
         "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
         "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
         "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
@@ -65,6 +66,7 @@ ENVIRONMENT = {
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
+    "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),

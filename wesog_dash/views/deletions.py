@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -11,12 +11,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import deletions
+from .. import deletions, image_search
 from ..models import FINAL_DELETION_STATES, DeletionRequest
 from ..permissions import destructive, role_required
 from ..web import no_store, polled
+from ..wesog.errors import WesogError
 from ..wesog.ids import image_id_problem
-from .helpers import announce_end, form_flag, is_htmx, swap_error
+from .helpers import announce_end, form_flag, is_htmx, swap_error, upstream_problem
 
 bp = Blueprint("deletions", __name__)
 
@@ -96,15 +97,36 @@ def find_deletion(deletion_id: int) -> DeletionRequest:
 def deletion_new() -> ResponseReturnValue:
     """Confirm a deletion of several ids (selected cards, or ids pasted one per line)."""
     source = request.form if request.method == "POST" else request.args
+    form = DeleteForm.from_form(MultiDict(source))
+    if source.get("all_matching") and form.selection_query:
+        return confirm_every_match(form)
     ids = list(dict.fromkeys(i for i in source.getlist("image_ids") if i != ""))
     ids += [i for i in ids_from_text(source.get("ids_text", "")) if i not in ids]
-    problems = [(i, p) for i in ids if (p := image_id_problem(i))]
-    form = DeleteForm.from_form(MultiDict(source))
     message = None if ids else "Select at least one image (or paste ids, one per line)."
-    status = 200 if ids else 422
-    return render_template(
+    return confirmation(ids, form, message)
+
+
+def confirmation(ids: list[str], form: DeleteForm, message: str | None) -> ResponseReturnValue:
+    """The page that lists exactly the ids that will be sent, with the delete form."""
+    problems = [(i, p) for i in ids if (p := image_id_problem(i))]
+    page = render_template(
         "deletion_new.html", ids=ids, problems=problems, form=form, message=message
-    ), status
+    )
+    return page, 200 if ids and not message else 422
+
+
+def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
+    """Resolve the search to its ids now, so that the confirmation shows each one."""
+    query_form = replace(form, selection_kind="query")
+    try:
+        matches = image_search.matching_ids(form.selection_query or "")
+    except image_search.TooManyMatches as exc:
+        return confirmation([], query_form, str(exc))
+    except WesogError as exc:
+        return confirmation([], query_form, upstream_problem(exc)[0])
+    if not matches.ids:
+        return confirmation([], query_form, "No image matches this search any more.")
+    return confirmation(matches.ids, query_form, None)
 
 
 @bp.post("/deletions")
