@@ -292,3 +292,23 @@ def test_a_search_the_api_rejects_cannot_be_deleted_by_match(
     assert page.status_code == 422
     assert "The Wesog API rejected this" in page.get_data(as_text=True)
     assert deletion_count(app) == 0
+
+
+def test_the_overview_lists_recent_requests_including_refused_ones(
+    app: Flask, client: FlaskClient, auth: AuthActions, sandbox: SandboxServer
+) -> None:
+    auth.login("viewer")
+    with app.app_context():
+        sent = deletions.request_deletion(
+            ["100001"], "rights expired", actor="ana", user_id=None, remote_addr=None
+        )
+        sandbox.settings.api_key = "rotated-key"  # upstream now refuses ours: a 401
+        refused = deletions.request_deletion(
+            ["100002"], "duplicate <b>x</b>", actor="ana", user_id=None, remote_addr=None
+        )
+        assert (sent.state, refused.state) == ("submitted", "rejected")
+        sent_id, refused_id = sent.id, refused.id
+    html = client.get("/").get_data(as_text=True)
+    assert f'href="/deletions/{sent_id}"' in html and f'href="/deletions/{refused_id}"' in html
+    assert "rights expired" in html and "duplicate &lt;b&gt;x&lt;/b&gt;" in html
+    assert "refused the API key" in html

@@ -10,6 +10,7 @@ from .outbox import (
     items_of,
     outcome_counts,
     pending_work,
+    recent_deletions,
     request_deletion,
 )
 from .reconciler import reconcile
@@ -25,6 +26,7 @@ __all__ = [
     "items_of",
     "outcome_counts",
     "pending_work",
+    "recent_deletions",
     "reconcile",
     "request_deletion",
     "send",

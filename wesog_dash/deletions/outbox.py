@@ -160,6 +160,12 @@ def get_deletion(deletion_id: int) -> DeletionRequest | None:
     return db.session.get(DeletionRequest, deletion_id)
 
 
+def recent_deletions(limit: int = 8) -> list[DeletionRequest]:
+    """The newest deletion requests, whatever became of them (refused ones included)."""
+    query = select(DeletionRequest).order_by(DeletionRequest.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
 def items_of(deletion_id: int, limit: int | None = None) -> list[DeletionItem]:
     """The items of a deletion request (the first `limit` of them), in the order given."""
     query = select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from .. import deletions
 from ..permissions import role_required
 
 bp = Blueprint("overview", __name__)
@@ -13,7 +14,7 @@ bp = Blueprint("overview", __name__)
 @role_required("viewer")
 def index() -> str:
     """The landing page: where the console points and what is going on."""
-    return render_template("index.html")
+    return render_template("index.html", recent_deletions=deletions.recent_deletions(8))
 
 
 @bp.get("/healthz")
