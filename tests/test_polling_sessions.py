@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -41,3 +43,25 @@ def test_a_poll_does_not_re_sign_the_session_cookie(client, auth: AuthActions, p
     poll = client.get(path, headers={"HX-Request": "true"})
     assert poll.status_code == 200
     assert "Set-Cookie" not in poll.headers, "a poll must not extend the session"
+
+
+class TestIdleExpiry:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"SESSION_IDLE_MINUTES": 15}
+
+    def test_a_tab_left_polling_still_logs_out_after_the_idle_time(
+        self, client, auth: AuthActions, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from itsdangerous import TimestampSigner
+
+        clock = [int(time.time())]  # the signing clock of the session cookie, moved by hand
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: clock[0])
+        auth.login("viewer")
+        assert client.get("/ops").status_code == 200
+        for _ in range(14):  # a poll a minute for 14 minutes: the session is still valid
+            clock[0] += 60
+            assert client.get("/ops/running", headers={"HX-Request": "true"}).status_code == 200
+        clock[0] += 2 * 60  # 16 minutes since the last real request
+        poll = client.get("/ops/running", headers={"HX-Request": "true"})
+        assert poll.status_code == 401 and "/login" in poll.headers["HX-Redirect"]
