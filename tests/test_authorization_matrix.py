@@ -47,6 +47,7 @@ class Route:
 
 R = Route
 OP, DEL, IMG = {"op_id": 1}, {"deletion_id": 1}, {"image_id": "100001"}
+USER = {"user_id": 1}
 ROUTES = [
     # endpoint, method, URL args, required role, changes state (, destructive=True)
     R("static", "GET", {"filename": "app.css"}, PUBLIC, False),
@@ -78,6 +79,11 @@ ROUTES = [
     R("audit.export_csv", "GET", {}, "viewer", False),
     R("audit.export_jsonl", "GET", {}, "viewer", False),
     R("audit.image_history", "GET", IMG, "viewer", False),
+    # Managing users is not @destructive: the read-only switch protects images, not accounts.
+    R("users.user_list", "GET", {}, "admin", False),
+    R("users.user_create", "POST", {}, "admin", True),
+    R("users.user_set_role", "POST", USER, "admin", True),
+    R("users.user_disable", "POST", USER, "admin", True),
     R("api.me", "GET", {}, "viewer", False),
     R("api.operation", "GET", OP, "viewer", False),
     R("api.deletion", "GET", DEL, "viewer", False),

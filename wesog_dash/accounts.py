@@ -30,6 +30,11 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and not user.disabled else None
 
 
+def user_by_id(user_id: int) -> User | None:
+    """The user with this id, if any (disabled ones included)."""
+    return db.session.get(User, user_id)
+
+
 def find_user(username: str) -> User | None:
     """The user with this username, if any."""
     return db.session.scalar(select(User).where(User.username == username))

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     """Register every blueprint."""
-    from . import api, audit, auth, deletions, images, operations, overview
+    from . import api, audit, auth, deletions, images, operations, overview, users
 
-    for module in (overview, auth, images, deletions, operations, audit, api):
+    for module in (overview, auth, images, deletions, operations, audit, api, users):
         app.register_blueprint(module.bp)

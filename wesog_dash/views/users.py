@@ -1,0 +1,110 @@
+"""Admin pages for console users: list, create, change a role, disable.
+
+None of these views is @destructive: the read-only switch (WESOG_READ_ONLY) protects the
+images in the Wesog tenant, and managing who may use the console deletes nothing there, so
+admins must still be able to lock an account out while the console is read-only.
+Issuing API tokens stays CLI-only (`flask --app app users token NAME`): a token shown in a
+page could linger in a browser's history or cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import accounts
+from ..models import ROLES, User
+from ..permissions import role_required
+
+bp = Blueprint("users", __name__, url_prefix="/admin/users")
+
+
+def page(status: int = 200, **context: Any) -> tuple[str, int]:
+    """The users page, with the create form's values and message when given."""
+    context.setdefault("form", {"username": "", "role": "viewer"})
+    context.setdefault("create_error", None)
+    html = render_template(
+        "users.html",
+        users=accounts.list_users(),
+        roles=ROLES,
+        me=current_user.id,
+        min_password=accounts.MIN_PASSWORD_LENGTH,
+        **context,
+    )
+    return html, status
+
+
+def user_or_404(user_id: int) -> User:
+    """The user with this id (active or disabled), else 404."""
+    user = accounts.user_by_id(user_id)
+    if user is None:
+        abort(404, description="There is no such user.")
+    return user
+
+
+def back_to_list() -> Response:
+    """Post/redirect/get back to the list (303: the browser follows with a GET)."""
+    return redirect(url_for("users.user_list"), code=303)
+
+
+@bp.get("")
+@role_required("admin")
+def user_list() -> tuple[str, int]:
+    """Every user with role, status and last login, and the forms that manage them."""
+    return page()
+
+
+@bp.post("")
+@role_required("admin")
+def user_create() -> Response | tuple[str, int]:
+    """Create a user; on bad input show the page again with what was typed (not passwords)."""
+    username = request.form.get("username", "")
+    role = request.form.get("role", "")
+    password = request.form.get("password", "")
+    form = {"username": username, "role": role}
+    if password != request.form.get("password_confirm", ""):
+        return page(422, form=form, create_error="The two passwords differ.")
+    try:
+        user = accounts.create_user(username, password, role, actor=current_user.username)
+    except accounts.AccountError as error:
+        return page(422, form=form, create_error=str(error))
+    flash(f"Created {user.username} ({user.role}).", "success")
+    return back_to_list()
+
+
+@bp.post("/<int:user_id>/role")
+@role_required("admin")
+def user_set_role(user_id: int) -> Response:
+    """Give a user another role (takes effect on their next request)."""
+    user = user_or_404(user_id)
+    role = request.form.get("role", "")
+    if role == user.role:
+        flash(f"{user.username} is already {role}; nothing changed.", "info")
+        return back_to_list()
+    try:
+        accounts.set_role(user.username, role, actor=current_user.username)
+    except accounts.AccountError as error:
+        flash(str(error), "error")
+        return back_to_list()
+    flash(f"{user.username} is now {role}.", "success")
+    return back_to_list()
+
+
+@bp.post("/<int:user_id>/disable")
+@role_required("admin")
+def user_disable(user_id: int) -> Response:
+    """Disable a user: their sessions and API tokens stop working at once."""
+    user = user_or_404(user_id)
+    if user.disabled:
+        flash(f"{user.username} is already disabled.", "info")
+        return back_to_list()
+    try:
+        accounts.disable_user(user.username, actor=current_user.username)
+    except accounts.AccountError as error:
+        flash(str(error), "error")
+        return back_to_list()
+    flash(f"{user.username} is disabled; their sessions and API tokens no longer work.", "success")
+    return back_to_list()
