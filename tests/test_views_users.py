@@ -18,6 +18,11 @@ from wesog_dash.models import AuditEvent, User
 ADMIN = "admin-user"  # the name auth.login("admin") gives the admin
 
 
+def post_role(client: FlaskClient, token: str, user_id: int, role: str) -> Any:
+    """Change a user's role through the page's form."""
+    return client.post(f"/admin/users/{user_id}/role", data={"role": role, "csrf_token": token})
+
+
 def text_of(response: Any) -> str:
     """The response body with HTML entities decoded (messages quote names with ')."""
     return html.unescape(response.get_data(as_text=True))
@@ -138,9 +143,7 @@ def test_admin_changes_a_role_audited(app: Flask, client: FlaskClient, auth: Aut
     auth.create_user("dora", "viewer")
     token = auth.login("admin")
     user_id = user_row(app, "dora")[0]
-    response = client.post(
-        f"/admin/users/{user_id}/role", data={"role": "operator", "csrf_token": token}
-    )
+    response = post_role(client, token, user_id, "operator")
     assert response.status_code == 303
     assert "dora is now operator." in text_of(client.get("/admin/users"))
     assert user_row(app, "dora")[1] == "operator"
@@ -155,7 +158,7 @@ def test_the_same_role_again_changes_nothing(
     auth.create_user("dora", "viewer")
     token = auth.login("admin")
     user_id = user_row(app, "dora")[0]
-    client.post(f"/admin/users/{user_id}/role", data={"role": "viewer", "csrf_token": token})
+    post_role(client, token, user_id, "viewer")
     assert "already viewer" in text_of(client.get("/admin/users"))
     assert audit_of(app, "user.role_changed", "dora") == []
 
@@ -166,9 +169,7 @@ def test_an_unknown_role_is_refused_with_its_message(
     auth.create_user("dora", "viewer")
     token = auth.login("admin")
     user_id = user_row(app, "dora")[0]
-    response = client.post(
-        f"/admin/users/{user_id}/role", data={"role": "root", "csrf_token": token}
-    )
+    response = post_role(client, token, user_id, "root")
     assert response.status_code == 303
     assert "Unknown role 'root'" in text_of(client.get("/admin/users"))
     assert user_row(app, "dora")[1] == "viewer"

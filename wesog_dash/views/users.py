@@ -9,6 +9,8 @@ page could linger in a browser's history or cache.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -75,6 +77,17 @@ def user_create() -> Response | tuple[str, int]:
     return back_to_list()
 
 
+def apply_change(change: Callable[[], object], done: str) -> Response:
+    """Run one accounts change; flash its refusal (AccountError) or `done`, back to the list."""
+    try:
+        change()
+    except accounts.AccountError as error:
+        flash(str(error), "error")
+    else:
+        flash(done, "success")
+    return back_to_list()
+
+
 @bp.post("/<int:user_id>/role")
 @role_required("admin")
 def user_set_role(user_id: int) -> Response:
@@ -84,13 +97,8 @@ def user_set_role(user_id: int) -> Response:
     if role == user.role:
         flash(f"{user.username} is already {role}; nothing changed.", "info")
         return back_to_list()
-    try:
-        accounts.set_role(user.username, role, actor=current_user.username)
-    except accounts.AccountError as error:
-        flash(str(error), "error")
-        return back_to_list()
-    flash(f"{user.username} is now {role}.", "success")
-    return back_to_list()
+    change = partial(accounts.set_role, user.username, role, actor=current_user.username)
+    return apply_change(change, f"{user.username} is now {role}.")
 
 
 @bp.post("/<int:user_id>/disable")
@@ -101,10 +109,7 @@ def user_disable(user_id: int) -> Response:
     if user.disabled:
         flash(f"{user.username} is already disabled.", "info")
         return back_to_list()
-    try:
-        accounts.disable_user(user.username, actor=current_user.username)
-    except accounts.AccountError as error:
-        flash(str(error), "error")
-        return back_to_list()
-    flash(f"{user.username} is disabled; their sessions and API tokens no longer work.", "success")
-    return back_to_list()
+    change = partial(accounts.disable_user, user.username, actor=current_user.username)
+    return apply_change(
+        change, f"{user.username} is disabled; their sessions and API tokens no longer work."
+    )
