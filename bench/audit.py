@@ -178,7 +178,7 @@ def bench_app(path: Path) -> Any:
 
 def first_view(app: Any, client: Any) -> None:
     """The first /audit of a process: answered at once, the chain walk goes on behind it."""
-    from wesog_dash.audit_verdict import keeper
+    from wesog_dash.audit.verdict import keeper
 
     started = time.perf_counter()
     assert client.get("/audit").status_code == 200

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from wesog_dash import create_app  # noqa: E402
-from wesog_dash.audit_hashing import GENESIS_HASH, canonical_json  # noqa: E402
+from wesog_dash.audit.hashing import GENESIS_HASH, canonical_json  # noqa: E402
 
 SPAN = timedelta(days=700)
 # The events end before today: `record` never dates an event before the one preceding it.

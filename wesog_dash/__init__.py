@@ -1,4 +1,12 @@
-"""wesog-dash: a web console to delete images from a Wesog Search tenant and audit it."""
+"""wesog-dash: a web console to delete images from a Wesog Search tenant and audit it.
+
+Where things live (each package's docstring says what it owns and may import):
+`accounts/` users, tokens, setup, permissions · `audit/` the hash-chained trail ·
+`deletions/` the outbox state machine · `operations/` operation rows · `images/` reads of the
+index · `poller/` the one upstream watcher · `upstream/` which API and how its failures read ·
+`wesog/` the HTTP client · `sandbox/` the simulator · `models/` tables · `views/` blueprints ·
+`cli/` commands · `runner` the poller thread (top) · `signals` the wake-up (bottom).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,15 @@ from typing import Any
 from flask import Flask
 
 from . import config as config_module
+from . import models, runner
+from .cli import register_cli
+from .database import tune_sqlite
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .upstream import Upstream
+from .views import register_views
 
 ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["create_app", "models"]
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -39,22 +52,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
 
     register_extensions(app)
-    register_blueprints(app)
-    register_hardening(app)
-    from .cli import register_cli
-
+    register_views(app)
     register_cli(app)
-    from . import background
-
-    background.init_app(app)  # the poller thread starts on the first request, not here
+    runner.init_app(app)  # the poller thread starts on the first request, not here
     return app
 
 
 def register_extensions(app: Flask) -> None:
     """Bind the Flask extensions and our own per-app services."""
-    from . import models  # noqa: F401  (models must be imported before Migrate looks)
-    from .database import tune_sqlite
-
     db.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)
@@ -64,22 +69,3 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     app.extensions["wesog_upstream"] = Upstream(app.config)
-
-    from . import web
-
-    web.init_app(app)
-
-
-def register_hardening(app: Flask) -> None:
-    """Security headers, session cookies and idle expiry, and the first-run setup redirect."""
-    from . import security, setup
-
-    security.init_app(app)
-    setup.init_app(app)
-
-
-def register_blueprints(app: Flask) -> None:
-    """One blueprint per area of the product."""
-    from .views import register_views
-
-    register_views(app)

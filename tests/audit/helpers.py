@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from wesog_dash import audit
+from wesog_dash.audit import recording
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent
 
@@ -73,5 +74,5 @@ def clock_at(monkeypatch: Any, start: datetime) -> Iterator[Clock]:
     """Make `audit.record` stamp events with `Clock` times."""
     clock = Clock(start.astimezone(UTC))
     with monkeypatch.context() as patch:
-        patch.setattr(audit, "utcnow", clock)
+        patch.setattr(recording, "utcnow", clock)
         yield clock

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from tests.audit.helpers import actions, add_events, clock_at, event_ids, tamper
 from tests.conftest import AuthActions
-from wesog_dash import audit, audit_chain
-from wesog_dash.audit_hashing import GENESIS_HASH
+from wesog_dash import audit
+from wesog_dash.audit import chain as audit_chain
+from wesog_dash.audit.hashing import GENESIS_HASH
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, AuditHead
 

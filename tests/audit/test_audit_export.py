@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from tests.audit.helpers import add_events, event_ids
 from tests.conftest import AuthActions
-from wesog_dash import audit_export
+from wesog_dash.audit import export as audit_export
 from wesog_dash.models import AuditEvent
 
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from tests.audit.helpers import add_events, tamper
 from tests.conftest import AuthActions
-from wesog_dash.audit_verdict import keeper
+from wesog_dash.audit.verdict import keeper
 
 
 def verdict(client: FlaskClient) -> str:

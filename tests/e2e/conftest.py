@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import TEST_PASSWORD
-from wesog_dash import create_app
+from wesog_dash import create_app, runner
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -89,11 +89,7 @@ def live_server(
     thread.start()
     yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}", sandbox=sandbox)
     server.shutdown()
-    from wesog_dash import background
-
-    stop = getattr(background, "stop", None)
-    if stop is not None:
-        stop(app)
+    runner.stop(app)
     app.extensions["wesog_upstream"].close()
     sandbox.stop()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .audit import audit_cli
+from .users import users_cli
+from .wesog import wesog_cli
+
 
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
-    from .audit import audit_cli
-    from .users import users_cli
-    from .wesog import wesog_cli
-
     for group in (wesog_cli, users_cli, audit_cli):
         app.cli.add_command(group)

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
 
-from .. import audit, audit_chain
+from .. import audit
+from ..audit import chain as audit_chain
 from ..extensions import db
+from .actor import cli_actor
 
 audit_cli = AppGroup("audit", help="Verify and prune the audit log.")
-
-
-def cli_actor() -> str:
-    """The actor of a command-line action: `cli:<os user>`."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
-        return "cli:unknown"
 
 
 @audit_cli.command("verify")

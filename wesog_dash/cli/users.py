@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 
 import click
 from flask.cli import AppGroup
 
+from .. import accounts
+from ..accounts import first_run as setup
+from ..accounts import tokens
 from ..models import ROLES
+from .actor import cli_actor
 
 users_cli = AppGroup("users", help="Manage console users.")
-
-
-def cli_actor() -> str:
-    """The audit actor for commands: `cli:<os user>`."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        name = f"uid{os.getuid()}"
-    return f"cli:{name}"
 
 
 def read_password(from_stdin: bool) -> str:
@@ -36,8 +29,6 @@ def read_password(from_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_command(name: str, role: str, password_stdin: bool) -> None:
     """Create a user with a role; the password is prompted (hidden, asked twice)."""
-    from .. import accounts
-
     password = read_password(password_stdin)
     try:
         user = accounts.create_user(name, password, role, actor=cli_actor())
@@ -49,8 +40,6 @@ def create_command(name: str, role: str, password_stdin: bool) -> None:
 @users_cli.command("list")
 def list_command() -> None:
     """List every user with role, status and last login."""
-    from .. import accounts
-
     users = accounts.list_users()
     if not users:
         click.echo("No users yet. Create one with: flask --app app users create NAME --role admin")
@@ -68,8 +57,6 @@ def list_command() -> None:
 @click.argument("role", type=click.Choice(ROLES))
 def set_role_command(name: str, role: str) -> None:
     """Give a user another role (takes effect on their next request)."""
-    from .. import accounts
-
     try:
         user = accounts.set_role(name, role, actor=cli_actor())
     except accounts.AccountError as error:
@@ -81,8 +68,6 @@ def set_role_command(name: str, role: str) -> None:
 @click.argument("name")
 def disable_command(name: str) -> None:
     """Disable a user: their sessions and API tokens stop working at once."""
-    from .. import accounts
-
     try:
         user = accounts.disable_user(name, actor=cli_actor())
     except accounts.AccountError as error:
@@ -94,8 +79,6 @@ def disable_command(name: str) -> None:
 @click.argument("name")
 def token_command(name: str) -> None:
     """Issue a personal API token for a user and print it once (only its hash is kept)."""
-    from .. import accounts, tokens
-
     try:
         token = tokens.issue_token(accounts.get_user(name), actor=cli_actor())
     except accounts.AccountError as error:
@@ -117,8 +100,6 @@ def token_command(name: str) -> None:
 )
 def setup_url_command(base_url: str) -> None:
     """Print a one-time URL (valid one hour) that creates the first admin, if none exists."""
-    from .. import accounts, setup
-
     count = accounts.user_count()
     if count:
         click.echo(f"Setup is complete ({count} user(s) exist); log in at {base_url}/login")

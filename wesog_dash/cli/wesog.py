@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
+
+from ..poller import Poller
+from ..sandbox import SandboxSettings, run_standalone
 
 wesog_cli = AppGroup("wesog", help="The Wesog API: run the sandbox, run the poller.")
 
@@ -20,8 +26,6 @@ def sandbox_command(
     host: str, port: int, api_key: str, images: int, item_ms: int, start_ms: int, fail_rate: float
 ) -> None:
     """Run the Wesog sandbox alone, in the foreground."""
-    from ..sandbox import SandboxSettings, run_standalone
-
     settings = SandboxSettings(
         api_key=api_key, images=images, item_ms=item_ms, start_ms=start_ms, fail_rate=fail_rate
     )
@@ -32,12 +36,6 @@ def sandbox_command(
 @wesog_cli.command("poll")
 def poll_command() -> None:
     """Run the poller (and the deletion dispatcher) in the foreground until Ctrl+C."""
-    import threading
-
-    from flask import current_app
-
-    from ..poller import Poller
-
     poller = Poller(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
     try:

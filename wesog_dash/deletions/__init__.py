@@ -1,17 +1,32 @@
-"""The deletions service: the outbox of DESIGN.md (request, send, reconcile)."""
+"""Deletions: the outbox of DESIGN.md and the whole state machine of a deletion request —
+request (validate and commit before any call), send, reconcile a lost answer, and settle each
+item's outcome from its operation.
+
+Owns the `deletion_requests` and `deletion_items` tables. May import `operations`, `audit`,
+`models`, `signals`, `upstream` and `wesog`; never the poller or views.
+"""
 
 from .dispatcher import CHUNK_SIZE, SENDING, send
 from .outbox import (
     MAX_IDS,
     MAX_REASON,
+    MAX_TICKET,
+    SELECTION_KINDS,
     DeletionInputError,
+    clean_ids,
+    id_problem,
+    request_deletion,
+)
+from .outcomes import finish_operation, operation_updated, settle_deletion
+from .queries import (
     Work,
     get_deletion,
+    item_summary,
     items_of,
     outcome_counts,
     pending_work,
     recent_deletions,
-    request_deletion,
+    wants_wait,
 )
 from .reconciler import reconcile
 
@@ -19,15 +34,24 @@ __all__ = [
     "CHUNK_SIZE",
     "MAX_IDS",
     "MAX_REASON",
+    "MAX_TICKET",
+    "SELECTION_KINDS",
     "SENDING",
     "DeletionInputError",
     "Work",
+    "clean_ids",
+    "finish_operation",
     "get_deletion",
+    "id_problem",
+    "item_summary",
     "items_of",
+    "operation_updated",
     "outcome_counts",
     "pending_work",
     "recent_deletions",
     "reconcile",
     "request_deletion",
     "send",
+    "settle_deletion",
+    "wants_wait",
 ]

@@ -17,7 +17,7 @@ from sqlalchemy import or_, update
 from .. import audit
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, utcnow
-from ..operations import finish_operation, record_snapshot, settle_deletion
+from ..operations import backoff_seconds, record_snapshot
 from ..upstream import wesog_client
 from ..wesog import (
     Operation,
@@ -30,6 +30,7 @@ from ..wesog import (
     WesogUnavailable,
     WesogValidationError,
 )
+from .outcomes import finish_operation, settle_deletion
 
 CHUNK_SIZE = 1000  # ids per DELETE /imgs call, one operation each
 SENDING = "being sent to the Wesog API"
@@ -243,8 +244,7 @@ def mark_unknown(
 
 def retry_later(deletion: DeletionRequest, message: str, retry_after: float | None) -> None:
     """Upstream did not carry it out (down, 5xx, 429): stay pending and back off."""
-    base = config_seconds("WESOG_POLL_INTERVAL")
-    delay = min(config_seconds("WESOG_POLL_MAX_BACKOFF"), base * 2 ** max(0, deletion.attempts - 1))
+    delay = backoff_seconds(deletion.attempts - 1)
     if retry_after:
         delay = max(delay, retry_after)
     deletion.state, deletion.message = "pending", message

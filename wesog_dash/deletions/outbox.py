@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, NamedTuple
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select
 
-from .. import audit, background
+from .. import audit, signals
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, utcnow
 from ..wesog import image_id_problem
@@ -40,7 +39,7 @@ def clean_ids(image_ids: list[str]) -> list[str]:
     if len(ids) > MAX_IDS:
         raise DeletionInputError(f"At most {MAX_IDS} images can be deleted in one request")
     for image_id in ids:
-        problem = _id_problem(image_id)
+        problem = id_problem(image_id)
         if problem:
             raise DeletionInputError(f"Image id {str(image_id)[:40]!r}: {problem}")
     return ids
@@ -55,7 +54,8 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-def _id_problem(image_id: str) -> str | None:
+def id_problem(image_id: str) -> str | None:
+    """Why `image_id` cannot be sent as one (None: it can)."""
     if not _is_unicode(image_id):
         return "an image id must be valid Unicode text"
     return image_id_problem(image_id)
@@ -118,7 +118,7 @@ def request_deletion(
     _write(deletion, ids, claim_for=timeout if inline else None)
     if inline:
         return dispatcher.send_claimed(deletion.id, timeout=timeout, actor=actor)
-    background.wake()
+    signals.wake()
     return deletion
 
 
@@ -153,49 +153,3 @@ def _requested_details(deletion: DeletionRequest) -> dict[str, Any]:
         "ticket": deletion.ticket,
         "ids_sha256": deletion.ids_sha256,
     }
-
-
-def get_deletion(deletion_id: int) -> DeletionRequest | None:
-    """One deletion request by id."""
-    return db.session.get(DeletionRequest, deletion_id)
-
-
-def recent_deletions(limit: int = 8) -> list[DeletionRequest]:
-    """The newest deletion requests, whatever became of them (refused ones included)."""
-    query = select(DeletionRequest).order_by(DeletionRequest.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
-
-
-def items_of(deletion_id: int, limit: int | None = None) -> list[DeletionItem]:
-    """The items of a deletion request (the first `limit` of them), in the order given."""
-    query = select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)
-    return list(db.session.scalars(query.order_by(DeletionItem.position).limit(limit)))
-
-
-def outcome_counts(deletion_id: int) -> dict[str, int]:
-    """How many items of a deletion request have each outcome (counted by the database)."""
-    query = (
-        select(DeletionItem.outcome, func.count())
-        .where(DeletionItem.deletion_id == deletion_id)
-        .group_by(DeletionItem.outcome)
-    )
-    return {outcome: count for outcome, count in db.session.execute(query)}
-
-
-class Work(NamedTuple):
-    """Deletion requests the dispatcher should act on now."""
-
-    pending: list[int]  # due to be sent (or found abandoned mid-send)
-    unknown: list[int]  # due to be reconciled
-
-
-def pending_work(limit: int = 100) -> Work:
-    """Ids of due pending requests and of due unknown requests, oldest first."""
-    return Work(pending=_due_ids("pending", limit), unknown=_due_ids("unknown", limit))
-
-
-def _due_ids(state: str, limit: int) -> list[int]:
-    now = utcnow()
-    due = or_(DeletionRequest.next_attempt_at.is_(None), DeletionRequest.next_attempt_at <= now)
-    query = select(DeletionRequest.id).where(DeletionRequest.state == state, due)
-    return list(db.session.scalars(query.order_by(DeletionRequest.id).limit(limit)))

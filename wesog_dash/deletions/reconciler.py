@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DeletionRequest, Operation, utcnow
-from ..operations import settle_deletion
+from ..operations import backoff_seconds
 from ..upstream import wesog_client
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogClient, WesogError, WesogNotFound
 from . import dispatcher
+from .outcomes import settle_deletion
 
 CLOCK_SKEW = timedelta(seconds=30)  # upstream's clock may run a little behind ours
 NOT_CARRIED_OUT = "not carried out upstream (reconciled)"
@@ -130,10 +131,7 @@ def _later(deletion_id: int, message: str) -> None:
     if deletion is None or deletion.state != "unknown":
         return
     deletion.attempts += 1
-    delay = min(
-        dispatcher.config_seconds("WESOG_POLL_MAX_BACKOFF"),
-        dispatcher.config_seconds("WESOG_POLL_INTERVAL") * 2 ** min(deletion.attempts, 10),
-    )
+    delay = backoff_seconds(deletion.attempts)
     deletion.next_attempt_at = utcnow() + timedelta(seconds=delay)
     deletion.message = f"reconciling: {message}"
     db.session.commit()

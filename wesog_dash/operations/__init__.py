@@ -1,31 +1,29 @@
-"""The operations service: upstream snapshots in the database, their progress and outcomes.
+"""Operations: upstream operations as rows (snapshots, samples, derived state), their progress
+for display, the filtered list, and tracking an operation by id.
 
-Only the poller fetches `GET /ops/{op_id}`; everything here that the web pages call reads the
-database.
+Owns the `operations` and `operation_samples` tables. May import `audit`, `models`, `signals`,
+`upstream` and `wesog`; never `deletions`, the poller or views. Only the poller fetches
+`GET /ops/{op_id}`; everything the web pages call here reads the database.
 """
 
-from .outcomes import apply_item_outcomes, finish_operation, settle_deletion
 from .progress import Progress, progress
 from .queries import OpFilters, OpPage, get_operation, list_operations, running_count
-from .snapshots import derive_state, poll_interval, record_snapshot
-from .tracking import TrackError, import_from_api, parse_op_id, track
+from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
+from .tracking import TrackError, parse_op_id, track
 
 __all__ = [
     "OpFilters",
     "OpPage",
     "Progress",
     "TrackError",
-    "apply_item_outcomes",
+    "backoff_seconds",
     "derive_state",
-    "finish_operation",
     "get_operation",
-    "import_from_api",
     "list_operations",
     "parse_op_id",
     "poll_interval",
     "progress",
     "record_snapshot",
     "running_count",
-    "settle_deletion",
     "track",
 ]

@@ -9,7 +9,6 @@ from flask import current_app
 from .. import wesog
 from ..extensions import db
 from ..models import Operation, OperationSample, utcnow
-from .outcomes import apply_known_failures
 
 UPSTREAM_FIELDS = (
     "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
@@ -34,6 +33,16 @@ def derive_state(row: Operation, now: datetime) -> str:
     if since is not None and (now - since).total_seconds() >= setting("WESOG_STALE_AFTER"):
         return "stale"
     return "running" if row.is_started else "queued"
+
+
+def backoff_seconds(failures: int, base: float | None = None) -> float:
+    """Exponential back-off after `failures` failures: base × 2^failures, capped.
+
+    The one formula for every retry: polls, sends and reconciles. `base` defaults to
+    WESOG_POLL_INTERVAL; the cap is WESOG_POLL_MAX_BACKOFF.
+    """
+    base = setting("WESOG_POLL_INTERVAL") if base is None else base
+    return min(setting("WESOG_POLL_MAX_BACKOFF"), base * 2 ** min(max(0, failures), 30))
 
 
 def poll_interval(row: Operation) -> float:
@@ -73,10 +82,7 @@ def record_snapshot(
         row.deletion_id, row.outcomes_applied = deletion_id, False
     for name in UPSTREAM_FIELDS:
         setattr(row, name, getattr(op, name))
-    errors_before = len(row.errors or [])
     row.errors = [{"id": error.id, "msg": error.msg} for error in op.errors]
-    if len(row.errors) > errors_before and not row.is_finished:
-        apply_known_failures(row)
     row.raw = dict(op.raw)
     row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
     after = _sample_key(row)

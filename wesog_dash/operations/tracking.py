@@ -1,15 +1,12 @@
-"""Adding operations created elsewhere: track one by id, or import the upstream list."""
+"""Adding an operation created elsewhere by its id; the poller fetches it."""
 
 from __future__ import annotations
 
 import re
 
-from .. import audit, background
+from .. import audit, signals
 from ..extensions import db
 from ..models import Operation, utcnow
-from ..upstream import wesog_client
-from .outcomes import finish_operation
-from .snapshots import record_snapshot
 
 MAX_OP_ID = 2**63 - 1  # the column is a signed 64-bit integer
 DIGITS = re.compile(r"[0-9]{1,19}")
@@ -47,26 +44,5 @@ def track(op_id: int | str, *, actor: str) -> Operation:
     db.session.add(row)
     audit.record("operation.tracked", actor=actor, op_id=number)
     db.session.commit()
-    background.wake()
+    signals.wake()
     return row
-
-
-def import_from_api(*, actor: str) -> int:
-    """Record every operation `GET /ops` lists; returns how many were new to us."""
-    snapshots = wesog_client().list_operations()  # before any write: no lock held while waiting
-    new = 0
-    for op in snapshots:
-        if op.op_id is None:
-            continue
-        is_new = db.session.get(Operation, op.op_id) is None
-        row = record_snapshot(op, origin="imported")
-        new += is_new
-        if is_new and row.is_finished:
-            # It ended before we knew it: nothing of ours to apply, nothing to announce.
-            row.outcomes_applied = True
-        elif row.is_finished:
-            finish_operation(row)
-    details = {"count": new, "listed": len(snapshots)}
-    audit.record("operation.imported", actor=actor, details=details)
-    db.session.commit()
-    return new

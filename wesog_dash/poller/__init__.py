@@ -1,4 +1,9 @@
-"""The poller: watches unfinished operations and sends/reconciles deletions (DESIGN.md)."""
+"""The poller: the one caller of `GET /ops…`, and the runner of the deletion outbox.
+
+Watches unfinished operations, sends and reconciles deletions, and imports the tenant's other
+operations (`discovery`). A lease row makes sure one poller works at a time. May import
+`deletions`, `operations`, `audit`, `models`, `upstream` and `wesog`; never views.
+"""
 
 from .core import Poller
 from .lease import LEASE_NAME, LeaseKeeper, new_holder_id

@@ -61,7 +61,7 @@ class Poller:
             if not self.holding:
                 return 0
             work = deletions.pending_work()
-            waited = [i for i in work.pending if _wants_wait(i)]
+            waited = [i for i in work.pending if deletions.wants_wait(i)]
             due = self._due_operations()
         for deletion_id in waited:
             self._start_long_send(deletion_id)
@@ -183,8 +183,3 @@ class Poller:
             log.exception("could not release the poller lease")
         self.holding = False
         self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _wants_wait(deletion_id: int) -> bool:
-    deletion = db.session.get(DeletionRequest, deletion_id)
-    return bool(deletion and deletion.do_wait)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..deletions import operation_updated
 from ..extensions import db
 from ..models import Operation, utcnow
-from ..operations import derive_state, finish_operation, poll_interval, record_snapshot
+from ..operations import backoff_seconds, derive_state, poll_interval, record_snapshot
 from ..operations.snapshots import setting
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogClient, WesogError, WesogNotFound, WesogRateLimited
@@ -32,16 +33,10 @@ def store(op_id: int, result: Snapshot | WesogError) -> None:
     if isinstance(result, WesogError):
         note_failure(row, result)
     else:
+        errors_before = len(row.errors or [])
         record_snapshot(result)
-        if row.is_finished:
-            finish_operation(row)
+        operation_updated(row, errors_before=errors_before)
     db.session.commit()
-
-
-def backoff_seconds(row: Operation) -> float:
-    """Exponential back-off after `poll_failures` failures, capped."""
-    cap = setting("WESOG_POLL_MAX_BACKOFF")
-    return min(cap, poll_interval(row) * 2 ** min(row.poll_failures, 30))
 
 
 def note_failure(row: Operation, error: WesogError) -> None:
@@ -54,7 +49,7 @@ def note_failure(row: Operation, error: WesogError) -> None:
         row.state, row.last_poll_error = "unknown", NOT_FOUND
         row.next_poll_at = now + timedelta(seconds=setting("WESOG_POLL_MAX_BACKOFF"))
         return
-    delay = backoff_seconds(row)
+    delay = backoff_seconds(row.poll_failures, poll_interval(row))
     if isinstance(error, WesogRateLimited) and error.retry_after:
         delay = max(delay, error.retry_after)
     row.last_poll_error = error.message[:MAX_ERROR_LENGTH]

@@ -99,12 +99,11 @@ def demo_image(image_id: str, rng: random.Random) -> dict[str, Any]:
     event = _maybe(rng, 0.3, f"{rng.choice(_EVENTS)} {date.year}")
     width, height = rng.choice(IMAGE_SIZES)
     extra = rng.sample(("people", "colour", "outdoor", "urban", "summer", "travel"), 2)
-    caption = f"{adjective} scene: a {subject} photographed {when} in {city}, {country}."
-    if event:
-        caption += f" Taken during the {event}."
+    caption = f"{adjective} scene: a {subject} photographed {when} in {city}, {country}." + (
+        f" Taken during the {event}." if event else ""
+    )
     image = {
-        "image_id": image_id,
-        "src": demo_src(image_id),
+        "image_id": image_id, "src": demo_src(image_id),
         "url_img_watermark": f"https://images.example.com/demo/{image_id}_wm.jpg",
         "url_img_thumbnail": None,  # filled at response time with the sandbox's own URL
         "title": f"{subject.capitalize()} {image_id}",
@@ -118,9 +117,7 @@ def demo_image(image_id: str, rng: random.Random) -> dict[str, Any]:
         "status": rng.choice(_STATUSES),
         "date": date.isoformat(),
         "location": f"{rng.choice(landmarks)}, {city}",
-        "city": city,
-        "country": country,
-        "event": event,
+        "city": city, "country": country, "event": event,
         "author": "Synthetic Studio" if ai_generated else rng.choice(_AUTHORS),
         "provider": rng.choice(_PROVIDERS),
         "shot": rng.choice(_SHOTS),
@@ -130,10 +127,8 @@ def demo_image(image_id: str, rng: random.Random) -> dict[str, Any]:
         "keywords": [*keywords, *extra, city.lower()],
         "categories": sorted({category, rng.choice(("News", "Lifestyle", "Travel", "Culture"))}),
         "collections": rng.sample(_COLLECTIONS, rng.randint(0, 2)),
-        "height": height,
-        "width": width,
-        "n_faces": rng.randint(1, 6) if people else 0,
-    }
+        "height": height, "width": width, "n_faces": rng.randint(1, 6) if people else 0,
+    }  # fmt: skip
     return {name: image[name] for name in IMAGE_FIELDS}
 
 

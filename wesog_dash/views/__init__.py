@@ -1,13 +1,18 @@
-"""HTTP views, one blueprint per area of the product."""
+"""HTTP views: one blueprint per area, plus the helpers they share (`common`, `display`) and
+the hardening every response gets. Views call services and render templates; they never
+import the Wesog client (`wesog`) or `requests`, and never commit.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from . import api, audit, auth, common, deletions, hardening, images, operations, overview, users
+
 
 def register_views(app: Flask) -> None:
-    """Register every blueprint."""
-    from . import api, audit, auth, deletions, images, operations, overview, users
-
+    """Register the shared helpers, the hardening and every blueprint."""
+    common.init_app(app)
+    hardening.init_app(app)
     for module in (overview, auth, images, deletions, operations, audit, api, users):
         app.register_blueprint(module.bp)

@@ -10,11 +10,14 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
-from .. import tokens
-from ..extensions import csrf, db
+from .. import deletions, operations
+from ..accounts import tokens
+from ..accounts.permissions import destructive, read_only, role_required
+from ..deletions import DeletionInputError, request_deletion
+from ..extensions import csrf
 from ..models import DeletionRequest, Operation
-from ..permissions import destructive, read_only, role_required
-from ..wesog import WesogError
+from ..upstream import UpstreamProblem
+from .common import error_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # No cookie ever authenticates here (see authenticate_by_token), so CSRF cannot apply.
@@ -66,8 +69,6 @@ def routing_error(error: HTTPException) -> tuple[Response | str, int]:
     """An unknown URL or method under /api/ is answered in JSON too; elsewhere, the page."""
     if request.path.startswith(f"{bp.url_prefix}/"):
         return json_error(error)
-    from ..web import error_page
-
     return error_page(error)
 
 
@@ -102,7 +103,7 @@ def me() -> Response:
 @role_required("viewer")
 def operation(op_id: int) -> Response | tuple[Response, int]:
     """One operation, from the database (the poller keeps it fresh)."""
-    op = db.session.get(Operation, op_id)
+    op = operations.get_operation(op_id)
     if op is None:
         return jsonify(error="not_found", message=f"No operation {op_id} is known here."), 404
     return jsonify(operation_json(op))
@@ -112,7 +113,7 @@ def operation(op_id: int) -> Response | tuple[Response, int]:
 @role_required("viewer")
 def deletion(deletion_id: int) -> Response | tuple[Response, int]:
     """One deletion request, its items and their outcomes."""
-    found = db.session.get(DeletionRequest, deletion_id)
+    found = deletions.get_deletion(deletion_id)
     if found is None:
         message = f"No deletion request {deletion_id} exists."
         return jsonify(error="not_found", message=message), 404
@@ -147,8 +148,6 @@ def deletion_input(body: Any) -> dict[str, Any]:
 @destructive
 def create_deletion() -> tuple[Response, int, dict[str, str]] | tuple[Response, int]:
     """Ask for images to be deleted; answers 202 with the request to follow."""
-    from ..deletions import DeletionInputError, request_deletion
-
     try:
         data = deletion_input(request.get_json(silent=True))
         ids = data.pop("image_ids")
@@ -164,7 +163,7 @@ def create_deletion() -> tuple[Response, int, dict[str, str]] | tuple[Response, 
         )
     except (ApiInputError, DeletionInputError) as error:
         return jsonify(error="invalid_request", message=str(error)), 400
-    except WesogError as error:
+    except UpstreamProblem as error:
         return jsonify(error="upstream_error", message=error.message), 502
     location = url_for("api.deletion", deletion_id=found.id)
     return jsonify(deletion_json(found)), 202, {"Location": location}

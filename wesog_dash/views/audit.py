@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
-from .. import audit_export, audit_queries
-from ..audit_queries import AuditFilters
-from ..audit_verdict import current_verdict
-from ..history import image_history as gather_history
-from ..permissions import role_required
-from ..web import no_store, polled
-from ..wesog import image_id_problem
+from .. import deletions
+from ..accounts.permissions import role_required
+from ..audit import export as audit_export
+from ..audit import queries as audit_queries
+from ..audit.history import image_history as gather_history
+from ..audit.queries import AuditFilters
+from ..audit.verdict import current_verdict
+from .common import no_store, polled
 
 bp = Blueprint("audit", __name__)
 
@@ -30,7 +31,7 @@ def op_url(op_id: int) -> str:
 
 def history_url(image_id: str | None) -> str | None:
     """The history page of an image id, if the id can travel as one path segment."""
-    if not image_id or image_id_problem(image_id):
+    if not image_id or deletions.id_problem(image_id):
         return None
     return url_for("audit.image_history", image_id=image_id)
 

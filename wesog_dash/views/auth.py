@@ -20,8 +20,9 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import accounts, audit, setup
-from ..extensions import db, limiter, login_manager
+from .. import accounts
+from ..accounts import first_run as setup
+from ..extensions import limiter, login_manager
 from ..models import User
 
 bp = Blueprint("auth", __name__)
@@ -59,12 +60,12 @@ def failed(response: Response) -> bool:
     return response.status_code == 401
 
 
-def start_session(user: User) -> None:
-    """Log `user` in on a fresh session (new CSRF token) and stamp the login."""
+def start_session(user: User, *, audited: bool = True) -> None:
+    """Log `user` in on a fresh session (new CSRF token) and record the login."""
     session.clear()
     login_user(user)
     session.permanent = True
-    accounts.note_login(user)
+    accounts.record_login(user, audited=audited)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -79,7 +80,7 @@ def start_session(user: User) -> None:
 def login() -> str | Response | tuple[str, int]:
     """Show the login form, or log in (while no user exists: explain how to set up)."""
     if not setup.users_exist():
-        setup.ensure_announced()
+        setup.ensure_announced(request.host_url)
         return render_template("setup_needed.html")
     if request.method == "GET":
         if current_user.is_authenticated:
@@ -88,16 +89,9 @@ def login() -> str | Response | tuple[str, int]:
     username = request.form.get("username", "")
     user = accounts.authenticate(username, request.form.get("password", ""))
     if user is None:
-        # Only a username that exists is recorded: people sometimes type their password
-        # into the username field, and the audit log is readable and exportable by viewers.
-        known = accounts.find_user(username) is not None
-        details = {"username": username} if known else {"username": None, "unknown_user": True}
-        audit.record("login.failed", actor="anonymous", details=details)
-        db.session.commit()
+        accounts.record_failed_login(username)
         return render_template("login.html", error="Wrong username or password."), 401
     start_session(user)
-    audit.record("login.succeeded", actor=user.username)
-    db.session.commit()
     return redirect(safe_next(request.args.get("next")))
 
 
@@ -140,7 +134,25 @@ def setup_form(token: str) -> str | Response | tuple[str, int]:
         user = setup.complete_setup(token, username, password)
     except (accounts.AccountError, setup.SetupError) as error:
         return render_template("setup.html", error=str(error), username=username), 400
-    start_session(user)
-    db.session.commit()
+    start_session(user, audited=False)
     flash(f"Welcome, {user.username}: you are the first admin.", "success")
     return redirect(url_for("overview.index"))
+
+
+@bp.before_app_request
+def redirect_until_setup() -> Response | None:
+    """Before each request: while no user exists, every page leads to the setup explanation.
+
+    Public views (no @role_required: login, setup, static files, health) stay reachable; the
+    API answers 401 in JSON by itself.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.blueprint == "api" or not hasattr(view, "required_role"):
+        return None
+    if setup.users_exist():
+        return None
+    setup.ensure_announced(request.host_url)
+    target = url_for("auth.login")
+    if request.htmx:
+        return Response(status=401, headers={"HX-Redirect": target})
+    return redirect(target)

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from htmx_flask import make_response as htmx_response
 from werkzeug.datastructures import MultiDict
 
-from .. import deletions, image_search
+from .. import deletions, images
+from ..accounts.permissions import destructive, role_required
+from ..config import TRUE_WORDS
 from ..models import FINAL_DELETION_STATES, DeletionRequest
-from ..permissions import destructive, role_required
-from ..web import no_store, polled
-from ..wesog.errors import WesogError
-from ..wesog.ids import image_id_problem
-from .helpers import announce_end, form_flag, is_htmx, swap_error, upstream_problem
+from ..upstream import UpstreamProblem
+from .common import announce_end, no_store, polled, swap_error, wants_fragment
+from .live import deletion_live_context
 
 bp = Blueprint("deletions", __name__)
 
 
 @bp.app_context_processor
 def deletions_context() -> dict[str, Any]:
-    """Template helpers: the marker of a request being sent right now."""
-    return {"deletion_sending": deletions.SENDING}
+    """Template helpers: the marker of a request being sent right now, the final states."""
+    return {"deletion_sending": deletions.SENDING, "final_deletion_states": FINAL_DELETION_STATES}
 
 
-MAX_ITEMS_SHOWN = 200
-SELECTION_KINDS = ("single", "list", "query")
+def form_flag(form: MultiDict[str, str], name: str) -> bool:
+    """A checkbox value: present and truthy."""
+    return form.get(name, "").strip().lower() in TRUE_WORDS
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class DeleteForm:
             wait=form_flag(form, "wait"),
             urgent=form_flag(form, "urgent"),
             strict=form_flag(form, "strict"),
-            selection_kind=kind if kind in SELECTION_KINDS else "list",
+            selection_kind=kind if kind in deletions.SELECTION_KINDS else "list",
             selection_query=form.get("selection_query", "").strip() or None,
             source=form.get("source", "page"),
         )
@@ -76,11 +77,6 @@ def ids_from_text(text: str) -> list[str]:
         if line.strip():
             seen.setdefault(line.strip(), None)
     return list(seen)
-
-
-def is_final(deletion: DeletionRequest) -> bool:
-    """True once nothing more will change for this request."""
-    return deletion.state in FINAL_DELETION_STATES
 
 
 def find_deletion(deletion_id: int) -> DeletionRequest:
@@ -108,7 +104,7 @@ def deletion_new() -> ResponseReturnValue:
 
 def confirmation(ids: list[str], form: DeleteForm, message: str | None) -> ResponseReturnValue:
     """The page that lists exactly the ids that will be sent, with the delete form."""
-    problems = [(i, p) for i in ids if (p := image_id_problem(i))]
+    problems = [(i, p) for i in ids if (p := deletions.id_problem(i))]
     page = render_template(
         "deletion_new.html", ids=ids, problems=problems, form=form, message=message
     )
@@ -119,11 +115,11 @@ def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
     """Resolve the search to its ids now, so that the confirmation shows each one."""
     query_form = replace(form, selection_kind="query")
     try:
-        matches = image_search.matching_ids(form.selection_query or "")
-    except image_search.TooManyMatches as exc:
+        matches = images.matching_ids(form.selection_query or "")
+    except images.TooManyMatches as exc:
         return confirmation([], query_form, str(exc))
-    except WesogError as exc:
-        return confirmation([], query_form, upstream_problem(exc)[0])
+    except UpstreamProblem as exc:
+        return confirmation([], query_form, exc.message)
     if not matches.ids:
         return confirmation([], query_form, "No image matches this search any more.")
     return confirmation(matches.ids, query_form, None)
@@ -145,26 +141,26 @@ def deletion_create() -> ResponseReturnValue:
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
     target = url_for("deletions.deletion_detail", deletion_id=deletion.id)
-    if is_htmx() and form.source == "card":
+    if wants_fragment() and form.source == "card":
         response = no_store(render_template("_card_deletion.html", deletion=deletion))
-        response.headers["HX-Retarget"] = "closest .card-state"
-        response.headers["HX-Trigger"] = json.dumps({"ops-changed": True})  # the nav badge
-        return response
-    if is_htmx():
-        return "", 204, {"HX-Redirect": target}
+        return htmx_response(
+            response, retarget="closest .card-state", trigger={"ops-changed": True}
+        )
+    if wants_fragment():
+        return htmx_response("", 204, redirect=target)
     return redirect(target, 303)
 
 
 def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
     """Nothing was sent: show the message with the form as it was typed."""
-    if is_htmx():
+    if wants_fragment():
         body = render_template(
             "_delete_form.html", ids=form.image_ids, fid="retry", source=form.source,
             values=form.values(), message=message, selection_kind=form.selection_kind,
             selection_query=form.selection_query,
         )  # fmt: skip
         return swap_error(body, 422)
-    problems = [(i, p) for i in form.image_ids if (p := image_id_problem(i))]
+    problems = [(i, p) for i in form.image_ids if (p := deletions.id_problem(i))]
     page = render_template(
         "deletion_new.html", ids=form.image_ids, problems=problems, form=form, message=message
     )
@@ -176,21 +172,7 @@ def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
 def deletion_detail(deletion_id: int) -> ResponseReturnValue:
     """One request: who, when, why, its operations and each image's outcome, live."""
     deletion = find_deletion(deletion_id)
-    return render_template("deletion.html", deletion=deletion, **live_context(deletion))
-
-
-def live_context(deletion: DeletionRequest) -> dict[str, Any]:
-    """What the live part of the deletion page needs: items (capped) and the summary.
-
-    Counted by the database: a bulk request's page is polled every second and may hold
-    10,000 items, of which only the first MAX_ITEMS_SHOWN are drawn.
-    """
-    counts = deletions.outcome_counts(deletion.id)
-    return {
-        "items": deletions.items_of(deletion.id, limit=MAX_ITEMS_SHOWN),
-        "item_total": sum(counts.values()),
-        "outcome_counts": counts,
-    }
+    return render_template("deletion.html", deletion=deletion, **deletion_live_context(deletion))
 
 
 @bp.get("/deletions/<int:deletion_id>/live")
@@ -201,7 +183,7 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
     deletion = find_deletion(deletion_id)
     quiet = bool(request.args.get("quiet"))  # embedded in the op page, which toasts itself
     body = render_template(
-        "_deletion_live.html", deletion=deletion, quiet=quiet, **live_context(deletion)
+        "_deletion_live.html", deletion=deletion, quiet=quiet, **deletion_live_context(deletion)
     )
     return no_store(body) if quiet else toast_when_final(no_store(body), deletion)
 
@@ -218,7 +200,7 @@ def deletion_card(deletion_id: int) -> ResponseReturnValue:
 
 def toast_when_final(response: Any, deletion: DeletionRequest) -> Any:
     """A polled fragment that comes back final announces it once: polling stops there."""
-    if not is_htmx() or not is_final(deletion):
+    if not wants_fragment() or deletion.state not in FINAL_DELETION_STATES:
         return response
     if deletion.state == "rejected":
         message = f"Deletion #{deletion.id} was refused: {deletion.message}"

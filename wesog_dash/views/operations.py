@@ -14,13 +14,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import operations
+from ..accounts.permissions import role_required
 from ..models import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, utcnow
 from ..operations import OpFilters
-from ..permissions import role_required
-from ..web import no_store, polled, render_fragment_or_page
-from ..wesog.errors import WesogError
-from .deletions import live_context
-from .helpers import announce_end, int_arg, is_htmx, upstream_problem
+from ..poller.discovery import import_from_api
+from ..upstream import UpstreamProblem
+from .common import announce_end, int_arg, no_store, polled, render_fragment_or_page, wants_fragment
+from .live import deletion_live_context
 
 bp = Blueprint("ops", __name__)
 
@@ -36,18 +36,12 @@ def seconds_since(moment: datetime | None) -> int:
 
 @bp.app_context_processor
 def ops_context() -> dict[str, Any]:
-    """Template helpers: the nav badge count (called only when logged in), progress, ages."""
+    """Template helpers: progress of an operation, ages, the final states."""
     return {
-        "running_ops_count": operations.running_count,
         "op_progress": operations.progress,
         "seconds_since": seconds_since,
-        "overview_ops": overview_ops,
+        "final_op_states": FINAL_OP_STATES,
     }
-
-
-def overview_ops(**filters: str) -> operations.OpPage:
-    """A short list of operations for the overview panels."""
-    return operations.list_operations(OpFilters(**filters), 1, per_page=8)  # type: ignore[arg-type]
 
 
 def parse_day(name: str, problems: list[str]) -> date | None:
@@ -89,14 +83,9 @@ def find_op(op_id: int) -> Operation:
     return row
 
 
-def is_final(row: Operation) -> bool:
-    """True once the operation has ended: its fragments stop polling."""
-    return row.state in FINAL_OP_STATES
-
-
 def toast_when_final(response: Response, row: Operation) -> Response:
     """A polled fragment that comes back finished announces it: that poll is the transition."""
-    if not is_htmx() or not is_final(row):
+    if not wants_fragment() or row.state not in FINAL_OP_STATES:
         return response
     if row.num_bad:
         plural = "" if row.num_bad == 1 else "s"
@@ -135,7 +124,7 @@ def op_detail(op_id: int) -> ResponseReturnValue:
     """One operation: big progress, timeline, options, errors, its deletion, raw JSON."""
     row = find_op(op_id)
     error_q = request.args.get("error_q", "").strip()
-    live = live_context(row.deletion) if row.deletion is not None else {}
+    live = deletion_live_context(row.deletion) if row.deletion is not None else {}
     return render_template(
         "op_detail.html", op=row, error_q=error_q, errors=filter_errors(row, error_q), **live
     )
@@ -203,9 +192,9 @@ def op_track() -> Response:
 def op_import() -> Response:
     """Record every operation the API lists (GET /ops)."""
     try:
-        new = operations.import_from_api(actor=current_user.username)
-    except WesogError as exc:
-        flash(upstream_problem(exc)[0], "error")
+        new = import_from_api(actor=current_user.username)
+    except UpstreamProblem as exc:
+        flash(exc.message, "error")
         return redirect(url_for("ops.op_list"), 303)
     plural = "" if new == 1 else "s"
     flash(f"Imported {new} new operation{plural} from the Wesog API.", "info")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from .. import deletions
-from ..permissions import role_required
+from .. import deletions, operations
+from ..accounts.permissions import role_required
 
 bp = Blueprint("overview", __name__)
 
@@ -14,7 +14,10 @@ bp = Blueprint("overview", __name__)
 @role_required("viewer")
 def index() -> str:
     """The landing page: where the console points and what is going on."""
-    return render_template("index.html", recent_deletions=deletions.recent_deletions(8))
+    running = operations.list_operations(operations.OpFilters(state="running"), 1, per_page=8)
+    return render_template(
+        "index.html", recent_deletions=deletions.recent_deletions(8), running=running
+    )
 
 
 @bp.get("/healthz")

@@ -18,8 +18,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import accounts
+from ..accounts.permissions import role_required
 from ..models import ROLES, User
-from ..permissions import role_required
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 

@@ -1,0 +1,131 @@
+"""The shape of the package: no import cycle, views never reach the Wesog client, small units."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "wesog_dash"
+MAX_MODULE_LINES = 300
+MAX_FUNCTION_LINES = 40
+# The sandbox's formula parser is a recursive-descent parser: its functions are long by nature.
+EXEMPT_FUNCTIONS = {"wesog_dash/sandbox/query.py"}
+
+
+def module_name(path: Path) -> str:
+    """wesog_dash/audit/chain.py -> wesog_dash.audit.chain (packages by their __init__)."""
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    """Every module of ours, by dotted name."""
+    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported_names(name: str, path: Path) -> set[str]:
+    """The modules of ours that `name` imports anywhere in its body (function-local too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports (a package import counts as its __init__)."""
+    known = modules()
+    return {
+        name: {t for t in imported_names(name, path) if t in known and t != name}
+        for name, path in known.items()
+    }
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle, as the list of modules around it, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node], _ = 1, stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            # A package's __init__ re-exporting its own submodules is not a cycle.
+            if target.startswith(node + "."):
+                continue
+            if state.get(target) == 1:
+                return [*stack[stack.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        state[node], _ = 2, stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_graph_finder_sees_a_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycle_among_our_modules() -> None:
+    graph = {
+        name: {t for t in targets if not name.startswith(t + ".")}  # a module's own parents
+        for name, targets in import_graph().items()
+    }
+    assert find_cycle(graph) is None
+
+
+def test_views_never_import_requests_or_the_wesog_client() -> None:
+    offenders = {}
+    for name, path in modules().items():
+        if name.startswith("wesog_dash.views"):
+            bad = {
+                target
+                for target in imported_names(name, path)
+                if target == "requests" or target.startswith(("requests.", "wesog_dash.wesog"))
+            }
+            if bad:
+                offenders[name] = bad
+    assert not offenders
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=str)
+def test_modules_and_functions_stay_small(path: Path) -> None:
+    text = path.read_text()
+    assert len(text.splitlines()) <= MAX_MODULE_LINES
+    if str(path.relative_to(PACKAGE.parent)) in EXEMPT_FUNCTIONS:
+        return
+    functions = [
+        node
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    long = [
+        f"{f.name} ({code_lines(f)} lines)" for f in functions if code_lines(f) > MAX_FUNCTION_LINES
+    ]
+    assert not long
+
+
+def code_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function from its `def` to its end, without its docstring."""
+    lines = (function.end_lineno or function.lineno) - function.lineno + 1
+    first = function.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        lines -= (first.end_lineno or first.lineno) - first.lineno + 1
+    return lines

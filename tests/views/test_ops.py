@@ -1,0 +1,279 @@
+"""The operations pages and fragments, against the real sandbox and a real poller."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import FAST_POLLING, AuthActions, wait_for
+from wesog_dash import operations
+from wesog_dash.extensions import db
+from wesog_dash.models import Operation, utcnow
+from wesog_dash.poller import Poller
+from wesog_dash.sandbox import SandboxServer
+from wesog_dash.wesog import WesogClient
+
+HTMX = {"HX-Request": "true"}
+FAST = FAST_POLLING
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Quick polling so that a test poller finishes operations fast."""
+    return dict(FAST)
+
+
+@pytest.fixture
+def api(sandbox: SandboxServer) -> Iterator[WesogClient]:
+    """A client of our own, standing for a script that creates operations elsewhere."""
+    client = WesogClient(sandbox.url, sandbox.settings.api_key)
+    yield client
+    client.close()
+
+
+def finish(app: Flask, poller: Poller, op_id: int) -> Operation:
+    """Run poller cycles until the operation is stored as finished."""
+
+    def done() -> Operation | None:
+        poller.run_once()
+        with app.app_context():
+            row = operations.get_operation(op_id)
+            if row is not None and row.is_finished:
+                db.session.expunge(row)
+                return row
+        return None
+
+    return wait_for(done, timeout=15)
+
+
+def delete(client: FlaskClient, token: str, ids: list[str], **fields: Any) -> int:
+    """Delete through the real form; returns the new operation's id (sent inline or queued)."""
+    data = {"csrf_token": token, "image_ids": ids, "reason": "cleanup", **fields}
+    response = client.post("/deletions", data=data)
+    assert response.status_code == 303
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def op_ids_of_deletion(app: Flask, poller: Poller, deletion_id: int) -> list[int]:
+    """The operations of a deletion, once it has been sent."""
+
+    def sent() -> list[int]:
+        poller.run_once()
+        with app.app_context():
+            from wesog_dash import deletions
+
+            return [op.op_id for op in deletions.get_deletion(deletion_id).operations]  # type: ignore[union-attr]
+
+    return wait_for(sent, timeout=15)
+
+
+def test_the_list_shows_every_kind_of_operation_newest_first(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
+) -> None:
+    token = auth.login("operator", username="olga")
+    added = api.add_images([{"id": "fresh-1", "src": "https://example.com/f.jpg"}])
+    deletion_id = delete(client, token, ["100020"])
+    [deleted] = op_ids_of_deletion(app, poller, deletion_id)
+    imported = client.post("/ops/import", data={"csrf_token": token}, follow_redirects=True)
+    assert "Imported 1 new operation from the Wesog API" in imported.get_data(as_text=True)
+    finish(app, poller, deleted)
+    finish(app, poller, added.op_id)  # type: ignore[arg-type]
+    html = client.get("/ops").get_data(as_text=True)
+    rows = re.findall(r'<tr id="op-(\d+)"', html)
+    assert [int(r) for r in rows] == sorted([deleted, added.op_id], reverse=True)  # type: ignore[type-var]
+    assert "<td>add</td>" in html and "<td>del</td>" in html
+    assert "by olga" in html and f'href="/deletions/{deletion_id}"' in html
+    assert 'role="progressbar"' in html and 'aria-valuenow="1" aria-valuemax' not in html
+    assert re.search(r'aria-valuemax="1" aria-valuenow="1"', html)
+    assert 'class="local-time"' in html
+
+
+def test_filters_narrow_the_table_and_htmx_gets_only_the_table(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
+) -> None:
+    token = auth.login("operator")
+    added = api.add_images([{"id": "fresh-2", "src": "https://example.com/f.jpg"}])
+    client.post("/ops/import", data={"csrf_token": token})
+    deletion_id = delete(client, token, ["100021"])
+    [deleted] = op_ids_of_deletion(app, poller, deletion_id)
+    only_add = client.get("/ops?method=add").get_data(as_text=True)
+    assert re.findall(r'<tr id="op-(\d+)"', only_add) == [str(added.op_id)]
+    assert '<option value="add" selected>' in only_add
+    mine = client.get("/ops?origin=dashboard", headers=HTMX)
+    body = mine.get_data(as_text=True)
+    assert re.findall(r'<tr id="op-(\d+)"', body) == [str(deleted)]
+    assert body.lstrip().startswith('<section id="op-table"') and "<html" not in body
+    today = utcnow().date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert "No operation matches" in client.get(f"/ops?created_from={tomorrow}").get_data(
+        as_text=True
+    )
+    assert (
+        len(
+            re.findall(
+                r'<tr id="op-', client.get(f"/ops?created_to={today}").get_data(as_text=True)
+            )
+        )
+        == 2
+    )
+    bad = client.get("/ops?created_from=yesterday").get_data(as_text=True)
+    assert "is not a date" in bad and len(re.findall(r'<tr id="op-', bad)) == 2
+
+
+def test_unfinished_rows_poll_and_the_finished_row_toasts_once(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
+) -> None:
+    token = auth.login("operator")
+    added = api.add_images([{"id": "fresh-3", "src": "https://example.com/f.jpg"}])
+    op_id = added.op_id
+    client.post("/ops/track", data={"csrf_token": token, "op_id": str(op_id)})
+    html = client.get("/ops").get_data(as_text=True)
+    assert f'hx-get="/ops/{op_id}/row"' in html and 'hx-trigger="every 200ms"' in html
+    running = client.get(f"/ops/{op_id}/row", headers=HTMX)
+    assert running.headers["Cache-Control"] == "no-store" and "HX-Trigger" not in running.headers
+    finish(app, poller, op_id)  # type: ignore[arg-type]
+    row = client.get(f"/ops/{op_id}/row", headers=HTMX)
+    body = row.get_data(as_text=True)
+    assert body.lstrip().startswith(f'<tr id="op-{op_id}"')
+    assert "hx-get" not in body and "hx-trigger" not in body
+    toast = json.loads(row.headers["HX-Trigger"])["toast"]
+    assert toast == {"message": f"Operation #{op_id} finished", "level": "success"}
+    assert json.loads(row.headers["HX-Trigger"])["ops-changed"]  # the nav badge refreshes
+    assert row.headers["Cache-Control"] == "no-store"
+
+
+def test_fragments_never_ask_the_api(
+    app: Flask, client: FlaskClient, auth: AuthActions, api: WesogClient, sandbox: SandboxServer
+) -> None:
+    token = auth.login("operator")
+    added = api.add_images([{"id": "fresh-4", "src": "https://example.com/f.jpg"}])
+    client.post("/ops/track", data={"csrf_token": token, "op_id": str(added.op_id)})
+    sandbox.state.reset_stats()
+    for _ in range(10):
+        for path in ("row", "progress", "errors"):
+            assert client.get(f"/ops/{added.op_id}/{path}", headers=HTMX).status_code == 200
+        assert client.get("/ops/running", headers=HTMX).status_code == 200
+    assert client.get(f"/ops/{added.op_id}").status_code == 200
+    assert client.get("/ops").status_code == 200
+    assert sum(sandbox.state.stats.values()) == 0
+
+
+def test_track_refuses_junk_and_tracks_an_op_id(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
+) -> None:
+    token = auth.login("operator")
+    junk = client.post("/ops/track", data={"csrf_token": token, "op_id": "12abc"})
+    assert junk.status_code == 303
+    assert "positive whole number" in client.get("/ops").get_data(as_text=True)
+    added = api.add_images([{"id": "fresh-5", "src": "https://example.com/f.jpg"}])
+    tracked = client.post("/ops/track", data={"csrf_token": token, "op_id": str(added.op_id)})
+    assert tracked.headers["Location"].endswith(f"/ops/{added.op_id}")
+    page = client.get(f"/ops/{added.op_id}").get_data(as_text=True)
+    assert "Tracking operation" in page and "Not fetched from the Wesog API yet" in page
+    finish(app, poller, added.op_id)  # type: ignore[arg-type]
+    done = client.get(f"/ops/{added.op_id}").get_data(as_text=True)
+    assert "100.0% done" in done and "tracked" in done
+    assert '"method": "add"' in done  # the raw JSON
+    assert '"method": "add"' in done  # the raw JSON
+    auth.logout()
+    viewer_token = auth.login("viewer")
+    assert (
+        client.post("/ops/track", data={"csrf_token": viewer_token, "op_id": "1"}).status_code
+        == 403
+    )
+    assert client.post("/ops/import", data={"csrf_token": viewer_token}).status_code == 403
+
+
+class TestImportUnreachable:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"WESOG_API_URL": "http://127.0.0.1:9", "WESOG_CONNECT_TIMEOUT": 0.5}
+
+    def test_import_says_why_it_failed(self, client: FlaskClient, auth: AuthActions) -> None:
+        token = auth.login("operator")
+        page = client.post("/ops/import", data={"csrf_token": token}, follow_redirects=True)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "Cannot reach the Wesog API" in html
+        assert 'class="flash flash-error"' in html
+
+
+def test_the_op_page_filters_errors_and_shows_its_deletion(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller
+) -> None:
+    token = auth.login("operator")
+    ids = ["gone-1", "gone-2", "100022", "other-3"]
+    deletion_id = delete(client, token, ids, strict="1", selection_kind="list")
+    [op_id] = op_ids_of_deletion(app, poller, deletion_id)
+    finish(app, poller, op_id)
+    page = client.get(f"/ops/{op_id}").get_data(as_text=True)
+    assert "3 of 3 errors" in page and "image not found" in page
+    assert "25.0% good" in page and "75.0% failed" in page and "100.0% done" in page
+    assert f'href="/deletions/{deletion_id}"' in page and "cleanup" in page
+    assert "<details" in page and '"num_bad": 3' in page
+    assert "strict" in page
+    narrowed = client.get(f"/ops/{op_id}?error_q=GONE").get_data(as_text=True)
+    assert (
+        "2 of 3 errors match" in narrowed
+        and "other-3" not in narrowed.split('id="op-errors"')[1].split("</table>")[0]
+    )
+    fragment = client.get(f"/ops/{op_id}/errors?error_q=other", headers=HTMX)
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="op-errors"') and "1 of 3 errors" in body
+    assert "hx-get" not in body and fragment.headers["Cache-Control"] == "no-store"
+    progress = client.get(f"/ops/{op_id}/progress", headers=HTMX)
+    toast = json.loads(progress.headers["HX-Trigger"])["toast"]
+    assert toast == {"message": f"Operation #{op_id} finished with 3 failures", "level": "error"}
+
+
+def test_stale_and_unreachable_notes(
+    app: Flask, client: FlaskClient, auth: AuthActions, api: WesogClient
+) -> None:
+    token = auth.login("operator")
+    added = api.add_images([{"id": "fresh-6", "src": "https://example.com/f.jpg"}])
+    client.post("/ops/track", data={"csrf_token": token, "op_id": str(added.op_id)})
+    with app.app_context():
+        row = db.session.get(Operation, added.op_id)
+        row.state, row.last_change_at = "stale", utcnow() - timedelta(seconds=125)
+        row.last_poll_error = "The Wesog API failed (HTTP 503): down"
+        row.next_poll_at = utcnow() + timedelta(seconds=30)
+        db.session.commit()
+    html = client.get(f"/ops/{added.op_id}/progress", headers=HTMX).get_data(as_text=True)
+    assert re.search(r"No progress for 12[5-9] s", html)
+    assert "The Wesog API cannot be reached: The Wesog API failed (HTTP 503): down" in html
+    assert "next try at <time" in html and f'hx-get="/ops/{added.op_id}/progress"' in html
+
+
+def test_running_count_badge(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    assert client.get("/ops/running").status_code == 302  # anonymous: to the login page
+    auth.login("viewer")
+    page = client.get("/").get_data(as_text=True)
+    # Pages render no count themselves: the badge loads it at once, then polls.
+    assert "data-running-count" not in page and 'hx-get="/ops/running"' in page
+    assert 'hx-trigger="load, ' in page
+    idle = client.get("/ops/running", headers=HTMX).get_data(as_text=True)
+    assert 'data-running-count="0"' in idle
+    with app.app_context():
+        row = Operation(op_id=987654, method="del", resource="image", state="running",
+                        num_total=5, origin="tracked", errors=[])  # fmt: skip
+        db.session.add(row)
+        db.session.commit()
+    badge = client.get("/ops/running", headers=HTMX)
+    html = badge.get_data(as_text=True)
+    assert 'data-running-count="1"' in html and "1 running" in html
+    assert 'href="/ops?state=running"' in html and badge.headers["Cache-Control"] == "no-store"
+    assert "ops-changed from:body" in html  # refreshed at once when an operation ends
+    assert "hx-trigger" in html  # the badge always keeps polling
+
+
+def test_unknown_operations_are_a_404_page(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("viewer")
+    response = client.get("/ops/424242")
+    assert response.status_code == 404 and "Track it first" in response.get_data(as_text=True)
+    assert client.get("/ops/424242/row", headers=HTMX).status_code == 404

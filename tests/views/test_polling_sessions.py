@@ -1,0 +1,67 @@
+"""Polled fragments are not user activity: they never refresh the session's idle timer."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.conftest import AuthActions
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# An element that polls: an hx-get built with url_for and an hx-trigger that repeats.
+POLLER = re.compile(
+    r"hx-get=\"\{\{ url_for\('([\w.]+)'[^\"]*\"[^>]*?hx-trigger=\"[^\"]*(?:poll_trigger|every )"
+)
+
+
+def polled_endpoints_in_templates() -> set[str]:
+    """Every endpoint that some template polls."""
+    found: set[str] = set()
+    for template in TEMPLATES.glob("*.html"):
+        found.update(POLLER.findall(template.read_text()))
+    return found
+
+
+def test_every_fragment_that_a_template_polls_is_marked_polled(app: Flask) -> None:
+    polled = polled_endpoints_in_templates()
+    assert {"ops.op_progress", "ops.op_row", "ops.running_count"} <= polled
+    unmarked = {e for e in polled if not getattr(app.view_functions[e], "is_polled", False)}
+    assert not unmarked, f"polled by templates but not marked @polled: {unmarked}"
+
+
+@pytest.mark.parametrize("path", ["/ops/running", "/audit/verdict"])
+def test_a_poll_does_not_re_sign_the_session_cookie(client, auth: AuthActions, path: str) -> None:
+    auth.login("viewer")
+    page = client.get("/ops")
+    assert page.status_code == 200
+    assert "session=" in page.headers.get("Set-Cookie", ""), "pages refresh the idle timer"
+    poll = client.get(path, headers={"HX-Request": "true"})
+    assert poll.status_code == 200
+    assert "Set-Cookie" not in poll.headers, "a poll must not extend the session"
+
+
+class TestIdleExpiry:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"SESSION_IDLE_MINUTES": 15}
+
+    def test_a_tab_left_polling_still_logs_out_after_the_idle_time(
+        self, client, auth: AuthActions, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from itsdangerous import TimestampSigner
+
+        clock = [int(time.time())]  # the signing clock of the session cookie, moved by hand
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: clock[0])
+        auth.login("viewer")
+        assert client.get("/ops").status_code == 200
+        for _ in range(14):  # a poll a minute for 14 minutes: the session is still valid
+            clock[0] += 60
+            assert client.get("/ops/running", headers={"HX-Request": "true"}).status_code == 200
+        clock[0] += 2 * 60  # 16 minutes since the last real request
+        poll = client.get("/ops/running", headers={"HX-Request": "true"})
+        assert poll.status_code == 401 and "/login" in poll.headers["HX-Redirect"]

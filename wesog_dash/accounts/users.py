@@ -1,0 +1,167 @@
+"""Accounts: password hashing, user lookup, creation, roles and disabling."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from .. import audit
+from ..extensions import db, login_manager
+from ..models import ROLES, User, utcnow
+
+hasher = PasswordHasher()
+# Verified against when the username is unknown, so that both paths cost the same time.
+_DUMMY_HASH = hasher.hash("not a real password")
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be honoured; the message is user-safe."""
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the active user with this id, if any."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and not user.disabled else None
+
+
+def user_by_id(user_id: int) -> User | None:
+    """The user with this id, if any (disabled ones included)."""
+    return db.session.get(User, user_id)
+
+
+def find_user(username: str) -> User | None:
+    """The user with this username, if any."""
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def get_user(username: str) -> User:
+    """The user with this username; AccountError when there is none."""
+    user = find_user(username)
+    if user is None:
+        raise AccountError(f"There is no user named {username!r}.")
+    return user
+
+
+def list_users() -> list[User]:
+    """Every user, by username."""
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def user_count() -> int:
+    """How many users exist (active or not)."""
+    return int(db.session.scalar(select(func.count(User.id))) or 0)
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user whose password matches, else None."""
+    user = find_user(username)
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled:
+        return None
+    return user
+
+
+def check_role(role: str) -> None:
+    """AccountError unless `role` is one of the known roles."""
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+
+
+def validate_new_user(username: str, password: str, role: str) -> str:
+    """The cleaned username, or AccountError saying what is wrong."""
+    username = username.strip()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise AccountError("A username is 1–64 letters, digits, '.', '-' or '_'.")
+    check_role(role)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if find_user(username) is not None:
+        raise AccountError(f"A user named {username!r} already exists.")
+    return username
+
+
+def add_user(username: str, password: str, role: str, *, actor: str) -> User:
+    """Add a user and its audit event to the current transaction (the caller commits)."""
+    username = validate_new_user(username, password, role)
+    user = User(username=username, password_hash=hasher.hash(password), role=role)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", actor=actor, details={"username": username, "role": role})
+    return user
+
+
+def create_user(username: str, password: str, role: str, *, actor: str) -> User:
+    """Create a user (audited) and commit; AccountError on bad input."""
+    user = add_user(username, password, role, actor=actor)
+    db.session.commit()
+    return user
+
+
+def _active_admins() -> int:
+    query = select(func.count(User.id)).where(User.role == "admin", User.disabled.is_(False))
+    return int(db.session.scalar(query) or 0)
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse to remove the last active admin: nobody could manage users any more."""
+    if user.role == "admin" and not user.disabled and _active_admins() <= 1:
+        raise AccountError(f"{user.username!r} is the last active admin; make another first.")
+
+
+def set_role(username: str, role: str, *, actor: str) -> User:
+    """Change a user's role (audited) and commit."""
+    check_role(role)
+    user = get_user(username)
+    if user.role == role:
+        return user
+    if role != "admin":
+        _keep_an_admin(user)
+    previous, user.role = user.role, role
+    audit.record(
+        "user.role_changed",
+        actor=actor,
+        details={"username": user.username, "from": previous, "to": role},
+    )
+    db.session.commit()
+    return user
+
+
+def disable_user(username: str, *, actor: str) -> User:
+    """Disable a user (audited) and commit: their sessions and tokens stop working."""
+    user = get_user(username)
+    if user.disabled:
+        return user
+    _keep_an_admin(user)
+    user.disabled = True
+    audit.record("user.disabled", actor=actor, details={"username": user.username})
+    db.session.commit()
+    return user
+
+
+def record_login(user: User, *, audited: bool = True) -> None:
+    """Stamp (and audit, unless the setup form already did) a successful login; commits."""
+    user.last_login_at = utcnow()
+    if audited:
+        audit.record("login.succeeded", actor=user.username)
+    db.session.commit()
+
+
+def record_failed_login(username: str) -> None:
+    """Audit a failed login; commits.
+
+    Only a username that exists is recorded: people sometimes type their password into the
+    username field, and the audit log is readable and exportable by viewers.
+    """
+    known = find_user(username) is not None
+    details = {"username": username} if known else {"username": None, "unknown_user": True}
+    audit.record("login.failed", actor="anonymous", details=details)
+    db.session.commit()

@@ -1,0 +1,83 @@
+"""Writing to the hash-chained audit log, in the caller's transaction.
+
+The chain (checked by `chain.verify`): events in id order; each event's `prev_hash` is the
+`hash` of the event before it (GENESIS_HASH for the first one ever); `hash` is the SHA-256 of
+`canonical_json(event)`, which covers the id and `prev_hash`. The single `audit_head` row names
+the newest event, so a deleted tail shows too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import insert, select, update
+
+from ..extensions import db
+from ..models import AuditEvent, AuditHead, utcnow
+from .hashing import GENESIS_HASH, canonical_json, event_hash
+
+__all__ = ["GENESIS_HASH", "canonical_json", "current_actor", "event_hash", "record"]
+
+HEAD_ID = 1
+
+
+def current_actor() -> str:
+    """Who is acting: the logged-in user, else `system` (CLI code passes its own actor)."""
+    if has_request_context():
+        if getattr(current_user, "is_authenticated", False):
+            return str(current_user.username)
+        return "anonymous"
+    return "system"
+
+
+def record(
+    action: str,
+    *,
+    actor: str | None = None,
+    image_id: str | None = None,
+    op_id: int | None = None,
+    deletion_id: int | None = None,
+    outcome: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    remote_addr: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the current transaction (the caller commits).
+
+    The row is inserted first and chained second: the INSERT takes SQLite's write lock, so
+    the head we then read cannot move under us, even across processes. The time is taken
+    under that lock too (and never before the head's), so `at` never decreases along the
+    chain: the audit queries rely on it to turn a date range into an id range.
+    """
+    if remote_addr is None and has_request_context():
+        remote_addr = request.remote_addr
+    event = AuditEvent(
+        at=utcnow(), actor=actor or current_actor(), remote_addr=remote_addr, action=action,
+        image_id=image_id, op_id=op_id, deletion_id=deletion_id, outcome=outcome, reason=reason,
+        details=details or {}, prev_hash="", hash="",
+    )  # fmt: skip
+    db.session.add(event)
+    db.session.flush()
+    head = db.session.execute(
+        select(AuditHead.hash, AuditHead.at).where(AuditHead.id == HEAD_ID)
+    ).first()
+    event.at = max(utcnow(), head.at) if head else utcnow()
+    # No head means an empty log, or a head that was removed: either way the chain restarts
+    # at GENESIS_HASH, which `verify` reports when events precede it.
+    event.prev_hash = head.hash if head else GENESIS_HASH
+    event.hash = event_hash(event)
+    _move_head(event, exists=head is not None)
+    db.session.flush()
+    return event
+
+
+def _move_head(event: AuditEvent, *, exists: bool) -> None:
+    """Point the head row at `event` (Core statements: no stale identity-map copy)."""
+    values = {"event_id": event.id, "hash": event.hash, "at": event.at}
+    table = AuditHead.__table__
+    if exists:
+        db.session.execute(update(table).where(table.c.id == HEAD_ID).values(**values))
+    else:
+        db.session.execute(insert(table).values(id=HEAD_ID, **values))

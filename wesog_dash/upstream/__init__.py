@@ -1,0 +1,103 @@
+"""Where the Wesog API lives for this app (the configured one, or the embedded sandbox), and
+how its failures are told (`problems`).
+
+The sandbox starts lazily, on the first call that needs the API, so that commands such as
+`flask db upgrade` never start it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+
+from ..sandbox import SandboxServer, SandboxSettings
+from ..wesog import WesogClient
+from .problems import Problem, UpstreamProblem, describe, problem_of, upstream_call
+
+
+class Upstream:
+    """Lazily built WesogClient (and sandbox, when no API URL is configured)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.is_sandbox = not config.get("WESOG_API_URL")
+        self.sandbox: Any = None
+        self._client: WesogClient | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> WesogClient:
+        """The shared client; starts the sandbox on first use when there is no API URL."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._build_client()
+        return self._client
+
+    def _build_client(self) -> WesogClient:
+        url, key = self.config.get("WESOG_API_URL"), self.config.get("WESOG_API_KEY")
+        if self.is_sandbox:
+            self.sandbox = start_sandbox(self.config)
+            url, key = self.sandbox.url, self.sandbox.settings.api_key
+        if not key:
+            raise RuntimeError("WESOG_API_KEY must be set when WESOG_API_URL is set")
+        return WesogClient(
+            url,
+            key,
+            connect_timeout=float(self.config["WESOG_CONNECT_TIMEOUT"]),
+            read_timeout=float(self.config["WESOG_READ_TIMEOUT"]),
+        )
+
+    def base_url(self) -> str:
+        """The API base URL (starting the sandbox if that is what we talk to)."""
+        return self.client().base_url
+
+    def thumbnail_origins(self) -> list[str]:
+        """Origins allowed to serve thumbnails: configured hosts plus the API's own."""
+        extra = [h.strip() for h in str(self.config.get("WESOG_THUMBNAIL_HOSTS") or "").split()]
+        parts = urlsplit(self.base_url())
+        return [f"{parts.scheme}://{parts.netloc}", *[h for h in extra if h]]
+
+    def close(self) -> None:
+        """Stop the sandbox and release connections."""
+        if self._client is not None:
+            self._client.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+def start_sandbox(config: dict[str, Any]) -> SandboxServer:
+    """Start the embedded sandbox on a free loopback port with a fresh random key."""
+    settings = SandboxSettings(
+        api_key=config.get("WESOG_API_KEY") or secrets.token_urlsafe(24),
+        images=int(config["WESOG_SANDBOX_IMAGES"]),
+        item_ms=int(config["WESOG_SANDBOX_ITEM_MS"]),
+        start_ms=int(config["WESOG_SANDBOX_START_MS"]),
+        fail_rate=float(config["WESOG_SANDBOX_FAIL_RATE"]),
+    )
+    return SandboxServer(settings, host="127.0.0.1", port=0).start()
+
+
+def upstream(app: Flask | None = None) -> Upstream:
+    """The Upstream of the current (or given) app."""
+    return (app or current_app).extensions["wesog_upstream"]
+
+
+def wesog_client() -> WesogClient:
+    """The WesogClient of the current app."""
+    return upstream().client()
+
+
+__all__ = [
+    "Problem",
+    "Upstream",
+    "UpstreamProblem",
+    "describe",
+    "problem_of",
+    "upstream",
+    "upstream_call",
+    "wesog_client",
+]

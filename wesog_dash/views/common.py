@@ -1,0 +1,118 @@
+"""What every view shares: fragment or page, polled fragments, no-store, error pages, toasts.
+
+Display helpers (times, durations, progress bars, words for states) live in `display`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, make_response, render_template, request
+from htmx_flask import make_response as htmx_response
+from werkzeug.exceptions import HTTPException
+
+from ..accounts.permissions import can, read_only
+from ..upstream import upstream
+from . import display
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that wants a fragment (not a boosted page load)."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def render_fragment_or_page(page: str, fragment: str, **context: Any) -> str:
+    """Render `fragment` for htmx requests (that are not boosted), the full `page` otherwise."""
+    return render_template(fragment if wants_fragment() else page, **context)
+
+
+def no_store(body: Any, status: int = 200) -> Response:
+    """A response that browsers and proxies must not cache (polled fragments)."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def polled(view: F) -> F:
+    """Mark a fragment that pages poll: it must not count as user activity.
+
+    Such a request neither refreshes the session's idle timer nor re-signs its cookie, so a
+    tab left open still logs out after SESSION_IDLE_MINUTES (and polls stay cheap).
+    """
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.passive_request = True
+        return view(*args, **kwargs)
+
+    wrapped.is_polled = True  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
+
+
+def is_passive_request() -> bool:
+    """True inside a request to a @polled view."""
+    return bool(g.get("passive_request"))
+
+
+def int_arg(name: str, default: int = 1, minimum: int = 1, maximum: int = 10_000) -> int:
+    """A whole-number query argument, clamped; junk falls back to `default`."""
+    try:
+        value = int(request.args.get(name, default))
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return max(minimum, min(maximum, value))
+
+
+def swap_error(body: str, status: int) -> Response:
+    """An error response whose fragment htmx should still swap in (app.js honours the header)."""
+    response = make_response(body, status)
+    response.headers["X-Swap-Error"] = "1"
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def poll_seconds() -> float:
+    """How often polled fragments refresh: the poller's own interval."""
+    return max(0.2, float(current_app.config.get("WESOG_POLL_INTERVAL") or 1.0))
+
+
+def poll_trigger(factor: float = 1.0) -> str:
+    """An hx-trigger value polling every WESOG_POLL_INTERVAL × factor."""
+    return f"every {round(poll_seconds() * factor * 1000)}ms"
+
+
+def announce_end(response: Response, message: str, level: str = "success") -> Response:
+    """Something ended: a toast (app.js) and `ops-changed`, which refreshes the nav badge."""
+    events = {"toast": {"message": message, "level": level}, "ops-changed": True}
+    return htmx_response(response, trigger=events)
+
+
+def error_page(error: HTTPException) -> tuple[str, int]:
+    """A friendly page (or fragment, for htmx) for an HTTP error."""
+    template = "_error.html" if request.htmx else "error.html"
+    return render_template(template, error=error), error.code or 500
+
+
+def init_app(app: Flask) -> None:
+    """Register template helpers and error pages."""
+    app.jinja_env.filters["local_time"] = display.local_time
+    app.jinja_env.filters["duration_ms"] = display.duration_ms
+
+    @app.context_processor
+    def shared_context() -> dict[str, Any]:
+        return {
+            "is_sandbox": upstream(app).is_sandbox,
+            "read_only": read_only(),
+            "can": can,
+            "poll_trigger": poll_trigger,
+            "has_endpoint": lambda name: name in current_app.view_functions,
+            "bar_of": display.bar_of,
+            "deletion_bar": display.deletion_bar,
+        }
+
+    app.register_error_handler(HTTPException, error_page)

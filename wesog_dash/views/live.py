@@ -1,0 +1,15 @@
+"""What the live part of a deletion needs, shared by the deletion and the operation pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import deletions
+from ..models import DeletionRequest
+
+MAX_ITEMS_SHOWN = 200
+
+
+def deletion_live_context(deletion: DeletionRequest) -> dict[str, Any]:
+    """Items (the first MAX_ITEMS_SHOWN), their total and the outcome counts."""
+    return deletions.item_summary(deletion.id, MAX_ITEMS_SHOWN)
