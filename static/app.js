@@ -2,35 +2,88 @@
 "use strict";
 
 (function () {
-  // Times: the server writes UTC; show them in the browser's zone, UTC stays on hover.
+  // Times: the server writes UTC; show them in the browser's zone plus "3 min ago" (kept
+  // fresh every 30 s), UTC stays on hover. Fragments swapped in later get the same treatment.
   const timeFormat = new Intl.DateTimeFormat(undefined, {
     year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
+  function ago(when) {
+    const seconds = Math.round((Date.now() - when.getTime()) / 1000);
+    const future = seconds < 0;
+    const s = Math.abs(seconds);
+    let text;
+    if (s < 10) return future ? "in a few seconds" : "just now";
+    if (s < 60) text = s + " s";
+    else if (s < 3600) text = Math.floor(s / 60) + " min";
+    else if (s < 86400) text = Math.floor(s / 3600) + " h";
+    else text = Math.floor(s / 86400) + " d";
+    return future ? "in " + text : text + " ago";
+  }
   function localiseTimes(root) {
-    (root || document).querySelectorAll("time.local-time:not([data-localised])").forEach(function (el) {
+    (root || document).querySelectorAll("time.local-time").forEach(function (el) {
       const when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) {
-        el.textContent = timeFormat.format(when);
-        el.dataset.localised = "1";
-      }
+      if (isNaN(when)) return;
+      el.textContent = timeFormat.format(when) + " (" + ago(when) + ")";
+      el.dataset.localised = "1";
     });
   }
+  setInterval(function () { localiseTimes(document); }, 30000);
 
-  // Toasts: the server sends HX-Trigger {"toast": {"message": …, "level": …}}.
-  function showToast(message, level) {
+  // Toasts: the server sends HX-Trigger {"toast": {"message", "level", "href"}}. A toast links
+  // to what it is about; a failure stays until dismissed, others go after 8 s. They sit in a
+  // corner column that lets clicks through to the page around them.
+  function showToast(message, level, href) {
     const box = document.getElementById("toasts");
     if (!box || !message) return;
     const toast = document.createElement("div");
     toast.className = "toast toast-" + (level || "info");
-    toast.setAttribute("role", "status");
-    toast.textContent = message;
+    toast.setAttribute("role", level === "error" ? "alert" : "status");
+    const text = document.createElement(href ? "a" : "span");
+    text.textContent = message;
+    if (href) text.href = href;
+    toast.appendChild(text);
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { toast.remove(); });
+    toast.appendChild(close);
     box.appendChild(toast);
-    setTimeout(function () { toast.remove(); }, 8000);
+    if (level !== "error") setTimeout(function () { toast.remove(); }, 8000);
   }
   document.body.addEventListener("toast", function (event) {
     const detail = event.detail || {};
-    showToast(detail.message, detail.level);
+    showToast(detail.message, detail.level, detail.href);
+  });
+
+  // Screen readers: a polite live region for what just happened ("Deletion #12 sent").
+  function announce(message) {
+    const region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = message; }, 50);
+  }
+  document.body.addEventListener("announce", function (event) {
+    const detail = event.detail || {};
+    if (detail.message) announce(detail.message);
+    // After a card's deletion is sent, focus moves to the card's new status.
+    if (detail.focus) {
+      setTimeout(function () {
+        const target = document.getElementById(detail.focus);
+        if (target) target.focus();
+      }, 0);
+    }
+  });
+
+  // The menu on narrow screens.
+  document.body.addEventListener("click", function (event) {
+    const toggle = event.target.closest("[data-nav-toggle]");
+    if (!toggle) return;
+    const bar = toggle.closest(".topbar");
+    const open = bar.classList.toggle("nav-open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
   // CSRF: every htmx request carries the token from the page's meta tag.

@@ -72,7 +72,8 @@ def test_operators_get_a_delete_dialog_with_reason_and_options(
     assert "/thumbs/100042.svg" in dialog and "<code>100042</code>" in dialog
     assert 'name="reason"' in dialog and "required" in dialog
     for option in ("wait", "urgent", "strict"):
-        assert f'name="{option}" value="1" >' in dialog  # present, unchecked
+        box = re.search(rf'<input[^>]*name="{option}"[^>]*>', dialog)
+        assert box and 'type="checkbox"' in box.group(0) and "checked" not in box.group(0)
     assert 'hx-post="/deletions"' in dialog and 'name="image_ids" value="100042"' in dialog
     assert "Delete by id" in html
 

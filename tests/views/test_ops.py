@@ -88,8 +88,8 @@ def test_the_list_shows_every_kind_of_operation_newest_first(
     html = client.get("/ops").get_data(as_text=True)
     rows = re.findall(r'<tr id="op-(\d+)"', html)
     assert [int(r) for r in rows] == sorted([deleted, added.op_id], reverse=True)  # type: ignore[type-var]
-    assert "<td>add</td>" in html and "<td>del</td>" in html
-    assert "by olga" in html and f'href="/deletions/{deletion_id}"' in html
+    assert "<td>add · image</td>" in html and "<td>del · image</td>" in html
+    assert "olga · " in html and f'href="/deletions/{deletion_id}"' in html
     assert 'role="progressbar"' in html and 'aria-valuenow="1" aria-valuemax' not in html
     assert re.search(r'aria-valuemax="1" aria-valuenow="1"', html)
     assert 'class="local-time"' in html
@@ -105,7 +105,7 @@ def test_filters_narrow_the_table_and_htmx_gets_only_the_table(
     [deleted] = op_ids_of_deletion(app, poller, deletion_id)
     only_add = client.get("/ops?method=add").get_data(as_text=True)
     assert re.findall(r'<tr id="op-(\d+)"', only_add) == [str(added.op_id)]
-    assert '<option value="add" selected>' in only_add
+    assert re.search(r'<option selected value="add">|<option value="add" selected>', only_add)
     mine = client.get("/ops?origin=dashboard", headers=HTMX)
     body = mine.get_data(as_text=True)
     assert re.findall(r'<tr id="op-(\d+)"', body) == [str(deleted)]
@@ -127,7 +127,14 @@ def test_filters_narrow_the_table_and_htmx_gets_only_the_table(
     assert "is not a date" in bad and len(re.findall(r'<tr id="op-', bad)) == 2
 
 
-def test_unfinished_rows_poll_and_the_finished_row_toasts_once(
+def list_version(html: str) -> str:
+    """The version a polled list carries (hx-vals)."""
+    found = re.search(r'hx-vals=\'\{"v": "([0-9a-f]+\.\d+)"\}\'', html)
+    assert found, "the list carries no version"
+    return found.group(1)
+
+
+def test_the_list_polls_with_its_version_and_answers_204_until_something_changes(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
 ) -> None:
     token = auth.login("operator")
@@ -135,18 +142,38 @@ def test_unfinished_rows_poll_and_the_finished_row_toasts_once(
     op_id = added.op_id
     client.post("/ops/track", data={"csrf_token": token, "op_id": str(op_id)})
     html = client.get("/ops").get_data(as_text=True)
-    assert f'hx-get="/ops/{op_id}/row"' in html and 'hx-trigger="every 200ms"' in html
-    running = client.get(f"/ops/{op_id}/row", headers=HTMX)
-    assert running.headers["Cache-Control"] == "no-store" and "HX-Trigger" not in running.headers
+    assert 'hx-get="/ops/list"' in html and 'hx-trigger="every 200ms"' in html
+    assert f'hx-get="/ops/{op_id}/row"' not in html  # rows never poll one by one
+    version = list_version(html)
+    idle = client.get("/ops/list", query_string={"v": version}, headers=HTMX)
+    assert idle.status_code == 204 and idle.get_data() == b""
+    assert idle.headers["Cache-Control"] == "no-store"
+    finish(app, poller, op_id)  # type: ignore[arg-type]
+    changed = client.get("/ops/list", query_string={"v": version}, headers=HTMX)
+    body = changed.get_data(as_text=True)
+    assert changed.status_code == 200 and body.lstrip().startswith('<section id="op-table"')
+    assert f'<tr id="op-{op_id}"' in body and "Finished" in body
+    toast = json.loads(changed.headers["HX-Trigger"])["toast"]
+    assert toast == {"message": f"Operation #{op_id} finished", "level": "success",
+                     "href": f"/ops/{op_id}"}  # fmt: skip
+    again = client.get("/ops/list", query_string={"v": list_version(body)}, headers=HTMX)
+    assert again.status_code == 204
+    # Another page of the same list is another version: never a 204 for it.
+    other = client.get("/ops/list", query_string={"v": version, "page": "2"}, headers=HTMX)
+    assert other.status_code == 200
+
+
+def test_a_finished_row_toasts_once_with_a_link(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
+) -> None:
+    token = auth.login("operator")
+    op_id = api.add_images([{"id": "fresh-5", "src": "https://example.com/f.jpg"}]).op_id
+    client.post("/ops/track", data={"csrf_token": token, "op_id": str(op_id)})
     finish(app, poller, op_id)  # type: ignore[arg-type]
     row = client.get(f"/ops/{op_id}/row", headers=HTMX)
-    body = row.get_data(as_text=True)
-    assert body.lstrip().startswith(f'<tr id="op-{op_id}"')
-    assert "hx-get" not in body and "hx-trigger" not in body
     toast = json.loads(row.headers["HX-Trigger"])["toast"]
-    assert toast == {"message": f"Operation #{op_id} finished", "level": "success"}
+    assert toast["message"] == f"Operation #{op_id} finished" and toast["href"] == f"/ops/{op_id}"
     assert json.loads(row.headers["HX-Trigger"])["ops-changed"]  # the nav badge refreshes
-    assert row.headers["Cache-Control"] == "no-store"
 
 
 def test_fragments_never_ask_the_api(
@@ -179,7 +206,7 @@ def test_track_refuses_junk_and_tracks_an_op_id(
     assert "Tracking operation" in page and "Not fetched from the Wesog API yet" in page
     finish(app, poller, added.op_id)  # type: ignore[arg-type]
     done = client.get(f"/ops/{added.op_id}").get_data(as_text=True)
-    assert "100.0% done" in done and "tracked" in done
+    assert "100.0% done" in done and "Tracked" in done
     assert '"method": "add"' in done  # the raw JSON
     assert '"method": "add"' in done  # the raw JSON
     auth.logout()
@@ -229,7 +256,8 @@ def test_the_op_page_filters_errors_and_shows_its_deletion(
     assert "hx-get" not in body and fragment.headers["Cache-Control"] == "no-store"
     progress = client.get(f"/ops/{op_id}/progress", headers=HTMX)
     toast = json.loads(progress.headers["HX-Trigger"])["toast"]
-    assert toast == {"message": f"Operation #{op_id} finished with 3 failures", "level": "error"}
+    assert toast == {"message": f"Operation #{op_id} finished with 3 failures", "level": "error",
+                     "href": f"/ops/{op_id}"}  # fmt: skip
 
 
 def test_stale_and_unreachable_notes(
@@ -267,7 +295,8 @@ def test_running_count_badge(app: Flask, client: FlaskClient, auth: AuthActions)
     badge = client.get("/ops/running", headers=HTMX)
     html = badge.get_data(as_text=True)
     assert 'data-running-count="1"' in html and "1 running" in html
-    assert 'href="/ops?state=running"' in html and badge.headers["Cache-Control"] == "no-store"
+    # The badge counts queued and running operations, and its link lists exactly those.
+    assert 'href="/ops?state=unfinished"' in html and badge.headers["Cache-Control"] == "no-store"
     assert "ops-changed from:body" in html  # refreshed at once when an operation ends
     assert "hx-trigger" in html  # the badge always keeps polling
 

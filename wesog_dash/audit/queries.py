@@ -19,6 +19,7 @@ ACTIONS = (
     "deletion.unknown",
     "deletion.ended",
     "operation.tracked",
+    "operation.untracked",
     "operation.imported",
     "operation.ended",
     "login.succeeded",

@@ -7,6 +7,7 @@ Owns the `deletion_requests` and `deletion_items` tables. May import `operations
 """
 
 from .dispatcher import CHUNK_SIZE, SENDING, send
+from .markers import deletions_marker
 from .outbox import (
     MAX_IDS,
     MAX_REASON,
@@ -18,6 +19,7 @@ from .outbox import (
     request_deletion,
 )
 from .outcomes import finish_operation, operation_updated, settle_deletion
+from .pasted import Review, review_ids, split_pasted
 from .queries import (
     Work,
     get_deletion,
@@ -38,8 +40,10 @@ __all__ = [
     "SELECTION_KINDS",
     "SENDING",
     "DeletionInputError",
+    "Review",
     "Work",
     "clean_ids",
+    "deletions_marker",
     "finish_operation",
     "get_deletion",
     "id_problem",
@@ -51,7 +55,9 @@ __all__ = [
     "recent_deletions",
     "reconcile",
     "request_deletion",
+    "review_ids",
     "send",
     "settle_deletion",
+    "split_pasted",
     "wants_wait",
 ]

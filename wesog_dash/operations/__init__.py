@@ -6,24 +6,36 @@ Owns the `operations` and `operation_samples` tables. May import `audit`, `model
 `GET /ops/{op_id}`; everything the web pages call here reads the database.
 """
 
+from .markers import ended_since, operations_marker
 from .progress import Progress, progress
-from .queries import OpFilters, OpPage, get_operation, list_operations, running_count
+from .queries import (
+    UNFINISHED,
+    OpFilters,
+    OpPage,
+    get_operation,
+    list_operations,
+    running_count,
+)
 from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
-from .tracking import TrackError, parse_op_id, track
+from .tracking import TrackError, parse_op_id, track, untrack
 
 __all__ = [
+    "UNFINISHED",
     "OpFilters",
     "OpPage",
     "Progress",
     "TrackError",
     "backoff_seconds",
     "derive_state",
+    "ended_since",
     "get_operation",
     "list_operations",
+    "operations_marker",
     "parse_op_id",
     "poll_interval",
     "progress",
     "record_snapshot",
     "running_count",
     "track",
+    "untrack",
 ]

@@ -11,6 +11,10 @@ from ..extensions import db
 from ..models import Operation
 
 MAX_PER_PAGE = 200
+# The one meaning of "running" in lists and the nav badge: queued or started and not finished
+# (a running one with no progress lately is "stale"). Never fetched ("unknown") is not counted.
+UNFINISHED = "unfinished"
+UNFINISHED_STATES = ("queued", "running", "stale")
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,11 @@ def _day_start(day: date) -> datetime:
 
 
 def _filtered(query: Select[tuple[Operation]], filters: OpFilters) -> Select[tuple[Operation]]:
+    if filters.state == UNFINISHED:
+        query = query.where(Operation.state.in_(UNFINISHED_STATES))
     for name in ("state", "method", "resource", "origin"):
         value = getattr(filters, name)
-        if value:
+        if value and not (name == "state" and value == UNFINISHED):
             query = query.where(getattr(Operation, name) == value)
     # Tracked operations not fetched yet have no upstream time: use when we first saw them.
     created = func.coalesce(Operation.created_at, Operation.first_seen_at)
@@ -86,8 +92,6 @@ def get_operation(op_id: int) -> Operation | None:
 
 
 def running_count() -> int:
-    """How many known operations have not finished (not counting unknown ones)."""
-    query = select(func.count()).where(
-        Operation.is_finished.is_(False), Operation.state != "unknown"
-    )
+    """How many known operations have not finished: what the `unfinished` filter lists."""
+    query = select(func.count()).where(Operation.state.in_(UNFINISHED_STATES))
     return db.session.scalar(query) or 0

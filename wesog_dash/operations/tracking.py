@@ -46,3 +46,20 @@ def track(op_id: int | str, *, actor: str) -> Operation:
     db.session.commit()
     signals.wake()
     return row
+
+
+def untrack(op_id: int | str, *, actor: str) -> int:
+    """Stop watching an operation tracked or imported by hand: its row and samples go, the
+    audit log keeps "operation.untracked". One this console started (a deletion's) stays."""
+    number = parse_op_id(op_id)
+    row = db.session.get(Operation, number)
+    if row is None:
+        raise TrackError(f"Operation #{number} is not tracked")
+    if row.deletion_id is not None or row.origin == "dashboard":
+        raise TrackError(
+            f"Operation #{number} belongs to a deletion started here; it stays on record"
+        )
+    audit.record("operation.untracked", actor=actor, op_id=number, details={"state": row.state})
+    db.session.delete(row)
+    db.session.commit()
+    return number

@@ -5,9 +5,13 @@ Display helpers (times, durations, progress bars, words for states) live in `dis
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
 from htmx_flask import make_response as htmx_response
@@ -86,10 +90,41 @@ def poll_trigger(factor: float = 1.0) -> str:
     return f"every {round(poll_seconds() * factor * 1000)}ms"
 
 
-def announce_end(response: Response, message: str, level: str = "success") -> Response:
-    """Something ended: a toast (app.js) and `ops-changed`, which refreshes the nav badge."""
-    events = {"toast": {"message": message, "level": level}, "ops-changed": True}
-    return htmx_response(response, trigger=events)
+def announce_end(
+    response: Response, message: str, level: str = "success", href: str | None = None
+) -> Response:
+    """Something ended: a toast (app.js; a link to `href`) and `ops-changed` (the nav badge)."""
+    toast = {"message": message, "level": level, **({"href": href} if href else {})}
+    return htmx_response(response, trigger={"toast": toast, "ops-changed": True})
+
+
+def list_token(scope: str, marker: str) -> str:
+    """The version a polled list carries: a digest of what it shows (`marker`, the list's
+    query arguments) and, after the dot, when it was rendered (ms since the epoch)."""
+    args = sorted((k, v) for k, v in request.args.items(multi=True) if k != "v")
+    basis = f"{scope}|{marker}|{urlencode(args)}"
+    digest = hashlib.sha256(basis.encode()).hexdigest()[:20]
+    return f"{digest}.{int(time.time() * 1000)}"
+
+
+def sent_token() -> tuple[str, datetime | None]:
+    """The digest a polling list sent back (`v`), and when that version was rendered."""
+    digest, _, millis = request.args.get("v", "")[:64].partition(".")
+    try:
+        since = datetime.fromtimestamp(int(millis) / 1000, UTC) if millis else None
+    except (ValueError, OverflowError, OSError):
+        since = None
+    return digest, since
+
+
+def unchanged(token: str) -> bool:
+    """True when the list's version is the one the browser already shows (answer 204)."""
+    return sent_token()[0] == token.partition(".")[0]
+
+
+def nothing_changed() -> Response:
+    """204: htmx swaps nothing, the list stays and polls again."""
+    return no_store("", 204)
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
@@ -102,6 +137,10 @@ def init_app(app: Flask) -> None:
     """Register template helpers and error pages."""
     app.jinja_env.filters["local_time"] = display.local_time
     app.jinja_env.filters["duration_ms"] = display.duration_ms
+    app.jinja_env.filters["word"] = display.word
+    app.jinja_env.filters["action_word"] = display.action_word
+    # Globals, not context: imported macros (`_state_badge.html`) see them too.
+    app.jinja_env.globals.update(badge=display.badge, eta_words=display.eta_words)
 
     @app.context_processor
     def shared_context() -> dict[str, Any]:

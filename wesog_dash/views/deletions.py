@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from htmx_flask import make_response as htmx_response
@@ -13,10 +12,10 @@ from werkzeug.datastructures import MultiDict
 
 from .. import deletions, images
 from ..accounts.permissions import destructive, role_required
-from ..config import TRUE_WORDS
 from ..models import FINAL_DELETION_STATES, DeletionRequest
 from ..upstream import UpstreamProblem
 from .common import announce_end, no_store, polled, swap_error, wants_fragment
+from .forms import DeleteForm, PastedIdsForm
 from .live import deletion_live_context
 
 bp = Blueprint("deletions", __name__)
@@ -26,57 +25,6 @@ bp = Blueprint("deletions", __name__)
 def deletions_context() -> dict[str, Any]:
     """Template helpers: the marker of a request being sent right now, the final states."""
     return {"deletion_sending": deletions.SENDING, "final_deletion_states": FINAL_DELETION_STATES}
-
-
-def form_flag(form: MultiDict[str, str], name: str) -> bool:
-    """A checkbox value: present and truthy."""
-    return form.get(name, "").strip().lower() in TRUE_WORDS
-
-
-@dataclass(frozen=True)
-class DeleteForm:
-    """The fields of a delete form, as typed."""
-
-    image_ids: list[str]
-    reason: str
-    ticket: str | None
-    wait: bool
-    urgent: bool
-    strict: bool
-    selection_kind: str
-    selection_query: str | None
-    source: str
-
-    @classmethod
-    def from_form(cls, form: MultiDict[str, str]) -> DeleteForm:
-        """Read the posted form; ids are kept exactly as sent (spaces are part of an id)."""
-        kind = form.get("selection_kind", "single")
-        ids = [i for i in form.getlist("image_ids") if i != ""]
-        return cls(
-            image_ids=ids,
-            reason=form.get("reason", "").strip(),
-            ticket=form.get("ticket", "").strip() or None,
-            wait=form_flag(form, "wait"),
-            urgent=form_flag(form, "urgent"),
-            strict=form_flag(form, "strict"),
-            selection_kind=kind if kind in deletions.SELECTION_KINDS else "list",
-            selection_query=form.get("selection_query", "").strip() or None,
-            source=form.get("source", "page"),
-        )
-
-    def values(self) -> dict[str, Any]:
-        """What the form shows again after a refusal."""
-        return {"reason": self.reason, "ticket": self.ticket or "", "wait": self.wait,
-                "urgent": self.urgent, "strict": self.strict}  # fmt: skip
-
-
-def ids_from_text(text: str) -> list[str]:
-    """Ids pasted one per line; blank lines dropped, duplicates kept once, order kept."""
-    seen: dict[str, None] = {}
-    for line in text.splitlines():
-        if line.strip():
-            seen.setdefault(line.strip(), None)
-    return list(seen)
 
 
 def find_deletion(deletion_id: int) -> DeletionRequest:
@@ -91,38 +39,51 @@ def find_deletion(deletion_id: int) -> DeletionRequest:
 @role_required("operator")
 @destructive
 def deletion_new() -> ResponseReturnValue:
-    """Confirm a deletion of several ids (selected cards, or ids pasted one per line)."""
-    source = request.form if request.method == "POST" else request.args
-    form = DeleteForm.from_form(MultiDict(source))
-    if source.get("all_matching") and form.selection_query:
+    """Confirm a deletion of several ids: ticked cards, ids pasted from a ticket (split on new
+    lines, commas, semicolons, tabs and spaces), or every match of a search."""
+    source = MultiDict(request.form if request.method == "POST" else request.args)
+    form = DeleteForm(formdata=source)
+    if source.get("all_matching") and form.selection_query.data:
         return confirm_every_match(form)
-    ids = list(dict.fromkeys(i for i in source.getlist("image_ids") if i != ""))
-    ids += [i for i in ids_from_text(source.get("ids_text", "")) if i not in ids]
-    message = None if ids else "Select at least one image (or paste ids, one per line)."
-    return confirmation(ids, form, message)
+    # Ticked ids are kept exactly as sent (a space may belong to one); pasted text is split.
+    candidates = [i for i in source.getlist("image_ids") if i != ""]
+    candidates += deletions.split_pasted(source.get("ids_text", ""))
+    if not candidates:
+        flash("Nothing to delete: tick some images, or paste ids, first.", "error")
+        return redirect(url_for("images.image_list", q=form.selection_query.data or None), 303)
+    return confirmation(deletions.review_ids(candidates), form)
 
 
-def confirmation(ids: list[str], form: DeleteForm, message: str | None) -> ResponseReturnValue:
-    """The page that lists exactly the ids that will be sent, with the delete form."""
-    problems = [(i, p) for i in ids if (p := deletions.id_problem(i))]
+def confirmation(
+    review: deletions.Review, form: DeleteForm, message: str | None = None
+) -> ResponseReturnValue:
+    """The page that says what will be sent (with thumbnails of the first ones), what was
+    dropped and why, the list to edit, and the delete form."""
+    lookup = images.look_up(review.ids) if review.ids else None
+    form.image_ids.data = review.ids
+    if form.kind != "query":
+        form.selection_kind.data = "single" if len(review.ids) == 1 else "list"
     page = render_template(
-        "deletion_new.html", ids=ids, problems=problems, form=form, message=message
-    )
-    return page, 200 if ids and not message else 422
+        "deletion_new.html", review=review, lookup=lookup, form=form, message=message,
+        lookup_limit=images.LOOKUP_LIMIT,
+        edit_form=PastedIdsForm(formdata=None, data={"ids_text": "\n".join(review.ids)}),
+    )  # fmt: skip
+    return page, 200 if review.ids and not message else 422
 
 
 def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
     """Resolve the search to its ids now, so that the confirmation shows each one."""
-    query_form = replace(form, selection_kind="query")
+    form.selection_kind.data = "query"
+    empty = deletions.Review()
     try:
-        matches = images.matching_ids(form.selection_query or "")
+        matches = images.matching_ids(form.selection_query.data or "")
     except images.TooManyMatches as exc:
-        return confirmation([], query_form, str(exc))
+        return confirmation(empty, form, str(exc))
     except UpstreamProblem as exc:
-        return confirmation([], query_form, exc.message)
+        return confirmation(empty, form, exc.message)
     if not matches.ids:
-        return confirmation([], query_form, "No image matches this search any more.")
-    return confirmation(matches.ids, query_form, None)
+        return confirmation(empty, form, "No image matches this search any more.")
+    return confirmation(deletions.review_ids(matches.ids), form)
 
 
 @bp.post("/deletions")
@@ -130,41 +91,48 @@ def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
 @destructive
 def deletion_create() -> ResponseReturnValue:
     """Record the request (the outbox), send it, and show where to watch it."""
-    form = DeleteForm.from_form(request.form)
+    form = DeleteForm()
+    if not form.validate():
+        return refuse(form, form.first_error or "Check the form")
     try:
         deletion = deletions.request_deletion(
-            form.image_ids, form.reason, wait=form.wait, urgent=form.urgent, strict=form.strict,
-            ticket=form.ticket, selection_kind=form.selection_kind,
-            selection_query=form.selection_query, actor=current_user.username,
-            user_id=current_user.id, remote_addr=request.remote_addr,
+            form.image_ids.ids, form.reason.data, wait=form.wait.data, urgent=form.urgent.data,
+            strict=form.strict.data, ticket=form.ticket.data or None,
+            selection_kind=form.kind, selection_query=form.selection_query.data or None,
+            actor=current_user.username, user_id=current_user.id,
+            remote_addr=request.remote_addr,
         )  # fmt: skip
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
+    if wants_fragment() and form.source.data == "card":
+        return card_sent(deletion)
     target = url_for("deletions.deletion_detail", deletion_id=deletion.id)
-    if wants_fragment() and form.source == "card":
-        response = no_store(render_template("_card_deletion.html", deletion=deletion))
-        return htmx_response(
-            response, retarget="closest .card-state", trigger={"ops-changed": True}
-        )
     if wants_fragment():
         return htmx_response("", 204, redirect=target)
     return redirect(target, 303)
+
+
+def card_sent(deletion: DeletionRequest) -> ResponseReturnValue:
+    """The card's new state; screen readers hear "Deletion #12 sent" and focus moves there."""
+    response = no_store(render_template("_card_deletion.html", deletion=deletion))
+    announce = {"message": f"Deletion #{deletion.id} sent", "focus": f"card-status-{deletion.id}"}
+    return htmx_response(
+        response, retarget="closest .card-state", trigger={"ops-changed": True},
+        trigger_after_settle={"announce": announce},
+    )  # fmt: skip
 
 
 def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
     """Nothing was sent: show the message with the form as it was typed."""
     if wants_fragment():
         body = render_template(
-            "_delete_form.html", ids=form.image_ids, fid="retry", source=form.source,
-            values=form.values(), message=message, selection_kind=form.selection_kind,
-            selection_query=form.selection_query,
+            "_delete_form.html", form=form, ids=form.image_ids.ids, fid="retry",
+            source=form.source.data, message=message, selection_kind=form.kind,
+            selection_query=form.selection_query.data,
         )  # fmt: skip
         return swap_error(body, 422)
-    problems = [(i, p) for i in form.image_ids if (p := deletions.id_problem(i))]
-    page = render_template(
-        "deletion_new.html", ids=form.image_ids, problems=problems, form=form, message=message
-    )
-    return page, 422
+    body, _ = confirmation(deletions.review_ids(form.image_ids.ids), form, message)
+    return body, 422
 
 
 @bp.get("/deletions/<int:deletion_id>")

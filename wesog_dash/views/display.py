@@ -1,4 +1,8 @@
-"""How values look on a page: times in the reader's zone, durations, stacked progress bars."""
+"""How values look on a page: one plain word (and badge colour) per state, outcome and audit
+action; times in the reader's zone with "3 min ago"; durations in words; stacked progress bars.
+
+Pages use these words; exports and the JSON API keep the codes.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,106 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..models import OP_STATES
+
+# code -> (plain words, tone). Tones are badge colours: good, bad, warn, busy, idle, info.
+WORDS: dict[str, tuple[str, str]] = {
+    # operations
+    "queued": ("Queued", "idle"),
+    "running": ("Running", "busy"),
+    "finished": ("Finished", "good"),
+    "finished_with_errors": ("Finished with errors", "bad"),
+    "stale": ("No progress lately", "warn"),
+    "unknown": ("Unknown", "warn"),
+    "unfinished": ("Queued or running", "busy"),
+    # deletion requests
+    "pending": ("Waiting to be sent", "idle"),
+    "submitted": ("Sent", "busy"),
+    "done": ("Finished", "good"),
+    "done_with_errors": ("Finished with errors", "bad"),
+    "rejected": ("Refused", "bad"),
+    # items of a deletion
+    "deleted": ("Deleted", "good"),
+    "failed": ("Not deleted", "bad"),
+    "not_found": ("Not found", "info"),
+    # audit outcomes
+    "intact": ("Chain intact", "good"),
+    "broken": ("Chain broken", "bad"),
+    # origins
+    "dashboard": ("Started here", "info"),
+    "tracked": ("Tracked", "info"),
+    "imported": ("Imported", "info"),
+}
+# Where the same code means something else for a deletion item than for a request.
+ITEM_WORDS = {"pending": ("Waiting", "idle"), "unknown": ("Not known yet", "warn")}
+ACTION_WORDS = {
+    "deletion.requested": "Deletion requested",
+    "deletion.submitted": "Deletion sent",
+    "deletion.rejected": "Deletion refused",
+    "deletion.unknown": "Deletion outcome unknown",
+    "deletion.ended": "Deletion ended",
+    "operation.tracked": "Operation tracked",
+    "operation.untracked": "Operation untracked",
+    "operation.imported": "Operations imported",
+    "operation.ended": "Operation ended",
+    "login.succeeded": "Logged in",
+    "login.failed": "Login failed",
+    "user.created": "User created",
+    "user.role_changed": "Role changed",
+    "user.disabled": "User disabled",
+    "token.issued": "API token issued",
+    "setup.completed": "First admin created",
+    "audit.verified": "Audit chain verified",
+    "audit.pruned": "Audit log pruned",
+    "deletion.*": "Any deletion event",
+    "operation.*": "Any operation event",
+    "login.*": "Any login",
+    "user.*": "Any user change",
+    "audit.*": "Any audit check",
+}
+
+
+def word(code: str | None, kind: str = "") -> str:
+    """The plain words for a state, outcome or origin code (`kind="item"` for item outcomes)."""
+    if not code:
+        return ""
+    found = (ITEM_WORDS.get(code) if kind == "item" else None) or WORDS.get(code)
+    return found[0] if found else code.replace("_", " ").capitalize()
+
+
+def tone(code: str | None, kind: str = "") -> str:
+    """The badge colour of a code: good, bad, warn, busy, idle or info."""
+    found = (ITEM_WORDS.get(code or "") if kind == "item" else None) or WORDS.get(code or "")
+    return found[1] if found else "info"
+
+
+def badge(code: str | None, kind: str = "") -> Markup:
+    """A coloured badge with the plain words; the code stays in data-state for scripts/tests."""
+    if not code:
+        return Markup("")
+    return Markup('<span class="badge tone-{} state-{}" data-state="{}">{}</span>').format(
+        tone(code, kind), code, code, word(code, kind)
+    )
+
+
+def action_word(action: str | None) -> str:
+    """ "deletion.requested" -> "Deletion requested" (unknown actions readable too)."""
+    if not action:
+        return ""
+    return ACTION_WORDS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def op_state_choices() -> list[tuple[str, str]]:
+    """(code, words) for every operation state, for filter menus."""
+    return [(state, word(state)) for state in OP_STATES]
+
 
 def local_time(value: datetime | None, missing: str = "—") -> Markup:
-    """A <time> element: JavaScript shows it in the browser's zone, UTC on hover."""
+    """A <time> element: app.js shows it in the browser's zone plus "3 min ago", UTC on hover.
+
+    The server's text (UTC) is what a reader without JavaScript sees; fragments swapped in
+    later are rendered the same way and localised by app.js after each swap.
+    """
     if value is None:
         return Markup(escape(missing))
     utc_text = value.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -20,19 +121,28 @@ def local_time(value: datetime | None, missing: str = "—") -> Markup:
 
 
 def duration_ms(value: float | None) -> str:
-    """Milliseconds as a short human duration."""
+    """Milliseconds in words: "350 ms", "12 s", "1 min 20 s", "2 h 5 min"."""
     if value is None:
         return "—"
     seconds = value / 1000.0
     if seconds < 1:
         return f"{value:.0f} ms"
-    if seconds < 90:
+    if seconds < 10:
         return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 90:
-        return f"{minutes} min {secs} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def eta_words(seconds: float | None) -> str | None:
+    """ "about 1 min 20 s left", or None when unknown or under a second (not worth showing)."""
+    if seconds is None or seconds < 1:
+        return None
+    return f"about {duration_ms(seconds * 1000)} left"
 
 
 @dataclass(frozen=True)

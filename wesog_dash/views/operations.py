@@ -5,7 +5,7 @@ Every fragment here reads the database only: the poller is the one caller of GET
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,18 +15,25 @@ from werkzeug.wrappers import Response
 
 from .. import operations
 from ..accounts.permissions import role_required
-from ..models import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, utcnow
-from ..operations import OpFilters
+from ..models import FINAL_OP_STATES, Operation, utcnow
 from ..poller.discovery import import_from_api
 from ..upstream import UpstreamProblem
-from .common import announce_end, int_arg, no_store, polled, render_fragment_or_page, wants_fragment
-from .live import deletion_live_context
+from .common import (
+    int_arg,
+    list_token,
+    no_store,
+    nothing_changed,
+    polled,
+    render_fragment_or_page,
+    unchanged,
+    wants_fragment,
+)
+from .forms import OpsFilterForm, TrackForm, UntrackForm
+from .live import deletion_live_context, finished_toast, toast_ended_since
 
 bp = Blueprint("ops", __name__)
 
 PER_PAGE = 25
-METHODS = ("add", "upd", "del", "multiple")
-RESOURCES = ("image", "video", "celebs")
 
 
 def seconds_since(moment: datetime | None) -> int:
@@ -44,37 +51,6 @@ def ops_context() -> dict[str, Any]:
     }
 
 
-def parse_day(name: str, problems: list[str]) -> date | None:
-    """A YYYY-MM-DD query argument; a bad one is reported and ignored."""
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"{text!r} is not a date (YYYY-MM-DD); that filter is ignored.")
-        return None
-
-
-def filters_from_args() -> tuple[OpFilters, list[str]]:
-    """The list's filters from the query string, and what was wrong with them."""
-    problems: list[str] = []
-
-    def choice(name: str, allowed: tuple[str, ...]) -> str | None:
-        value = request.args.get(name, "").strip()
-        return value if value in allowed else None
-
-    filters = OpFilters(
-        state=choice("state", OP_STATES),
-        method=choice("method", METHODS),
-        resource=choice("resource", RESOURCES),
-        origin=choice("origin", OP_ORIGINS),
-        created_from=parse_day("created_from", problems),
-        created_to=parse_day("created_to", problems),
-    )
-    return filters, problems
-
-
 def find_op(op_id: int) -> Operation:
     """The stored operation, or a 404 page."""
     row = operations.get_operation(op_id)
@@ -87,26 +63,38 @@ def toast_when_final(response: Response, row: Operation) -> Response:
     """A polled fragment that comes back finished announces it: that poll is the transition."""
     if not wants_fragment() or row.state not in FINAL_OP_STATES:
         return response
-    if row.num_bad:
-        plural = "" if row.num_bad == 1 else "s"
-        return announce_end(
-            response, f"Operation #{row.op_id} finished with {row.num_bad} failure{plural}", "error"
-        )
-    return announce_end(response, f"Operation #{row.op_id} finished", "success")
+    return finished_toast(response, row)
+
+
+def op_list_context(token: str) -> dict[str, Any]:
+    """What the operations table draws: the filtered page, its filters and its version."""
+    form = OpsFilterForm(formdata=request.args)
+    filters, problems = form.to_filters()
+    page = operations.list_operations(filters, int_arg("page", 1, 1, 100_000), PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "v") and v}
+    return {"ops_page": page, "filters": filters, "problems": problems, "args": args,
+            "form": form, "version": token}  # fmt: skip
 
 
 @bp.get("/ops")
 @role_required("viewer")
 def op_list() -> ResponseReturnValue:
     """Every operation we know, newest first, filtered and paginated."""
-    filters, problems = filters_from_args()
-    page = operations.list_operations(filters, int_arg("page", 1, 1, 100_000), PER_PAGE)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    body = render_fragment_or_page(
-        "ops.html", "_op_table.html", ops_page=page, filters=filters, problems=problems, args=args,
-        states=OP_STATES, methods=METHODS, resources=RESOURCES, origins=OP_ORIGINS,
-    )  # fmt: skip
+    context = op_list_context(list_token("ops", operations.operations_marker()))
+    body = render_fragment_or_page("ops.html", "_op_table.html", track_form=TrackForm(), **context)
     return body, 200, {"Vary": "HX-Request"}
+
+
+@bp.get("/ops/list")
+@polled
+@role_required("viewer")
+def op_list_live() -> ResponseReturnValue:
+    """The table of /ops, polled: 204 (swap nothing) while no operation changed."""
+    token = list_token("ops", operations.operations_marker())
+    if unchanged(token):
+        return nothing_changed()
+    body = render_template("_op_table.html", **op_list_context(token))
+    return toast_ended_since(no_store(body))
 
 
 @bp.get("/ops/<int:op_id>/row")
@@ -126,7 +114,12 @@ def op_detail(op_id: int) -> ResponseReturnValue:
     error_q = request.args.get("error_q", "").strip()
     live = deletion_live_context(row.deletion) if row.deletion is not None else {}
     return render_template(
-        "op_detail.html", op=row, error_q=error_q, errors=filter_errors(row, error_q), **live
+        "op_detail.html",
+        op=row,
+        error_q=error_q,
+        errors=filter_errors(row, error_q),
+        untrack_form=UntrackForm(),
+        **live,
     )
 
 
@@ -176,8 +169,11 @@ def running_count() -> ResponseReturnValue:
 @role_required("operator")
 def op_track() -> Response:
     """Start watching an operation created elsewhere."""
+    form = TrackForm()
     try:
-        row = operations.track(request.form.get("op_id", ""), actor=current_user.username)
+        if not form.validate():
+            raise operations.TrackError(next(iter(form.errors.values()))[0])
+        row = operations.track(form.op_id.data, actor=current_user.username)
     except operations.TrackError as exc:
         flash(exc.message, "error")
         return redirect(url_for("ops.op_list"), 303)
@@ -185,6 +181,22 @@ def op_track() -> Response:
         f"Tracking operation #{row.op_id}; its progress appears as the poller fetches it.", "info"
     )
     return redirect(url_for("ops.op_detail", op_id=row.op_id), 303)
+
+
+@bp.post("/ops/<int:op_id>/untrack")
+@role_required("operator")
+def op_untrack(op_id: int) -> Response:
+    """Stop watching an operation tracked or imported by hand (audited)."""
+    form = UntrackForm()
+    try:
+        if not form.validate():
+            raise operations.TrackError("The form expired; reload the page and try again")
+        operations.untrack(op_id, actor=current_user.username)
+    except operations.TrackError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("ops.op_detail", op_id=op_id), 303)
+    flash(f"Operation #{op_id} is no longer tracked.", "info")
+    return redirect(url_for("ops.op_list"), 303)
 
 
 @bp.post("/ops/import")
