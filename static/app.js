@@ -144,4 +144,68 @@
       event.detail.isError = false;
     }
   });
+  // In a card's delete dialog, Enter in the reason sends the form (Shift+Enter: new line).
+  document.body.addEventListener("keydown", function (event) {
+    const box = event.target.closest && event.target.closest("textarea[data-enter-submits]");
+    if (!box || event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    if (box.form && box.form.requestSubmit) box.form.requestSubmit();
+  });
+
+  // Selection of images for "Delete selected": kept in sessionStorage by id, so that ticks
+  // survive paging and new searches; ids ticked on other pages travel as hidden inputs.
+  const SELECTION = "wesog-selection";
+  function loadSelection() {
+    try { return JSON.parse(sessionStorage.getItem(SELECTION) || "[]"); } catch (e) { return []; }
+  }
+  function saveSelection(ids) {
+    try { sessionStorage.setItem(SELECTION, JSON.stringify(ids)); } catch (e) { /* private mode */ }
+  }
+  function syncSelection() {
+    const form = document.querySelector("[data-bulk-form]");
+    const chosen = loadSelection();
+    const set = new Set(chosen);
+    const boxes = document.querySelectorAll("input[data-select-id]");
+    const onPage = new Set();
+    boxes.forEach(function (box) { box.checked = set.has(box.value); onPage.add(box.value); });
+    if (!form) return;
+    form.querySelectorAll("input[data-carried]").forEach(function (el) { el.remove(); });
+    chosen.forEach(function (id) {
+      if (onPage.has(id)) return;
+      const hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = "image_ids"; hidden.value = id; hidden.dataset.carried = "1";
+      form.appendChild(hidden);
+    });
+    form.querySelectorAll("[data-selected-count]").forEach(function (el) { el.textContent = String(chosen.length); });
+    const button = form.querySelector("[data-selected-button]");
+    if (button) button.disabled = chosen.length === 0;
+    const clear = form.querySelector("[data-clear-selection]");
+    if (clear) clear.hidden = chosen.length === 0;
+  }
+  document.body.addEventListener("change", function (event) {
+    const box = event.target.closest && event.target.closest("input[data-select-id]");
+    if (!box) return;
+    const chosen = loadSelection().filter(function (id) { return id !== box.value; });
+    if (box.checked) chosen.push(box.value);
+    saveSelection(chosen);
+    syncSelection();
+  });
+  document.body.addEventListener("click", function (event) {
+    if (event.target.closest("[data-select-page]")) {
+      const chosen = loadSelection();
+      document.querySelectorAll("input[data-select-id]").forEach(function (box) {
+        if (chosen.indexOf(box.value) < 0) chosen.push(box.value);
+      });
+      saveSelection(chosen);
+      syncSelection();
+    } else if (event.target.closest("[data-clear-selection]")) {
+      saveSelection([]);
+      syncSelection();
+    }
+  });
+  document.body.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("[data-bulk-form]")) saveSelection([]);
+  });
+  document.body.addEventListener("htmx:afterSettle", syncSelection);
+  syncSelection();
 })();

@@ -49,10 +49,10 @@ def test_newest_first_in_pages_of_fifty_without_gaps_or_repeats(
     app: Flask, client: FlaskClient, viewer: list[int]
 ) -> None:
     everything = sorted(viewer + add_events(app, 118), reverse=True)  # 120 events
-    older = walk(client, "/audit", "next")
+    older = walk(client, "/audit?view=all", "next")
     assert [len(p) for p in older] == [50, 50, 20]
     assert [i for p in older for i in p] == everything
-    last_page_url = "/audit?before=" + str(older[1][-1])
+    last_page_url = "/audit?view=all&before=" + str(older[1][-1])
     newer = walk(client, last_page_url, "prev")
     assert newer == older[::-1]
 
@@ -61,7 +61,7 @@ def test_newer_pages_from_the_middle_line_up_with_older_ones(
     app: Flask, client: FlaskClient, viewer: list[int]
 ) -> None:
     everything = sorted(viewer + add_events(app, 160), reverse=True)
-    page = client.get(f"/audit?after={everything[75]}").get_data(as_text=True)
+    page = client.get(f"/audit?view=all&after={everything[75]}").get_data(as_text=True)
     assert shown_ids(page) == everything[25:75]
     newer = client.get(pager_link(page, "prev") or "").get_data(as_text=True)
     assert shown_ids(newer) == everything[:25]
@@ -77,10 +77,12 @@ def test_filtered_paging_keeps_the_filter_across_pages(
     add_events(app, 60, actor="bob")
     more_alice = add_events(app, 15, actor="alice")
     expected = sorted(alice + more_alice, reverse=True)
-    older = walk(client, "/audit?actor=alice", "next")
+    older = walk(client, "/audit?view=all&actor=alice", "next")
     assert [i for p in older for i in p] == expected and [len(p) for p in older] == [50, 25]
-    assert "actor=alice" in (pager_link(client.get("/audit?actor=alice").text, "next") or "")
-    newer = walk(client, f"/audit?actor=alice&before={older[0][-1]}", "prev")
+    assert "actor=alice" in (
+        pager_link(client.get("/audit?view=all&actor=alice").text, "next") or ""
+    )
+    newer = walk(client, f"/audit?view=all&actor=alice&before={older[0][-1]}", "prev")
     assert newer == older[::-1]
 
 
@@ -95,7 +97,7 @@ def test_filters_by_action_group_op_outcome_and_reason_text(
     add_events(app, 1, reason="matches axb")
 
     def ids(query: str) -> list[int]:
-        return sorted(shown_ids(client.get("/audit?" + query).text))
+        return sorted(shown_ids(client.get("/audit?view=all&" + query).text))
 
     assert ids("action=operation.ended") == ended
     assert ids("action=operation.*") == ended + tracked
@@ -120,11 +122,11 @@ def test_date_range_is_whole_utc_days_both_included(
         clock.advance(days=1)
         next_day = add_events(app, 1)
     auth.login("viewer")
-    page = client.get("/audit?from=2026-03-10&to=2026-03-10").text
+    page = client.get("/audit?view=all&from=2026-03-10&to=2026-03-10").text
     assert sorted(shown_ids(page)) == first_day + second_day
-    assert shown_ids(client.get("/audit?to=2026-03-09").text) == before
-    assert shown_ids(client.get("/audit?from=2026-03-11&to=2026-03-11").text) == next_day
-    assert shown_ids(client.get("/audit?from=2030-01-01").text) == []
+    assert shown_ids(client.get("/audit?view=all&to=2026-03-09").text) == before
+    assert shown_ids(client.get("/audit?view=all&from=2026-03-11&to=2026-03-11").text) == next_day
+    assert shown_ids(client.get("/audit?view=all&from=2030-01-01").text) == []
     assert "whole days in UTC" in page
 
 
@@ -153,10 +155,10 @@ def test_rows_link_to_deletion_operation_and_image_history(
     add_events(app, 1, action="deletion.ended", deletion_id=12, op_id=345, image_id="a b%",
                outcome="done")  # fmt: skip
     add_events(app, 1, action="deletion.ended", image_id="has/slash")
-    page = client.get("/audit").text
+    page = client.get("/audit?view=all").text
     assert 'href="/deletions/12"' in page and 'href="/ops/345"' in page
     assert 'href="/images/a%20b%25/history"' in page
-    assert 'class="badge state-done outcome-done"' in page
+    assert 'data-state="done">Finished</span>' in page  # the outcome in words
     assert "has/slash" in page and "/images/has/slash/history" not in page
 
 
@@ -178,7 +180,7 @@ def test_bad_filter_values_are_explained_not_fatal(client: FlaskClient, viewer: 
 
 def test_event_text_is_escaped(app: Flask, client: FlaskClient, viewer: list[int]) -> None:
     add_events(app, 1, reason="<script>alert(1)</script>", details={"x": "<b>"})
-    page = client.get("/audit").text
+    page = client.get("/audit?view=all").text
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
     assert "<b>" not in page
 
@@ -196,3 +198,20 @@ def test_the_verdict_fragment_is_not_cached(client: FlaskClient, viewer: Any) ->
     response = client.get("/audit/verdict")
     assert response.headers["Cache-Control"] == "no-store"
     assert 'id="audit-verdict"' in response.text and "hx-get" not in response.text
+
+
+def test_the_default_view_leaves_successful_logins_one_click_away(
+    app: Flask, client: FlaskClient, viewer: list[int]
+) -> None:
+    created, logged_in = viewer  # user.created, login.succeeded
+    failed = add_events(app, 1, action="login.failed")
+    page = client.get("/audit").text
+    assert shown_ids(page) == [*failed, created]
+    assert "Login failed" in page and "User created" in page  # words, not codes
+    assert 'href="/audit?view=all"' in page and "successful logins are left out" in page
+    everything = client.get("/audit?view=all").text
+    assert shown_ids(everything) == [*failed, logged_in, created]
+    assert "Logged in" in everything
+    # The filter menus offer known actors and actions in words.
+    assert '<option value="deletion.requested">Deletion requested</option>' in page
+    assert re.search(r'<select[^>]*name="actor"', page)

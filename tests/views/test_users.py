@@ -124,7 +124,7 @@ def test_the_role_typed_is_kept_after_an_error(client: FlaskClient, auth: AuthAc
     token = auth.login("admin")
     form = new_user_form(token, role="admin", password_confirm="different password")
     body = client.post("/admin/users", data=form).get_data(as_text=True)
-    assert '<option value="admin" selected>admin</option>' in body
+    assert '<option selected value="admin">admin</option>' in body
 
 
 def test_a_duplicate_username_is_refused(

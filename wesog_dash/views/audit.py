@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
@@ -14,7 +15,9 @@ from ..audit import queries as audit_queries
 from ..audit.history import image_history as gather_history
 from ..audit.queries import AuditFilters
 from ..audit.verdict import current_verdict
+from . import display
 from .common import no_store, polled
+from .forms import AuditFilterForm, SelectChoice, choices
 
 bp = Blueprint("audit", __name__)
 
@@ -42,25 +45,43 @@ def audit_links() -> dict[str, Callable[..., Any]]:
     return {"deletion_url": deletion_url, "op_url": op_url, "history_url": history_url}
 
 
+def filter_form(filters: AuditFilters) -> AuditFilterForm:
+    """The filter form with its choices: actors the console knows, actions and outcomes in
+    words (a value from a link that is not among them stays selectable)."""
+    form = AuditFilterForm(formdata=request.args)
+    actors = audit_queries.actor_suggestions()
+    form.actor.choices = choices(((a, a) for a in actors), "anyone")
+    actions = (*audit_queries.ACTION_GROUPS, *audit_queries.ACTIONS)
+    form.action.choices = choices(((a, display.action_word(a)) for a in actions), "any")
+    outcomes = ((o, display.word(o)) for o in audit_queries.OUTCOMES)
+    form.outcome.choices = choices(outcomes, "any")
+    for field, value in ((form.actor, filters.actor), (form.action, filters.action),
+                         (form.outcome, filters.outcome)):  # fmt: skip
+        if value and value not in {choice.value for choice in field.choices}:
+            field.choices.append(SelectChoice(value, value))
+    return form
+
+
 @bp.get("/audit")
 @role_required("viewer")
 def audit_log() -> str:
-    """The audit log, newest first, filtered, a keyset page at a time, under the chain verdict."""
+    """The audit log, newest first, filtered, a keyset page at a time, under the chain verdict.
+
+    By default successful logins are left out (`view=all` shows them): they drown the
+    deletions, admin actions and failed logins people come here for.
+    """
     filters = AuditFilters.from_args(request.args)
+    everything = request.args.get("view") == "all"
+    shown = replace(filters, hide_logins=not everything)
     before = request.args.get("before", type=int)
     after = request.args.get("after", type=int)
+    args = {**filters.to_args(), **({"view": "all"} if everything else {})}
     return render_template(
-        "audit.html",
-        filters=filters,
-        args=filters.to_args(),
-        page=audit_queries.page(filters, before=before, after=after),
-        paged=before is not None or after is not None,
-        verdict=current_verdict(),
-        actions=audit_queries.ACTIONS,
-        action_groups=audit_queries.ACTION_GROUPS,
-        outcomes=audit_queries.OUTCOMES,
-        actors=audit_queries.actor_suggestions(),
-    )
+        "audit.html", filters=filters, args=args, export_args=filters.to_args(),
+        everything=everything, form=filter_form(filters),
+        page=audit_queries.page(shown, before=before, after=after),
+        paged=before is not None or after is not None, verdict=current_verdict(),
+    )  # fmt: skip
 
 
 @bp.get("/audit/verdict")

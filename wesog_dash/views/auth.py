@@ -24,6 +24,7 @@ from .. import accounts
 from ..accounts import first_run as setup
 from ..extensions import limiter, login_manager
 from ..models import User
+from .forms import SetupForm
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
@@ -123,17 +124,16 @@ def setup_form(token: str) -> str | Response | tuple[str, int]:
     try:
         setup.check_setup_token(token)
     except setup.SetupError as error:
-        return render_template("setup.html", invalid=str(error)), 404
+        return render_template("setup.html", invalid=str(error), form=SetupForm()), 404
+    form = SetupForm()
     if request.method == "GET":
-        return render_template("setup.html")
-    username = request.form.get("username", "")
-    password = request.form.get("password", "")
-    if password != request.form.get("password_confirm", ""):
-        return render_template("setup.html", error="The passwords differ.", username=username), 400
+        return render_template("setup.html", form=form)
+    if not form.validate():
+        return render_template("setup.html", form=form, error=form.first_error), 400
     try:
-        user = setup.complete_setup(token, username, password)
+        user = setup.complete_setup(token, form.username.data or "", form.password.data or "")
     except (accounts.AccountError, setup.SetupError) as error:
-        return render_template("setup.html", error=str(error), username=username), 400
+        return render_template("setup.html", form=form, error=str(error)), 400
     start_session(user, audited=False)
     flash(f"Welcome, {user.username}: you are the first admin.", "success")
     return redirect(url_for("overview.index"))

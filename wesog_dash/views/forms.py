@@ -8,6 +8,7 @@ of `/ops` and `/audit` turn CSRF off (`meta.csrf = False`): they change nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -22,7 +23,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import DateField
-from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from .. import deletions
 from ..accounts.users import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
@@ -65,10 +67,18 @@ class IdListField(Field):
         return list(self.data or [])
 
 
+METHODS = ("add", "upd", "del", "multiple")
+RESOURCES = ("image", "video", "celebs")
+
+
+def choices(pairs: Iterable[tuple[str, str]], empty: str | None = None) -> list[SelectChoice]:
+    """Select choices from (value, words) pairs, with an empty first choice when given."""
+    found = [SelectChoice("", empty)] if empty is not None else []
+    return found + [SelectChoice(value, words) for value, words in pairs]
+
+
 USERNAME_HELP = "letters, digits, '.', '-', '_'"
-USERNAME_RULE = Regexp(
-    f"^{USERNAME_PATTERN.pattern}$", message=f"A username is 1 to 64 {USERNAME_HELP}."
-)
+USERNAME_MAX = 64
 
 
 class DeleteForm(FlaskForm):
@@ -141,40 +151,52 @@ class UntrackForm(FlaskForm):
 
 
 class NewUserForm(FlaskForm):
-    """An admin creates a console user."""
+    """An admin creates a console user. The accounts service checks the name, the password
+    and the role (its messages are the ones shown); the browser gets the same limits."""
 
     username = StringField(
         "Username",
-        filters=[strip],
-        validators=[InputRequired(), Length(max=64), USERNAME_RULE],
         description=USERNAME_HELP,
-        render_kw={"maxlength": 64, "pattern": USERNAME_PATTERN.pattern, "autocomplete": "off",
-                   "autocapitalize": "none", "spellcheck": "false"},
+        render_kw={"maxlength": USERNAME_MAX, "pattern": USERNAME_PATTERN.pattern,
+                   "autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )  # fmt: skip
-    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="viewer")
+    role = SelectField("Role", choices=choices((r, r) for r in ROLES), default="viewer",
+                       validate_choice=False)  # fmt: skip
     password = PasswordField(
         "Password",
-        validators=[InputRequired(), Length(min=MIN_PASSWORD_LENGTH)],
         description=f"at least {MIN_PASSWORD_LENGTH} characters",
         render_kw={"minlength": MIN_PASSWORD_LENGTH, "autocomplete": "new-password"},
     )
     password_confirm = PasswordField(
         "Password again",
-        validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
+        validators=[EqualTo("password", message="The two passwords differ.")],
         render_kw={"minlength": MIN_PASSWORD_LENGTH, "autocomplete": "new-password"},
     )
 
+    @property
+    def first_error(self) -> str | None:
+        """The first validation message (CSRF or the confirmation)."""
+        for errors in self.errors.values():
+            if errors:
+                return str(errors[0])
+        return None
+
 
 class RoleForm(FlaskForm):
-    """An admin changes one user's role."""
+    """An admin changes one user's role (the service refuses an unknown one)."""
 
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=choices((r, r) for r in ROLES), validate_choice=False)
 
 
 class SetupForm(NewUserForm):
     """The one-time form that creates the first admin (no role: it is admin)."""
 
     role = None  # type: ignore[assignment]
+    password_confirm = PasswordField(
+        "Password again",
+        validators=[EqualTo("password", message="The passwords differ.")],
+        render_kw={"minlength": MIN_PASSWORD_LENGTH, "autocomplete": "new-password"},
+    )
 
 
 class GetForm(FlaskForm):
@@ -184,26 +206,18 @@ class GetForm(FlaskForm):
         csrf = False
 
 
-METHODS = ("add", "upd", "del", "multiple")
-RESOURCES = ("image", "video", "celebs")
-
-
-def _any(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [("", "any"), *choices]
-
-
 class OpsFilterForm(GetForm):
     """Filters of the operations list."""
 
     state = SelectField(
         "State",
-        choices=_any([(UNFINISHED, "Queued or running"), *display.op_state_choices()]),
+        choices=choices([(UNFINISHED, "Queued or running"), *display.op_state_choices()], "any"),
     )
-    method = SelectField(
-        "Method", choices=_any([(m, m) for m in ("add", "upd", "del", "multiple")])
+    method = SelectField("Method", choices=choices(((m, m) for m in METHODS), "any"))
+    resource = SelectField("Resource", choices=choices(((r, r) for r in RESOURCES), "any"))
+    origin = SelectField(
+        "Origin", choices=choices(((o, display.word(o)) for o in OP_ORIGINS), "any")
     )
-    resource = SelectField("Resource", choices=_any([(r, r) for r in ("image", "video", "celebs")]))
-    origin = SelectField("Origin", choices=_any([(o, display.word(o)) for o in OP_ORIGINS]))
     created_from = DateField("Created from", validators=[Optional()])
     created_to = DateField("to", validators=[Optional()])
 
@@ -226,7 +240,7 @@ class OpsFilterForm(GetForm):
 def chosen(field: SelectField) -> str | None:
     """The field's value when it is one of its non-empty choices, else None."""
     value = (field.data or "").strip()
-    return value if value and value in {choice[0] for choice in field.choices} else None
+    return value if value and value in {choice.value for choice in field.choices} else None
 
 
 class AuditFilterForm(GetForm):
@@ -234,9 +248,9 @@ class AuditFilterForm(GetForm):
 
     view = SelectField(
         "Show",
-        choices=[("", "deletions, admin actions, failed logins"), ("all", "everything")],
+        choices=choices([("all", "everything")], "all but successful logins"),
         validate_choice=False,
     )
-    actor = SelectField("Actor", choices=[("", "anyone")], validate_choice=False)
-    action = SelectField("Action", choices=[("", "any")], validate_choice=False)
-    outcome = SelectField("Outcome", choices=[("", "any")], validate_choice=False)
+    actor = SelectField("Actor", choices=choices([], "anyone"), validate_choice=False)
+    action = SelectField("Action", choices=choices([], "any"), validate_choice=False)
+    outcome = SelectField("Outcome", choices=choices([], "any"), validate_choice=False)

@@ -13,29 +13,26 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import accounts
 from ..accounts.permissions import role_required
 from ..models import ROLES, User
+from .forms import NewUserForm, RoleForm
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
 
 def page(status: int = 200, **context: Any) -> tuple[str, int]:
-    """The users page, with the create form's values and message when given."""
-    context.setdefault("form", {"username": "", "role": "viewer"})
+    """The users page, with the create form (as typed, passwords never) and its message."""
+    context.setdefault("form", NewUserForm(formdata=None))
     context.setdefault("create_error", None)
     html = render_template(
-        "users.html",
-        users=accounts.list_users(),
-        roles=ROLES,
-        me=current_user.id,
-        min_password=accounts.MIN_PASSWORD_LENGTH,
-        **context,
-    )
+        "users.html", users=accounts.list_users(), role_form=RoleForm(formdata=None),
+        roles=ROLES, me=current_user.id, **context,
+    )  # fmt: skip
     return html, status
 
 
@@ -63,14 +60,14 @@ def user_list() -> tuple[str, int]:
 @role_required("admin")
 def user_create() -> Response | tuple[str, int]:
     """Create a user; on bad input show the page again with what was typed (not passwords)."""
-    username = request.form.get("username", "")
-    role = request.form.get("role", "")
-    password = request.form.get("password", "")
-    form = {"username": username, "role": role}
-    if password != request.form.get("password_confirm", ""):
-        return page(422, form=form, create_error="The two passwords differ.")
+    form = NewUserForm()
+    if not form.validate():
+        return page(422, form=form, create_error=form.first_error)
     try:
-        user = accounts.create_user(username, password, role, actor=current_user.username)
+        user = accounts.create_user(
+            form.username.data or "", form.password.data or "", form.role.data or "",
+            actor=current_user.username,
+        )  # fmt: skip
     except accounts.AccountError as error:
         return page(422, form=form, create_error=str(error))
     flash(f"Created {user.username} ({user.role}).", "success")
@@ -93,7 +90,7 @@ def apply_change(change: Callable[[], object], done: str) -> Response:
 def user_set_role(user_id: int) -> Response:
     """Give a user another role (takes effect on their next request)."""
     user = user_or_404(user_id)
-    role = request.form.get("role", "")
+    role = RoleForm().role.data or ""
     if role == user.role:
         flash(f"{user.username} is already {role}; nothing changed.", "info")
         return back_to_list()
