@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint format migrate poll sandbox bench clean chromium
+.PHONY: run test lint format migrate poll sandbox bench clean chromium screenshots
 
 # Debian's own python3 needs its python3-venv package for `-m venv`: install it when missing.
 $(BIN)/python:
@@ -67,6 +67,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fanin.py
 	$(BIN)/python bench/fragments.py
 	$(BIN)/python bench/audit.py
+
+# Screenshots of every page at 1280×800 and 390×844 into screenshots/ (git-ignored), for review.
+screenshots: $(VENV)/.installed-dev chromium
+	$(BIN)/python bench/screenshots.py --out screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

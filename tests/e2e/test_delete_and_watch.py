@@ -41,7 +41,7 @@ def test_delete_an_image_with_a_reason_and_watch_it_finish(
     expect(page).to_have_url(re.compile(r"/images\?q=id%3D100005$"))
     card = page.locator("article.card").filter(has_text="100005")
 
-    card.get_by_role("link", name="Delete").click()
+    card.get_by_role("button", name=re.compile("^Delete")).click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("img")).to_be_visible()
@@ -55,15 +55,16 @@ def test_delete_an_image_with_a_reason_and_watch_it_finish(
     expect(page.locator("#toasts .toast").first).to_contain_text(
         re.compile(r"Operation #\d+ finished")
     )
-    expect(card).to_contain_text("finished")
+    expect(card).to_contain_text("Deleted")
+    expect(card).to_contain_text("by olga")
     shot(page, "card-done")
     op_link = card.get_by_role("link", name=re.compile(r"Operation #\d+"))
     op_id = re.search(r"\d+", op_link.inner_text()).group(0)  # type: ignore[union-attr]
 
     page.goto(f"{live_server.url}/ops")
     row = page.locator(f"#op-{op_id}")
-    expect(row).to_contain_text("finished")
-    expect(row).to_contain_text("by olga")
+    expect(row).to_contain_text("Finished")
+    expect(row).to_contain_text("olga")
     expect_complete(row.get_by_role("progressbar"))
     shot(page, "ops")
 
@@ -84,7 +85,8 @@ def test_strict_delete_of_a_missing_id_shows_the_failure_and_its_message(
     page.get_by_label("Image ids").fill("gone-4711")
     page.get_by_role("button", name="Review and delete…").click()
     expect(page.get_by_role("heading", name="Delete 1 image?")).to_be_visible()
-    expect(page.locator(".id-list")).to_contain_text("gone-4711")
+    expect(page.locator(".id-preview")).to_contain_text("gone-4711")
+    expect(page.locator(".id-preview")).to_contain_text("not checked")  # not a formula-safe id
     page.get_by_label("Reason").fill("Takedown ticket T-99 lists it")
     page.get_by_label("Ticket").fill("T-99")
     page.get_by_label("strict").check()
@@ -92,15 +94,15 @@ def test_strict_delete_of_a_missing_id_shows_the_failure_and_its_message(
 
     page.wait_for_url(re.compile(r"/deletions/\d+$"))
     live = page.locator("section.deletion-live")
-    expect(live.locator(".deletion-state")).to_contain_text("done with errors", timeout=20_000)
+    expect(live.locator(".deletion-state")).to_contain_text("Finished with errors", timeout=20_000)
     item = live.locator("table.items tbody tr").filter(has_text="gone-4711")
     expect(item).to_contain_text("image not found")
-    expect(item.locator(".badge")).to_have_text(re.compile("failed|not found"))
+    expect(item.locator(".badge")).to_have_text(re.compile("Not deleted|Not found"))
     expect(page.locator("#toasts .toast").first).to_contain_text("finished with 1 failure")
     shot(page, "deletion")
 
     live.get_by_role("link", name=re.compile(r"#\d+")).first.click()
-    expect(page.locator("#op-progress")).to_contain_text("finished with errors")
+    expect(page.locator("#op-progress")).to_contain_text("Finished with errors")
     errors = page.locator("#op-errors")
     expect(errors).to_contain_text("gone-4711")
     expect(errors).to_contain_text("image not found")
@@ -121,7 +123,7 @@ def test_refusals_are_shown_in_place(page: Page, live_server: LiveServer) -> Non
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#q-error")).to_be_hidden()
     card = page.locator("article.card").filter(has_text="100003")
-    card.get_by_role("link", name="Delete").click()
+    card.get_by_role("button", name=re.compile("^Delete")).click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Reason").fill("   ")  # passes the browser's `required`, not ours
     dialog.get_by_role("button", name="Delete 1 image").click()

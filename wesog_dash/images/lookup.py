@@ -10,8 +10,8 @@ from ..upstream import UpstreamProblem, upstream_call, wesog_client
 from ..wesog import Image
 
 LOOKUP_LIMIT = 100  # ids looked up per confirmation; the rest are sent unchecked
-# Ids that can stand in a formula as they are (anything else would change its meaning).
-FORMULA_SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# The `id` filter of the formula takes numbers (wesog-api.md §5.2): other ids are not checked.
+FORMULA_SAFE = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Lookup:
 
     checked: list[str] = field(default_factory=list)
     found: dict[str, Image] = field(default_factory=dict)
-    unchecked: int = 0  # ids past LOOKUP_LIMIT, or that cannot be written in a formula
+    unchecked: int = 0  # ids past LOOKUP_LIMIT, or not numeric (the id filter's format)
     error: str | None = None  # the lookup failed: nothing is known (sending still works)
 
     def exists(self, image_id: str) -> bool | None:

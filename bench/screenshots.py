@@ -1,0 +1,129 @@
+"""Screenshots of every page of the console at 1280×800 and 390×844, for people to review.
+
+Starts the sandbox and the dashboard (with its poller) on loopback, makes some history (a
+deletion that ends with a failure, one still running, a tracked operation, a rejected
+formula), then opens each page in Debian's Chromium and writes full-page PNGs into
+`screenshots/` (git-ignored). Not a test: it asserts nothing.
+
+    .venv/bin/python bench/screenshots.py [--out screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from _support import PASSWORD, ROOT, create_app, migrated_database, start_sandbox, wait_until
+from playwright.sync_api import Page, sync_playwright
+from werkzeug.serving import make_server
+
+from wesog_dash import runner
+
+CHROMIUM = "/usr/bin/chromium"
+WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+def pages(state: dict[str, Any]) -> dict[str, str]:
+    """Every page of the product, by name: path."""
+    return {
+        "overview": "/",
+        "images": "/images",
+        "images-bad-formula": "/images?q=t~beach%20%26%26%20(d%3E2020",
+        "image-detail": "/images/100003",
+        "image-history": "/images/100003/history",
+        "confirm-pasted": "/deletions/new?ids_text=100010,%20100011%20100011;a/b%0A999999",
+        "deletion": f"/deletions/{state['deletion_id']}",
+        "operations": "/ops",
+        "operation": f"/ops/{state['op_id']}",
+        "audit": "/audit",
+        "users": "/admin/users",
+    }
+
+
+def serve(uri: str, sandbox: Any) -> tuple[Any, str]:
+    """The dashboard on a free loopback port, with its poller thread."""
+    config = {
+        "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "shots", "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "thread",
+        "WESOG_POLL_INTERVAL": 0.5, "RATELIMIT_ENABLED": False,
+    }  # fmt: skip
+    app = create_app(config)
+    runner.start(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return app, f"http://127.0.0.1:{server.server_port}"
+
+
+def make_history(app: Any) -> dict[str, Any]:
+    """A finished deletion with a failure and a deletion still running."""
+    from wesog_dash import deletions
+
+    with app.app_context():
+        done = deletions.request_deletion(
+            ["100003", "100004", "no-such-image"], "Takedown request T-77 from the rights holder",
+            strict=True, ticket="T-77", actor="olga", user_id=None, remote_addr=None,
+        )  # fmt: skip
+        deletions.request_deletion(
+            [str(100100 + n) for n in range(40)], "Cleanup of duplicates",
+            actor="olga", user_id=None, remote_addr=None,
+        )  # fmt: skip
+        deletion_id = done.id
+
+    def ended() -> int | None:
+        with app.app_context():
+            row = deletions.get_deletion(deletion_id)
+            final = row and row.state in ("done", "done_with_errors", "rejected")
+            return row.operations[0].op_id if final and row.operations else None
+
+    return {"deletion_id": deletion_id, "op_id": wait_until(ended, timeout=60)}
+
+
+def log_in(page: Page, base: str) -> None:
+    """Log in as the admin through the form."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill("olga")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def main() -> None:
+    """Start everything, make some history, shoot every page at both widths."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    sandbox = start_sandbox(images=300, item_ms=400, start_ms=300)
+    uri = migrated_database({"olga": "admin"})
+    app, base = serve(uri, sandbox)
+    state = make_history(app)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        for label, (width, height) in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            log_in(page, base)
+            for name, path in pages(state).items():
+                page.goto(base + path)
+                page.wait_for_load_state("load")
+                time.sleep(0.8)  # htmx settles and the badge loads
+                page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                print(f"{label:8s} {name:20s} scrollWidth {wide} (viewport {width})")
+            context.close()
+        browser.close()
+    sandbox.stop()
+    print(f"screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main()
