@@ -3,31 +3,40 @@ changed, so that a polled list answers "nothing changed" (204) without rendering
 
 Only unfinished rows can change (finished ones are final), so the marker aggregates those,
 through the index on `state`, plus the newest op id and the row count for rows that appear.
+One round trip, one plain SQL statement.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 
 from ..extensions import db
 from ..models import FINAL_OP_STATES, Operation
 
 
+def _final_states_sql() -> str:
+    return ", ".join(f"'{state}'" for state in FINAL_OP_STATES)  # our constants, not input
+
+
+# Plain SQL, built once: this runs on every poll of every open list, so it skips building
+# and compiling an ORM statement each time (a third of the cost of a "nothing changed").
+MARKER_SQL = text(
+    f"""
+    SELECT (SELECT count(*) FROM operations),
+           (SELECT max(op_id) FROM operations),
+           count(*), max(last_change_at), max(last_polled_at), sum(poll_failures),
+           sum(CASE WHEN state = 'stale' THEN 1 ELSE 0 END)
+    FROM operations WHERE state NOT IN ({_final_states_sql()})
+    """
+)
+
+
 def operations_marker() -> str:
     """Changes when an operation appears, progresses, changes state, fails a poll or ends."""
-    everything = select(func.count(), func.max(Operation.op_id))
-    total, newest = db.session.execute(everything).one()
-    unfinished = select(
-        func.count(),
-        func.max(Operation.last_change_at),
-        func.max(Operation.last_polled_at),
-        func.sum(Operation.poll_failures),
-    ).where(Operation.state.not_in(FINAL_OP_STATES))
-    count, changed, polled, failures = db.session.execute(unfinished).one()
-    stale = db.session.scalar(select(func.count()).where(Operation.state == "stale"))
-    return f"{total}:{newest}:{count}:{changed}:{polled}:{failures}:{stale}"
+    row = db.session.execute(MARKER_SQL).one()
+    return ":".join(str(value) for value in row)
 
 
 def ended_since(moment: datetime, limit: int = 5) -> list[Operation]:
