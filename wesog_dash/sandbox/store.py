@@ -16,6 +16,7 @@ import time
 from collections import Counter, deque
 from typing import Any
 
+from .faults import Faults
 from .operations import Element, Operation
 from .records import ImageRecord, blank_image, computed_values, make_record
 from .seed import demo_images
@@ -42,6 +43,7 @@ class SandboxState:
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
+        self.faults = Faults()
         self._worker: threading.Thread | None = None
         for data in demo_images(settings.images, settings.seed):
             self._images[data["image_id"]] = make_record(data)
@@ -94,7 +96,7 @@ class SandboxState:
         """Block until the operation finishes (or the sandbox stops); return it with op_id."""
         with self._cond:
             op = self._ops[op_id]
-            while not op.is_finished and not self._stop.is_set():
+            while not op.is_finished and self._known(op) and not self._stop.is_set():
                 self._cond.wait(0.5)
             return op.snapshot(with_id=True)
 
@@ -129,6 +131,22 @@ class SandboxState:
             self._cond.notify_all()
             return "ok", op.snapshot(with_id=True)
 
+    def restart(self, reuse_ids: bool = False) -> int:
+        """Simulate an API restart: every operation is forgotten (GET /ops/{id} answers 404),
+        images stay as they are; with `reuse_ids` new operations count from 1 again."""
+        with self._cond:
+            forgotten = len(self._ops)
+            self._ops.clear()
+            self._queue.clear()
+            if reuse_ids:
+                self._next_op_id = 1
+            self._cond.notify_all()
+            return forgotten
+
+    def _known(self, op: Operation) -> bool:
+        """False once a restart forgot `op`: the worker drops it (lock held)."""
+        return self._ops.get(op.op_id) is op
+
     # --- the worker ---------------------------------------------------------------------
 
     def _ensure_worker(self) -> None:
@@ -152,7 +170,7 @@ class SandboxState:
             if not self._sleep(self.settings.start_ms):
                 return
             with self._cond:
-                if op.is_finished:  # cancelled during the start delay
+                if op.is_finished or not self._known(op):  # cancelled or forgotten meanwhile
                     self._current = None
                     continue
                 op.started = time.time()
@@ -168,6 +186,8 @@ class SandboxState:
             if not self._sleep(self.settings.item_ms):
                 return False
             with self._cond:
+                if not self._known(op):
+                    return True  # forgotten by a restart: the rest is never carried out
                 try:
                     error = self._apply(op, element)
                 except Exception as exc:  # a bug must not kill the only worker thread
