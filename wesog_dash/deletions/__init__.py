@@ -17,7 +17,13 @@ from .outbox import (
     id_problem,
     request_deletion,
 )
-from .outcomes import finish_operation, operation_updated, settle_deletion
+from .outcomes import (
+    finish_operation,
+    operation_lost,
+    operation_updated,
+    settle_deletion,
+    settle_lost,
+)
 from .queries import (
     Work,
     get_deletion,
@@ -45,6 +51,7 @@ __all__ = [
     "id_problem",
     "item_summary",
     "items_of",
+    "operation_lost",
     "operation_updated",
     "outcome_counts",
     "pending_work",
@@ -53,5 +60,6 @@ __all__ = [
     "request_deletion",
     "send",
     "settle_deletion",
+    "settle_lost",
     "wants_wait",
 ]

@@ -90,6 +90,8 @@ class Poller:
             select(Operation.op_id)
             .where(
                 Operation.is_finished.is_(False),
+                Operation.state != "lost",  # never asked again
+                Operation.op_id > 0,  # retired incarnations are never polled
                 or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
             )
             .order_by(Operation.next_poll_at)
