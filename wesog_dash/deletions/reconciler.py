@@ -28,6 +28,7 @@ NOT_CARRIED_OUT = "not deleted: the image is still there (inferred; offered for 
 GONE = "deleted (operation unknown): the image is gone (inferred)"
 NOT_SENT = "not carried out upstream: the images in doubt are still there (inferred)"
 SETTLED = "settled from the images' current state (inferred)"
+INFERRED_MESSAGES = (NOT_SENT, SETTLED)  # a deletion settled by inference says so
 WAITING = "waiting for operation #{op}, which may be this deletion's"
 TAKEN = "operation #{op} was claimed by another deletion meanwhile"
 
