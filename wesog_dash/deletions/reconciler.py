@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, utcnow
 from ..operations import backoff_seconds
@@ -46,7 +48,7 @@ def reconcile(deletion_id: int) -> DeletionRequest | None:
         return deletion
     # The lost DELETE's own ids when some are unlinked; else those of a lost operation.
     linkable = [pair for pair in doubt if pair[0] in unlinked] or doubt
-    shape = Shape.of(deletion, len(linkable))
+    shape, seen = Shape.of(deletion, len(linkable)), deletion.attempts
     db.session.commit()  # no transaction stays open while we wait for the network
     try:
         found = _gather(wesog_client(), deletion_id, shape, doubt, linkable)
@@ -55,9 +57,10 @@ def reconcile(deletion_id: int) -> DeletionRequest | None:
     if isinstance(found, str):
         return _later(deletion_id, found)
     ours, gone = found
+    if not _take_turn(deletion_id, seen):
+        return db.session.get(DeletionRequest, deletion_id)  # another reconcile got there
     deletion = db.session.get(DeletionRequest, deletion_id)
-    if deletion is None or deletion.state != "unknown":
-        return deletion  # settled meanwhile by someone else
+    assert deletion is not None
     if unlinked and ours is not None and not rivals(deletion, ours):
         return _link(deletion, ours, unlinked)
     _settle_by_presence(deletion, gone)
@@ -81,6 +84,26 @@ def _gather(
     gone = {item_id: is_gone(client, image_id) for item_id, image_id in doubt}
     agreeing = [op for op in found if consistent(op, linkable, gone)]
     return (agreeing[0] if len(agreeing) == 1 else None), gone
+
+
+def _take_turn(deletion_id: int, seen: int) -> bool:
+    """Only one reconcile of a deletion writes: a conditional UPDATE on what it read first
+    (the database's write lock decides; the loser sees 0 rows and leaves)."""
+    result = db.session.execute(
+        update(DeletionRequest)
+        .where(
+            DeletionRequest.id == deletion_id,
+            DeletionRequest.state == "unknown",
+            DeletionRequest.attempts == seen,
+        )
+        .values(attempts=DeletionRequest.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        db.session.rollback()
+        return False
+    db.session.expire_all()
+    return True
 
 
 def _link(deletion: DeletionRequest, op: Snapshot, item_ids: list[int]) -> DeletionRequest:

@@ -155,9 +155,16 @@ class SandboxState:
             self._worker.daemon = True
             self._worker.start()
 
-    def _sleep(self, ms: int) -> bool:
-        """Sleep without holding the lock; False when the sandbox is stopping."""
-        return not self._stop.wait(max(0, ms) / 1000)
+    def _sleep(self, ms: int, op: Operation | None = None) -> bool:
+        """Sleep without holding the lock; False when the sandbox is stopping. Cut short
+        when a restart forgets `op` (the next operation must not wait for a dead one)."""
+        deadline = time.monotonic() + max(0, ms) / 1000
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(left, 0.05)):
+                return False
+            if op is not None and self._ops.get(op.op_id) is not op:
+                return True
+        return not self._stop.is_set()
 
     def _run(self) -> None:
         while True:
@@ -167,7 +174,7 @@ class SandboxState:
                 if self._stop.is_set():
                     return
                 op = self._current = self._queue.popleft()
-            if not self._sleep(self.settings.start_ms):
+            if not self._sleep(self.settings.start_ms, op):
                 return
             with self._cond:
                 if op.is_finished or not self._known(op):  # cancelled or forgotten meanwhile
@@ -183,7 +190,7 @@ class SandboxState:
     def _process(self, op: Operation) -> bool:
         """Run the elements one by one, `item_ms` each; False when the sandbox is stopping."""
         for element in list(op.elements):
-            if not self._sleep(self.settings.item_ms):
+            if not self._sleep(self.settings.item_ms, op):
                 return False
             with self._cond:
                 if not self._known(op):
