@@ -11,7 +11,7 @@ from .deletions import (
 )
 from .lease import Lease
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, day_start, utcnow
 
 __all__ = [
     "DELETION_STATES",
@@ -32,5 +32,6 @@ __all__ = [
     "SetupToken",
     "UTCDateTime",
     "User",
+    "day_start",
     "utcnow",
 ]
