@@ -21,7 +21,7 @@ from . import config as config_module
 from . import models, runner
 from .cli import register_cli
 from .database import tune_sqlite
-from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import csrf, db, htmx, login_manager, migrate
 from .upstream import Upstream
 from .views import register_views
 
@@ -67,5 +67,4 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     app.extensions["wesog_upstream"] = Upstream(app.config)

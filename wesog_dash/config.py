@@ -45,8 +45,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_ENABLED": True,  # the login throttle (accounts/throttle.py)
         "LOGIN_RATE_LIMIT": "10 per minute",
         # CSRF tokens live as long as the session (which expires when idle), not one hour:
         # a page left open while its user works in another tab must still submit.

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..extensions import db, login_manager
 from ..models import ROLES, User, utcnow
+from . import throttle
 
 hasher = PasswordHasher()
 # Verified against when the username is unknown, so that both paths cost the same time.
@@ -155,8 +156,8 @@ def record_login(user: User, *, audited: bool = True) -> None:
     db.session.commit()
 
 
-def record_failed_login(username: str) -> None:
-    """Audit a failed login; commits.
+def record_failed_login(username: str, address: str) -> None:
+    """Audit and count (for the throttle) a failed login; commits.
 
     Only a username that exists is recorded: people sometimes type their password into the
     username field, and the audit log is readable and exportable by viewers.
@@ -164,4 +165,5 @@ def record_failed_login(username: str) -> None:
     known = find_user(username) is not None
     details = {"username": username} if known else {"username": None, "unknown_user": True}
     audit.record("login.failed", actor="anonymous", details=details)
+    throttle.note_failure(username, address)
     db.session.commit()

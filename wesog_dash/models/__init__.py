@@ -1,6 +1,6 @@
 """The database models, one module per concern."""
 
-from .accounts import ROLES, ApiToken, SetupToken, User
+from .accounts import ROLES, ApiToken, LoginFailure, SetupToken, User
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -27,6 +27,7 @@ __all__ = [
     "DeletionItem",
     "DeletionRequest",
     "Lease",
+    "LoginFailure",
     "Operation",
     "OperationSample",
     "SetupToken",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,13 +15,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from .. import accounts
 from ..accounts import first_run as setup
-from ..extensions import limiter, login_manager
+from ..accounts import throttle
+from ..extensions import login_manager
 from ..models import User
 
 bp = Blueprint("auth", __name__)
@@ -30,9 +29,7 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to use the console."
 logger = logging.getLogger("wesog_dash")
 
-RATE_LIMITED = (
-    "Too many failed logins from your address or for this username. Wait a little and try again."
-)
+RATE_LIMITED = "Too many failed logins from your address. Wait a little and try again."
 
 
 def safe_next(target: str | None) -> str:
@@ -45,21 +42,6 @@ def safe_next(target: str | None) -> str:
     return url_for("overview.index")
 
 
-def login_limit() -> str:
-    """The configured limit, e.g. '10 per minute' (read per request so tests can change it)."""
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
-
-
-def username_key() -> str:
-    """Rate-limit key for the username being tried, whatever address it comes from."""
-    return "username:" + request.form.get("username", "").strip().lower()[:64]
-
-
-def failed(response: Response) -> bool:
-    """Only failed attempts count against the limits."""
-    return response.status_code == 401
-
-
 def start_session(user: User, *, audited: bool = True) -> None:
     """Log `user` in on a fresh session (new CSRF token) and record the login."""
     session.clear()
@@ -69,14 +51,6 @@ def start_session(user: User, *, audited: bool = True) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed, error_message=RATE_LIMITED)
-@limiter.limit(
-    login_limit,
-    key_func=username_key,
-    methods=["POST"],
-    deduct_when=failed,
-    error_message=RATE_LIMITED,
-)
 def login() -> str | Response | tuple[str, int]:
     """Show the login form, or log in (while no user exists: explain how to set up)."""
     if not setup.users_exist():
@@ -86,23 +60,26 @@ def login() -> str | Response | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(safe_next(request.args.get("next")))
         return render_template("login.html")
-    username = request.form.get("username", "")
+    username, address = request.form.get("username", ""), request.remote_addr or ""
+    refused = throttle.refusal(username, address)
+    if refused is not None:
+        return login_throttled(refused)
     user = accounts.authenticate(username, request.form.get("password", ""))
     if user is None:
-        accounts.record_failed_login(username)
+        accounts.record_failed_login(username, address)
         return render_template("login.html", error="Wrong username or password."), 401
     start_session(user)
     return redirect(safe_next(request.args.get("next")))
 
 
-@bp.errorhandler(RateLimitExceeded)
-def login_rate_limited(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
-    """A clear message (and Retry-After) instead of a bare 429."""
-    current = limiter.current_limit
-    wait = max(1, int(current.reset_at - time.time())) if current else 60
-    logger.warning("Login rate limit reached (address %s).", request.remote_addr)
-    message = f"{RATE_LIMITED} You can try again in {wait} seconds."
-    return render_template("login.html", error=message), 429, {"Retry-After": str(wait)}
+def login_throttled(refused: throttle.Refusal) -> tuple[str, int, dict[str, str]]:
+    """A clear message (and Retry-After) instead of a bare 429; the form stays."""
+    logger.warning(
+        "Login throttled (%s; address %s).", refused.reason, request.remote_addr
+    )  # never the username: it may be a mistyped password
+    message = f"{RATE_LIMITED} You can try again in {refused.retry_after} seconds."
+    headers = {"Retry-After": str(refused.retry_after)}
+    return render_template("login.html", error=message), 429, headers
 
 
 @bp.post("/logout")
