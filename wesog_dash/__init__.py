@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import models, runner
@@ -51,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 10}, "hide_parameters": True}
     )
 
+    trust_proxies(app)
     register_extensions(app)
     register_views(app)
     register_cli(app)
@@ -68,3 +70,13 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     app.extensions["wesog_upstream"] = Upstream(app.config)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind N proxies (WESOG_TRUSTED_PROXIES), take the client's address from the last N
+    X-Forwarded-For hops; with 0, a forged header changes nothing."""
+    hops = int(app.config.get("WESOG_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )

@@ -40,6 +40,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_SANDBOX_START_MS": 800,
         "WESOG_SANDBOX_FAIL_RATE": 0.0,
         "WESOG_THUMBNAIL_HOSTS": "",
+        "WESOG_TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-*: ProxyFix
+        "WESOG_METRICS": False,  # /metrics (Prometheus) on
+        "WESOG_METRICS_TOKEN": None,  # bearer token for /metrics from other hosts
         "SESSION_IDLE_MINUTES": 60,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -74,6 +77,9 @@ ENVIRONMENT = {
     "WESOG_SANDBOX_FAIL_RATE": ("WESOG_SANDBOX_FAIL_RATE", float),
     "WESOG_THUMBNAIL_HOSTS": ("WESOG_THUMBNAIL_HOSTS", str),
     "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
+    "WESOG_TRUSTED_PROXIES": ("WESOG_TRUSTED_PROXIES", int),
+    "WESOG_METRICS": ("WESOG_METRICS", env_flag),
+    "WESOG_METRICS_TOKEN": ("WESOG_METRICS_TOKEN", str),
 }
 
 

@@ -59,6 +59,8 @@ ROUTES = [
     R("auth.setup", "POST", {"token": "not-a-token"}, PUBLIC, True),
     R("overview.index", "GET", {}, "viewer", False),
     R("overview.health", "GET", {}, PUBLIC, False),
+    R("health.ready", "GET", {}, PUBLIC, False),
+    R("health.metrics", "GET", {}, PUBLIC, False),
     R("images.image_list", "GET", {}, "viewer", False),
     R("images.image_detail", "GET", IMG, "viewer", False),
     R("deletions.deletion_new", "GET", {}, "operator", False, destructive=True),

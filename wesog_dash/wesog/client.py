@@ -8,7 +8,9 @@ reached the server but lost its answer must be reconciled, not repeated.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -94,6 +96,16 @@ def raise_for_error(response: requests.Response) -> None:
     raise WesogBadResponse(f"Unexpected HTTP {status}: {message}", status)
 
 
+# Told of every call: (method, route template, "ok" or the error class name, seconds).
+Observer = Callable[[str, str, str, float], None]
+_ID_SEGMENT = re.compile(r"^/(imgs|ops)/[^/]+")
+
+
+def route_of(path: str) -> str:
+    """`/ops/1234` → `/ops/{id}`: a label that does not grow with every id."""
+    return _ID_SEGMENT.sub(lambda m: f"/{m.group(1)}/{{id}}", path)
+
+
 def flag(value: bool) -> str:
     """A boolean query parameter as the API spells it."""
     return "true" if value else "false"
@@ -117,8 +129,10 @@ class WesogClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         pool_size: int = 16,
+        observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.observer = observer
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
         self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
@@ -136,6 +150,20 @@ class WesogClient:
     # -- transport ------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        if self.observer is None:
+            return self._send(method, path, timeout=timeout, **kw)
+        started, outcome = time.perf_counter(), "error"
+        try:
+            body = self._send(method, path, timeout=timeout, **kw)
+            outcome = "ok"
+            return body
+        except WesogError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self.observer(method, route_of(path), outcome, time.perf_counter() - started)
+
+    def _send(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         url = self.base_url + path
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
         try:
