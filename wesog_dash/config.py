@@ -43,6 +43,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-*: ProxyFix
         "WESOG_METRICS": False,  # /metrics (Prometheus) on
         "WESOG_METRICS_TOKEN": None,  # bearer token for /metrics from other hosts
+        "WESOG_AUDIT_KEY_FILE": None,  # Ed25519 signing key; default instance/audit-signing.key
+        "WESOG_AUDIT_DIGEST_DIR": None,  # where signed chain-head digests go (unset: none)
+        "WESOG_AUDIT_DIGEST_SECONDS": 3600.0,  # how often the poller signs the head
         "SESSION_IDLE_MINUTES": 60,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -80,6 +83,9 @@ ENVIRONMENT = {
     "WESOG_TRUSTED_PROXIES": ("WESOG_TRUSTED_PROXIES", int),
     "WESOG_METRICS": ("WESOG_METRICS", env_flag),
     "WESOG_METRICS_TOKEN": ("WESOG_METRICS_TOKEN", str),
+    "WESOG_AUDIT_KEY_FILE": ("WESOG_AUDIT_KEY_FILE", str),
+    "WESOG_AUDIT_DIGEST_DIR": ("WESOG_AUDIT_DIGEST_DIR", str),
+    "WESOG_AUDIT_DIGEST_SECONDS": ("WESOG_AUDIT_DIGEST_SECONDS", float),
 }
 
 
