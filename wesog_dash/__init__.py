@@ -44,6 +44,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.secret_key(app.instance_path)
+    if "TRUSTED_HOSTS" not in (overrides or {}):
+        app.config["TRUSTED_HOSTS"] = config_module.trusted_hosts(app.config)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=int(app.config["SESSION_IDLE_MINUTES"])
     )

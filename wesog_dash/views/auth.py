@@ -42,6 +42,11 @@ def safe_next(target: str | None) -> str:
     return url_for("overview.index")
 
 
+def base_url() -> str:
+    """Where people reach this console: WESOG_BASE_URL, else this (trusted) request's host."""
+    return str(current_app.config.get("WESOG_BASE_URL") or request.host_url)
+
+
 def start_session(user: User, *, audited: bool = True) -> None:
     """Log `user` in on a fresh session (new CSRF token) and record the login."""
     session.clear()
@@ -54,7 +59,7 @@ def start_session(user: User, *, audited: bool = True) -> None:
 def login() -> str | Response | tuple[str, int]:
     """Show the login form, or log in (while no user exists: explain how to set up)."""
     if not setup.users_exist():
-        setup.ensure_announced(request.host_url)
+        setup.ensure_announced(base_url())
         return render_template("setup_needed.html")
     if request.method == "GET":
         if current_user.is_authenticated:
@@ -128,7 +133,7 @@ def redirect_until_setup() -> Response | None:
         return None
     if setup.users_exist():
         return None
-    setup.ensure_announced(request.host_url)
+    setup.ensure_announced(base_url())
     target = url_for("auth.login")
     if request.htmx:
         return Response(status=401, headers={"HX-Redirect": target})

@@ -7,6 +7,7 @@ reached the server but lost its answer must be reconciled, not repeated.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +44,7 @@ READ_RETRY = Retry(
 )
 
 
+MAX_MESSAGE = 500  # characters of an upstream message we keep or show
 # Told of every call: (method, route template, "ok" or the error class name, seconds).
 Observer = Callable[[str, str, str, float], None]
 _ID_SEGMENT = re.compile(r"^/(imgs|ops)/[^/]+")
@@ -90,6 +92,13 @@ class WesogClient:
     def __repr__(self) -> str:  # never show the key
         return f"WesogClient({self.base_url!r})"
 
+    def scrub(self, text: str, limit: int | None = MAX_MESSAGE) -> str:
+        """Upstream text made safe to keep: our API key masked (an API may echo it), capped."""
+        key = str(self.session.headers.get("API-Key") or "")
+        if key and key in text:
+            text = text.replace(key, "[API key]")
+        return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
     def close(self) -> None:
         """Release pooled connections."""
         self.session.close()
@@ -133,11 +142,16 @@ class WesogClient:
             raise WesogUnavailable(
                 f"Request to the Wesog API failed: {type(exc).__name__}"
             ) from exc
-        raise_for_error(response)
+        try:
+            raise_for_error(response)
+        except WesogError as exc:
+            exc.message = self.scrub(exc.message)
+            exc.args = (exc.message,)
+            raise
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
+            return json.loads(self.scrub(response.text, limit=None))
         except ValueError as exc:
             raise WesogBadResponse(
                 "The Wesog API answered with something that is not JSON"
