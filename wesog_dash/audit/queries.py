@@ -26,6 +26,8 @@ ACTIONS = (
     "user.created",
     "user.role_changed",
     "user.disabled",
+    "user.password_changed",
+    "user.sessions_ended",
     "token.issued",
     "setup.completed",
     "audit.verified",

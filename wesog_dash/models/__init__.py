@@ -1,6 +1,6 @@
 """The database models, one module per concern."""
 
-from .accounts import ROLES, ApiToken, LoginFailure, SetupToken, User
+from .accounts import ROLES, ApiToken, LoginFailure, SetupToken, User, UserSession
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -33,6 +33,7 @@ __all__ = [
     "SetupToken",
     "UTCDateTime",
     "User",
+    "UserSession",
     "day_start",
     "utcnow",
 ]

@@ -83,3 +83,17 @@ class LoginFailure(db.Model):
         Index("ix_login_failures_user_at", "username_sha256", "at"),
         Index("ix_login_failures_addr_at", "remote_addr", "at"),
     )
+
+
+class UserSession(db.Model):
+    """A signed-in browser, known on the server, so that logging out really ends it.
+
+    The cookie holds a random id; only its SHA-256 is stored. Logout deletes the row; disabling
+    a user, changing their role or password, and "log out everywhere" delete all of theirs.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

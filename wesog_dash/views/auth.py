@@ -20,7 +20,8 @@ from werkzeug.wrappers import Response
 
 from .. import accounts
 from ..accounts import first_run as setup
-from ..accounts import throttle
+from ..accounts import sessions, throttle
+from ..accounts.permissions import role_required
 from ..extensions import login_manager
 from ..models import User
 
@@ -52,6 +53,7 @@ def start_session(user: User, *, audited: bool = True) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
+    session[sessions.SESSION_KEY] = sessions.open_session(user)
     accounts.record_login(user, audited=audited)
 
 
@@ -89,10 +91,22 @@ def login_throttled(refused: throttle.Refusal) -> tuple[str, int, dict[str, str]
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Log out (POST only, with CSRF)."""
+    """Log out (POST only, with CSRF): this session ends on the server too."""
+    sessions.close_session(session.get(sessions.SESSION_KEY))
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@role_required("viewer")
+def logout_everywhere() -> Response:
+    """End every session of the current user, on every device (POST, CSRF)."""
+    ended = sessions.log_out_everywhere(current_user, actor=current_user.username)
+    logout_user()
+    session.clear()
+    flash(f"You are logged out everywhere ({ended} session(s) ended).", "info")
     return redirect(url_for("auth.login"))
 
 
