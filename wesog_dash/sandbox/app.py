@@ -12,7 +12,6 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import api, control
-from .faults import apply_after, cut_connection
 from .settings import SandboxSettings
 from .store import SandboxState
 from .validation import ValidationFailed
@@ -54,10 +53,6 @@ def _guard() -> Any:
     g.sandbox_api = is_api
     if not is_control:
         state.count(_route_key())
-    g.sandbox_fault = state.faults.take(_route_key()) if is_api else None
-    if g.sandbox_fault is not None and g.sandbox_fault.kind == "reset_before":
-        cut_connection()  # the request never reaches the API: nothing is created
-        return Response(status=500)
     if not (is_api or is_control):
         return None
     if not hmac.compare_digest(request.headers.get("API-Key", ""), settings.api_key):
@@ -80,10 +75,7 @@ def _add_latency(response: Response) -> Response:
     latency_ms = api.sandbox_state().settings.latency_ms
     if g.get("sandbox_api") and latency_ms > 0:
         time.sleep(latency_ms / 1000)
-    fault = g.get("sandbox_fault")
-    return (
-        response if fault is None or fault.kind == "reset_before" else apply_after(fault, response)
-    )
+    return response
 
 
 def _validation_failed(exc: ValidationFailed) -> Any:

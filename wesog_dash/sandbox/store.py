@@ -16,7 +16,6 @@ import time
 from collections import Counter, deque
 from typing import Any
 
-from .faults import Faults
 from .operations import Element, Operation
 from .records import ImageRecord, blank_image, computed_values, make_record
 from .seed import demo_images
@@ -43,7 +42,6 @@ class SandboxState:
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
-        self.faults = Faults()
         self._worker: threading.Thread | None = None
         for data in demo_images(settings.images, settings.seed):
             self._images[data["image_id"]] = make_record(data)
@@ -96,7 +94,7 @@ class SandboxState:
         """Block until the operation finishes (or the sandbox stops); return it with op_id."""
         with self._cond:
             op = self._ops[op_id]
-            while not op.is_finished and self._known(op) and not self._stop.is_set():
+            while not op.is_finished and not self._stop.is_set():
                 self._cond.wait(0.5)
             return op.snapshot(with_id=True)
 
@@ -131,22 +129,6 @@ class SandboxState:
             self._cond.notify_all()
             return "ok", op.snapshot(with_id=True)
 
-    def restart(self, reuse_ids: bool = False) -> int:
-        """Simulate an API restart: every operation is forgotten (GET /ops/{id} answers 404),
-        images stay as they are; with `reuse_ids` new operations count from 1 again."""
-        with self._cond:
-            forgotten = len(self._ops)
-            self._ops.clear()
-            self._queue.clear()
-            if reuse_ids:
-                self._next_op_id = 1
-            self._cond.notify_all()
-            return forgotten
-
-    def _known(self, op: Operation) -> bool:
-        """False once a restart forgot `op`: the worker drops it (lock held)."""
-        return self._ops.get(op.op_id) is op
-
     # --- the worker ---------------------------------------------------------------------
 
     def _ensure_worker(self) -> None:
@@ -155,16 +137,9 @@ class SandboxState:
             self._worker.daemon = True
             self._worker.start()
 
-    def _sleep(self, ms: int, op: Operation | None = None) -> bool:
-        """Sleep without holding the lock; False when the sandbox is stopping. Cut short
-        when a restart forgets `op` (the next operation must not wait for a dead one)."""
-        deadline = time.monotonic() + max(0, ms) / 1000
-        while (left := deadline - time.monotonic()) > 0:
-            if self._stop.wait(min(left, 0.05)):
-                return False
-            if op is not None and self._ops.get(op.op_id) is not op:
-                return True
-        return not self._stop.is_set()
+    def _sleep(self, ms: int) -> bool:
+        """Sleep without holding the lock; False when the sandbox is stopping."""
+        return not self._stop.wait(max(0, ms) / 1000)
 
     def _run(self) -> None:
         while True:
@@ -174,10 +149,10 @@ class SandboxState:
                 if self._stop.is_set():
                     return
                 op = self._current = self._queue.popleft()
-            if not self._sleep(self.settings.start_ms, op):
+            if not self._sleep(self.settings.start_ms):
                 return
             with self._cond:
-                if op.is_finished or not self._known(op):  # cancelled or forgotten meanwhile
+                if op.is_finished:  # cancelled during the start delay
                     self._current = None
                     continue
                 op.started = time.time()
@@ -190,11 +165,9 @@ class SandboxState:
     def _process(self, op: Operation) -> bool:
         """Run the elements one by one, `item_ms` each; False when the sandbox is stopping."""
         for element in list(op.elements):
-            if not self._sleep(self.settings.item_ms, op):
+            if not self._sleep(self.settings.item_ms):
                 return False
             with self._cond:
-                if not self._known(op):
-                    return True  # forgotten by a restart: the rest is never carried out
                 try:
                     error = self._apply(op, element)
                 except Exception as exc:  # a bug must not kill the only worker thread
