@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, control
+from . import api, control, faults
 from .settings import SandboxSettings
 from .store import SandboxState
 from .validation import ValidationFailed
@@ -29,6 +29,7 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> Flask:
     app.register_blueprint(control.bp)
     app.before_request(_guard)
     app.after_request(_add_latency)
+    app.register_error_handler(faults.NoAnswer, _no_answer)
     app.register_error_handler(ValidationFailed, _validation_failed)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
@@ -76,6 +77,10 @@ def _add_latency(response: Response) -> Response:
     if g.get("sandbox_api") and latency_ms > 0:
         time.sleep(latency_ms / 1000)
     return response
+
+
+def _no_answer(exc: faults.NoAnswer) -> Response:
+    return Response(status=204)  # never delivered: the connection is already shut down
 
 
 def _validation_failed(exc: ValidationFailed) -> Any:
