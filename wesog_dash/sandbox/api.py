@@ -85,8 +85,14 @@ def image(image_id: str) -> Any:
 
 
 def _submit(kind: str, read_elements: ElementsReader, with_lang: bool) -> Any:
-    """Validate options and body together, queue the operation, answer 202 (or 200 when waited)."""
+    """Validate options and body together, queue the operation, answer 202 (or 200 when waited).
+
+    The one-shot write faults apply here: a dropped connection before anything is created,
+    a dropped connection once the operation exists, or an answer that comes late.
+    """
     state = sandbox_state()
+    if state.take("reset_before_create"):
+        drop_connection()
     params = QueryParams(request.args)
     wait, urgent, strict = params.write_options(with_lang)
     elements: list[Element] = []
@@ -97,6 +103,10 @@ def _submit(kind: str, read_elements: ElementsReader, with_lang: bool) -> Any:
     params.check()
     op = state.submit(kind, elements, wait, urgent, strict)
     snapshot = state.describe(op)  # the answer describes the op as it was created
+    if state.take("reset_after_create"):
+        drop_connection()
+    if state.take("late_answer"):
+        state.pause(state.settings.late_answer_ms)
     if not wait:
         return jsonify(snapshot), 202
     final = state.wait_for(op)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .faults import check_malformed_rules
 from .validation import error
 
 
@@ -27,6 +28,13 @@ class SandboxSettings:
     cancel_supported: bool = True  # false: DELETE /ops/{op_id} answers 405, as if not there
     hold: bool = False  # true: the worker starts no operation, queued ones stay queued
     ops_404: list[int] | str = field(default_factory=list)  # op ids (or "all") answering 404
+    # One-shot counters of write calls (POST/PUT/PATCH/DELETE on /imgs...), each used up
+    # by one write: drop the connection before / after creating the operation, answer late.
+    reset_before_create: int = 0
+    reset_after_create: int = 0
+    late_answer: int = 0
+    late_answer_ms: int = 3000  # how late those answers come
+    malformed: list[dict[str, Any]] = field(default_factory=list)  # rules, see faults.py
 
 
 _RATES = {"fail_rate", "rate_429", "rate_5xx"}
@@ -65,6 +73,8 @@ def _checker(name: str) -> Callable[[Any], str | None]:
         return lambda v: None if isinstance(v, bool) else "Input should be a valid boolean"
     if name == "ops_404":
         return _check_ops_404
+    if name == "malformed":
+        return check_malformed_rules
     if name in _RATES:
         return lambda v: (
             _number(v, float) or (None if 0.0 <= v <= 1.0 else "Input should be between 0 and 1")

@@ -263,6 +263,19 @@ class SandboxState:
         with self._stats_lock:
             return self._inject_rng.random() < probability
 
+    def take(self, knob: str) -> bool:
+        """Use up one unit of a one-shot fault counter such as `reset_before_create`."""
+        with self.knob_lock:
+            left = getattr(self.settings, knob)
+            if left <= 0:
+                return False
+            setattr(self.settings, knob, left - 1)
+            return True
+
+    def pause(self, ms: int) -> None:
+        """Sleep in a request thread (a late answer), cut short when the sandbox stops."""
+        self._stop.wait(max(0, ms) / 1000)
+
     def wake(self) -> None:
         """Let the worker look at the knobs again (e.g. right after `hold` was released)."""
         with self._cond:
