@@ -25,7 +25,6 @@ from wesog_dash.extensions import db
 from wesog_dash.models import FINAL_DELETION_STATES, DeletionRequest
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
-from wesog_dash.sandbox.faults import Fault
 
 TABLE: list[dict[str, Any]] = []
 SINGLE = "DELETE /imgs/{image_id}"
@@ -72,9 +71,10 @@ class Harness:
         self.http = requests.Session()
         self.http.headers["API-Key"] = sandbox.settings.api_key
 
-    def arm(self, route: str, kind: str, **options: Any) -> None:
-        """Arm a one-shot fault on the sandbox."""
-        self.sandbox.state.faults.arm(route, Fault(kind, **options))
+    def knobs(self, **settings: Any) -> None:
+        """Set sandbox knobs (one-shot faults such as `reset_before_create=1`) over HTTP."""
+        answer = self.http.patch(f"{self.sandbox.url}/_sandbox/settings", json=settings, timeout=5)
+        assert answer.status_code == 200, answer.text
 
     def delete(self, image_ids: list[str], **options: Any) -> int:
         """Ask for a deletion through the service (one id: sent inside the call)."""

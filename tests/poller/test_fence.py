@@ -17,7 +17,6 @@ from wesog_dash.extensions import db
 from wesog_dash.models import Lease, Operation, utcnow
 from wesog_dash.poller import LEASE_NAME, Poller
 from wesog_dash.sandbox import SandboxServer
-from wesog_dash.sandbox.faults import Fault
 from wesog_dash.upstream import upstream
 
 POLL = "GET /ops/{op_id}"
@@ -52,7 +51,7 @@ def test_a_poller_that_lost_the_lease_mid_cycle_writes_nothing_and_calls_nothing
 ) -> None:
     op_ids = track_ops(app, 3)
     first, second = Poller(app, lease_ttl=10.0), Poller(app, lease_ttl=10.0)
-    sandbox.state.faults.arm(POLL, Fault("late", delay_ms=800))  # the first poll hangs
+    sandbox.settings.latency_ms = 800  # every poll hangs; the first is in flight below
     sandbox.state.reset_stats()
     cycle = threading.Thread(target=first.run_once)
     cycle.start()
@@ -73,6 +72,7 @@ def test_a_poller_that_lost_the_lease_mid_cycle_writes_nothing_and_calls_nothing
     assert sandbox.state.stats[POLL] == 1  # nothing more was sent by the first
     assert polled(app, op_ids) == [False, False, False]  # its pending write was refused
     assert not first.holding
+    sandbox.settings.latency_ms = 0
     second.run_once()  # the new holder works normally
     assert polled(app, op_ids) == [True, True, True]
     assert sandbox.state.stats[POLL] == 4
@@ -82,7 +82,7 @@ def test_a_poller_that_lost_the_lease_mid_cycle_writes_nothing_and_calls_nothing
 def test_the_lease_is_renewed_while_a_long_cycle_runs(app: Flask, sandbox: SandboxServer) -> None:
     op_ids = track_ops(app, 4)
     first, second = Poller(app, lease_ttl=1.0), Poller(app, lease_ttl=1.0)
-    sandbox.state.faults.arm(POLL, Fault("late", delay_ms=400, times=4))  # a 1.6 s cycle
+    sandbox.settings.latency_ms = 400  # four polls one after the other: a 1.6 s cycle
     cycle = threading.Thread(target=first.run_once)
     cycle.start()
     try:
