@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, wait_for
 from tests.faults.conftest import Harness
-from wesog_dash import deletions
+from wesog_dash import accounts, deletions
+from wesog_dash.accounts import tokens
 from wesog_dash.extensions import db
 from wesog_dash.models import Operation
 from wesog_dash.operations import record_snapshot
@@ -21,7 +22,9 @@ from wesog_dash.upstream import upstream
 HTMX = {"HX-Request": "true"}
 
 
-def test_reset_before_the_operation_is_created(harness: Harness) -> None:
+def test_reset_before_the_operation_is_created(
+    harness: Harness, app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
     harness.knobs(reset_before_create=1)
     deletion_id = harness.delete(["100001"])
     assert harness.state(deletion_id) == "unknown"
@@ -30,6 +33,23 @@ def test_reset_before_the_operation_is_created(harness: Harness) -> None:
     assert item["outcome"] == "failed" and item["inferred"]  # not deleted, offered for retry
     assert harness.state(deletion_id) == "rejected" and harness.present("100001")
     harness.verdict("reset before the operation is created")
+    # Every page that shows the outcome says it is inferred.
+    auth.login("viewer")
+    page = client.get(f"/deletions/{deletion_id}").get_data(as_text=True)
+    assert 'class="badge inferred"' in page and "refused by the Wesog API" not in page
+    assert "not carried out, inferred" in page
+    card = client.get(f"/deletions/{deletion_id}/card", headers=HTMX).get_data(as_text=True)
+    assert "not carried out, inferred" in card
+    history = client.get("/images/100001/history").get_data(as_text=True)
+    assert 'class="badge inferred"' in history
+    with app.app_context():
+        user = accounts.find_user("viewer-user")
+        assert user is not None
+        token = tokens.issue_token(user, actor="test")
+    body = client.get(
+        f"/api/v1/deletions/{deletion_id}", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert body["items"][0]["inferred"] is True and body["items"][0]["outcome"] == "failed"
 
 
 def test_reset_after_the_operation_is_created(harness: Harness) -> None:

@@ -161,7 +161,7 @@ def test_tracked_id_unknown_upstream_is_not_found_then_lost_and_no_longer_polled
     with app.app_context():
         row = operations.get_operation(987654)
         assert row is not None and row.next_poll_at is None
-        assert row.last_poll_error and "lost upstream" in row.last_poll_error
+        assert row.last_poll_error and "no longer asked" in row.last_poll_error
     polls = sandbox.state.stats["GET /ops/{op_id}"]
     for _ in range(3):
         poller.run_once()

@@ -266,7 +266,7 @@ def test_not_found_and_lost_upstream_are_told_as_such_never_as_unreachable(
     with app.app_context():
         row = db.session.get(Operation, 424242)
         row.state, row.next_poll_at = "lost", None
-        row.last_poll_error = "not found upstream for 300 s: lost upstream, no longer asked"
+        row.last_poll_error = "the Wesog API has answered 404 (not found) for 300 s"
         db.session.commit()
     html = client.get("/ops/424242/progress", headers=HTMX).get_data(as_text=True)
     assert "Lost upstream" in html and "lost upstream</span>" in html

@@ -13,7 +13,7 @@ from ..wesog import Operation as Snapshot
 from ..wesog import WesogClient, WesogError, WesogNotFound, WesogRateLimited
 
 NOT_FOUND = "the Wesog API answers that it does not know this operation (not found upstream)"
-LOST = "not found upstream for {seconds:.0f} s: lost upstream, no longer asked"
+LOST = "the Wesog API has answered 404 (not found) for {seconds:.0f} s; it is no longer asked"
 MAX_ERROR_LENGTH = 500
 
 
