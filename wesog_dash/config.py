@@ -50,6 +50,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_AUDIT_DIGEST_DIR": None,  # where signed chain-head digests go (unset: none)
         "WESOG_AUDIT_DIGEST_SECONDS": 3600.0,  # how often the poller signs the head
         "SESSION_IDLE_MINUTES": 60,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # a request body past this is a 413
+        "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,  # pasted id lists (100,000 ids) fit
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
