@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,23 +20,26 @@ SUMMED = (
 )
 
 
+INDEX = {name: i for i, name in enumerate(SUMMED)}
+DIGEST = {kind: [INDEX[bucket_column(kind, i)] for i in range(BUCKETS)] for kind in TIMINGS}
+
+
 @dataclass
 class Sums:
-    """Column totals of some rollup rows."""
+    """Column totals of some rollup rows, in SUMMED order."""
 
-    values: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SUMMED, 0))
+    values: list[float] = field(default_factory=lambda: [0] * len(SUMMED))
 
-    def add(self, other: dict[str, float]) -> None:
-        """Add another row's totals."""
-        for name in SUMMED:
-            self.values[name] += other.get(name) or 0
+    def add(self, other: Sequence[float | None]) -> None:
+        """Add another row's totals (in SUMMED order)."""
+        self.values = [a + (b or 0) for a, b in zip(self.values, other, strict=True)]
 
     def __getitem__(self, name: str) -> float:
-        return self.values[name]
+        return self.values[INDEX[name]]
 
     def digest(self, kind: str) -> list[int]:
         """The bucket counts of one timing kind ("idle" or "exec")."""
-        return [int(self.values[bucket_column(kind, i)]) for i in range(BUCKETS)]
+        return [int(self.values[i]) for i in DIGEST[kind]]
 
 
 @dataclass
@@ -56,18 +60,17 @@ def period_sums(period: Period, now: datetime) -> PeriodSums:
         table, key, factor = metric_minutes, metric_minutes.c.minute, 1
     else:
         table, key, factor = metric_hours, metric_hours.c.hour, 60
-    bucket = ((key * literal(factor) - literal(start)) / literal(period.width)).label("bucket")
+    bucket = ((key * literal(factor) - literal(start)) // literal(period.width)).label("bucket")
     query = (
         select(bucket, table.c.method, *(func.sum(table.c[name]).label(name) for name in SUMMED))
         .where(key >= start // factor)
         .group_by(bucket, table.c.method)
     )
     result = PeriodSums(period, start)
-    for row in db.session.execute(query).mappings():
-        index = int(row["bucket"])
-        if 0 <= index < period.count:
-            values = dict(row)
-            result.by_bucket[index].add(values)
-            result.by_method[row["method"]].add(values)
-            result.total.add(values)
+    for index, method, *values in db.session.execute(query):
+        if 0 <= int(index) < period.count:
+            result.by_bucket[int(index)].add(values)
+            result.by_method[method].add(values)
+    for sums in result.by_method.values():
+        result.total.add(sums.values)
     return result

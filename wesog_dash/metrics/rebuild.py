@@ -85,17 +85,26 @@ def hour_totals(minutes: Totals) -> Totals:
 
 
 def _write(table: Table, key: str, totals: Totals) -> int:
-    zero = {c.name: 0 for c in table.columns if c.name not in (key, "method")}
-    batch: list[dict[str, Any]] = []
+    """Insert the non-empty totals as rows, in batches straight through the driver."""
+    names = [c.name for c in table.columns]
+    mark = "?" if db.session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    cursor = db.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    position = {name: i for i, name in enumerate(names)}
+    written, batch = 0, []
     for (at, method), columns in sorted(totals.items()):
         if any(columns.values()):
-            batch.append({**zero, key: at, "method": method, **columns})
+            row: list[Any] = [0] * len(names)
+            row[position[key]], row[position["method"]] = at, method
+            for name, amount in columns.items():
+                row[position[name]] = amount
+            batch.append(row)
         if len(batch) >= BATCH:
-            db.session.execute(table.insert(), batch)
-            batch = []
+            cursor.executemany(sql, batch)
+            written, batch = written + len(batch), []
     if batch:
-        db.session.execute(table.insert(), batch)
-    return sum(1 for columns in totals.values() if any(columns.values()))
+        cursor.executemany(sql, batch)
+    return written + len(batch)
 
 
 def rebuild() -> Rebuilt:

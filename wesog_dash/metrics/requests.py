@@ -27,14 +27,14 @@ class Ranked:
 def minute_of(column: Any) -> Any:
     """SQL for the epoch minute of a stored UTC time column, on SQLite or PostgreSQL."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), Integer) / 60
-    return cast(extract("epoch", column), Integer) / 60
+        return cast(func.strftime("%s", column), Integer) // 60
+    return cast(extract("epoch", column), Integer) // 60
 
 
 def by_bucket(period: Period, now: datetime) -> dict[int, dict[str, int]]:
     """Deletion requests per chart bucket and state: {bucket index: {state: count}}."""
     start = period.start_minute(now)
-    bucket = ((minute_of(DeletionRequest.created_at) - start) / period.width).label("bucket")
+    bucket = ((minute_of(DeletionRequest.created_at) - start) // period.width).label("bucket")
     query = (
         select(bucket, DeletionRequest.state, func.count())
         .where(DeletionRequest.created_at >= minute_time(start))
