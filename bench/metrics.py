@@ -54,9 +54,10 @@ def operation(rng: random.Random, op_id: int, end: datetime, live: bool) -> tupl
         started_flag = rng.random() < 0.6
         good = rng.randrange(total) if started_flag else 0
         state = "running" if started_flag else "queued"
+        seen = sql_time(end)
         row = (op_id, rng.choice(METHODS), "image", total, good, 0, started_flag, False, None,
                False, False, False, idle, 0.0, sql_time(created), None, None, "[]", "dashboard",
-               state, sql_time(created), sql_time(end), sql_time(end), sql_time(end), 0, False)  # fmt: skip
+               state, sql_time(created), seen, seen, seen, 0, False)  # fmt: skip
         return row, [(op_id, sql_time(end), good, 0, started_flag, False)]
     good = total - bad
     row = (op_id, rng.choice(METHODS), "image", total, good, bad, True, True, bad == 0, False,
@@ -147,9 +148,12 @@ def main() -> None:
     audit_s, deletions, items = queue.get()
     ops_s, rebuild_s, done = queue.get()
     child.join()
-    print(f"audit events filled in {audit_s:.1f} s ({deletions:,} deletion requests, {items:,} items)")
+    print(
+        f"audit events filled in {audit_s:.1f} s ({deletions:,} deletion requests, {items:,} items)"
+    )
     print(f"operations filled in {ops_s:.1f} s; `metrics rebuild` took {rebuild_s:.1f} s "
-          f"({done.samples:,} samples → {done.minute_rows:,} minute rows, {done.hour_rows:,} hour rows)")  # fmt: skip
+          f"({done.samples:,} samples → {done.minute_rows:,} minute rows, "
+          f"{done.hour_rows:,} hour rows)")  # fmt: skip
     try:
         rows = measure(path, options.requests)
     finally:
@@ -161,7 +165,9 @@ def main() -> None:
           f"{options.requests} requests each (target: p95 ≤ 100 ms)")  # fmt: skip
     for name, samples in rows:
         ok = "yes" if p95(samples) <= 100 else "NO"
-        print(f"{name:<32} p50 {statistics.median(samples):6.1f} ms  p95 {p95(samples):6.1f} ms  {ok}")
+        print(
+            f"{name:<32} p50 {statistics.median(samples):6.1f} ms  p95 {p95(samples):6.1f} ms  {ok}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Metrics: per-minute and per-hour rollups of operations, the overview's counters and
-percentiles, its chart series and their SVG geometry, and the per-day reports.
+percentiles, its chart series and their SVG geometry, and the per-day reports (`reports`).
 
 Owns the `metric_minutes` and `metric_hours` tables. `rollups.note_snapshot` is called by
 `operations.record_snapshot` in the same transaction as the snapshot it counts, so a restart
 neither loses nor double-counts anything; `rebuild` recomputes both tables from operations and
-their samples. Everything else only reads. May import `models` and `extensions`; never
-`operations`, `deletions`, the poller or views (they import us).
+their samples. Everything else only reads. May import `models`, `extensions` and `audit` (to
+neutralise CSV cells); never `operations`, `deletions`, the poller or views (they import us).
 """
 
 from .counters import Counters, MethodTimings, counters
