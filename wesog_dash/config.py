@@ -15,6 +15,16 @@ def env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in TRUE_WORDS
 
 
+# Outgoing alerts (issue 12): a webhook, off until WESOG_ALERT_URL is set.
+ALERT_DEFAULTS: dict[str, Any] = {
+    "WESOG_ALERT_URL": None,  # None: no alerts are queued or sent
+    "WESOG_ALERT_SECRET": None,  # signs each alert's body (HMAC-SHA256)
+    "WESOG_ALERT_FAILURE_RATE": 0.2,  # failed / processed items over the last hour
+    "WESOG_ALERT_MIN_ITEMS": 10,  # …once at least this many items were processed
+    "WESOG_ALERT_RETRY_BASE": 5.0,  # seconds before the first retry, doubling after
+}
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Settings used when neither the environment nor overrides say otherwise."""
     db_file = Path(instance_path) / "wesog_dash.db"
@@ -40,6 +50,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_SANDBOX_START_MS": 800,
         "WESOG_SANDBOX_FAIL_RATE": 0.0,
         "WESOG_THUMBNAIL_HOSTS": "",
+        **ALERT_DEFAULTS,
         "SESSION_IDLE_MINUTES": 60,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -74,6 +85,10 @@ ENVIRONMENT = {
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),
     "WESOG_SANDBOX_FAIL_RATE": ("WESOG_SANDBOX_FAIL_RATE", float),
     "WESOG_THUMBNAIL_HOSTS": ("WESOG_THUMBNAIL_HOSTS", str),
+    "WESOG_ALERT_URL": ("WESOG_ALERT_URL", str),
+    "WESOG_ALERT_SECRET": ("WESOG_ALERT_SECRET", str),
+    "WESOG_ALERT_FAILURE_RATE": ("WESOG_ALERT_FAILURE_RATE", float),
+    "WESOG_ALERT_MIN_ITEMS": ("WESOG_ALERT_MIN_ITEMS", int),
     "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
 }
 

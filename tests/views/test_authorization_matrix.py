@@ -60,6 +60,7 @@ ROUTES = [
     R("overview.index", "GET", {}, "viewer", False),
     R("overview.health", "GET", {}, PUBLIC, False),
     R("overview.realtime", "GET", {}, "viewer", False),
+    R("overview.alert_test", "POST", {}, "admin", True),
     R("reports.report_page", "GET", {}, "viewer", False),
     R("reports.days_csv", "GET", {}, "viewer", False),
     R("reports.deletions_csv", "GET", {}, "viewer", False),

@@ -30,9 +30,12 @@ ACTIONS = (
     "setup.completed",
     "audit.verified",
     "audit.pruned",
+    "alert.sent",
+    "alert.failed",
+    "alert.tested",
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
-ACTION_GROUPS = ("deletion.*", "operation.*", "login.*", "user.*", "audit.*")
+ACTION_GROUPS = ("deletion.*", "operation.*", "login.*", "user.*", "audit.*", "alert.*")
 OUTCOMES = ("done", "done_with_errors", "rejected", "unknown", "failed", "intact", "broken")
 TEXT_FIELDS = ("actor", "action", "image_id", "outcome", "q")
 

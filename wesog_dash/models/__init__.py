@@ -1,6 +1,7 @@
 """The database models, one module per concern."""
 
 from .accounts import ROLES, ApiToken, SetupToken, User
+from .alerts import ALERT_STATES, Alert
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -15,6 +16,7 @@ from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, Opera
 from .types import UTCDateTime, utcnow
 
 __all__ = [
+    "ALERT_STATES",
     "DELETION_STATES",
     "FINAL_DELETION_STATES",
     "FINAL_OP_STATES",
@@ -22,6 +24,7 @@ __all__ = [
     "OP_ORIGINS",
     "OP_STATES",
     "ROLES",
+    "Alert",
     "ApiToken",
     "AuditEvent",
     "AuditHead",

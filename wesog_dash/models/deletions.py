@@ -52,6 +52,7 @@ class DeletionRequest(db.Model):
     __table_args__ = (
         Index("ix_deletion_requests_created_state", "created_at", "state"),
         Index("ix_deletion_requests_created_actor", "created_at", "actor"),
+        Index("ix_deletion_requests_finished", "finished_at"),  # alerts look at recent ends
     )
 
 

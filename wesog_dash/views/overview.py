@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from .. import deletions, metrics, operations
-from ..accounts.permissions import role_required
+from .. import alerts, deletions, metrics, operations, signals
+from ..accounts.permissions import can, role_required
 from ..models import utcnow
 from .common import no_store, polled
 
@@ -28,7 +30,22 @@ def index() -> str:
         periods=metrics.PERIODS,
         view=metrics.overview(period, now),
         rt=metrics.realtime(now),
+        alert_target=alerts.target_host(),
+        recent_alerts=alerts.recent() if can("admin") else [],
     )
+
+
+@bp.post("/alerts/test")
+@role_required("admin")
+def alert_test() -> Response:
+    """Queue a test alert; the poller delivers it within a cycle (audited)."""
+    if not alerts.enabled():
+        flash("Alerts are off: set WESOG_ALERT_URL (and WESOG_ALERT_SECRET) first.", "error")
+        return redirect(url_for("overview.index", _anchor="alerts"), 303)
+    alert = alerts.queue_test(current_user.username)
+    signals.wake()
+    flash(f"Test alert #{alert.id} queued; the poller sends it to {alerts.target_host()}.", "info")
+    return redirect(url_for("overview.index", _anchor="alerts"), 303)
 
 
 @bp.get("/overview/realtime")
