@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audit import bench_app, logged_in_client, p95, timed  # noqa: E402
+from audit import PASSWORD, bench_app, p95, timed  # noqa: E402
 from audit_fill import fill as fill_audit  # noqa: E402
 from audit_fill import sql_time  # noqa: E402
 
@@ -110,6 +110,24 @@ def fill(path: str, count: int, result: Any) -> None:
     result.put((filled, time.perf_counter() - started, done))
 
 
+def logged_in_client(app: Any) -> Any:
+    """A test client logged in (as a viewer) through the real /login form."""
+    from flask_migrate import upgrade
+
+    from wesog_dash import accounts
+
+    with app.app_context():
+        upgrade()  # a file kept by an older run gets the newest schema
+        if accounts.find_user("bench") is None:
+            accounts.create_user("bench", PASSWORD, "viewer", actor="cli:bench")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[-1].split('"', 1)[0]
+    data = {"username": "bench", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data).status_code == 302, "login failed"
+    return client
+
+
 def measure(path: Path, requests: int) -> list[tuple[str, list[float]]]:
     """Latencies of the overview per period and of the realtime poll."""
     app = bench_app(path)
@@ -137,7 +155,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="operations and events")
     parser.add_argument("--requests", type=int, default=30, help="requests per measure")
     parser.add_argument("--keep", action="store_true", help="keep the database file afterwards")
+    parser.add_argument("--db", type=Path, help="measure a file kept by an earlier --keep run")
     options = parser.parse_args()
+    if options.db:
+        report(measure(options.db, options.requests), options)
+        return
     folder = Path(tempfile.mkdtemp(prefix="wesog-metrics-bench-"))
     path = folder / "metrics.db"
     print(f"Filling {options.rows:,} audit events and {options.rows:,} operations …", flush=True)
@@ -153,14 +175,18 @@ def main() -> None:
     )
     print(f"operations filled in {ops_s:.1f} s; `metrics rebuild` took {rebuild_s:.1f} s "
           f"({done.samples:,} samples → {done.minute_rows:,} minute rows, "
-          f"{done.hour_rows:,} hour rows)")  # fmt: skip
+          f"{done.hour_rows:,} hour rows, {done.day_rows:,} day rows)")  # fmt: skip
     try:
-        rows = measure(path, options.requests)
+        report(measure(path, options.requests), options)
     finally:
         if options.keep:
             print(f"kept {path}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(rows: list[tuple[str, list[float]]], options: argparse.Namespace) -> None:
+    """Print p50/p95 per measure against the target."""
     print(f"\noverview at {options.rows:,} operations + {options.rows:,} audit events, "
           f"{options.requests} requests each (target: p95 ≤ 100 ms)")  # fmt: skip
     for name, samples in rows:

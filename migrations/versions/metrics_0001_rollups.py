@@ -1,6 +1,6 @@
 """metrics: per-minute and per-hour rollups of operations, indexes for deletion counters
 
-metric_minutes / metric_hours: counters and timing digests kept by the poller as operations
+metric_minutes / metric_hours / metric_days: counters and timing digests kept by the poller as operations
 change (issue 12), filled for existing operations by `flask --app app metrics rebuild`.
 ix_deletion_requests_created_state / _actor: deletions per period by outcome and by actor;
 ix_deletion_items_settled_outcome: images deleted per period.
@@ -37,7 +37,7 @@ def rollup_columns():
 
 
 def upgrade():
-    for table, key in (("metric_minutes", "minute"), ("metric_hours", "hour")):
+    for table, key in (("metric_minutes", "minute"), ("metric_hours", "hour"), ("metric_days", "day")):
         op.create_table(
             table,
             sa.Column(key, sa.Integer(), autoincrement=False, nullable=False),
@@ -47,7 +47,7 @@ def upgrade():
         )
     with op.batch_alter_table("deletion_requests", schema=None) as batch_op:
         batch_op.create_index("ix_deletion_requests_created_state", ["created_at", "state"], unique=False)
-        batch_op.create_index("ix_deletion_requests_created_actor", ["created_at", "actor"], unique=False)
+        batch_op.create_index("ix_deletion_requests_created_actor", ["created_at", "actor", "item_count"], unique=False)
     with op.batch_alter_table("deletion_items", schema=None) as batch_op:
         batch_op.create_index("ix_deletion_items_settled_outcome", ["settled_at", "outcome"], unique=False)
 
@@ -58,5 +58,6 @@ def downgrade():
     with op.batch_alter_table("deletion_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_deletion_requests_created_actor")
         batch_op.drop_index("ix_deletion_requests_created_state")
+    op.drop_table("metric_days")
     op.drop_table("metric_hours")
     op.drop_table("metric_minutes")

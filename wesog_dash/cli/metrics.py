@@ -12,9 +12,9 @@ metrics_cli = AppGroup("metrics", help="The overview's rollups of operations.")
 
 @metrics_cli.command("rebuild")
 def rebuild_command() -> None:
-    """Recompute the per-minute and per-hour rollups from the operations and their samples."""
+    """Recompute the minute, hour and day rollups from the operations and their samples."""
     done = metrics.rebuild()
     click.echo(
         f"Rebuilt the rollups from {done.operations} operations ({done.samples} samples): "
-        f"{done.minute_rows} minute rows, {done.hour_rows} hour rows."
+        f"{done.minute_rows} minute rows, {done.hour_rows} hour rows, {done.day_rows} day rows."
     )

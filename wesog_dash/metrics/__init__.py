@@ -1,11 +1,11 @@
-"""Metrics: per-minute and per-hour rollups of operations, the overview's counters and
+"""Metrics: per-minute, per-hour and per-day rollups of operations, the overview's counters and
 percentiles, its chart series and their SVG geometry, and the per-day reports (`reports`).
 
-Owns the `metric_minutes` and `metric_hours` tables. `rollups.note_snapshot` is called by
-`operations.record_snapshot` in the same transaction as the snapshot it counts, so a restart
-neither loses nor double-counts anything; `rebuild` recomputes both tables from operations and
-their samples. Everything else only reads. May import `models`, `extensions` and `audit` (to
-neutralise CSV cells); never `operations`, `deletions`, the poller or views (they import us).
+Owns the `metric_minutes`, `metric_hours` and `metric_days` tables. `rollups.note_snapshot`
+is called by `operations.record_snapshot` in the same transaction as the snapshot it counts, so
+a restart neither loses nor double-counts anything; `rebuild` recomputes the three tables from
+operations and their samples. Everything else only reads. May import `models`, `extensions`
+and `audit` (to neutralise CSV cells); never `operations`, `deletions`, the poller or views.
 """
 
 from .counters import Counters, MethodTimings, counters

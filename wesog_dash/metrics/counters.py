@@ -83,11 +83,10 @@ def live_counts() -> dict[str, int]:
 
 def deletions_by_state(since: datetime) -> dict[str, int]:
     """Deletion requests made since `since`, counted by their state."""
-    query = (
-        select(DeletionRequest.state, func.count())
-        .where(DeletionRequest.created_at >= since)
-        .group_by(DeletionRequest.state)
-    )
+    # Grouped by an expression: grouping by the bare column lets SQLite walk the whole state
+    # index instead of the period's range of (created_at, state).
+    state = (DeletionRequest.state + "").label("state")
+    query = select(state, func.count()).where(DeletionRequest.created_at >= since).group_by(state)
     return {state: count for state, count in db.session.execute(query)}
 
 

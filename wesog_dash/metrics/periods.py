@@ -21,7 +21,7 @@ class Period:
     label: str
     width: int  # minutes per chart bucket
     count: int  # buckets in the period
-    grain: str  # "minute" or "hour": which rollup table to read
+    grain: str  # "minute", "hour" or "day": which rollup table to read
 
     @property
     def bucket_word(self) -> str:
@@ -47,7 +47,7 @@ PERIODS = (
     Period("hour", "last hour", 1, 60, "minute"),
     Period("day", "last 24 hours", 60, 24, "hour"),
     Period("week", "last 7 days", 360, 28, "hour"),
-    Period("month", "last 30 days", 1440, 30, "hour"),
+    Period("month", "last 30 days", 1440, 30, "day"),
 )
 
 

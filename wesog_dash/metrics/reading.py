@@ -10,7 +10,15 @@ from datetime import datetime
 from sqlalchemy import func, literal, select
 
 from ..extensions import db
-from ..models.metrics import BUCKETS, COUNTERS, TIMINGS, bucket_column, metric_hours, metric_minutes
+from ..models.metrics import (
+    BUCKETS,
+    COUNTERS,
+    TIMINGS,
+    bucket_column,
+    metric_days,
+    metric_hours,
+    metric_minutes,
+)
 from .periods import Period
 
 SUMMED = (
@@ -20,6 +28,7 @@ SUMMED = (
 )
 
 
+GRAINS = {"minute": (metric_minutes, 1), "hour": (metric_hours, 60), "day": (metric_days, 1440)}
 INDEX = {name: i for i, name in enumerate(SUMMED)}
 DIGEST = {kind: [INDEX[bucket_column(kind, i)] for i in range(BUCKETS)] for kind in TIMINGS}
 
@@ -54,23 +63,19 @@ class PeriodSums:
 
 
 def period_sums(period: Period, now: datetime) -> PeriodSums:
-    """Sum the rollup rows of `period` ending at `now` (at most buckets × methods rows)."""
+    """Sum the rollup rows of `period` ending at `now`: per bucket, then per method."""
     start = period.start_minute(now)
-    if period.grain == "minute":
-        table, key, factor = metric_minutes, metric_minutes.c.minute, 1
-    else:
-        table, key, factor = metric_hours, metric_hours.c.hour, 60
+    table, factor = GRAINS[period.grain]
+    key = table.c[period.grain]
     bucket = ((key * literal(factor) - literal(start)) // literal(period.width)).label("bucket")
-    query = (
-        select(bucket, table.c.method, *(func.sum(table.c[name]).label(name) for name in SUMMED))
-        .where(key >= start // factor)
-        .group_by(bucket, table.c.method)
-    )
+    sums = [func.sum(table.c[name]) for name in SUMMED]
+    where = key >= start // factor
     result = PeriodSums(period, start)
-    for index, method, *values in db.session.execute(query):
+    for index, *values in db.session.execute(select(bucket, *sums).where(where).group_by(bucket)):
         if 0 <= int(index) < period.count:
             result.by_bucket[int(index)].add(values)
-            result.by_method[method].add(values)
-    for sums in result.by_method.values():
-        result.total.add(sums.values)
+    method = table.c.method
+    for name, *values in db.session.execute(select(method, *sums).where(where).group_by(method)):
+        result.by_method[name].add(values)
+        result.total.add(values)
     return result

@@ -1,4 +1,4 @@
-"""Recomputing both rollup tables from the operations and their samples (`metrics rebuild`).
+"""Recomputing the rollup tables from the operations and their samples (`metrics rebuild`).
 
 The same arithmetic as the live path (`rollups`): items count in the minute a sample saw them,
 a finish in the minute upstream says the operation finished (else when a sample saw it). Run
@@ -17,7 +17,7 @@ from sqlalchemy import Table, delete, select
 
 from ..extensions import db
 from ..models import Operation, OperationSample
-from ..models.metrics import metric_hours, metric_minutes
+from ..models.metrics import metric_days, metric_hours, metric_minutes
 from .periods import epoch_minute
 from .rollups import add, finish_increments, item_increments, method_key
 
@@ -33,6 +33,7 @@ class Rebuilt:
     samples: int = 0
     minute_rows: int = 0
     hour_rows: int = 0
+    day_rows: int = 0
 
 
 def _samples() -> Iterator[Any]:
@@ -76,12 +77,12 @@ def minute_totals(done: Rebuilt) -> Totals:
     return totals
 
 
-def hour_totals(minutes: Totals) -> Totals:
-    """Fold minute totals into hour totals."""
-    hours: Totals = defaultdict(dict)
+def folded(minutes: Totals, width: int) -> Totals:
+    """Fold minute totals into hour (width 60) or day (1440) totals."""
+    wider: Totals = defaultdict(dict)
     for (minute, method), columns in minutes.items():
-        add(hours[(minute // 60, method)], columns)
-    return hours
+        add(wider[(minute // width, method)], columns)
+    return wider
 
 
 def _write(table: Table, key: str, totals: Totals) -> int:
@@ -108,12 +109,14 @@ def _write(table: Table, key: str, totals: Totals) -> int:
 
 
 def rebuild() -> Rebuilt:
-    """Empty both rollup tables and refill them from operations and samples (commits)."""
+    """Empty the rollup tables and refill them from operations and samples (commits)."""
     done = Rebuilt()
     db.session.execute(delete(metric_minutes))
     db.session.execute(delete(metric_hours))
+    db.session.execute(delete(metric_days))
     minutes = minute_totals(done)
     done.minute_rows = _write(metric_minutes, "minute", minutes)
-    done.hour_rows = _write(metric_hours, "hour", hour_totals(minutes))
+    done.hour_rows = _write(metric_hours, "hour", folded(minutes, 60))
+    done.day_rows = _write(metric_days, "day", folded(minutes, 1440))
     db.session.commit()
     return done

@@ -1,7 +1,7 @@
 """Per-day reports for compliance: deletions requested, images deleted and failed, by whom, why.
 
 Days are UTC days, both ends included. Deletion numbers are counted on the day the request was
-made (who asked and why belong to the request); operation numbers come from the hour rollups.
+made (who asked and why belong to the request); operation numbers come from the day rollups.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..audit.export import neutralise
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest
-from ..models.metrics import metric_hours
+from ..models.metrics import metric_days
 from .periods import epoch_minute
 from .requests import minute_of
 
@@ -113,15 +113,15 @@ def days_report(days: DayRange) -> list[DayCounts]:
 
 
 def _add_operations(found: dict[int, DayCounts], first: datetime, after: datetime) -> None:
-    t = metric_hours.c
-    day = (t.hour - epoch_minute(first) // 60) // 24
+    t = metric_days.c
+    first_day, after_day = epoch_minute(first) // 1440, epoch_minute(after) // 1440
     query = (
-        select(day, func.sum(t.ops_finished), func.sum(t.items_good), func.sum(t.items_bad))
-        .where(t.hour >= epoch_minute(first) // 60, t.hour < epoch_minute(after) // 60)
-        .group_by(day)
+        select(t.day, func.sum(t.ops_finished), func.sum(t.items_good), func.sum(t.items_bad))
+        .where(t.day >= first_day, t.day < after_day)
+        .group_by(t.day)
     )
-    for n, ops, good, bad in db.session.execute(query):
-        values = found[int(n)].values
+    for day, ops, good, bad in db.session.execute(query):
+        values = found[int(day) - first_day].values
         values["operations_finished"] = int(ops or 0)
         values["operation_items_good"], values["operation_items_failed"] = int(good), int(bad)
 

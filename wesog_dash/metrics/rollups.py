@@ -18,7 +18,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models.metrics import bucket_column, metric_hours, metric_minutes
+from ..models.metrics import bucket_column, metric_days, metric_hours, metric_minutes
 from .digest import bucket_of
 from .periods import epoch_minute
 
@@ -86,11 +86,12 @@ def add(target: dict[str, float], more: Mapping[str, float]) -> None:
 
 
 def upsert(method: str, minute: int, columns: Mapping[str, float]) -> None:
-    """Add `columns` to the minute row and to its hour row, creating them when missing."""
+    """Add `columns` to the minute row and to its hour and day rows, creating them if missing."""
     values = {name: amount for name, amount in columns.items() if amount}
     if values:
         _upsert(metric_minutes, "minute", minute, method, values)
         _upsert(metric_hours, "hour", minute // 60, method, values)
+        _upsert(metric_days, "day", minute // 1440, method, values)
 
 
 def _upsert(table: Table, key: str, at: int, method: str, values: Mapping[str, float]) -> None:

@@ -11,7 +11,7 @@ from .deletions import (
     DeletionRequest,
 )
 from .lease import Lease
-from .metrics import metric_hours, metric_minutes
+from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
 from .types import UTCDateTime, utcnow
 
@@ -36,6 +36,7 @@ __all__ = [
     "SetupToken",
     "UTCDateTime",
     "User",
+    "metric_days",
     "metric_hours",
     "metric_minutes",
     "utcnow",

@@ -51,7 +51,7 @@ class DeletionRequest(db.Model):
     # The overview's counters and reports group a period's requests by state and by actor.
     __table_args__ = (
         Index("ix_deletion_requests_created_state", "created_at", "state"),
-        Index("ix_deletion_requests_created_actor", "created_at", "actor"),
+        Index("ix_deletion_requests_created_actor", "created_at", "actor", "item_count"),
         Index("ix_deletion_requests_finished", "finished_at"),  # alerts look at recent ends
     )
 

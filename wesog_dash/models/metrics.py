@@ -1,10 +1,10 @@
-"""Rollups of finished operations and item progress, per minute and per hour (issue 12).
+"""Rollups of finished operations and item progress, per minute, hour and day (issue 12).
 
-Two tables with the same columns: `metric_minutes` keyed by (epoch minute, method) and
-`metric_hours` keyed by (epoch hour, method). Times are whole minutes (hours) since
-1970-01-01 UTC, so grouping into wider buckets is integer division on any engine. Queue wait
-(`idle_ms`) and run time (`exec_ms`) are kept as sums and as counts in fixed half-octave
-buckets (`digest_bounds`), from which p50/p95 are read.
+Three tables with the same columns: `metric_minutes` keyed by (epoch minute, method),
+`metric_hours` by (epoch hour, method) and `metric_days` by (epoch day, method). Times are
+whole minutes (hours, days) since 1970-01-01 UTC, so grouping into wider buckets is integer
+division on any engine. Queue wait (`idle_ms`) and run time (`exec_ms`) are kept as sums and
+as counts in fixed half-octave buckets (`metrics.digest`), from which p50/p95 are read.
 """
 
 from __future__ import annotations
@@ -50,3 +50,4 @@ def _rollup_table(name: str, key: str) -> Table:
 
 metric_minutes = _rollup_table("metric_minutes", "minute")
 metric_hours = _rollup_table("metric_hours", "hour")
+metric_days = _rollup_table("metric_days", "day")
