@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, false, select
 
 from ..extensions import db
 from ..models import AuditEvent, DeletionItem, User
+from .search import reason_condition
 
 PAGE_SIZE = 50
 ACTIONS = (
@@ -103,7 +104,7 @@ class AuditFilters:
         if self.outcome:
             found.append(e.outcome == self.outcome)
         if self.q:
-            found.append(e.reason.like(f"%{_escape_like(self.q)}%", escape="\\"))
+            found.append(reason_condition(self.q))
         return found + self._date_conditions()
 
     def _date_conditions(self) -> list[ColumnElement[bool]]:

@@ -1,5 +1,6 @@
 """The database models, one module per concern."""
 
+from . import search
 from .accounts import ROLES, ApiToken, SetupToken, User
 from .alerts import ALERT_STATES, Alert
 from .audit import AuditEvent, AuditHead
@@ -39,5 +40,6 @@ __all__ = [
     "metric_days",
     "metric_hours",
     "metric_minutes",
+    "search",
     "utcnow",
 ]
