@@ -51,7 +51,7 @@ class Chart:
     top_value: float
     columns: list[Column] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
-    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    x_labels: list[tuple[float, str, str]] = field(default_factory=list)
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -83,12 +83,17 @@ def _y(value: float, top: float) -> float:
     return TOP + PLOT_H - (value / top * PLOT_H if top else 0)
 
 
-def x_labels(labels: Sequence[str], slot: float) -> list[tuple[float, str]]:
-    """Labels under the first, middle and last slots."""
+def x_labels(labels: Sequence[str], slot: float) -> list[tuple[float, str, str]]:
+    """Labels under the first, middle and last slots: (x, text, text-anchor)."""
     if not labels:
         return []
-    picks = sorted({0, len(labels) // 2, len(labels) - 1})
-    return [(LEFT + slot * (i + 0.5), labels[i]) for i in picks]
+    last = len(labels) - 1
+    found = [(float(LEFT), labels[0], "start")]
+    if last >= 2:
+        found.append((LEFT + slot * (last // 2 + 0.5), labels[last // 2], "middle"))
+    if last >= 1:
+        found.append((float(LEFT + PLOT_W), labels[last], "end"))
+    return found
 
 
 def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> Chart:
