@@ -6,7 +6,7 @@ ix_deletion_requests_created_state / _actor: deletions per period by outcome and
 ix_deletion_items_settled_outcome: images deleted per period.
 
 Revision ID: metrics_0001
-Revises: 3f84b73c28fb
+Revises: prod_0002
 Create Date: 2026-11-28 13:20:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'metrics_0001'
-down_revision = '3f84b73c28fb'
+down_revision = 'prod_0002'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The database models, one module per concern."""
 
 from . import search
-from .accounts import ROLES, ApiToken, SetupToken, User
+from .accounts import ROLES, ApiToken, LoginFailure, SetupToken, User, UserSession
 from .alerts import ALERT_STATES, Alert
 from .audit import AuditEvent, AuditHead
 from .deletions import (
@@ -14,7 +14,7 @@ from .deletions import (
 from .lease import Lease
 from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
     "ALERT_STATES",
@@ -32,14 +32,18 @@ __all__ = [
     "DeletionItem",
     "DeletionRequest",
     "Lease",
+    "LoginFailure",
     "Operation",
     "OperationSample",
     "SetupToken",
     "UTCDateTime",
     "User",
+    "UserSession",
+    "day_start",
     "metric_days",
     "metric_hours",
     "metric_minutes",
+    "parse_day",
     "search",
     "utcnow",
 ]
