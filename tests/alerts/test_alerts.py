@@ -175,3 +175,20 @@ def test_without_a_url_nothing_is_queued(
     assert "Alerts are off" in response.text
     with app.app_context():
         assert alerts.scan() == 0 and db.session.scalars(select(Alert)).all() == []
+
+
+def test_a_stale_operation_is_queued_once(app: Flask, receiver: Receiver) -> None:
+    from tests.metrics.helpers import snapshot
+    from wesog_dash.models import Operation
+
+    with app.app_context():
+        store(snapshot(5, num_total=9, num_good=1, is_started=True))
+        db.session.get(Operation, 5).state = "stale"  # as derive_state says after no progress
+        db.session.commit()
+        assert alerts.scan() == 1
+        assert alerts.scan() == 0
+        alert = db.session.scalars(select(Alert)).one()
+        assert (alert.kind, alert.text) == (
+            "operation.stale",
+            "Operation #5 makes no progress (stale)",
+        )

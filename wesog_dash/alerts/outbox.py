@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, and_, cast, exists, literal, or_, select
 
 from .. import audit
 from ..extensions import db
@@ -18,6 +18,7 @@ from ..models.metrics import metric_minutes
 WINDOW = timedelta(minutes=15)  # how far back a scan looks for deletions that ended
 LOST = "operation not found upstream"  # the poller's note when upstream forgot an operation
 DELETION_STATES = ("done_with_errors", "stopped")
+PER_SCAN = 50  # operations alerted per scan at most; the next scan takes the rest
 
 
 def enabled() -> bool:
@@ -61,22 +62,26 @@ def _deletions(now: datetime) -> int:
     return added
 
 
+def _not_alerted(kind: str) -> ColumnElement[bool]:
+    """No alert of `kind` exists yet for the operation (so old ones are not read each cycle)."""
+    key = literal("op:") + cast(Operation.op_id, String) + literal(f":{kind}")
+    return ~exists().where(Alert.dedupe_key == key)
+
+
 def _operations() -> int:
+    stale = and_(Operation.state == "stale", _not_alerted("stale"))
+    lost = and_(
+        or_(Operation.state == "lost", Operation.last_poll_error == LOST),
+        Operation.state.in_(("lost", "unknown")),
+        _not_alerted("lost"),
+    )
     added = 0
-    for row in db.session.scalars(
-        select(Operation).where(Operation.state.in_(("stale", "lost", "unknown")))
-    ):
-        if row.state == "unknown" and row.last_poll_error != LOST:
-            continue
+    for row in db.session.scalars(select(Operation).where(or_(stale, lost)).limit(PER_SCAN)):
         kind = "stale" if row.state == "stale" else "lost"
         words = "makes no progress (stale)" if kind == "stale" else "is lost upstream"
         details = {"op_id": row.op_id, "method": row.method, "state": row.state}
-        added += queue(
-            f"operation.{kind}",
-            f"op:{row.op_id}:{kind}",
-            f"Operation #{row.op_id} {words}",
-            details,
-        )
+        text = f"Operation #{row.op_id} {words}"
+        added += queue(f"operation.{kind}", f"op:{row.op_id}:{kind}", text, details)
     return added
 
 
