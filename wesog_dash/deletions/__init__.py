@@ -18,7 +18,13 @@ from .outbox import (
     id_problem,
     request_deletion,
 )
-from .outcomes import finish_operation, operation_updated, settle_deletion
+from .outcomes import (
+    finish_operation,
+    operation_lost,
+    operation_updated,
+    settle_deletion,
+    settle_lost,
+)
 from .pasted import Review, review_ids, split_pasted
 from .queries import (
     Work,
@@ -30,10 +36,11 @@ from .queries import (
     recent_deletions,
     wants_wait,
 )
-from .reconciler import reconcile
+from .reconciler import INFERRED_MESSAGES, reconcile
 
 __all__ = [
     "CHUNK_SIZE",
+    "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",
     "MAX_TICKET",
@@ -49,6 +56,7 @@ __all__ = [
     "id_problem",
     "item_summary",
     "items_of",
+    "operation_lost",
     "operation_updated",
     "outcome_counts",
     "pending_work",
@@ -58,6 +66,7 @@ __all__ = [
     "review_ids",
     "send",
     "settle_deletion",
+    "settle_lost",
     "split_pasted",
     "wants_wait",
 ]

@@ -16,7 +16,7 @@ from ..audit.history import image_history as gather_history
 from ..audit.queries import AuditFilters
 from ..audit.verdict import current_verdict
 from . import display
-from .common import no_store, polled
+from .common import int_arg_or_none, no_store, polled
 from .forms import AuditFilterForm, SelectChoice, choices
 
 bp = Blueprint("audit", __name__)
@@ -73,8 +73,7 @@ def audit_log() -> str:
     filters = AuditFilters.from_args(request.args)
     everything = request.args.get("view") == "all"
     shown = replace(filters, hide_logins=not everything)
-    before = request.args.get("before", type=int)
-    after = request.args.get("after", type=int)
+    before, after = int_arg_or_none("before"), int_arg_or_none("after")
     args = {**filters.to_args(), **({"view": "all"} if everything else {})}
     return render_template(
         "audit.html", filters=filters, args=args, export_args=filters.to_args(),
@@ -92,9 +91,10 @@ def audit_verdict() -> Response:
     return no_store(render_template("_audit_verdict.html", verdict=current_verdict()))
 
 
-def _download(chunks: Iterator[str], mimetype: str, extension: str) -> Response:
+def _download(chunks: Iterator[str], content_type: str, extension: str) -> Response:
     """A streamed attachment with a dated filename."""
-    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8".
+    response = Response(stream_with_context(chunks), content_type=content_type)
     name = audit_export.filename(extension)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"

@@ -23,6 +23,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "finished_with_errors": ("Finished with errors", "bad"),
     "stale": ("No progress lately", "warn"),
     "unknown": ("Unknown", "warn"),
+    "missing": ("Not found upstream", "warn"),
+    "lost": ("Lost upstream", "bad"),
     "unfinished": ("Queued or running", "busy"),
     # deletion requests
     "pending": ("Waiting to be sent", "idle"),
