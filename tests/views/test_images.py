@@ -200,3 +200,23 @@ def test_a_malformed_search_answer_is_an_upstream_error_not_a_500(
     response = client.get("/images")
     assert response.status_code == 502
     assert "answered something unreadable" in response.get_data(as_text=True)
+
+
+def test_a_formula_error_points_at_its_position_with_help_and_the_url_follows(
+    client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("viewer")
+    response = client.get("/images", query_string={"q": "t~(a"}, headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'class="caret-line"' in html
+    caret = re.search(r'<pre class="caret-line" aria-hidden="true">t~\(a\n( *)\^</pre>', html)
+    assert caret, "a caret under the offending character"
+    assert "Formula syntax" in client.get("/images").get_data(as_text=True)
+    assert 'href="/images?q=ai%3Dtrue"' in html  # example chips
+    assert response.headers["HX-Push-Url"] == "/images?q=t~(a"  # the URL shows the bad formula
+
+
+def test_the_pager_says_how_many_pages_there_are(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("viewer")
+    html = client.get("/images").get_data(as_text=True)
+    assert re.search(r"Page 1 of \d+", html)

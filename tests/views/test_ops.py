@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.conftest import FAST_POLLING, AuthActions, wait_for
 from wesog_dash import operations
 from wesog_dash.extensions import db
-from wesog_dash.models import Operation, utcnow
+from wesog_dash.models import AuditEvent, Operation, utcnow
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.wesog import WesogClient
@@ -297,7 +298,7 @@ def test_not_found_and_lost_upstream_are_told_as_such_never_as_unreachable(
         row.last_poll_error = "the Wesog API has answered 404 (not found) for 300 s"
         db.session.commit()
     html = client.get("/ops/424242/progress", headers=HTMX).get_data(as_text=True)
-    assert "Lost upstream" in html and "lost upstream</span>" in html
+    assert "Lost upstream:" in html and 'data-state="lost">Lost upstream</span>' in html
     assert "hx-get" not in html  # final: the page stops polling too
     assert client.get("/ops/running").get_data(as_text=True).count("424242") == 0
 
@@ -330,3 +331,22 @@ def test_unknown_operations_are_a_404_page(client: FlaskClient, auth: AuthAction
     response = client.get("/ops/424242")
     assert response.status_code == 404 and "Track it first" in response.get_data(as_text=True)
     assert client.get("/ops/424242/row", headers=HTMX).status_code == 404
+
+
+def test_a_tracked_operation_can_be_untracked_and_it_is_audited(
+    app: Flask, client: FlaskClient, auth: AuthActions, api: WesogClient
+) -> None:
+    token = auth.login("operator", username="uma")
+    op_id = api.add_images([{"id": "fresh-9", "src": "https://example.com/f.jpg"}]).op_id
+    client.post("/ops/track", data={"csrf_token": token, "op_id": str(op_id)})
+    assert "Stop tracking" in client.get(f"/ops/{op_id}").get_data(as_text=True)
+    gone = client.post(f"/ops/{op_id}/untrack", data={"csrf_token": token}, follow_redirects=True)
+    assert "is no longer tracked" in gone.get_data(as_text=True)
+    assert client.get(f"/ops/{op_id}").status_code == 404
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "operation.untracked")
+        ).all()
+        assert [(e.actor, e.op_id) for e in events] == [("uma", op_id)]
+    again = client.post(f"/ops/{op_id}/untrack", data={"csrf_token": token}, follow_redirects=True)
+    assert "is not tracked" in again.get_data(as_text=True)

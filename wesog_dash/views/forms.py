@@ -22,14 +22,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from .. import deletions
 from ..accounts.users import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
 from ..config import TRUE_WORDS
-from ..models import OP_ORIGINS, ROLES
+from ..models import OP_ORIGINS, ROLES, parse_day
 from ..operations import UNFINISHED, OpFilters
 from . import display
 
@@ -218,21 +217,19 @@ class OpsFilterForm(GetForm):
     origin = SelectField(
         "Origin", choices=choices(((o, display.word(o)) for o in OP_ORIGINS), "any")
     )
-    created_from = DateField("Created from", validators=[Optional()])
-    created_to = DateField("to", validators=[Optional()])
+    # Text, not DateField: `parse_day` (shared with the audit filters) explains a bad day.
+    created_from = StringField("Created from", render_kw={"type": "date"})
+    created_to = StringField("to", render_kw={"type": "date"})
 
     def to_filters(self) -> tuple[OpFilters, list[str]]:
         """The list's filters; a value that is not a choice or not a date is ignored, and
         a bad date is explained."""
-        problems = []
-        for day in (self.created_from, self.created_to):
-            if day.raw_data and day.raw_data[0].strip() and day.data is None:
-                text = day.raw_data[0].strip()
-                problems.append(f"{text!r} is not a date (YYYY-MM-DD); that filter is ignored.")
+        problems: list[str] = []
+        created_from = parse_day(self.created_from.data, "Created from", problems)
+        created_to = parse_day(self.created_to.data, "Created to", problems)
         filters = OpFilters(
             state=chosen(self.state), method=chosen(self.method), resource=chosen(self.resource),
-            origin=chosen(self.origin), created_from=self.created_from.data,
-            created_to=self.created_to.data,
+            origin=chosen(self.origin), created_from=created_from, created_to=created_to,
         )  # fmt: skip
         return filters, problems
 

@@ -1,0 +1,45 @@
+"""One word per state, durations in words, ETA shown only when it means something."""
+
+from __future__ import annotations
+
+import pytest
+
+from wesog_dash.views import display
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "words"),
+    [
+        ("done_with_errors", "", "Finished with errors"),
+        ("finished_with_errors", "", "Finished with errors"),
+        ("rejected", "", "Refused"),
+        ("pending", "", "Waiting to be sent"),
+        ("pending", "item", "Waiting"),
+        ("failed", "item", "Not deleted"),
+        ("missing", "", "Not found upstream"),
+        ("something_new", "", "Something new"),
+    ],
+)
+def test_every_code_has_plain_words(code: str, kind: str, words: str) -> None:
+    assert display.word(code, kind) == words
+    assert words in display.badge(code, kind) and f'data-state="{code}"' in display.badge(code)
+
+
+def test_audit_actions_read_as_words() -> None:
+    assert display.action_word("deletion.requested") == "Deletion requested"
+    assert display.action_word("login.failed") == "Login failed"
+    assert display.action_word("brand.new_thing") == "Brand new thing"
+
+
+@pytest.mark.parametrize(
+    ("ms", "words"),
+    [(350, "350 ms"), (4_200, "4.2 s"), (42_000, "42 s"), (80_000, "1 min 20 s"),
+     (120_000, "2 min"), (7_500_000, "2 h 5 min"), (None, "—")],
+)  # fmt: skip
+def test_durations_in_words(ms: float | None, words: str) -> None:
+    assert display.duration_ms(ms) == words
+
+
+def test_an_eta_under_a_second_is_not_shown() -> None:
+    assert display.eta_words(None) is None and display.eta_words(0.4) is None
+    assert display.eta_words(80) == "about 1 min 20 s left"
