@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from . import config as config_module
+from . import database
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .upstream import Upstream
 
@@ -33,10 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=int(app.config["SESSION_IDLE_MINUTES"])
     )
-    # hide_parameters: SQL logs and database errors never show values (password hashes…).
-    app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 10}, "hide_parameters": True}
-    )
+    uri = database.normalize_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(uri))
 
     register_extensions(app)
     register_blueprints(app)
