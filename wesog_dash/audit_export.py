@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, select, type_coerce
+from sqlalchemy import Row, select
 
 from .audit_hashing import FIELDS as HASHED_FIELDS
-from .audit_hashing import stored_iso
+from .audit_hashing import stored, stored_iso
 from .audit_queries import AuditFilters
 from .extensions import db
 from .models import AuditEvent, utcnow
@@ -35,10 +35,7 @@ def _selected() -> list[Any]:
     """The exported columns; `at` and `details` as stored text, skipping their decoding."""
     table = AuditEvent.__table__
     return [
-        type_coerce(table.c[name], String).label(name)
-        if name in ("at", "details")
-        else table.c[name]
-        for name in COLUMNS
+        stored(table.c[name]) if name in ("at", "details") else table.c[name] for name in COLUMNS
     ]
 
 
