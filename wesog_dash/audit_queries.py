@@ -100,7 +100,8 @@ class AuditFilters:
         if self.outcome:
             found.append(e.outcome == self.outcome)
         if self.q:
-            found.append(e.reason.like(f"%{_escape_like(self.q)}%", escape="\\"))
+            # ILIKE: case-insensitive on both engines (SQLite's LIKE is, PostgreSQL's is not).
+            found.append(e.reason.ilike(f"%{_escape_like(self.q)}%", escape="\\"))
         return found + self._date_conditions()
 
     def _date_conditions(self) -> list[ColumnElement[bool]]:
