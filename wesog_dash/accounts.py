@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from . import audit
+from .database import hold_writes_to
 from .extensions import db, login_manager
 from .models import ROLES, User, utcnow
 
@@ -112,9 +113,17 @@ def _active_admins() -> int:
 
 
 def _keep_an_admin(user: User) -> None:
-    """Refuse to remove the last active admin: nobody could manage users any more."""
-    if user.role == "admin" and not user.disabled and _active_admins() <= 1:
-        raise AccountError(f"{user.username!r} is the last active admin; make another first.")
+    """Refuse (and undo) a change to `user` that left no active admin to manage users.
+
+    Counted after the change, while user writes are held (SQLite's write lock, a table lock
+    on PostgreSQL): two admins demoting each other at once cannot both succeed.
+    """
+    name = user.username
+    db.session.flush()
+    hold_writes_to(db.session, User.__tablename__)
+    if _active_admins() == 0:
+        db.session.rollback()
+        raise AccountError(f"{name!r} is the last active admin; make another first.")
 
 
 def set_role(username: str, role: str, *, actor: str) -> User:
@@ -123,9 +132,9 @@ def set_role(username: str, role: str, *, actor: str) -> User:
     user = get_user(username)
     if user.role == role:
         return user
-    if role != "admin":
-        _keep_an_admin(user)
     previous, user.role = user.role, role
+    if previous == "admin" and not user.disabled:
+        _keep_an_admin(user)
     audit.record(
         "user.role_changed",
         actor=actor,
@@ -140,8 +149,9 @@ def disable_user(username: str, *, actor: str) -> User:
     user = get_user(username)
     if user.disabled:
         return user
-    _keep_an_admin(user)
     user.disabled = True
+    if user.role == "admin":
+        _keep_an_admin(user)
     audit.record("user.disabled", actor=actor, details={"username": user.username})
     db.session.commit()
     return user
