@@ -72,8 +72,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_hardening(app: Flask) -> None:
     """Security headers, session cookies and idle expiry, and the first-run setup redirect."""
-    from . import security, setup
+    from . import nul_guard, security, setup
 
+    nul_guard.init_app(app)
     security.init_app(app)
     setup.init_app(app)
 
