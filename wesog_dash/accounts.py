@@ -115,12 +115,13 @@ def _active_admins() -> int:
 def _keep_an_admin(user: User) -> None:
     """Refuse (and undo) a change to `user` that left no active admin to manage users.
 
-    Counted after the change, while user writes are held (SQLite's write lock, a table lock
-    on PostgreSQL): two admins demoting each other at once cannot both succeed.
+    Counted after the change, while user writes are held (a table lock on PostgreSQL, taken
+    before our own row is written; SQLite's write lock, taken by that write): two admins
+    demoting each other at once cannot both succeed.
     """
     name = user.username
-    db.session.flush()
     hold_writes_to(db.session, User.__tablename__)
+    db.session.flush()
     if _active_admins() == 0:
         db.session.rollback()
         raise AccountError(f"{name!r} is the last active admin; make another first.")

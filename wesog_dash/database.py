@@ -64,11 +64,12 @@ def tune_sqlite(engine: Engine) -> None:
 
 
 def hold_writes_to(session: Session, table: str) -> None:
-    """Keep other transactions from writing `table` until ours ends (call after a write).
+    """Keep other transactions from writing `table` until ours ends, before counting its rows.
 
-    What SQLite's single write lock gave for free: once a transaction has written, no other
-    can write anything until it ends. PostgreSQL locks rows, so a transaction that reads a
-    count and then inserts on the strength of it takes this table lock in between.
+    What SQLite's single write lock gives for free: once a transaction has written, no other
+    can write anything until it ends (so there, count after a write of ours). PostgreSQL locks
+    rows, so a transaction that counts rows and then writes on the strength of it takes this
+    table lock first, before it writes to `table` itself (after, two could deadlock).
     """
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
