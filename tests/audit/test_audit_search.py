@@ -62,6 +62,7 @@ def test_search_syntax_in_the_query_is_taken_as_plain_text(app: Flask) -> None:
     ]
 
 
+@pytest.mark.sqlite_only  # reads the FTS5 table itself
 def test_pruned_events_leave_the_index(app: Flask) -> None:
     add_events(app, 3, reason="spam wave")
     with app.app_context():
