@@ -7,9 +7,9 @@ the environment's WESOG_TEST_ENGINE). The migrations run once per session, into 
 * SQLite: a template file, copied per test.
 * PostgreSQL (the server named by WESOG_TEST_DATABASE_URL): a template database
   `wesog_pgtest_<pid>_tpl`, and one working database cloned from it. Before each test the
-  working database's other connections are ended and its tables emptied (`TRUNCATE …
-  RESTART IDENTITY`, so ids start at 1 again): tens of milliseconds, where creating and
-  dropping a database per test would cost a checkpoint of the whole server each time.
+  working database's other connections are ended, its rows deleted and its id sequences
+  restarted (ids start at 1 again): milliseconds, where creating and dropping a database
+  per test would cost a checkpoint of the whole server each time (DROP DATABASE forces one).
   `make_database_url()` still clones a database of its own (dropped after the test) for a
   test that needs a second one, or an empty one (`migrated=False`).
 
@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from wesog_dash import create_app
@@ -108,6 +108,7 @@ class PostgresDatabases:
         self.counter = itertools.count(1)
         self._template: str | None = None
         self._work: Engine | None = None
+        self._reset_sql: str | None = None
         self.drop_leftovers()
 
     def url(self, name: str) -> str:
@@ -159,11 +160,26 @@ class PostgresDatabases:
             "WHERE datname = :name AND pid <> pg_backend_pid()",
             name=name,
         )
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
         with self._work.begin() as connection:
             connection.execute(text("SET LOCAL lock_timeout = '30s'"))  # fail, never hang
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
+            connection.exec_driver_sql(self._emptying(connection))
         return self._work.url.render_as_string(hide_password=False)
+
+    def _emptying(self, connection: Connection) -> str:
+        """SQL that deletes every row (children first) and restarts every id sequence.
+
+        DELETE, not TRUNCATE: on a few rows it costs milliseconds, where TRUNCATE makes new
+        files for every table and index (ten times slower).
+        """
+        if self._reset_sql is None:
+            sequences = connection.scalars(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            ).all()
+            tables = reversed(db.metadata.sorted_tables)
+            statements = [f'DELETE FROM "{table.name}"' for table in tables]
+            statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+            self._reset_sql = "; ".join(statements)
+        return self._reset_sql
 
     def drop(self, url: str) -> None:
         """Drop a database made by `create`, ending whatever is still connected to it."""
