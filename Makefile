@@ -44,10 +44,18 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Every test on SQLite, then the database tests again on PostgreSQL when
+# WESOG_TEST_DATABASE_URL names a server (.ci/run sets it; see tests/engines.py).
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --db=sqlite
+	@if [ -n "$$WESOG_TEST_DATABASE_URL" ]; then \
+	  echo "PostgreSQL run: the database tests again, on WESOG_TEST_DATABASE_URL"; \
+	  $(BIN)/python -m pytest --db=postgresql; \
+	else \
+	  echo "PostgreSQL run skipped: WESOG_TEST_DATABASE_URL is not set"; \
+	fi
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -73,6 +81,7 @@ sandbox: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fanin.py
 	$(BIN)/python bench/fragments.py
+	$(BIN)/python bench/lists.py
 	$(BIN)/python bench/audit.py
 
 # Screenshots of every page at 1280×800 and 390×844 into screenshots/ (git-ignored), for review.

@@ -1,0 +1,139 @@
+"""Idle live lists under 50 polling clients, next to a trivial route (issue 9).
+
+The dashboard runs under gunicorn (2 workers × 8 threads) against the sandbox. A finished
+deletion is on record and nothing runs. 50 clients poll the live lists as the pages do —
+half `/ops/list`, half `/overview/live` — each sending back the version (`v`) its page was
+rendered with, so every answer is "nothing changed" (204, nothing rendered). 5 clients hit
+`/healthz` (no database, no login) at the same time. Target: list p95 ≤ 1.5 × trivial p95.
+
+    .venv/bin/python bench/lists.py [--seconds 15] [--clients 50] [--interval 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from _support import (
+    ROOT,
+    create_app,
+    logged_in_session,
+    migrated_database,
+    percentile,
+    start_sandbox,
+    summary_ms,
+    wait_until,
+)
+from fragments import _up, free_port
+
+VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
+
+
+def poll_204(
+    session: requests.Session, url: str, stop_at: float, interval: float, out: list
+) -> None:
+    """GET `url` every `interval` s until `stop_at`; each answer must be 200 or 204."""
+    headers = {"HX-Request": "true"}
+    next_at = time.monotonic() + interval * (hash(url + str(id(session))) % 100) / 100
+    while next_at < stop_at:
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        started = time.perf_counter()
+        response = session.get(url, headers=headers, timeout=30)
+        elapsed = time.perf_counter() - started
+        if response.status_code not in (200, 204):
+            raise SystemExit(f"{url} answered {response.status_code}")
+        out.append(elapsed)
+        next_at += interval
+
+
+def finish_one_deletion(uri: str, sandbox_url: str, key: str) -> None:
+    """A small deletion, sent by the server's poller; wait until it is final."""
+    from wesog_dash import deletions
+
+    config = {"SQLALCHEMY_DATABASE_URI": uri, "WESOG_API_URL": sandbox_url,
+              "WESOG_API_KEY": key, "WESOG_POLLER": "off", "SECRET_KEY": "bench"}  # fmt: skip
+    app = create_app(config)
+    with app.app_context():
+        deletion_id = deletions.request_deletion(
+            ["100001", "100002", "100003"], "before the idle lists", actor="cli:bench",
+            user_id=None, remote_addr=None,
+        ).id  # fmt: skip
+
+    def final() -> bool:
+        with app.app_context():
+            row = deletions.get_deletion(deletion_id)
+            return row is not None and row.state in ("done", "done_with_errors", "rejected")
+
+    wait_until(final, timeout=60)
+    time.sleep(1.5)  # the poller's last writes for it are done
+
+
+def measure(base_url: str, sessions: list[requests.Session], args: argparse.Namespace) -> None:
+    """Poll the lists with their versions next to /healthz; print the figures."""
+    urls = []
+    for n, session in enumerate(sessions):
+        page, live = ("/ops", "/ops/list") if n % 2 == 0 else ("/", "/overview/live")
+        found = VERSION.search(session.get(base_url + page, timeout=10).text)
+        assert found, f"{page} carries no list version"
+        urls.append(f"{base_url}{live}?v={found.group(1)}")
+    lists: list[float] = []
+    trivial: list[float] = []
+    stop_at = time.monotonic() + args.seconds
+    threads = [
+        threading.Thread(target=poll_204, args=(s, u, stop_at, args.interval, lists))
+        for s, u in zip(sessions, urls, strict=True)
+    ]
+    healthz = (f"{base_url}/healthz", stop_at, args.interval / 5, trivial)
+    threads += [
+        threading.Thread(target=poll_204, args=(requests.Session(), *healthz)) for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(f"gunicorn 2 workers × 8 threads; nothing running; {args.seconds:.0f} s")
+    label = f"/ops/list + /overview/live ({args.clients} clients every {args.interval} s)"
+    print(f"  {label:45s} {summary_ms(lists)}")
+    print(f"  {'trivial /healthz (5 clients)':45s} {summary_ms(trivial)}")
+    ratio = percentile(lists, 0.95) / percentile(trivial, 0.95)
+    verdict = "OK" if ratio <= 1.5 else "MISSED"
+    print(f"  idle list p95 / trivial p95 = {ratio:.2f} (target ≤ 1.50): {verdict}")
+
+
+def main() -> None:
+    """Start everything, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=0.5)
+    args = parser.parse_args()
+    sandbox = start_sandbox(images=20, item_ms=20, start_ms=0)
+    uri = migrated_database({"watcher": "viewer"})
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": uri, "WESOG_API_URL": sandbox.url,
+           "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "thread",
+           "SECRET_KEY": "bench-secret"}  # fmt: skip
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8"]
+    gunicorn += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
+    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _up(base_url), timeout=30)
+        sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
+        finish_one_deletion(uri, sandbox.url, sandbox.settings.api_key)
+        measure(base_url, sessions, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()
