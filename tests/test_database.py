@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from wesog_dash.audit_queries import AuditFilters, page
 
 from tests.conftest import AuthActions
 from wesog_dash import audit
+from wesog_dash.audit.queries import AuditFilters, page
 from wesog_dash.database import engine_options, normalize_url
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, Lease
@@ -84,4 +84,4 @@ def test_the_reason_search_ignores_case_on_both_engines(app: Flask, client, auth
         assert found("m_a") == ["Spam_and 100% junk"] and found("ma_") == []  # `_` is literal
         assert found("0%") == ["Spam_and 100% junk"] and found("%") == ["Spam_and 100% junk"]
     auth.login("viewer")
-    assert "gdpr again" in client.get("/audit?q=GdPr").get_data(as_text=True)
+    assert "gdpr again" in client.get("/audit?view=all&q=GdPr").get_data(as_text=True)
