@@ -153,6 +153,7 @@ def test_operations_forgotten_become_lost(harness: Harness, app: Flask) -> None:
     outcomes = [(item["outcome"], item["inferred"]) for item in harness.items(batch)]
     assert outcomes[:2] == [("deleted", True)] * 2
     assert ("failed", True) in outcomes  # the rest is still there: not deleted
+    assert "operation.lost" in _actions(app, batch)  # the loss leaves a record
     harness.verdict("operations forgotten (404 → lost)")
 
 
