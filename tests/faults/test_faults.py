@@ -41,7 +41,7 @@ def test_reset_before_the_operation_is_created(
     card = client.get(f"/deletions/{deletion_id}/card", headers=HTMX).get_data(as_text=True)
     assert "not carried out, inferred" in card
     history = client.get("/images/100001/history").get_data(as_text=True)
-    assert 'class="badge inferred"' in history
+    assert 'class="badge inferred"' in history and "Outcome for this image (inferred)" in history
     with app.app_context():
         user = accounts.find_user("viewer-user")
         assert user is not None
