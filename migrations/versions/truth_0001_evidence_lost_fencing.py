@@ -5,7 +5,7 @@ operations.missing_since / upstream_op_id: 404 runs (lost upstream), retired inc
 leases.generation: fences every write of the poller.
 
 Revision ID: truth_0001
-Revises: prod_0002
+Revises: metrics_0003
 Create Date: 2026-11-28 13:30:00
 
 """
@@ -16,7 +16,7 @@ import wesog_dash.models.types  # noqa: F401  (custom column types in revisions)
 
 # revision identifiers, used by Alembic.
 revision = 'truth_0001'
-down_revision = 'prod_0002'
+down_revision = 'metrics_0003'
 branch_labels = None
 depends_on = None
 

@@ -48,6 +48,13 @@ class DeletionRequest(db.Model):
     operations = relationship("Operation", back_populates="deletion", order_by="Operation.op_id")
     user = relationship("User")
 
+    # The overview's counters and reports group a period's requests by state and by actor.
+    __table_args__ = (
+        Index("ix_deletion_requests_created_state", "created_at", "state"),
+        Index("ix_deletion_requests_created_actor", "created_at", "actor", "item_count"),
+        Index("ix_deletion_requests_finished", "finished_at"),  # alerts look at recent ends
+    )
+
 
 class DeletionItem(db.Model):
     """One image id inside a deletion request, and what became of it."""
@@ -68,4 +75,7 @@ class DeletionItem(db.Model):
 
     deletion: Mapped[DeletionRequest] = relationship(back_populates="items")
 
-    __table_args__ = (Index("ix_deletion_items_image", "image_id", "id"),)
+    __table_args__ = (
+        Index("ix_deletion_items_image", "image_id", "id"),
+        Index("ix_deletion_items_settled_outcome", "settled_at", "outcome"),
+    )

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from .. import wesog
+from .. import metrics, wesog
 from ..extensions import db
 from ..models import Operation, OperationSample, utcnow
 from .identity import claim, current_row
@@ -86,6 +86,7 @@ def record_snapshot(
         # Added by key, not through row.samples, so that the whole curve is not loaded.
         values = dict(zip(SAMPLED_FIELDS, after, strict=True))
         db.session.add(OperationSample(op_id=row.op_id, seen_at=now, **values))
+        metrics.note_snapshot(row, before, now)  # same transaction: counted exactly once
     row.state = derive_state(row, now)
     row.next_poll_at = None if row.is_finished else now + timedelta(seconds=poll_interval(row))
     return row

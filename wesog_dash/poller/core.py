@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, literal, or_, select
 
-from .. import deletions
+from .. import alerts, deletions
 from ..audit.digests import DigestSchedule
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
@@ -50,6 +50,7 @@ class Poller:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wesog-poll")
         self._long_sends: set[int] = set()
         self.digests = DigestSchedule()
+        self._alerting = False
         self._lock = threading.Lock()
 
     @property
@@ -75,7 +76,25 @@ class Poller:
         self._all(deletions.reconcile, work.unknown)
         wait([self.pool.submit(self._poll, op_id) for op_id in due])
         self._in_context(self.digests.run)  # the lease holder signs the audit head
+        self._start_alerts()
         return len(due)
+
+    def _start_alerts(self) -> None:
+        """Scan for alerts and deliver them in a helper thread: the cycle never waits for it."""
+        if not self.app.config.get("WESOG_ALERT_URL"):
+            return
+        with self._lock:
+            if self._alerting:
+                return  # the previous round is still delivering
+            self._alerting = True
+        threading.Thread(target=self._alerts, name="wesog-alerts", daemon=True).start()
+
+    def _alerts(self) -> None:
+        try:
+            self._in_context(alerts.run_cycle)
+        finally:
+            with self._lock:
+                self._alerting = False
 
     def _all(self, function: Callable[[int], Any], ids: list[int]) -> None:
         wait([self.pool.submit(self._in_context, function, i) for i in ids])
