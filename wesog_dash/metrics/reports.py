@@ -18,6 +18,7 @@ from ..audit.export import neutralise
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest
 from ..models.metrics import metric_days
+from ..models.types import LAST_FILTER_DAY
 from .periods import epoch_minute
 from .requests import minute_of
 
@@ -69,10 +70,14 @@ def _day(raw: str | None, label: str, errors: list[str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors.append(f"{label}: write the date as YYYY-MM-DD.")
         return None
+    if day > LAST_FILTER_DAY:  # the day after it has no midnight: clamp, and say so
+        errors.append(f"{label}: the last day that can be shown is {LAST_FILTER_DAY}.")
+        return LAST_FILTER_DAY
+    return day
 
 
 @dataclass
