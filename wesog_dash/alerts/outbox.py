@@ -69,7 +69,6 @@ def _not_alerted(kind: str) -> ColumnElement[bool]:
 
 def _operations() -> int:
     stale = and_(Operation.state == "stale", _not_alerted("stale"))
-    # Lost upstream: 404s for WESOG_LOST_AFTER seconds (a 404 alone is only "missing").
     lost = and_(Operation.state == "lost", _not_alerted("lost"))
     added = 0
     for row in db.session.scalars(select(Operation).where(or_(stale, lost)).limit(PER_SCAN)):
