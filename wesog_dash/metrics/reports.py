@@ -22,6 +22,7 @@ from .periods import epoch_minute
 from .requests import minute_of
 
 MAX_DAYS = 366
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)  # epoch minutes; no date overflow
 OUTCOMES = ("deleted", "failed", "not_found", "pending", "unknown")
 DAY_COLUMNS = (
     "day", "deletions_requested", "done", "done_with_errors", "rejected", "other_states",
@@ -69,10 +70,14 @@ def _day(raw: str | None, label: str, errors: list[str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors.append(f"{label}: write the date as YYYY-MM-DD.")
         return None
+    if not EARLIEST <= day <= LATEST:
+        errors.append(f"{label}: choose a day between {EARLIEST} and {LATEST}.")
+        return None
+    return day
 
 
 @dataclass
