@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_QUEUED_POLL_INTERVAL": 3.0,
     "WESOG_POLL_MAX_BACKOFF": 60.0,
     "WESOG_STALE_AFTER": 120.0,
+    "WESOG_LOST_AFTER": 300.0,  # seconds of 404s before an operation is "lost upstream"
     "WESOG_POLL_CONCURRENCY": 4,
     "WESOG_POLLER": "thread",  # thread | external | off
     "WESOG_READ_ONLY": False,
@@ -89,6 +90,7 @@ ENVIRONMENT = {
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
+    "WESOG_LOST_AFTER": ("WESOG_LOST_AFTER", float),
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),

@@ -17,7 +17,13 @@ from .outbox import (
     id_problem,
     request_deletion,
 )
-from .outcomes import finish_operation, operation_updated, settle_deletion
+from .outcomes import (
+    finish_operation,
+    operation_lost,
+    operation_updated,
+    settle_deletion,
+    settle_lost,
+)
 from .queries import (
     Work,
     get_deletion,
@@ -28,10 +34,11 @@ from .queries import (
     recent_deletions,
     wants_wait,
 )
-from .reconciler import reconcile
+from .reconciler import INFERRED_MESSAGES, reconcile
 
 __all__ = [
     "CHUNK_SIZE",
+    "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",
     "MAX_TICKET",
@@ -45,6 +52,7 @@ __all__ = [
     "id_problem",
     "item_summary",
     "items_of",
+    "operation_lost",
     "operation_updated",
     "outcome_counts",
     "pending_work",
@@ -53,5 +61,6 @@ __all__ = [
     "request_deletion",
     "send",
     "settle_deletion",
+    "settle_lost",
     "wants_wait",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -69,6 +69,9 @@ class DeletionItem(db.Model):
     outcome: Mapped[str] = mapped_column(String(16), default="pending")
     message: Mapped[str | None] = mapped_column(Text)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # True when the outcome was read from the image's current state, not from an operation
+    # known to be ours: "deleted (operation unknown)" or "not deleted" (offered for retry).
+    inferred: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     deletion: Mapped[DeletionRequest] = relationship(back_populates="items")
 

@@ -20,7 +20,8 @@ from .. import alerts, deletions
 from ..audit.digests import DigestSchedule
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
-from ..upstream import upstream
+from ..upstream import wesog_client
+from .fence import LeaseLost, fenced
 from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id
 from .polling import fetch, store
 
@@ -63,6 +64,8 @@ class Poller:
             self.holding = self.lease.acquire()
             if not self.holding:
                 return 0
+        self._in_context(deletions.settle_lost)
+        with self.app.app_context():
             work = deletions.pending_work()
             waited = [i for i in work.pending if deletions.wants_wait(i)]
             due = self._due_operations()
@@ -97,10 +100,18 @@ class Poller:
         wait([self.pool.submit(self._in_context, function, i) for i in ids])
 
     def _in_context(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Run in this worker thread's own app context (and so its own session)."""
-        with self.app.app_context():
+        """Run in this worker thread's own app context (and so its own session), fenced by
+        the lease: once it is lost, the task's upstream calls and commits are refused."""
+        with self.app.app_context(), fenced(self.lease):
             try:
+                if not self.lease.check():  # also renews it: a long cycle keeps the lease
+                    raise LeaseLost()
                 return function(*args)
+            except LeaseLost:
+                db.session.rollback()
+                self.holding = False
+                log.info("poller task %s%r stopped: the lease was lost", function.__name__, args)
+                return None
             except Exception:  # one failure must not stop the cycle or kill the thread
                 db.session.rollback()
                 log.exception("poller task %s%r failed", function.__name__, args)
@@ -112,6 +123,8 @@ class Poller:
             select(Operation.op_id)
             .where(
                 Operation.is_finished.is_(False),
+                Operation.state != "lost",  # never asked again
+                Operation.op_id > 0,  # retired incarnations are never polled
                 or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
             )
             .order_by(Operation.next_poll_at)
@@ -120,9 +133,15 @@ class Poller:
         return list(db.session.scalars(query))
 
     def _poll(self, op_id: int) -> None:
+        self._in_context(self._poll_one, op_id)
+
+    @staticmethod
+    def _poll_one(op_id: int) -> None:
         # The HTTP call happens outside any database transaction: no lock is held meanwhile.
-        result = fetch(upstream(self.app).client(), op_id)
-        self._in_context(store, op_id, result)
+        result = fetch(wesog_client(), op_id)
+        if isinstance(result, LeaseLost):
+            raise result
+        store(op_id, result)
 
     def _start_long_send(self, deletion_id: int) -> None:
         # Daemon threads, not a pool: stopping the poller must not wait minutes for an
