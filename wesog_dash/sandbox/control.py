@@ -38,7 +38,9 @@ def settings_update() -> Any:
     changes, errors = validate_settings_patch(load_json(request.get_data()))
     if errors:
         raise ValidationFailed(errors)
-    live = sandbox_state().settings
+    state = sandbox_state()
+    live = state.settings
     for name, value in changes.items():
         setattr(live, name, value)
+    state.settings_changed()
     return jsonify(public_settings(live))

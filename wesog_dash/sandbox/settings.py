@@ -23,9 +23,11 @@ class SandboxSettings:
     retry_after: int = 1  # seconds in the Retry-After header of those 429s
     rate_5xx: float = 0.0  # probability that an API request answers 503
     auth_status: int = 401  # 401 or 403 for a missing / wrong API key
+    hold: bool = False  # true: queued operations wait (none starts) until it is set back
 
 
 _RATES = {"fail_rate", "rate_429", "rate_5xx"}
+_FLAGS = {"hold"}
 _NON_NEGATIVE = {"images", "item_ms", "start_ms", "latency_ms", "retry_after"}
 
 
@@ -38,6 +40,8 @@ def public_settings(settings: SandboxSettings) -> dict[str, Any]:
 
 def _check_field(name: str, kind: type, value: Any) -> str | None:
     """Return an error message when `value` is not acceptable for field `name`."""
+    if name in _FLAGS:
+        return None if isinstance(value, bool) else "Input should be a valid boolean"
     # bool is a subclass of int in Python; JSON true must not pass as 1.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"Input should be a valid {'number' if kind is float else 'integer'}"
@@ -68,5 +72,5 @@ def validate_settings_patch(body: Any) -> tuple[dict[str, Any], list[dict[str, A
         if message:
             errors.append(error(["body", name], message, "value_error", value))
         else:
-            changes[name] = float(value) if kinds[name] is float else value
+            changes[name] = float(value) if kinds[name] is float and name not in _FLAGS else value
     return changes, errors

@@ -144,8 +144,8 @@ class SandboxState:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._stop.is_set():
-                    self._cond.wait()
+                while (not self._queue or self.settings.hold) and not self._stop.is_set():
+                    self._cond.wait(0.05 if self.settings.hold else None)
                 if self._stop.is_set():
                     return
                 op = self._current = self._queue.popleft()
@@ -216,6 +216,11 @@ class SandboxState:
             return False
         with self._stats_lock:
             return self._inject_rng.random() < probability
+
+    def settings_changed(self) -> None:
+        """Wake the worker after a knob changed (e.g. `hold` released)."""
+        with self._cond:
+            self._cond.notify_all()
 
     def stop(self) -> None:
         """Stop the worker and release blocked `wait=true` requests."""
