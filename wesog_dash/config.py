@@ -15,6 +15,21 @@ def env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in TRUE_WORDS
 
 
+# Scale: the request budget, refresh from the list, discovery, bulk sending.
+SCALE_DEFAULTS: dict[str, Any] = {
+    "WESOG_MAX_CALLS_PER_SECOND": 10.0,  # every upstream call of the poller and dispatcher
+    "WESOG_DISCOVER": True,  # record the tenant's other operations by themselves
+    "WESOG_DISCOVER_INTERVAL": 5.0,  # seconds between looks for new operations
+    "WESOG_LIST_PAGE_SIZE": 1000,  # operations per GET /ops page when refreshing
+    "WESOG_LIST_MAX_PAGES": 10,  # most GET /ops pages read in one cycle
+    "WESOG_MAX_INFLIGHT_OPS": 4,  # unfinished operations of our deletions at once
+    "WESOG_CHUNK_SIZE": 1000,  # ids per DELETE /imgs call
+    # Requests may carry up to 100,000 pasted or uploaded ids (256 characters at most each).
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 32 * 1024 * 1024,
+}
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Settings used when neither the environment nor overrides say otherwise."""
     db_file = Path(instance_path) / "wesog_dash.db"
@@ -31,7 +46,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_READ_ONLY": False,
         "WESOG_CONNECT_TIMEOUT": 3.05,
         "WESOG_READ_TIMEOUT": 10.0,
-        "WESOG_QUERY_DELETE_MAX": 5000,  # ids a "delete every match of this search" may hold
+        "WESOG_QUERY_DELETE_MAX": 100_000,  # ids a "delete every match of this search" may hold
         "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
         "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
         "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
@@ -51,6 +66,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # CSRF tokens live as long as the session (which expires when idle), not one hour:
         # a page left open while its user works in another tab must still submit.
         "WTF_CSRF_TIME_LIMIT": None,
+        **SCALE_DEFAULTS,
     }
 
 
@@ -67,6 +83,13 @@ ENVIRONMENT = {
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
+    "WESOG_MAX_CALLS_PER_SECOND": ("WESOG_MAX_CALLS_PER_SECOND", float),
+    "WESOG_DISCOVER": ("WESOG_DISCOVER", env_flag),
+    "WESOG_DISCOVER_INTERVAL": ("WESOG_DISCOVER_INTERVAL", float),
+    "WESOG_LIST_PAGE_SIZE": ("WESOG_LIST_PAGE_SIZE", int),
+    "WESOG_LIST_MAX_PAGES": ("WESOG_LIST_MAX_PAGES", int),
+    "WESOG_MAX_INFLIGHT_OPS": ("WESOG_MAX_INFLIGHT_OPS", int),
+    "WESOG_CHUNK_SIZE": ("WESOG_CHUNK_SIZE", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),

@@ -2,7 +2,9 @@
 request (validate and commit before any call), send, reconcile a lost answer, and settle each
 item's outcome from its operation.
 
-Owns the `deletion_requests` and `deletion_items` tables. May import `operations`, `audit`,
+Owns the `deletion_requests` and `deletion_items` tables, and `id_selections` (the exact ids of
+a big deletion, resolved from a search in the background or parsed from a list, before it is
+confirmed). May import `operations`, `audit`,
 `models`, `signals`, `upstream` and `wesog`; never the poller or views.
 """
 
@@ -29,6 +31,7 @@ from .queries import (
     wants_wait,
 )
 from .reconciler import reconcile
+from .selections import get_selection, preview, resolve, start_query, store_list, unresolved
 
 __all__ = [
     "CHUNK_SIZE",
@@ -42,16 +45,22 @@ __all__ = [
     "clean_ids",
     "finish_operation",
     "get_deletion",
+    "get_selection",
     "id_problem",
     "item_summary",
     "items_of",
     "operation_updated",
     "outcome_counts",
     "pending_work",
+    "preview",
     "recent_deletions",
     "reconcile",
     "request_deletion",
+    "resolve",
     "send",
     "settle_deletion",
+    "start_query",
+    "store_list",
+    "unresolved",
     "wants_wait",
 ]

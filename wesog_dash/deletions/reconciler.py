@@ -18,7 +18,7 @@ from ..operations import backoff_seconds
 from ..upstream import wesog_client
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogClient, WesogError, WesogNotFound
-from . import dispatcher
+from . import dispatcher, items
 from .outcomes import settle_deletion
 
 CLOCK_SKEW = timedelta(seconds=30)  # upstream's clock may run a little behind ours
@@ -31,7 +31,7 @@ def reconcile(deletion_id: int) -> DeletionRequest | None:
     deletion = db.session.get(DeletionRequest, deletion_id)
     if deletion is None or deletion.state != "unknown":
         return deletion
-    doubt = [(item.id, item.image_id) for item in deletion.items if item.outcome == "unknown"]
+    doubt = items.in_doubt(deletion.id)
     if not doubt:
         _resume(deletion)
         db.session.commit()
@@ -102,13 +102,11 @@ def _is_gone(client: WesogClient, image_id: str) -> bool:
 def _settle_by_presence(deletion: DeletionRequest, gone: dict[int, bool]) -> None:
     """No operation found: gone images count as deleted, present ones as not carried out."""
     now = utcnow()
-    for item in deletion.items:
-        if item.id in gone:
-            deleted = gone[item.id]
-            item.outcome = "deleted" if deleted else "failed"
-            item.message = GONE if deleted else NOT_CARRIED_OUT
-            item.settled_at = now
-    nothing_sent = all(item.op_id is None for item in deletion.items)
+    deleted = [item_id for item_id, is_gone in gone.items() if is_gone]
+    kept = [item_id for item_id, is_gone in gone.items() if not is_gone]
+    items.set_outcome(deleted, "deleted", message=GONE, settled_at=now)
+    items.set_outcome(kept, "failed", message=NOT_CARRIED_OUT, settled_at=now)
+    nothing_sent = not items.any_sent(deletion.id)
     if nothing_sent and not any(gone.values()):
         dispatcher.reject(deletion, NOT_CARRIED_OUT, "system")
         return
@@ -120,7 +118,7 @@ def _settle_by_presence(deletion: DeletionRequest, gone: dict[int, bool]) -> Non
 def _resume(deletion: DeletionRequest) -> None:
     """Nothing is in doubt any more: back to sending the rest, or to watching the operations."""
     deletion.next_attempt_at = None
-    deletion.state = "pending" if dispatcher.unsent(deletion) else "submitted"
+    deletion.state = "pending" if items.has_unsent(deletion.id) else "submitted"
     if deletion.state == "submitted":
         deletion.submitted_at = deletion.submitted_at or utcnow()
 

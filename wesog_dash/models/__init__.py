@@ -11,6 +11,7 @@ from .deletions import (
 )
 from .lease import Lease
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
+from .selections import SELECTION_STATES, IdSelection, IdSelectionItem
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -21,11 +22,14 @@ __all__ = [
     "OP_ORIGINS",
     "OP_STATES",
     "ROLES",
+    "SELECTION_STATES",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
     "DeletionItem",
     "DeletionRequest",
+    "IdSelection",
+    "IdSelectionItem",
     "Lease",
     "Operation",
     "OperationSample",

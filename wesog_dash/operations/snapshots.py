@@ -80,6 +80,8 @@ def record_snapshot(
     if deletion_id is not None and row.deletion_id != deletion_id:
         # Newly tied to a deletion (e.g. by the reconciler): its outcomes must be applied.
         row.deletion_id, row.outcomes_applied = deletion_id, False
+        if row.origin == "discovered":
+            row.origin = origin  # listed before our own answer was stored: it is ours
     for name in UPSTREAM_FIELDS:
         setattr(row, name, getattr(op, name))
     row.errors = [{"id": error.id, "msg": error.msg} for error in op.errors]

@@ -1,13 +1,41 @@
-"""Operations of the tenant that this console did not start: importing the upstream list."""
+"""Operations of the tenant that this console did not start: discovered by the poller as it
+reads `GET /ops`, or imported by hand ("Import from API").
+
+Also applies a page of the list to the operations we know: a listed snapshot counts as a poll
+for the ones that are due or that changed, so one list call can refresh hundreds of rows.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
 from .. import audit
-from ..deletions import finish_operation
+from ..deletions import finish_operation, operation_updated
 from ..extensions import db
-from ..models import Operation
+from ..models import Operation, utcnow
 from ..operations import record_snapshot
+from ..operations.snapshots import SAMPLED_FIELDS
 from ..upstream import upstream_call, wesog_client
+from ..wesog import Operation as Snapshot
+
+# A just-created operation may be ours, its answer still on the way to the dispatcher: wait
+# this long before calling it someone else's, so that the dispatcher records it first.
+DISCOVERY_GRACE = timedelta(seconds=2)
+LOAD_CHUNK = 500  # op ids per SELECT … IN (…)
+
+
+@dataclass
+class Applied:
+    """What one page (or walk) of the list did to our rows."""
+
+    refreshed: set[int] = field(default_factory=set)  # known unfinished ops it refreshed
+    listed: set[int] = field(default_factory=set)  # every op id it showed
+    discovered: list[int] = field(default_factory=list)
+    too_young: list[int] = field(default_factory=list)  # unknown, inside the grace period
 
 
 def import_from_api(*, actor: str) -> int:
@@ -30,3 +58,61 @@ def import_from_api(*, actor: str) -> int:
     audit.record("operation.imported", actor=actor, details=details)
     db.session.commit()
     return new
+
+
+def _load(op_ids: list[int]) -> dict[int, Operation]:
+    rows: dict[int, Operation] = {}
+    for start in range(0, len(op_ids), LOAD_CHUNK):
+        chunk = op_ids[start : start + LOAD_CHUNK]
+        rows.update((row.op_id, row) for row in db.session.scalars(
+            select(Operation).where(Operation.op_id.in_(chunk))
+        ))  # fmt: skip
+    return rows
+
+
+def _changed(row: Operation, op: Snapshot) -> bool:
+    """The snapshot moves the operation on (progress, start, end or a new error)."""
+    if row.raw is None or len(op.errors) != len(row.errors or []):
+        return True
+    return any(getattr(row, name) != getattr(op, name) for name in SAMPLED_FIELDS)
+
+
+def apply_listed(
+    snapshots: Iterable[Snapshot], due: set[int], *, discover: bool, now: datetime | None = None
+) -> Applied:
+    """Store listed snapshots of due or changed rows; record unknown ones when discovering.
+
+    Commits once. Rows neither due nor changed are left alone: no write for nothing.
+    """
+    now = now or utcnow()
+    listed = [op for op in snapshots if op.op_id is not None]
+    rows = _load([op.op_id for op in listed if op.op_id is not None])
+    applied = Applied(listed={op.op_id for op in listed if op.op_id is not None})
+    for op in listed:
+        assert op.op_id is not None
+        row = rows.get(op.op_id)
+        if row is None:
+            if discover:
+                _discover(op, now, applied)
+        elif not row.is_finished and (op.op_id in due or _changed(row, op)):
+            errors_before = len(row.errors or [])
+            record_snapshot(op)
+            operation_updated(row, errors_before=errors_before)
+            applied.refreshed.add(op.op_id)
+    if applied.discovered:
+        first, last = min(applied.discovered), max(applied.discovered)
+        details = {"count": len(applied.discovered), "first_op_id": first, "last_op_id": last}
+        audit.record("operation.discovered", actor="system", details=details)
+    db.session.commit()
+    return applied
+
+
+def _discover(op: Snapshot, now: datetime, applied: Applied) -> None:
+    assert op.op_id is not None
+    if op.created_at is not None and op.created_at > now - DISCOVERY_GRACE:
+        applied.too_young.append(op.op_id)
+        return
+    row = record_snapshot(op, origin="discovered")
+    if row.is_finished:
+        row.outcomes_applied = True  # it ended before we knew it: nothing to announce
+    applied.discovered.append(op.op_id)

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from ..sandbox import SandboxServer, SandboxSettings
 from ..wesog import WesogClient
+from .budget import Budget
 from .problems import Problem, UpstreamProblem, describe, problem_of, upstream_call
 
 
@@ -26,6 +27,7 @@ class Upstream:
         self.config = config
         self.is_sandbox = not config.get("WESOG_API_URL")
         self.sandbox: Any = None
+        self.budget = Budget(float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 10))
         self._client: WesogClient | None = None
         self._lock = threading.Lock()
 
@@ -49,6 +51,7 @@ class Upstream:
             key,
             connect_timeout=float(self.config["WESOG_CONNECT_TIMEOUT"]),
             read_timeout=float(self.config["WESOG_READ_TIMEOUT"]),
+            gate=self.budget,
         )
 
     def base_url(self) -> str:
@@ -92,6 +95,7 @@ def wesog_client() -> WesogClient:
 
 
 __all__ = [
+    "Budget",
     "Problem",
     "Upstream",
     "UpstreamProblem",

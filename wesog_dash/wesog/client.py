@@ -7,9 +7,9 @@ reached the server but lost its answer must be reconciled, not repeated.
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
@@ -17,16 +17,15 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .errors import (
-    WesogAuthError,
     WesogBadResponse,
     WesogError,
-    WesogNotFound,
     WesogOutcomeUnknown,
     WesogRateLimited,
     WesogUnavailable,
     WesogValidationError,
 )
 from .ids import image_id_problem
+from .responses import detail_message, raise_for_error, retry_after_seconds
 from .types import Image, Operation, SearchPage
 
 READ_RETRY = Retry(
@@ -44,54 +43,19 @@ READ_RETRY = Retry(
 )
 
 
-def detail_message(response: requests.Response) -> str:
-    """The human message of an error body: FastAPI `detail` as string or list, else text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or response.reason or "").strip()[:500]
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str):
-        return detail
-    if isinstance(detail, list):
-        parts = []
-        for entry in detail:
-            if isinstance(entry, dict):
-                where = ".".join(str(p) for p in entry.get("loc", []) if p not in ("body",))
-                msg = str(entry.get("msg", ""))
-                parts.append(f"{where}: {msg}" if where else msg)
-            else:
-                parts.append(str(entry))
-        return "; ".join(parts)
-    return json.dumps(body)[:500]
+# With a gate, every attempt must pass it, so reads are retried here rather than by urllib3.
+GATED_RETRY = Retry(total=2, connect=2, read=0, status=0, other=0, raise_on_status=False)
+GATED_READ_ATTEMPTS = 3  # one try plus two retries, like READ_RETRY
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    """The Retry-After header in seconds, when it is a number."""
-    value = response.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+class Gate(Protocol):
+    """What the client asks before each request (a request budget, for instance)."""
 
+    def before_call(self) -> None:
+        """Block until the request may go, or raise a WesogError."""
 
-def raise_for_error(response: requests.Response) -> None:
-    """Turn an error status into the matching typed exception."""
-    status = response.status_code
-    if status < 400:
-        return
-    message = detail_message(response) or f"HTTP {status}"
-    if status in (401, 403):
-        raise WesogAuthError(f"The Wesog API refused the API key: {message}", status)
-    if status == 404:
-        raise WesogNotFound(message, status)
-    if status in (400, 409, 422):
-        raise WesogValidationError(message, status)
-    if status == 429:
-        raise WesogRateLimited(f"Rate limited: {message}", retry_after_seconds(response))
-    if status >= 500:
-        raise WesogUnavailable(f"The Wesog API failed (HTTP {status}): {message}", status)
-    raise WesogBadResponse(f"Unexpected HTTP {status}: {message}", status)
+    def rate_limited(self, retry_after: float | None) -> None:
+        """Hear that the API answered 429."""
 
 
 def flag(value: bool) -> str:
@@ -117,12 +81,15 @@ class WesogClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         pool_size: int = 16,
+        gate: Gate | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
+        self.gate = gate
         self.session = requests.Session()
         self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
-        adapter = HTTPAdapter(max_retries=READ_RETRY, pool_connections=2, pool_maxsize=pool_size)
+        retry = READ_RETRY if gate is None else GATED_RETRY
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -136,6 +103,23 @@ class WesogClient:
     # -- transport ------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        if self.gate is None:
+            return self._send(method, path, timeout=timeout, **kw)
+        attempts = GATED_READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(attempts):
+            self.gate.before_call()
+            try:
+                return self._send(method, path, timeout=timeout, **kw)
+            except WesogRateLimited as exc:
+                self.gate.rate_limited(exc.retry_after)
+                raise
+            except WesogUnavailable:
+                if attempt + 1 >= attempts:
+                    raise
+                time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         url = self.base_url + path
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
         try:
@@ -219,9 +203,10 @@ class WesogClient:
         """`GET /ops/{op_id}`: one operation's status (the body omits op_id, we add it)."""
         return Operation.from_json(self._request("GET", f"/ops/{int(op_id)}"), op_id=int(op_id))
 
-    def list_operations(self) -> list[Operation]:
-        """`GET /ops`: every operation of the tenant, newest first."""
-        body = self._request("GET", "/ops")
+    def list_operations(self, page: int | None = None, limit: int | None = None) -> list[Operation]:
+        """`GET /ops`: the tenant's operations, newest first (one page when `page`/`limit`)."""
+        params = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
+        body = self._request("GET", "/ops", params=params or None)
         if not isinstance(body, list):
             raise WesogBadResponse("GET /ops must answer a JSON array")
         return [Operation.from_json(item) for item in body]
@@ -281,4 +266,10 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     return "NewConnectionError" in text or "Connection refused" in text or "NameResolution" in text
 
 
-__all__ = ["WesogClient", "WesogError"]
+__all__ = [
+    "WesogClient",
+    "WesogError",
+    "detail_message",
+    "raise_for_error",
+    "retry_after_seconds",
+]

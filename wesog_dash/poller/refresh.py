@@ -1,0 +1,234 @@
+"""One cycle of refreshing unfinished operations, within the request budget.
+
+Each cycle weighs the two ways of asking: one `GET /ops/{id}` per due operation, or the pages
+of `GET /ops` (newest first) down to the oldest due one. The list wins when it needs fewer
+calls, and it also discovers the tenant's other operations. It is read at most once per poll
+interval, and at most as many pages as its measured time per page fits in half an interval.
+Operations the list does not show (forgotten upstream, older than the pages read, or the
+list failed) are read one by one, as many as the budget has free slots, watched ones first,
+then the longest unrefreshed. Op ids are taken as increasing with time (wesog-api.md §7 #1).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Operation, utcnow
+from ..operations import backoff_seconds
+from ..upstream import upstream
+from ..wesog import Operation as Snapshot
+from ..wesog import WesogError
+from .discovery import Applied, apply_listed
+from .lease import record_pause
+from .polling import fetch, store
+
+log = logging.getLogger(__name__)
+MAX_DUE = 5000  # due operations considered in one cycle
+WATCHED_FOR = timedelta(seconds=15)  # a page polled within this is "being looked at"
+
+
+@dataclass
+class Plan:
+    """What one cycle will ask."""
+
+    due: list[int]
+    pages: int = 0  # list pages to read (0: none)
+    discover: bool = False
+    deferred: bool = False  # the list is the cheaper way, but it was read too recently
+
+
+@dataclass
+class Walk:
+    """What reading the list gave."""
+
+    listed: set[int] = field(default_factory=set)
+    refreshed: set[int] = field(default_factory=set)
+    discovered: int = 0
+    too_young: list[int] = field(default_factory=list)
+    calls: int = 0
+    failed: bool = False
+
+
+def due_operations(limit: int = MAX_DUE) -> list[int]:
+    """Unfinished operations due now: watched ones first, then the longest unrefreshed."""
+    now = utcnow()
+    watched = func.coalesce(Operation.last_viewed_at >= now - WATCHED_FOR, False)
+    query = (
+        select(Operation.op_id)
+        .where(
+            Operation.is_finished.is_(False),
+            or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
+        )
+        .order_by(watched.desc(), Operation.last_polled_at.asc().nulls_first())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+class Refresher:
+    """Keeps what cycles learn: discovery's cursor, the list's cost and its failures."""
+
+    def __init__(self, app: Flask, pool: ThreadPoolExecutor) -> None:
+        self.app, self.pool = app, pool
+        self.cursor: int | None = None  # every op id above it was listed once
+        self.next_list = self.next_discovery = self.list_retry_at = 0.0  # monotonic
+        self.list_failures = 0
+        self.seconds_per_page: float | None = None
+        self.calls = {"list": 0, "id": 0}  # upstream calls made, by kind (for benchmarks)
+        self.shown_pause: object = None
+        self.deferred = False  # the last cycle left due operations for the next list read
+
+    def config(self, name: str) -> float:
+        """A numeric setting of the app."""
+        return float(self.app.config[name])
+
+    def run(self) -> int:
+        """One refresh cycle; returns how many operations it refreshed."""
+        budget = upstream(self.app).budget
+        with self.app.app_context():
+            self._show_pause(budget.paused_until())
+            if budget.paused_for() > 0:
+                return 0  # the API asked for a pause: nobody calls until it ends
+            due = due_operations()
+            known_max = db.session.scalar(select(func.max(Operation.op_id)))
+            if self.cursor is None and known_max is not None:
+                self.cursor = known_max  # after a restart: look for newer ones only
+        plan = self.plan(due, known_max)
+        self.deferred = plan.deferred
+        walk = self.walk(plan) if plan.pages else Walk()
+        rest = [] if plan.deferred else [op_id for op_id in due if op_id not in walk.listed]
+        rest = rest[: budget.free_slots()]
+        wait([self.pool.submit(self._poll, op_id) for op_id in rest])
+        self.calls["id"] += len(rest)
+        return len(walk.refreshed) + len(rest)
+
+    def _show_pause(self, until: object) -> None:
+        """Tell the pages (through the lease row) until when the API asked us to pause."""
+        if until != self.shown_pause:
+            record_pause(until)  # type: ignore[arg-type]
+            self.shown_pause = until
+
+    def plan(self, due: list[int], known_max: int | None) -> Plan:
+        """List or per id, how many pages, whether to discover (no upstream call)."""
+        now = time.monotonic()
+        plan = Plan(due=due)
+        plan.discover = bool(self.app.config["WESOG_DISCOVER"]) and now >= self.next_discovery
+        if now < self.list_retry_at or not (due or plan.discover):
+            plan.discover = False
+            return plan
+        size = int(self.config("WESOG_LIST_PAGE_SIZE"))
+        oldest = min(due) if due else None
+        span = (known_max or 0) - oldest + 1 if oldest is not None else 0
+        for_due = math.ceil(max(span, 0) / size) if due else 0
+        if not plan.discover and for_due >= len(due):
+            return plan  # one call per operation is cheaper
+        if not plan.discover and now < self.next_list:
+            plan.deferred = True  # the next list read (within an interval) refreshes them
+            return plan
+        plan.pages = max(1, min(for_due, self.max_pages()))
+        return plan
+
+    def max_pages(self) -> int:
+        """Pages that fit in half a poll interval at the measured time per page."""
+        cap = int(self.config("WESOG_LIST_MAX_PAGES"))
+        if not self.seconds_per_page:
+            return cap
+        fits = int(self.config("WESOG_POLL_INTERVAL") / 2 / self.seconds_per_page)
+        return max(1, min(cap, fits))
+
+    def walk(self, plan: Plan) -> Walk:
+        """Read list pages newest first until the due and the new operations are covered."""
+        size, walk = int(self.config("WESOG_LIST_PAGE_SIZE")), Walk()
+        budget, oldest_due = upstream(self.app).budget, min(plan.due) if plan.due else None
+        for page in range(1, self.max_pages() + 1):
+            # Discovery may go past the planned pages when many new operations appeared.
+            if page > plan.pages and not (plan.discover and self.cursor is not None):
+                break
+            if budget.free_slots() == 0:
+                break
+            ops = self._read_page(page, size, walk)
+            if ops is None:
+                break
+            with self.app.app_context():
+                self._merge(walk, apply_listed(ops, set(plan.due), discover=plan.discover))
+            lowest = min((op.op_id for op in ops if op.op_id is not None), default=None)
+            if len(ops) < size or lowest is None:
+                break
+            if not self._needs(plan, lowest, oldest_due):
+                break
+        self._after_walk(plan, walk)
+        return walk
+
+    def _needs(self, plan: Plan, lowest: int, oldest_due: int | None) -> bool:
+        """Whether operations older than `lowest` still need the next page."""
+        if oldest_due is not None and lowest > oldest_due:
+            return True
+        return plan.discover and self.cursor is not None and lowest > self.cursor
+
+    def _read_page(self, page: int, size: int, walk: Walk) -> list[Snapshot] | None:
+        started = time.perf_counter()
+        try:
+            ops = upstream(self.app).client().list_operations(page=page, limit=size)
+        except WesogError as exc:
+            walk.failed = True
+            self.list_failures += 1
+            with self.app.app_context():
+                delay = backoff_seconds(self.list_failures)
+            self.list_retry_at = time.monotonic() + delay
+            log.warning("GET /ops failed (%s); reading operations one by one", exc.message)
+            return None
+        finally:
+            walk.calls += 1
+            self.calls["list"] += 1
+        elapsed = time.perf_counter() - started
+        previous = self.seconds_per_page
+        self.seconds_per_page = elapsed if previous is None else 0.7 * previous + 0.3 * elapsed
+        self.list_failures = 0
+        return ops
+
+    @staticmethod
+    def _merge(walk: Walk, applied: Applied) -> None:
+        walk.listed |= applied.listed
+        walk.refreshed |= applied.refreshed
+        walk.discovered += len(applied.discovered)
+        walk.too_young += applied.too_young
+
+    def _after_walk(self, plan: Plan, walk: Walk) -> None:
+        now = time.monotonic()
+        self.next_list = now + self.config("WESOG_POLL_INTERVAL")
+        if not plan.discover or walk.failed:
+            return
+        self.next_discovery = now + self.config("WESOG_DISCOVER_INTERVAL")
+        cursor = max(walk.listed, default=self.cursor or 0)
+        if walk.too_young:
+            cursor = min(cursor, min(walk.too_young) - 1)  # look at those again next time
+        self.cursor = max(self.cursor or 0, cursor) if not walk.too_young else cursor
+
+    def _poll(self, op_id: int) -> None:
+        # The HTTP call happens outside any database transaction: no lock is held meanwhile.
+        result = fetch(upstream(self.app).client(), op_id)
+        with self.app.app_context():
+            try:
+                store(op_id, result)
+            except Exception:  # one failure must not stop the cycle or kill the thread
+                db.session.rollback()
+                log.exception("storing operation %s failed", op_id)
+
+    def until_next_list(self) -> float:
+        """Seconds until the list may be read again."""
+        return max(0.0, self.next_list - time.monotonic())
+
+    def wake_hint(self) -> float | None:
+        """Seconds until discovery is next due (None: discovery is off)."""
+        if not self.app.config["WESOG_DISCOVER"]:
+            return None
+        return max(0.0, self.next_discovery - time.monotonic())
