@@ -9,6 +9,7 @@ confirmed). May import `operations`, `audit`,
 """
 
 from .dispatcher import CHUNK_SIZE, SENDING, send
+from .idlists import ids_from_file, ids_from_text
 from .outbox import (
     MAX_IDS,
     MAX_REASON,
@@ -47,6 +48,8 @@ __all__ = [
     "get_deletion",
     "get_selection",
     "id_problem",
+    "ids_from_file",
+    "ids_from_text",
     "item_summary",
     "items_of",
     "operation_updated",

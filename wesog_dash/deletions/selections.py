@@ -9,6 +9,7 @@ from the stored rows (INSERT … SELECT), never from ids carried back by the bro
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 
 from flask import current_app
@@ -17,12 +18,13 @@ from sqlalchemy import delete, insert, select
 from .. import signals
 from ..extensions import db
 from ..models import IdSelection, IdSelectionItem, utcnow
-from ..upstream import wesog_client
-from ..wesog import WesogError
+from ..upstream import problem_of, wesog_client
+from ..wesog import SearchPage, WesogClient, WesogError, WesogRateLimited, WesogUnavailable
 from .items import batches
 from .outbox import DeletionInputError, id_problem
 
 RESOLVE_PAGE = 10_000  # ids per GET /imgs call (the API's largest page)
+PAGE_TRIES = 4  # a page that meets a pause or an outage is asked again, this many times in all
 INSERT_BATCH = 5_000
 
 
@@ -118,7 +120,9 @@ def resolve(selection_id: int) -> None:
                 digest.update((("\n" if seen else "") + image_id).encode("utf-8"))
                 seen.add(image_id)
             _progress(selection_id, page, count, len(seen))
-    except (WesogError, DeletionInputError) as exc:
+    except WesogError as exc:
+        return _fail(selection_id, problem_of(exc, "GET /imgs (resolving a search)").message)
+    except DeletionInputError as exc:
         return _fail(selection_id, f"The search could not be resolved: {exc.message}")
     _finish(selection_id, len(seen), digest.hexdigest())
 
@@ -127,11 +131,23 @@ def _pages(q: str) -> Iterator[tuple[int, int | None, list[str]]]:
     """(page number, hit count, ids) of each page of the search, until the last one."""
     client, page = wesog_client(), 1
     while True:
-        found = client.search_images(q=q, page=page, limit=RESOLVE_PAGE, fields=("image_id",))
+        found = _search(client, q, page)
         yield page, found.count, [image.image_id for image in found.results if image.image_id]
         if not found.results or not found.has_next:
             return
         page += 1
+
+
+def _search(client: WesogClient, q: str, page: int) -> SearchPage:
+    """One page of ids; a 429 or an outage is waited out a few times before giving up."""
+    for attempt in range(PAGE_TRIES):
+        try:
+            return client.search_images(q=q, page=page, limit=RESOLVE_PAGE, fields=("image_id",))
+        except (WesogRateLimited, WesogUnavailable) as exc:
+            if attempt + 1 >= PAGE_TRIES:
+                raise
+            time.sleep(min(30.0, getattr(exc, "retry_after", None) or 2.0**attempt))
+    raise AssertionError("unreachable")
 
 
 def _check(ids: list[str]) -> None:

@@ -6,6 +6,6 @@ operations (`discovery`). A lease row makes sure one poller works at a time. May
 """
 
 from .core import Poller
-from .lease import LEASE_NAME, LeaseKeeper, new_holder_id
+from .lease import LEASE_NAME, LeaseKeeper, new_holder_id, pause_shown
 
-__all__ = ["LEASE_NAME", "LeaseKeeper", "Poller", "new_holder_id"]
+__all__ = ["LEASE_NAME", "LeaseKeeper", "Poller", "new_holder_id", "pause_shown"]
