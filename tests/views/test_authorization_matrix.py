@@ -48,6 +48,7 @@ class Route:
 
 R = Route
 OP, DEL, IMG = {"op_id": 1}, {"deletion_id": 1}, {"image_id": "100001"}
+SEL = {"selection_id": 1}
 USER = {"user_id": 1}
 ROUTES = [
     # endpoint, method, URL args, required role, changes state (, destructive=True)
