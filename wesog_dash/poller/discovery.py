@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
@@ -23,8 +24,8 @@ from ..upstream import upstream_call, wesog_client
 from ..wesog import Operation as Snapshot
 
 # A just-created operation may be ours, its answer still on the way to the dispatcher: wait
-# this long before calling it someone else's, so that the dispatcher records it first.
-DISCOVERY_GRACE = timedelta(seconds=2)
+# this long (WESOG_DISCOVER_GRACE) before calling it someone else's, so that ours come first.
+DISCOVERY_GRACE = 2.0
 LOAD_CHUNK = 500  # op ids per SELECT … IN (…)
 
 
@@ -109,7 +110,10 @@ def apply_listed(
 
 def _discover(op: Snapshot, now: datetime, applied: Applied) -> None:
     assert op.op_id is not None
-    if op.created_at is not None and op.created_at > now - DISCOVERY_GRACE:
+    grace = timedelta(
+        seconds=float(current_app.config.get("WESOG_DISCOVER_GRACE", DISCOVERY_GRACE))
+    )
+    if op.created_at is not None and op.created_at > now - grace:
         applied.too_young.append(op.op_id)
         return
     row = record_snapshot(op, origin="discovered")

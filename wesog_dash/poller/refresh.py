@@ -109,6 +109,8 @@ class Refresher:
         rest = rest[: budget.free_slots()]
         wait([self.pool.submit(self._poll, op_id) for op_id in rest])
         self.calls["id"] += len(rest)
+        with self.app.app_context():
+            self._show_pause(budget.paused_until())  # a 429 met in this cycle shows at once
         return len(walk.refreshed) + len(rest)
 
     def _show_pause(self, until: object) -> None:
@@ -118,23 +120,27 @@ class Refresher:
             self.shown_pause = until
 
     def plan(self, due: list[int], known_max: int | None) -> Plan:
-        """List or per id, how many pages, whether to discover (no upstream call)."""
-        now = time.monotonic()
-        plan = Plan(due=due)
-        plan.discover = bool(self.app.config["WESOG_DISCOVER"]) and now >= self.next_discovery
-        if now < self.list_retry_at or not (due or plan.discover):
-            plan.discover = False
+        """List or per id, how many pages, whether to discover (no upstream call).
+
+        Every list read discovers (new operations are on its first page anyway); with nothing
+        due, the list is still read every WESOG_DISCOVER_INTERVAL, for discovery alone.
+        """
+        now, plan = time.monotonic(), Plan(due=due)
+        discovering = bool(self.app.config["WESOG_DISCOVER"])
+        discover_due = discovering and now >= self.next_discovery
+        if now < self.list_retry_at or not (due or discover_due):
             return plan
         size = int(self.config("WESOG_LIST_PAGE_SIZE"))
-        oldest = min(due) if due else None
-        span = (known_max or 0) - oldest + 1 if oldest is not None else 0
+        span = (known_max or 0) - min(due) + 1 if due else 0
         for_due = math.ceil(max(span, 0) / size) if due else 0
-        if not plan.discover and for_due >= len(due):
+        cheaper = bool(due) and for_due < len(due)
+        if not (cheaper or discover_due):
             return plan  # one call per operation is cheaper
-        if not plan.discover and now < self.next_list:
+        if cheaper and not discover_due and now < self.next_list:
             plan.deferred = True  # the next list read (within an interval) refreshes them
             return plan
-        plan.pages = max(1, min(for_due, self.max_pages()))
+        plan.discover = discovering
+        plan.pages = max(1, min(for_due if cheaper else 1, self.max_pages()))
         return plan
 
     def max_pages(self) -> int:

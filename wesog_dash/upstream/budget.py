@@ -108,8 +108,17 @@ class Budget:
     # -- the client's hooks ---------------------------------------------------------------
 
     def before_call(self) -> None:
-        """Called by the client before each request: web requests wait little, others more."""
-        self.take(FOREGROUND_WAIT if has_request_context() else BACKGROUND_WAIT)
+        """Called by the client before each request: web requests wait little, others more.
+
+        During a pause a web request fails at once: it must not hold a worker for it.
+        """
+        if not has_request_context():
+            self.take(BACKGROUND_WAIT)
+            return
+        paused = self.paused_for()
+        if paused > 0:
+            raise WesogRateLimited(self._refusal(paused), paused)
+        self.take(FOREGROUND_WAIT)
 
     def rate_limited(self, retry_after: float | None) -> None:
         """Called by the client on a 429: pause every call of this process."""
