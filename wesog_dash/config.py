@@ -19,7 +19,7 @@ def env_flag(value: str | None) -> bool:
 SCALE_DEFAULTS: dict[str, Any] = {
     "WESOG_MAX_CALLS_PER_SECOND": 10.0,  # every upstream call of the poller and dispatcher
     "WESOG_DISCOVER": True,  # record the tenant's other operations by themselves
-    "WESOG_DISCOVER_INTERVAL": 5.0,  # seconds between looks for new operations
+    "WESOG_DISCOVER_INTERVAL": 2.0,  # seconds between looks for new operations
     "WESOG_LIST_PAGE_SIZE": 1000,  # operations per GET /ops page when refreshing
     "WESOG_LIST_MAX_PAGES": 10,  # most GET /ops pages read in one cycle
     "WESOG_MAX_INFLIGHT_OPS": 4,  # unfinished operations of our deletions at once

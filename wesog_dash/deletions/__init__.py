@@ -20,7 +20,7 @@ from .outbox import (
     id_problem,
     request_deletion,
 )
-from .outcomes import finish_operation, operation_updated, settle_deletion
+from .outcomes import finish_operation, operation_updated, record_ended, settle_deletion
 from .queries import (
     Work,
     get_deletion,
@@ -58,6 +58,7 @@ __all__ = [
     "preview",
     "recent_deletions",
     "reconcile",
+    "record_ended",
     "request_deletion",
     "resolve",
     "send",

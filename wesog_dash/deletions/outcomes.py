@@ -22,20 +22,29 @@ UNSETTLED = items.UNSETTLED
 WAITING = "waiting for room: the console keeps a few operations in flight at once"
 
 
-def operation_updated(row: Operation, *, errors_before: int = 0) -> None:
-    """React to a stored snapshot: settle failures already named, or the whole operation."""
+def operation_updated(
+    row: Operation, *, errors_before: int = 0, ended: list[Operation] | None = None
+) -> None:
+    """React to a stored snapshot: settle failures already named, or the whole operation.
+
+    With `ended`, an operation of no deletion of ours is added to it instead of getting its
+    own audit event: the caller records one event for the whole batch.
+    """
     if row.is_finished:
-        finish_operation(row)
+        finish_operation(row, ended=ended)
     elif len(row.errors or []) > errors_before:
         apply_known_failures(row)
 
 
-def finish_operation(row: Operation) -> None:
+def finish_operation(row: Operation, *, ended: list[Operation] | None = None) -> None:
     """Apply a finished operation's outcomes once: items, deletion state, audit (caller commits)."""
     if row.outcomes_applied or not row.is_finished:
         return
     row.outcomes_applied = True
     deletion = db.session.get(DeletionRequest, row.deletion_id) if row.deletion_id else None
+    if deletion is None and ended is not None:
+        ended.append(row)
+        return
     if deletion is None:
         audit.record(
             "operation.ended",
@@ -60,6 +69,19 @@ def make_room() -> None:
     )
     if getattr(result, "rowcount", 0):
         signals.wake()
+
+
+def record_ended(rows: list[Operation]) -> None:
+    """One `operation.ended` event for many operations of no deletion of ours (caller commits).
+
+    A thousand of the tenant's operations may end in one refresh: one event names them all.
+    """
+    if not rows:
+        return
+    states = Counter(row.state for row in rows)
+    details = {"count": len(rows), "op_ids": sorted(row.op_id for row in rows), **states}
+    outcome = "finished_with_errors" if states["finished_with_errors"] else "finished"
+    audit.record("operation.ended", actor="system", outcome=outcome, details=details)
 
 
 def _op_counts(row: Operation) -> dict[str, int]:

@@ -15,10 +15,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
-from ..deletions import finish_operation, operation_updated
+from ..deletions import finish_operation, operation_updated, record_ended
 from ..extensions import db
 from ..models import Operation, utcnow
-from ..operations import record_snapshot
+from ..operations import derive_state, poll_interval, record_snapshot
 from ..operations.snapshots import SAMPLED_FIELDS
 from ..upstream import upstream_call, wesog_client
 from ..wesog import Operation as Snapshot
@@ -27,6 +27,7 @@ from ..wesog import Operation as Snapshot
 # this long (WESOG_DISCOVER_GRACE) before calling it someone else's, so that ours come first.
 DISCOVERY_GRACE = 2.0
 LOAD_CHUNK = 500  # op ids per SELECT … IN (…)
+WATCHED_FOR = timedelta(seconds=15)  # a page polled within this is "being looked at"
 
 
 @dataclass
@@ -81,31 +82,46 @@ def _changed(row: Operation, op: Snapshot) -> bool:
 def apply_listed(
     snapshots: Iterable[Snapshot], due: set[int], *, discover: bool, now: datetime | None = None
 ) -> Applied:
-    """Store listed snapshots of due or changed rows; record unknown ones when discovering.
+    """Store what one page of the list says; record unknown operations when discovering.
 
-    Commits once. Rows neither due nor changed are left alone: no write for nothing.
+    A row that moved on (or that someone watches) gets the whole snapshot; an unchanged one
+    is only marked as fetched, so that one list read keeps every row on one schedule without
+    rewriting a thousand JSON documents. Commits once.
     """
     now = now or utcnow()
     listed = [op for op in snapshots if op.op_id is not None]
     rows = _load([op.op_id for op in listed if op.op_id is not None])
     applied = Applied(listed={op.op_id for op in listed if op.op_id is not None})
+    ended: list[Operation] = []
     for op in listed:
         assert op.op_id is not None
         row = rows.get(op.op_id)
         if row is None:
             if discover:
                 _discover(op, now, applied)
-        elif not row.is_finished and (op.op_id in due or _changed(row, op)):
-            errors_before = len(row.errors or [])
-            record_snapshot(op)
-            operation_updated(row, errors_before=errors_before)
+        elif not row.is_finished:
+            _refresh(row, op, now, ended)
             applied.refreshed.add(op.op_id)
+    record_ended(ended)
     if applied.discovered:
         first, last = min(applied.discovered), max(applied.discovered)
         details = {"count": len(applied.discovered), "first_op_id": first, "last_op_id": last}
         audit.record("operation.discovered", actor="system", details=details)
     db.session.commit()
     return applied
+
+
+def _refresh(row: Operation, op: Snapshot, now: datetime, ended: list[Operation]) -> None:
+    """The whole snapshot when it moved on or is watched, else only the fetch time."""
+    watched = row.last_viewed_at is not None and row.last_viewed_at >= now - WATCHED_FOR
+    if _changed(row, op) or watched:
+        errors_before = len(row.errors or [])
+        record_snapshot(op)
+        operation_updated(row, errors_before=errors_before, ended=ended)
+        return
+    row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
+    row.next_poll_at = now + timedelta(seconds=poll_interval(row))
+    row.state = derive_state(row, now)
 
 
 def _discover(op: Snapshot, now: datetime, applied: Applied) -> None:

@@ -16,7 +16,6 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, or_, select
@@ -27,13 +26,12 @@ from ..operations import backoff_seconds
 from ..upstream import upstream
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogError
-from .discovery import Applied, apply_listed
+from .discovery import WATCHED_FOR, Applied, apply_listed
 from .lease import record_pause
 from .polling import fetch, store
 
 log = logging.getLogger(__name__)
 MAX_DUE = 5000  # due operations considered in one cycle
-WATCHED_FOR = timedelta(seconds=15)  # a page polled within this is "being looked at"
 
 
 @dataclass
@@ -44,6 +42,7 @@ class Plan:
     pages: int = 0  # list pages to read (0: none)
     discover: bool = False
     deferred: bool = False  # the list is the cheaper way, but it was read too recently
+    oldest: int | None = None  # the walk goes down to this op id (the oldest unfinished)
 
 
 @dataclass
@@ -100,9 +99,14 @@ class Refresher:
                 return 0  # the API asked for a pause: nobody calls until it ends
             due = due_operations()
             known_max = db.session.scalar(select(func.max(Operation.op_id)))
+            unfinished = db.session.execute(
+                select(func.count(), func.min(Operation.op_id)).where(
+                    Operation.is_finished.is_(False)
+                )
+            ).one()
             if self.cursor is None and known_max is not None:
                 self.cursor = known_max  # after a restart: look for newer ones only
-        plan = self.plan(due, known_max)
+        plan = self.plan(due, known_max, (int(unfinished[0]), unfinished[1]))
         self.deferred = plan.deferred
         walk = self.walk(plan) if plan.pages else Walk()
         rest = [] if plan.deferred else [op_id for op_id in due if op_id not in walk.listed]
@@ -119,28 +123,35 @@ class Refresher:
             record_pause(until)  # type: ignore[arg-type]
             self.shown_pause = until
 
-    def plan(self, due: list[int], known_max: int | None) -> Plan:
+    def plan(
+        self, due: list[int], known_max: int | None, unfinished: tuple[int, int | None]
+    ) -> Plan:
         """List or per id, how many pages, whether to discover (no upstream call).
 
-        Every list read discovers (new operations are on its first page anyway); with nothing
-        due, the list is still read every WESOG_DISCOVER_INTERVAL, for discovery alone.
+        When the list covers every unfinished operation in fewer calls than there are of them,
+        it is read once per poll interval whether or not they are due: a queued operation
+        that starts or ends shows within an interval for one call. Every list read discovers
+        (new operations are on its first page); with nothing else to read, the list is still
+        read every WESOG_DISCOVER_INTERVAL for discovery alone.
         """
         now, plan = time.monotonic(), Plan(due=due)
         discovering = bool(self.app.config["WESOG_DISCOVER"])
         discover_due = discovering and now >= self.next_discovery
-        if now < self.list_retry_at or not (due or discover_due):
+        count, oldest = unfinished
+        if now < self.list_retry_at or not (due or discover_due or count):
             return plan
         size = int(self.config("WESOG_LIST_PAGE_SIZE"))
-        span = (known_max or 0) - min(due) + 1 if due else 0
-        for_due = math.ceil(max(span, 0) / size) if due else 0
-        cheaper = bool(due) and for_due < len(due)
+        span = (known_max or 0) - oldest + 1 if oldest is not None else 0
+        for_all = math.ceil(max(span, 0) / size)
+        cheaper = count > 0 and for_all < count
         if not (cheaper or discover_due):
-            return plan  # one call per operation is cheaper
-        if cheaper and not discover_due and now < self.next_list:
-            plan.deferred = True  # the next list read (within an interval) refreshes them
+            return plan  # one call per due operation is cheaper
+        if not discover_due and now < self.next_list:
+            plan.deferred = bool(due)  # the next list read (within an interval) has them
             return plan
         plan.discover = discovering
-        plan.pages = max(1, min(for_due if cheaper else 1, self.max_pages()))
+        plan.pages = max(1, min(for_all if cheaper else 1, self.max_pages()))
+        plan.oldest = oldest if cheaper else None
         return plan
 
     def max_pages(self) -> int:
@@ -154,7 +165,9 @@ class Refresher:
     def walk(self, plan: Plan) -> Walk:
         """Read list pages newest first until the due and the new operations are covered."""
         size, walk = int(self.config("WESOG_LIST_PAGE_SIZE")), Walk()
-        budget, oldest_due = upstream(self.app).budget, min(plan.due) if plan.due else None
+        budget, oldest_due = upstream(self.app).budget, plan.oldest
+        if oldest_due is None and plan.due:
+            oldest_due = min(plan.due)
         for page in range(1, self.max_pages() + 1):
             # Discovery may go past the planned pages when many new operations appeared.
             if page > plan.pages and not (plan.discover and self.cursor is not None):
