@@ -1,7 +1,7 @@
 """Processes the benchmarks start: the dashboard's web server, or the sandbox, on a port.
 
-    python bench/_serve.py web PORT        # configuration from the environment (DATABASE_URL…)
-    python bench/_serve.py sandbox PORT IMAGES ITEM_MS START_MS API_KEY
+python bench/_serve.py web PORT        # configuration from the environment (DATABASE_URL…)
+python bench/_serve.py sandbox PORT IMAGES ITEM_MS START_MS API_KEY
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 id_selections / id_selection_items: the exact ids of a big deletion, resolved in the
 background (a search) or parsed (pasted, uploaded), hashed before anything is sent.
 operations.last_viewed_at: operations someone watches are refreshed first.
+ix_deletion_items_deletion_position: the next unsent chunk of a big request, in order.
 leases.paused_until: until when the API asked the poller to slow down (shown on pages).
 
 Revision ID: scale_0001
@@ -54,8 +55,14 @@ def upgrade():
     with op.batch_alter_table('operations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_viewed_at', wesog_dash.models.types.UTCDateTime(), nullable=True))
 
+    with op.batch_alter_table('deletion_items', schema=None) as batch_op:
+        batch_op.create_index('ix_deletion_items_deletion_position', ['deletion_id', 'position'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('deletion_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_deletion_items_deletion_position')
+
     with op.batch_alter_table('operations', schema=None) as batch_op:
         batch_op.drop_column('last_viewed_at')
 

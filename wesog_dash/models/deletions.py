@@ -65,4 +65,8 @@ class DeletionItem(db.Model):
 
     deletion: Mapped[DeletionRequest] = relationship(back_populates="items")
 
-    __table_args__ = (Index("ix_deletion_items_image", "image_id", "id"),)
+    __table_args__ = (
+        Index("ix_deletion_items_image", "image_id", "id"),
+        # The next unsent chunk of a request is read in position order, 1,000 at a time.
+        Index("ix_deletion_items_deletion_position", "deletion_id", "position"),
+    )
