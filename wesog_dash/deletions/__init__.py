@@ -29,6 +29,7 @@ from .queries import (
     outcome_counts,
     pending_work,
     recent_deletions,
+    waiting_for_room,
     wants_wait,
 )
 from .reconciler import reconcile
@@ -66,5 +67,6 @@ __all__ = [
     "start_query",
     "store_list",
     "unresolved",
+    "waiting_for_room",
     "wants_wait",
 ]

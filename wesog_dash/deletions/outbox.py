@@ -164,9 +164,10 @@ def _insert_items(deletion_id: int, ids: list[str] | None, selection_id: int | N
         db.session.execute(insert(DeletionItem).from_select(columns, rows))
         return
     ids = ids or []
+    table = DeletionItem.__table__  # Core executemany: no ORM bookkeeping per row
     for start in range(0, len(ids), 5000):
         db.session.execute(
-            insert(DeletionItem),
+            insert(table),
             [
                 {"deletion_id": deletion_id, "position": start + n, "image_id": image_id,
                  "outcome": "pending"}

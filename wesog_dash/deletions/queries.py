@@ -74,3 +74,13 @@ def item_summary(deletion_id: int, limit: int) -> dict[str, object]:
         "item_total": sum(counts.values()),
         "outcome_counts": counts,
     }
+
+
+def waiting_for_room() -> bool:
+    """True while a bulk request waits for one of our operations to end before its next chunk."""
+    from .outcomes import WAITING
+
+    query = select(DeletionRequest.id).where(
+        DeletionRequest.state == "pending", DeletionRequest.message == WAITING
+    )
+    return db.session.scalar(query.limit(1)) is not None

@@ -90,7 +90,7 @@ def _insert(selection_id: int, start: int, ids: list[str]) -> None:
             {"selection_id": selection_id, "position": first + n, "image_id": image_id}
             for n, image_id in enumerate(batch)
         ]
-        db.session.execute(insert(IdSelectionItem), rows)
+        db.session.execute(insert(IdSelectionItem.__table__), rows)  # Core executemany
 
 
 def unresolved() -> list[int]:
