@@ -3,8 +3,8 @@
 A driver keeps about 100 operations queued or running upstream (small batch adds, created
 directly, so the dashboard discovers them), 5 % of API requests answer 503, and 50 logged-in
 viewers poll what pages poll (an operation's progress, the running badge, the list) every
-second. The web server and the poller run as separate processes. Printed: RSS of both at the
-start and at the end, and how many of the viewers' requests got a 5xx. Targets: growth < 20 MB,
+second. The web server and the poller run as separate processes. Printed: RSS of both once
+warmed up (after 20 s of viewers) and at the end, and how many viewers' requests got a 5xx. Targets: growth < 20 MB,
 0 server errors.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--viewers 50] [--ops 100]
@@ -93,13 +93,14 @@ def main() -> None:
         time.sleep(5)  # warm up: the first operations discovered, every session used once
         requests.patch(f"{url}/_sandbox/settings", json={"rate_5xx": 0.05},
                        headers={"API-Key": KEY}, timeout=10)  # fmt: skip
-        start = {"web": memory_mb(web.pid), "poller": memory_mb(poll.pid)}
         seen: Counter[str] = Counter()
         threads = [
             threading.Thread(target=viewer, args=(base, s, path, stop_at, seen)) for s in sessions
         ]
         for thread in threads:
             thread.start()
+        time.sleep(min(20.0, args.minutes * 60 / 4))  # warm-up: caches filled, pools grown
+        start = {"web": memory_mb(web.pid), "poller": memory_mb(poll.pid)}
         for thread in threads:
             thread.join()
         end = {"web": memory_mb(web.pid), "poller": memory_mb(poll.pid)}

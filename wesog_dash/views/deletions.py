@@ -241,9 +241,8 @@ def toast_when_final(response: Any, deletion: DeletionRequest) -> Any:
         return announce_end(response, message, "error")
     ops = list(deletion.operations)
     # A refused chunk fails items without any operation counting them: count those too.
-    failed = sum(op.num_bad for op in ops) or sum(
-        1 for item in deletion.items if item.outcome in ("failed", "not_found")
-    )
+    counts = deletions.outcome_counts(deletion.id)  # counted by the database, never loaded
+    failed = sum(op.num_bad for op in ops) or counts.get("failed", 0) + counts.get("not_found", 0)
     name = f"Operation #{ops[0].op_id}" if len(ops) == 1 else f"Deletion #{deletion.id}"
     if failed or deletion.state == "done_with_errors":
         plural = "" if failed == 1 else "s"
