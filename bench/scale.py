@@ -77,7 +77,7 @@ def main() -> None:
         sandbox.state.reset_stats()
         cpu_before, released = cpu_seconds(process.pid), time.monotonic()
         sandbox.settings.hold = False
-        sandbox.state.settings_changed()
+        sandbox.state.wake()
         ended = "SELECT count(*) FROM operations WHERE is_finished = 1"
         wait_until(lambda: scalar(path, ended) == args.ops, timeout=300, interval=0.02)
         window = time.monotonic() - released

@@ -4,8 +4,8 @@ A driver keeps about 100 operations queued or running upstream (small batch adds
 directly, so the dashboard discovers them), 5 % of API requests answer 503, and 50 logged-in
 viewers poll what pages poll (an operation's progress, the running badge, the list) every
 second. The web server and the poller run as separate processes. Printed: RSS of both once
-warmed up (after 20 s of viewers) and at the end, and how many viewers' requests got a 5xx. Targets: growth < 20 MB,
-0 server errors.
+warmed up (after 20 s of viewers) and at the end, and how many viewers' requests got a 5xx.
+Targets: growth < 20 MB, 0 server errors.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--viewers 50] [--ops 100]
 """

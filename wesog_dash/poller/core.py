@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import func, literal, select
 
 from .. import deletions
+from ..audit.digests import DigestSchedule
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
 from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id
@@ -46,6 +47,7 @@ class Poller:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wesog-poll")
         self.refresher = Refresher(app, self.pool)
         self._long_sends: set[int] = set()
+        self.digests = DigestSchedule()
         self._lock = threading.Lock()
 
     @property
@@ -70,7 +72,9 @@ class Poller:
         # Sends go one after another: each takes the room left for operations in flight.
         self._in_context(lambda: [deletions.send(i) for i in quick])
         self._all(deletions.reconcile, work.unknown)
-        return self.refresher.run()
+        refreshed = self.refresher.run()
+        self._in_context(self.digests.run)  # the lease holder signs the audit head
+        return refreshed
 
     def _all(self, function: Callable[[int], Any], ids: list[int]) -> None:
         wait([self.pool.submit(self._in_context, function, i) for i in ids])

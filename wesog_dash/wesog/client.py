@@ -7,9 +7,11 @@ reached the server but lost its answer must be reconciled, not repeated.
 
 from __future__ import annotations
 
+import json
+import re
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -24,9 +26,10 @@ from .errors import (
     WesogUnavailable,
     WesogValidationError,
 )
+from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, Gate
 from .ids import image_id_problem
-from .responses import detail_message, raise_for_error, retry_after_seconds
-from .types import Image, Operation, SearchPage
+from .responses import raise_for_error
+from .types import Image, Operation, SearchPage, search_count
 
 READ_RETRY = Retry(
     total=2,
@@ -43,19 +46,15 @@ READ_RETRY = Retry(
 )
 
 
-# With a gate, every attempt must pass it, so reads are retried here rather than by urllib3.
-GATED_RETRY = Retry(total=2, connect=2, read=0, status=0, other=0, raise_on_status=False)
-GATED_READ_ATTEMPTS = 3  # one try plus two retries, like READ_RETRY
+MAX_MESSAGE = 500  # characters of an upstream message we keep or show
+# Told of every call: (method, route template, "ok" or the error class name, seconds).
+Observer = Callable[[str, str, str, float], None]
+_ID_SEGMENT = re.compile(r"^/(imgs|ops)/[^/]+")
 
 
-class Gate(Protocol):
-    """What the client asks before each request (a request budget, for instance)."""
-
-    def before_call(self) -> None:
-        """Block until the request may go, or raise a WesogError."""
-
-    def rate_limited(self, retry_after: float | None) -> None:
-        """Hear that the API answered 429."""
+def route_of(path: str) -> str:
+    """`/ops/1234` → `/ops/{id}`: a label that does not grow with every id."""
+    return _ID_SEGMENT.sub(lambda m: f"/{m.group(1)}/{{id}}", path)
 
 
 def flag(value: bool) -> str:
@@ -82,8 +81,10 @@ class WesogClient:
         read_timeout: float = 10.0,
         pool_size: int = 16,
         gate: Gate | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.observer = observer
         self.timeout = (connect_timeout, read_timeout)
         self.gate = gate
         self.session = requests.Session()
@@ -96,6 +97,13 @@ class WesogClient:
     def __repr__(self) -> str:  # never show the key
         return f"WesogClient({self.base_url!r})"
 
+    def scrub(self, text: str, limit: int | None = MAX_MESSAGE) -> str:
+        """Upstream text made safe to keep: our API key masked (an API may echo it), capped."""
+        key = str(self.session.headers.get("API-Key") or "")
+        if key and key in text:
+            text = text.replace(key, "[API key]")
+        return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
     def close(self) -> None:
         """Release pooled connections."""
         self.session.close()
@@ -104,12 +112,12 @@ class WesogClient:
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         if self.gate is None:
-            return self._send(method, path, timeout=timeout, **kw)
+            return self._observed(method, path, timeout=timeout, **kw)
         attempts = GATED_READ_ATTEMPTS if method == "GET" else 1
         for attempt in range(attempts):
             self.gate.before_call()
             try:
-                return self._send(method, path, timeout=timeout, **kw)
+                return self._observed(method, path, timeout=timeout, **kw)
             except WesogRateLimited as exc:
                 self.gate.rate_limited(exc.retry_after)
                 raise
@@ -118,6 +126,20 @@ class WesogClient:
                     raise
                 time.sleep(0.2 * 2**attempt)
         raise AssertionError("unreachable")
+
+    def _observed(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        if self.observer is None:
+            return self._send(method, path, timeout=timeout, **kw)
+        started, outcome = time.perf_counter(), "error"
+        try:
+            body = self._send(method, path, timeout=timeout, **kw)
+            outcome = "ok"
+            return body
+        except WesogError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self.observer(method, route_of(path), outcome, time.perf_counter() - started)
 
     def _send(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         url = self.base_url + path
@@ -142,11 +164,16 @@ class WesogClient:
             raise WesogUnavailable(
                 f"Request to the Wesog API failed: {type(exc).__name__}"
             ) from exc
-        raise_for_error(response)
+        try:
+            raise_for_error(response)
+        except WesogError as exc:
+            exc.message = self.scrub(exc.message)
+            exc.args = (exc.message,)
+            raise
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
+            return json.loads(self.scrub(response.text, limit=None))
         except ValueError as exc:
             raise WesogBadResponse(
                 "The Wesog API answered with something that is not JSON"
@@ -185,13 +212,15 @@ class WesogClient:
         body = self._request("GET", "/imgs", params=params)
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
             raise WesogBadResponse("A search answer must hold a results list")
-        count = body.get("count")
+        facets = body.get("facets") or {}
+        if not isinstance(facets, dict):
+            raise WesogBadResponse("A search answer's facets must be an object")
         return SearchPage(
             results=tuple(Image.from_json(item) for item in body["results"]),
-            count=int(count) if count is not None else None,
+            count=search_count(body.get("count")),
             page=page,
             limit=limit,
-            facets=body.get("facets") or {},
+            facets=facets,
         )
 
     def get_image(self, image_id: str, fields: Sequence[str] = ()) -> Image:
@@ -266,10 +295,4 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     return "NewConnectionError" in text or "Connection refused" in text or "NameResolution" in text
 
 
-__all__ = [
-    "WesogClient",
-    "WesogError",
-    "detail_message",
-    "raise_for_error",
-    "retry_after_seconds",
-]
+__all__ = ["WesogClient", "WesogError"]

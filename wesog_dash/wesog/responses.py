@@ -1,4 +1,4 @@
-"""Reading the Wesog API's answers: error bodies, Retry-After, and status codes as typed errors."""
+"""Reading the API's answers: error bodies (FastAPI `detail`), Retry-After, typed errors."""
 
 from __future__ import annotations
 
