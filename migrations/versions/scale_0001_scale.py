@@ -7,7 +7,7 @@ ix_deletion_items_deletion_position: the next unsent chunk of a big request, in 
 leases.paused_until: until when the API asked the poller to slow down (shown on pages).
 
 Revision ID: scale_0001
-Revises: 3f84b73c28fb
+Revises: prod_0002
 Create Date: 2026-11-28 13:40:00
 
 """
@@ -18,7 +18,7 @@ import wesog_dash.models.types  # noqa: F401  (custom column types in revisions)
 
 # revision identifiers, used by Alembic.
 revision = 'scale_0001'
-down_revision = '3f84b73c28fb'
+down_revision = 'prod_0002'
 branch_labels = None
 depends_on = None
 

@@ -15,11 +15,10 @@ from .. import audit, signals
 from ..extensions import db
 from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
 from . import items
-from .queries import outcome_counts
+from .queries import WAITING, outcome_counts
 
 UNSETTLED = items.UNSETTLED
-# A bulk deletion's message while its next chunks wait for operations of ours to end.
-WAITING = "waiting for room: the console keeps a few operations in flight at once"
+__all__ = ["WAITING", "finish_operation", "operation_updated", "record_ended", "settle_deletion"]
 
 
 def operation_updated(
