@@ -14,12 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, update
 
 from .. import audit
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
-from ..models import Operation as OperationRow
 from ..operations import backoff_seconds, record_snapshot
 from ..upstream import wesog_client
 from ..wesog import (
@@ -34,7 +33,8 @@ from ..wesog import (
     WesogValidationError,
 )
 from . import items
-from .outcomes import WAITING, finish_operation, settle_deletion
+from .flight import peek, room_in_flight, wait_for_room
+from .outcomes import finish_operation, settle_deletion
 
 CHUNK_SIZE = 1000  # ids per DELETE /imgs call, one operation each (WESOG_CHUNK_SIZE)
 # Held while deciding there is room for one more operation and sending it, so that two
@@ -96,18 +96,6 @@ def chunk_size() -> int:
     return max(1, int(current_app.config.get("WESOG_CHUNK_SIZE", CHUNK_SIZE)))
 
 
-def room_in_flight() -> int:
-    """How many more operations of our deletions may run upstream now (WESOG_MAX_INFLIGHT_OPS)."""
-    running = db.session.scalar(
-        select(func.count()).where(
-            OperationRow.deletion_id.is_not(None),
-            OperationRow.is_finished.is_(False),
-            OperationRow.state != "unknown",
-        )
-    )
-    return int(current_app.config.get("WESOG_MAX_INFLIGHT_OPS", 4)) - (running or 0)
-
-
 def send(
     deletion_id: int, *, timeout: float | None = None, actor: str | None = None
 ) -> DeletionRequest | None:
@@ -142,7 +130,7 @@ def send_claimed(
     client = wesog_client()
     while True:
         with ROOM_LOCK if capped else nullcontext():
-            if capped and room_in_flight() <= 0:
+            if capped and not has_room(client):
                 wait_for_room(_get(deletion_id))
                 break
             chunk = items.unsent_chunk(deletion_id, chunk_size())
@@ -155,6 +143,11 @@ def send_claimed(
             break
     db.session.commit()
     return _get(deletion_id)
+
+
+def has_room(client: WesogClient) -> bool:
+    """Room for one more operation, after a look at the list when the room seems full."""
+    return room_in_flight() > 0 or (peek(client) and room_in_flight() > 0)
 
 
 def _send_chunk(
@@ -177,13 +170,6 @@ def _send_chunk(
     attach(_get(deletion_id), op, item_ids, actor=actor)
     db.session.commit()
     return True
-
-
-def wait_for_room(deletion: DeletionRequest) -> None:
-    """Hand the claim back until an operation of ours ends (caller commits)."""
-    deletion.message = WAITING
-    # A fallback: the poller makes it due as soon as one of our operations ends.
-    deletion.next_attempt_at = utcnow() + timedelta(seconds=config_seconds("WESOG_POLL_INTERVAL"))
 
 
 def _get(deletion_id: int) -> DeletionRequest:
