@@ -3,7 +3,8 @@
 id_selections / id_selection_items: the exact ids of a big deletion, resolved in the
 background (a search) or parsed (pasted, uploaded), hashed before anything is sent.
 operations.last_viewed_at: operations someone watches are refreshed first.
-ix_deletion_items_deletion_position: the next unsent chunk of a big request, in order.
+ix_deletion_items_unsent / _outcome: the next unsent chunk of a big request, and whether any
+item is unsettled, without walking the 100,000 settled ones.
 leases.paused_until: until when the API asked the poller to slow down (shown on pages).
 
 Revision ID: scale_0001
@@ -56,12 +57,14 @@ def upgrade():
         batch_op.add_column(sa.Column('last_viewed_at', wesog_dash.models.types.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('deletion_items', schema=None) as batch_op:
-        batch_op.create_index('ix_deletion_items_deletion_position', ['deletion_id', 'position'], unique=False)
+        batch_op.create_index('ix_deletion_items_unsent', ['deletion_id', 'op_id', 'position'], unique=False)
+        batch_op.create_index('ix_deletion_items_outcome', ['deletion_id', 'outcome'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('deletion_items', schema=None) as batch_op:
-        batch_op.drop_index('ix_deletion_items_deletion_position')
+        batch_op.drop_index('ix_deletion_items_outcome')
+        batch_op.drop_index('ix_deletion_items_unsent')
 
     with op.batch_alter_table('operations', schema=None) as batch_op:
         batch_op.drop_column('last_viewed_at')

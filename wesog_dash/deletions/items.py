@@ -104,6 +104,14 @@ def first_image_id(deletion_id: int) -> str | None:
     return db.session.scalar(query.order_by(DeletionItem.position).limit(1))
 
 
+def has_unsettled(deletion_id: int) -> bool:
+    """True while some item of the request waits for an outcome (one index probe)."""
+    query = select(DeletionItem.id).where(
+        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome.in_(UNSETTLED)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def unsettled_count(deletion_id: int) -> int:
     """How many items of the request still wait for an outcome."""
     query = select(func.count()).where(

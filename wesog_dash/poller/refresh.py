@@ -56,6 +56,7 @@ class Walk:
     too_young: list[int] = field(default_factory=list)
     calls: int = 0
     failed: bool = False
+    started: float = 0.0  # monotonic time the first page was asked for
 
 
 def due_operations(limit: int = MAX_DUE) -> list[int]:
@@ -168,6 +169,7 @@ class Refresher:
     def walk(self, plan: Plan) -> Walk:
         """Read list pages newest first until the due and the new operations are covered."""
         size, walk = int(self.config("WESOG_LIST_PAGE_SIZE")), Walk()
+        walk.started = time.monotonic()  # the cadence counts from the read, not from its end
         budget, oldest_due = upstream(self.app).budget, plan.oldest
         if oldest_due is None and plan.due:
             oldest_due = min(plan.due)
@@ -234,7 +236,7 @@ class Refresher:
         return min(interval, max(0.05, 4.0 / self.config("WESOG_MAX_CALLS_PER_SECOND")))
 
     def _after_walk(self, plan: Plan, walk: Walk) -> None:
-        now = time.monotonic()
+        now = walk.started
         self.next_list = now + self.list_spacing()
         if not plan.discover or walk.failed:
             return
