@@ -70,8 +70,7 @@ def test_unfinished_operations_are_refreshed_from_the_list_and_a_missing_one_by_
     assert stats["GET /ops/{op_id}"] == 1, "only the operation the list lacks is read by id"
     assert all(row(app, op_id).raw is not None for op_id in op_ids)  # type: ignore[union-attr]
     missing = row(app, 999)
-    assert missing is not None and missing.state == "unknown"
-    assert missing.last_poll_error == "operation not found upstream"
+    assert missing is not None and missing.state == "missing"  # the API answered 404
 
 
 def test_the_list_is_read_at_most_once_per_interval(

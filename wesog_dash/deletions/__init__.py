@@ -20,7 +20,14 @@ from .outbox import (
     id_problem,
     request_deletion,
 )
-from .outcomes import finish_operation, operation_updated, record_ended, settle_deletion
+from .outcomes import (
+    finish_operation,
+    operation_lost,
+    operation_updated,
+    record_ended,
+    settle_deletion,
+    settle_lost,
+)
 from .queries import (
     Work,
     get_deletion,
@@ -32,11 +39,12 @@ from .queries import (
     waiting_for_room,
     wants_wait,
 )
-from .reconciler import reconcile
+from .reconciler import INFERRED_MESSAGES, reconcile
 from .selections import get_selection, preview, resolve, start_query, store_list, unresolved
 
 __all__ = [
     "CHUNK_SIZE",
+    "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",
     "MAX_TICKET",
@@ -53,6 +61,7 @@ __all__ = [
     "ids_from_text",
     "item_summary",
     "items_of",
+    "operation_lost",
     "operation_updated",
     "outcome_counts",
     "pending_work",
@@ -64,6 +73,7 @@ __all__ = [
     "resolve",
     "send",
     "settle_deletion",
+    "settle_lost",
     "start_query",
     "store_list",
     "unresolved",

@@ -44,6 +44,7 @@ SENDING = "being sent to the Wesog API"
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
 CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
 REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
+OWNED = "the Wesog API named operation #{op}, which another deletion already owns"
 
 
 def config_seconds(name: str, default: float | None = None) -> float:
@@ -167,7 +168,10 @@ def _send_chunk(
         _failed(deletion_id, item_ids, exc, actor, batch)
         db.session.commit()
         return False
-    attach(_get(deletion_id), op, item_ids, actor=actor)
+    if not attach(_get(deletion_id), op, item_ids, actor=actor):
+        # Our own answer names an operation another deletion already owns: owners never
+        # change, so this chunk is settled from the images' state instead.
+        mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
     db.session.commit()
     return True
 
@@ -212,9 +216,14 @@ def attach(
     *,
     actor: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Store the operation that carries these items and move the request on (caller commits)."""
+) -> bool:
+    """Store the operation that carries these items and move the request on (caller commits).
+
+    False, changing no item, when the operation already belongs to another deletion.
+    """
     row = record_snapshot(op, origin="dashboard", deletion_id=deletion.id)
+    if row.deletion_id != deletion.id:
+        return False
     assert op.op_id is not None
     db.session.flush()
     items.link_items(item_ids, op.op_id)
@@ -230,6 +239,7 @@ def attach(
     if row.is_finished:
         db.session.flush()
         finish_operation(row)
+    return True
 
 
 def _only_image(deletion: DeletionRequest) -> str | None:
@@ -241,6 +251,7 @@ def reject(
 ) -> None:
     """Upstream said no: the unsent items fail with its message (caller commits)."""
     now = utcnow()
+    # Items settled already (e.g. inferred from the image's state) keep their outcome.
     outcome = "not_found" if not_found else "failed"
     refused = items.refuse_unsent(deletion.id, outcome, message, now)
     audit.record(
@@ -248,7 +259,7 @@ def reject(
         image_id=_only_image(deletion), details={"message": message, "items": refused},
     )  # fmt: skip
     deletion.message, deletion.next_attempt_at = message, None
-    if refused < deletion.item_count:
+    if items.any_sent(deletion.id):
         # Earlier chunks were accepted: their operations still run and settle the request.
         deletion.state = "submitted"
         deletion.submitted_at = deletion.submitted_at or now

@@ -91,7 +91,11 @@ def refuse_unsent(deletion_id: int, outcome: str, message: str, now: datetime) -
     """Every item not in an operation gets `outcome` with `message`; returns how many."""
     result = db.session.execute(
         update(DeletionItem)
-        .where(DeletionItem.deletion_id == deletion_id, DeletionItem.op_id.is_(None))
+        .where(
+            DeletionItem.deletion_id == deletion_id,
+            DeletionItem.op_id.is_(None),
+            DeletionItem.outcome.in_(UNSETTLED),
+        )
         .values(outcome=outcome, message=message, settled_at=now)
         .execution_options(synchronize_session=False)
     )

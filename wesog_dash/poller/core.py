@@ -16,16 +16,23 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, literal, select
 
-from .. import deletions
+from .. import alerts, deletions
 from ..audit.digests import DigestSchedule
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
+from .fence import LeaseLost, fenced
 from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id
 from .refresh import Refresher
 
 log = logging.getLogger(__name__)
 MIN_PAUSE = 0.05  # seconds: never spin, even when something is due at once
 LONG_SENDERS = 2  # wait=true deletes block for a whole operation: at most this many at once
+
+
+def send_all(deletion_ids: list[int]) -> None:
+    """Send due requests one after another (each takes the room left in flight)."""
+    for deletion_id in deletion_ids:
+        deletions.send(deletion_id)
 
 
 class Poller:
@@ -45,9 +52,10 @@ class Poller:
         self.holding = False
         workers = max(1, int(app.config["WESOG_POLL_CONCURRENCY"]))
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wesog-poll")
-        self.refresher = Refresher(app, self.pool)
+        self.refresher = Refresher(app, self.pool, self._in_context)
         self._long_sends: set[int] = set()
         self.digests = DigestSchedule()
+        self._alerting = False
         self._lock = threading.Lock()
 
     @property
@@ -61,6 +69,8 @@ class Poller:
             self.holding = self.lease.acquire()
             if not self.holding:
                 return 0
+        self._in_context(deletions.settle_lost)
+        with self.app.app_context():
             work = deletions.pending_work()
             waited = [i for i in work.pending if deletions.wants_wait(i)]
             searches = deletions.unresolved()
@@ -70,20 +80,46 @@ class Poller:
             self._start_resolution(selection_id)
         quick = [i for i in work.pending if i not in waited]
         # Sends go one after another: each takes the room left for operations in flight.
-        self._in_context(lambda: [deletions.send(i) for i in quick])
+        self._in_context(send_all, quick)
         self._all(deletions.reconcile, work.unknown)
         refreshed = self.refresher.run()
         self._in_context(self.digests.run)  # the lease holder signs the audit head
+        self._start_alerts()
         return refreshed
+
+    def _start_alerts(self) -> None:
+        """Scan for alerts and deliver them in a helper thread: the cycle never waits for it."""
+        if not self.app.config.get("WESOG_ALERT_URL"):
+            return
+        with self._lock:
+            if self._alerting:
+                return  # the previous round is still delivering
+            self._alerting = True
+        threading.Thread(target=self._alerts, name="wesog-alerts", daemon=True).start()
+
+    def _alerts(self) -> None:
+        try:
+            self._in_context(alerts.run_cycle)
+        finally:
+            with self._lock:
+                self._alerting = False
 
     def _all(self, function: Callable[[int], Any], ids: list[int]) -> None:
         wait([self.pool.submit(self._in_context, function, i) for i in ids])
 
     def _in_context(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Run in this worker thread's own app context (and so its own session)."""
-        with self.app.app_context():
+        """Run in this worker thread's own app context (and so its own session), fenced by
+        the lease: once it is lost, the task's upstream calls and commits are refused."""
+        with self.app.app_context(), fenced(self.lease):
             try:
+                if not self.lease.check():  # also renews it: a long cycle keeps the lease
+                    raise LeaseLost()
                 return function(*args)
+            except LeaseLost:
+                db.session.rollback()
+                self.holding = False
+                log.info("poller task %s%r stopped: the lease was lost", function.__name__, args)
+                return None
             except Exception:  # one failure must not stop the cycle or kill the thread
                 db.session.rollback()
                 log.exception("poller task %s%r failed", function.__name__, args)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, or_, select
@@ -24,15 +26,22 @@ from .. import deletions
 from ..extensions import db
 from ..models import Operation, utcnow
 from ..operations import backoff_seconds
-from ..upstream import upstream
+from ..upstream import Budget, upstream, wesog_client
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogError
 from .discovery import WATCHED_FOR, Applied, apply_listed
+from .fence import LeaseLost
 from .lease import record_pause
 from .polling import fetch, store
 
 log = logging.getLogger(__name__)
 MAX_DUE = 5000  # due operations considered in one cycle
+# Operations still worth asking about: "lost" ones never are, retired incarnations neither.
+UNFINISHED = (
+    Operation.is_finished.is_(False),
+    Operation.state != "lost",
+    Operation.op_id > 0,
+)
 
 
 @dataclass
@@ -59,6 +68,15 @@ class Walk:
     started: float = 0.0  # monotonic time the first page was asked for
 
 
+def poll_one(op_id: int) -> None:
+    """`GET /ops/{op_id}` and store it (inside the poller's fenced context)."""
+    # The HTTP call happens outside any database transaction: no lock is held meanwhile.
+    result = fetch(wesog_client(), op_id)
+    if isinstance(result, LeaseLost):
+        raise result
+    store(op_id, result)
+
+
 def due_operations(limit: int = MAX_DUE) -> list[int]:
     """Unfinished operations due now: watched ones first, then the longest unrefreshed."""
     now = utcnow()
@@ -66,7 +84,7 @@ def due_operations(limit: int = MAX_DUE) -> list[int]:
     query = (
         select(Operation.op_id)
         .where(
-            Operation.is_finished.is_(False),
+            *UNFINISHED,
             or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
         )
         .order_by(watched.desc(), Operation.last_polled_at.asc().nulls_first())
@@ -78,8 +96,10 @@ def due_operations(limit: int = MAX_DUE) -> list[int]:
 class Refresher:
     """Keeps what cycles learn: discovery's cursor, the list's cost and its failures."""
 
-    def __init__(self, app: Flask, pool: ThreadPoolExecutor) -> None:
-        self.app, self.pool = app, pool
+    def __init__(
+        self, app: Flask, pool: ThreadPoolExecutor, in_context: Callable[..., Any]
+    ) -> None:
+        self.app, self.pool, self.in_context = app, pool, in_context
         self.cursor: int | None = None  # every op id above it was listed once
         self.next_list = self.next_discovery = self.list_retry_at = 0.0  # monotonic
         self.list_failures = 0
@@ -94,32 +114,40 @@ class Refresher:
         return float(self.app.config[name])
 
     def run(self) -> int:
-        """One refresh cycle; returns how many operations it refreshed."""
+        """One refresh cycle; returns how many operations it refreshed.
+
+        Every database session and upstream call runs in the poller's fenced context, so a
+        poller that lost its lease neither calls nor writes.
+        """
         budget = upstream(self.app).budget
-        with self.app.app_context():
-            self._show_pause(budget.paused_until())
-            if budget.paused_for() > 0:
-                return 0  # the API asked for a pause: nobody calls until it ends
-            due = due_operations()
-            known_max = db.session.scalar(select(func.max(Operation.op_id)))
-            unfinished = db.session.execute(
-                select(func.count(), func.min(Operation.op_id)).where(
-                    Operation.is_finished.is_(False)
-                )
-            ).one()
-            self.hurry = deletions.waiting_for_room()
-            if self.cursor is None and known_max is not None:
-                self.cursor = known_max  # after a restart: look for newer ones only
-        plan = self.plan(due, known_max, (int(unfinished[0]), unfinished[1]))
+        state = self.in_context(self._state, budget)
+        if state is None:
+            return 0  # paused by a 429, or the lease is lost
+        due, known_max, unfinished = state
+        plan = self.plan(due, known_max, unfinished)
         self.deferred = plan.deferred
         walk = self.walk(plan) if plan.pages else Walk()
         rest = [] if plan.deferred else [op_id for op_id in due if op_id not in walk.listed]
         rest = rest[: budget.free_slots()]
-        wait([self.pool.submit(self._poll, op_id) for op_id in rest])
+        wait([self.pool.submit(self.in_context, poll_one, op_id) for op_id in rest])
         self.calls["id"] += len(rest)
-        with self.app.app_context():
-            self._show_pause(budget.paused_until())  # a 429 met in this cycle shows at once
+        self.in_context(self._show_pause, budget.paused_until())  # a 429 shows at once
         return len(walk.refreshed) + len(rest)
+
+    def _state(self, budget: Budget) -> tuple[list[int], int | None, tuple[int, int | None]] | None:
+        """Due operations, the newest op id, (count, oldest) unfinished; None while paused."""
+        self._show_pause(budget.paused_until())
+        if budget.paused_for() > 0:
+            return None  # the API asked for a pause: nobody calls until it ends
+        due = due_operations()
+        known_max = db.session.scalar(select(func.max(Operation.op_id)))
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(Operation.op_id)).where(*UNFINISHED)
+        ).one()
+        self.hurry = deletions.waiting_for_room()
+        if self.cursor is None and known_max is not None:
+            self.cursor = known_max  # after a restart: look for newer ones only
+        return due, known_max, (int(count), oldest)
 
     def _show_pause(self, until: object) -> None:
         """Tell the pages (through the lease row) until when the API asked us to pause."""
@@ -179,11 +207,9 @@ class Refresher:
                 break
             if budget.free_slots() == 0:
                 break
-            ops = self._read_page(page, size, walk)
+            ops = self.in_context(self._read_and_apply, page, size, plan, walk)
             if ops is None:
                 break
-            with self.app.app_context():
-                self._merge(walk, apply_listed(ops, set(plan.due), discover=plan.discover))
             lowest = min((op.op_id for op in ops if op.op_id is not None), default=None)
             if len(ops) < size or lowest is None:
                 break
@@ -198,15 +224,25 @@ class Refresher:
             return True
         return plan.discover and self.cursor is not None and lowest > self.cursor
 
+    def _read_and_apply(
+        self, page: int, size: int, plan: Plan, walk: Walk
+    ) -> list[Snapshot] | None:
+        """One page of the list, stored (inside the poller's fenced context)."""
+        ops = self._read_page(page, size, walk)
+        if ops is not None:
+            self._merge(walk, apply_listed(ops, set(plan.due), discover=plan.discover))
+        return ops
+
     def _read_page(self, page: int, size: int, walk: Walk) -> list[Snapshot] | None:
         started = time.perf_counter()
         try:
-            ops = upstream(self.app).client().list_operations(page=page, limit=size)
+            ops = wesog_client().list_operations(page=page, limit=size)
+        except LeaseLost:
+            raise
         except WesogError as exc:
             walk.failed = True
             self.list_failures += 1
-            with self.app.app_context():
-                delay = backoff_seconds(self.list_failures)
+            delay = backoff_seconds(self.list_failures)
             self.list_retry_at = time.monotonic() + delay
             log.warning("GET /ops failed (%s); reading operations one by one", exc.message)
             return None
@@ -245,16 +281,6 @@ class Refresher:
         if walk.too_young:
             cursor = min(cursor, min(walk.too_young) - 1)  # look at those again next time
         self.cursor = max(self.cursor or 0, cursor) if not walk.too_young else cursor
-
-    def _poll(self, op_id: int) -> None:
-        # The HTTP call happens outside any database transaction: no lock is held meanwhile.
-        result = fetch(upstream(self.app).client(), op_id)
-        with self.app.app_context():
-            try:
-                store(op_id, result)
-            except Exception:  # one failure must not stop the cycle or kill the thread
-                db.session.rollback()
-                log.exception("storing operation %s failed", op_id)
 
     def until_next_list(self) -> float:
         """Seconds until the list may be read again."""

@@ -18,6 +18,7 @@ from . import (
     images,
     operations,
     overview,
+    reports,
     selections,
     users,
 )
@@ -27,6 +28,17 @@ def register_views(app: Flask) -> None:
     """Register the shared helpers, the hardening and every blueprint."""
     common.init_app(app)
     hardening.init_app(app)
-    blueprints = (overview, health, auth, images, deletions, selections, operations, audit, api)
-    for module in (*blueprints, users):
+    for module in (
+        overview,
+        health,
+        auth,
+        images,
+        deletions,
+        selections,
+        operations,
+        audit,
+        reports,
+        api,
+        users,
+    ):
         app.register_blueprint(module.bp)

@@ -120,7 +120,7 @@ def op_list() -> ResponseReturnValue:
     return body, 200, {"Vary": "HX-Request"}
 
 
-@bp.get("/ops/<int:op_id>/row")
+@bp.get("/ops/<int(signed=True):op_id>/row")
 @polled
 @role_required("viewer")
 def op_row(op_id: int) -> ResponseReturnValue:
@@ -131,7 +131,7 @@ def op_row(op_id: int) -> ResponseReturnValue:
     return response
 
 
-@bp.get("/ops/<int:op_id>")
+@bp.get("/ops/<int(signed=True):op_id>")
 @role_required("viewer")
 def op_detail(op_id: int) -> ResponseReturnValue:
     """One operation: big progress, timeline, options, errors, its deletion, raw JSON."""
@@ -143,7 +143,7 @@ def op_detail(op_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/ops/<int:op_id>/progress")
+@bp.get("/ops/<int(signed=True):op_id>/progress")
 @polled
 @role_required("viewer")
 def op_progress(op_id: int) -> ResponseReturnValue:
@@ -166,7 +166,7 @@ def filter_errors(row: Operation, error_q: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-@bp.get("/ops/<int:op_id>/errors")
+@bp.get("/ops/<int(signed=True):op_id>/errors")
 @polled
 @role_required("viewer")
 def op_errors(op_id: int) -> ResponseReturnValue:
