@@ -112,9 +112,9 @@ def apply_listed(
 
 
 def _refresh(row: Operation, op: Snapshot, now: datetime, ended: list[Operation]) -> None:
-    """The whole snapshot when it moved on or is watched, else only the fetch time."""
+    """The whole snapshot when it moved on, is watched or was missing; else the fetch time."""
     watched = row.last_viewed_at is not None and row.last_viewed_at >= now - WATCHED_FOR
-    if _changed(row, op) or watched:
+    if _changed(row, op) or watched or row.state in ("missing", "unknown"):
         errors_before = len(row.errors or [])
         record_snapshot(op)
         operation_updated(row, errors_before=errors_before, ended=ended)
