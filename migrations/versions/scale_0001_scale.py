@@ -8,7 +8,7 @@ item is unsettled, without walking the 100,000 settled ones.
 leases.paused_until: until when the API asked the poller to slow down (shown on pages).
 
 Revision ID: scale_0001
-Revises: truth_0001
+Revises: 5187913fdfa3
 Create Date: 2026-11-28 13:40:00
 
 """
@@ -19,7 +19,7 @@ import wesog_dash.models.types  # noqa: F401  (custom column types in revisions)
 
 # revision identifiers, used by Alembic.
 revision = 'scale_0001'
-down_revision = 'truth_0001'
+down_revision = '5187913fdfa3'
 branch_labels = None
 depends_on = None
 
