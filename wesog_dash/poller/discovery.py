@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, metrics
 from ..deletions import finish_operation, operation_updated, record_ended
 from ..extensions import db
 from ..models import Operation, utcnow
@@ -93,15 +93,16 @@ def apply_listed(
     rows = _load([op.op_id for op in listed if op.op_id is not None])
     applied = Applied(listed={op.op_id for op in listed if op.op_id is not None})
     ended: list[Operation] = []
-    for op in listed:
-        assert op.op_id is not None
-        row = rows.get(op.op_id)
-        if row is None:
-            if discover:
-                _discover(op, now, applied)
-        elif not row.is_finished:
-            _refresh(row, op, now, ended)
-            applied.refreshed.add(op.op_id)
+    with metrics.batched():  # one rollup upsert per (method, minute), not per operation
+        for op in listed:
+            assert op.op_id is not None
+            row = rows.get(op.op_id)
+            if row is None:
+                if discover:
+                    _discover(op, now, applied)
+            elif not row.is_finished:
+                _refresh(row, op, now, ended)
+                applied.refreshed.add(op.op_id)
     record_ended(ended)
     if applied.discovered:
         first, last = min(applied.discovered), max(applied.discovered)
