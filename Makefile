@@ -83,6 +83,9 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fragments.py
 	$(BIN)/python bench/lists.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/bulk.py
+	$(BIN)/python bench/soak.py --minutes 2
 
 # Screenshots of every page at 1280×800 and 390×844 into screenshots/ (git-ignored), for review.
 screenshots: $(VENV)/.installed-dev chromium

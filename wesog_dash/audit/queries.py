@@ -23,6 +23,7 @@ ACTIONS = (
     "operation.untracked",
     "operation.imported",
     "operation.ended",
+    "operation.lost",
     "login.succeeded",
     "login.failed",
     "user.created",

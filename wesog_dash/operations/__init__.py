@@ -18,6 +18,7 @@ from .queries import (
 )
 from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
 from .tracking import TrackError, parse_op_id, track, untrack
+from .viewing import mark_viewed
 
 __all__ = [
     "UNFINISHED",
@@ -30,6 +31,7 @@ __all__ = [
     "ended_since",
     "get_operation",
     "list_operations",
+    "mark_viewed",
     "operations_marker",
     "parse_op_id",
     "poll_interval",

@@ -10,13 +10,13 @@ from flask_login import current_user
 from htmx_flask import make_response as htmx_response
 from werkzeug.datastructures import MultiDict
 
-from .. import deletions, images
+from .. import deletions, images, operations
 from ..accounts.permissions import destructive, role_required
 from ..models import FINAL_DELETION_STATES, DeletionRequest
-from ..upstream import UpstreamProblem
 from .common import announce_end, no_store, polled, swap_error, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
 from .live import deletion_live_context
+from .selections import MAX_SHOWN, selection_page
 
 bp = Blueprint("deletions", __name__)
 
@@ -51,11 +51,24 @@ def deletion_new() -> ResponseReturnValue:
         return confirm_every_match(form)
     # Ticked ids are kept exactly as sent (a space may belong to one); pasted text is split.
     candidates = [i for i in source.getlist("image_ids") if i != ""]
-    candidates += deletions.split_pasted(source.get("ids_text", ""))
+    try:
+        candidates += deletions.split_pasted(source.get("ids_text", "")) + uploaded()
+    except deletions.DeletionInputError as exc:
+        return confirmation(deletions.Review(), form, exc.message)
     if not candidates:
-        flash("Nothing to delete: tick some images, or paste ids, first.", "error")
+        flash("Nothing to delete: tick some images, paste ids or upload a file, first.", "error")
         return redirect(url_for("images.image_list", q=form.selection_query.data or None), 303)
+    if len(unique := list(dict.fromkeys(candidates))) > MAX_SHOWN:
+        return confirm_stored(unique, form)
     return confirmation(deletions.review_ids(candidates), form)
+
+
+def uploaded() -> list[str]:
+    """Ids of the uploaded `.txt`/`.csv` file, if one came with the form."""
+    upload = request.files.get("ids_file")
+    if upload is None or not upload.filename:
+        return []
+    return deletions.ids_from_file(upload.filename, upload.read())
 
 
 def confirmation(
@@ -75,19 +88,23 @@ def confirmation(
     return page, 200 if review.ids and not message else 422
 
 
-def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
-    """Resolve the search to its ids now, so that the confirmation shows each one."""
-    form.selection_kind.data = "query"
-    empty = deletions.Review()
+def confirm_stored(ids: list[str], form: DeleteForm) -> ResponseReturnValue:
+    """A long list is checked and stored, then confirmed by count and hash, not id by id."""
     try:
-        matches = images.matching_ids(form.selection_query.data or "")
-    except images.TooManyMatches as exc:
-        return confirmation(empty, form, str(exc))
-    except UpstreamProblem as exc:
-        return confirmation(empty, form, exc.message)
-    if not matches.ids:
-        return confirmation(empty, form, "No image matches this search any more.")
-    return confirmation(deletions.review_ids(matches.ids), form)
+        selection = deletions.store_list(deletions.clean_ids(ids), actor=current_user.username)
+    except deletions.DeletionInputError as exc:
+        return confirmation(deletions.Review(), form, exc.message)
+    return redirect(url_for("selections.selection_detail", selection_id=selection.id), 303)
+
+
+def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
+    """Resolve the search to its ids in the background; its page shows the progress."""
+    form.selection_kind.data = "query"
+    if request.method != "POST":
+        return confirmation(deletions.Review(), form, "Start from the images page.")
+    q = form.selection_query.data or ""
+    selection = deletions.start_query(q, actor=current_user.username)
+    return redirect(url_for("selections.selection_detail", selection_id=selection.id), 303)
 
 
 @bp.post("/deletions")
@@ -103,8 +120,8 @@ def deletion_create() -> ResponseReturnValue:
             form.image_ids.ids, form.reason.data, wait=form.wait.data, urgent=form.urgent.data,
             strict=form.strict.data, ticket=form.ticket.data or None,
             selection_kind=form.kind, selection_query=form.selection_query.data or None,
-            actor=current_user.username, user_id=current_user.id,
-            remote_addr=request.remote_addr,
+            selection_id=checked_selection(form), actor=current_user.username,
+            user_id=current_user.id, remote_addr=request.remote_addr,
         )  # fmt: skip
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
@@ -126,13 +143,27 @@ def card_sent(deletion: DeletionRequest) -> ResponseReturnValue:
     )  # fmt: skip
 
 
+def checked_selection(form: DeleteForm) -> int | None:
+    """The stored list the form confirms, if its hash is still the one that was shown."""
+    if form.stored_list is None:
+        return None
+    selection = deletions.get_selection(form.stored_list)
+    if selection is None or selection.ids_sha256 != form.ids_sha256.data:
+        raise deletions.DeletionInputError("This list of ids changed; review it again")
+    return selection.id
+
+
 def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
     """Nothing was sent: show the message with the form as it was typed."""
+    selection = deletions.get_selection(form.stored_list) if form.stored_list else None
+    if selection is not None and not wants_fragment():
+        return selection_page(selection, message, form), 422
     if wants_fragment():
         body = render_template(
             "_delete_form.html", form=form, ids=form.image_ids.ids, fid="retry",
             source=form.source.data, message=message, selection_kind=form.kind,
-            selection_query=form.selection_query.data,
+            selection_query=form.selection_query.data, selection_id=form.stored_list,
+            ids_sha256=form.ids_sha256.data,
         )  # fmt: skip
         return swap_error(body, 422)
     body, _ = confirmation(deletions.review_ids(form.image_ids.ids), form, message)
@@ -157,7 +188,9 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
     body = render_template(
         "_deletion_live.html", deletion=deletion, quiet=quiet, **deletion_live_context(deletion)
     )
-    return no_store(body) if quiet else toast_when_final(no_store(body), deletion)
+    response = no_store(body) if quiet else toast_when_final(no_store(body), deletion)
+    operations.mark_viewed(op.op_id for op in deletion.operations if not op.is_finished)
+    return response
 
 
 @bp.get("/deletions/<int:deletion_id>/card")
@@ -179,9 +212,8 @@ def toast_when_final(response: Any, deletion: DeletionRequest) -> Any:
         return announce_end(response, message, "error")
     ops = list(deletion.operations)
     # A refused chunk fails items without any operation counting them: count those too.
-    failed = sum(op.num_bad for op in ops) or sum(
-        1 for item in deletion.items if item.outcome in ("failed", "not_found")
-    )
+    counts = deletions.outcome_counts(deletion.id)  # counted by the database, never loaded
+    failed = sum(op.num_bad for op in ops) or counts.get("failed", 0) + counts.get("not_found", 0)
     name = f"Operation #{ops[0].op_id}" if len(ops) == 1 else f"Deletion #{deletion.id}"
     if failed or deletion.state == "done_with_errors":
         plural = "" if failed == 1 else "s"

@@ -107,6 +107,15 @@ class DeleteForm(FlaskForm):
     selection_kind = HiddenField(default="single")
     selection_query = HiddenField(filters=[strip])
     source = HiddenField(default="page")
+    # A stored list (views/selections.py) is confirmed by its id and the hash that was shown.
+    selection_id = HiddenField(filters=[strip])
+    ids_sha256 = HiddenField(filters=[strip])
+
+    @property
+    def stored_list(self) -> int | None:
+        """The id of the stored list this form confirms, if any."""
+        value = self.selection_id.data or ""
+        return int(value) if value.isdecimal() else None
 
     @property
     def kind(self) -> str:
