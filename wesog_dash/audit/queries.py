@@ -27,13 +27,18 @@ ACTIONS = (
     "user.role_changed",
     "user.disabled",
     "token.issued",
+    "token.revoked",
+    "token.refused",
     "setup.completed",
     "audit.verified",
     "audit.pruned",
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
-ACTION_GROUPS = ("deletion.*", "operation.*", "login.*", "user.*", "audit.*")
-OUTCOMES = ("done", "done_with_errors", "rejected", "unknown", "failed", "intact", "broken")
+ACTION_GROUPS = ("deletion.*", "operation.*", "login.*", "user.*", "token.*", "audit.*")
+OUTCOMES = (
+    "done", "done_with_errors", "rejected", "unknown", "failed", "intact", "broken",
+    "revoked", "expired", "disabled",
+)  # fmt: skip
 TEXT_FIELDS = ("actor", "action", "image_id", "outcome", "q")
 
 

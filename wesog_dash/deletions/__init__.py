@@ -7,6 +7,7 @@ Owns the `deletion_requests` and `deletion_items` tables. May import `operations
 """
 
 from .dispatcher import CHUNK_SIZE, SENDING, send
+from .idlists import ids_from_text
 from .outbox import (
     MAX_IDS,
     MAX_REASON,
@@ -20,10 +21,13 @@ from .outbox import (
 from .outcomes import finish_operation, operation_updated, settle_deletion
 from .queries import (
     Work,
+    deletions_before,
     get_deletion,
     item_summary,
+    items_after,
     items_of,
     outcome_counts,
+    outcome_counts_of,
     pending_work,
     recent_deletions,
     wants_wait,
@@ -40,13 +44,17 @@ __all__ = [
     "DeletionInputError",
     "Work",
     "clean_ids",
+    "deletions_before",
     "finish_operation",
     "get_deletion",
     "id_problem",
+    "ids_from_text",
     "item_summary",
+    "items_after",
     "items_of",
     "operation_updated",
     "outcome_counts",
+    "outcome_counts_of",
     "pending_work",
     "recent_deletions",
     "reconcile",

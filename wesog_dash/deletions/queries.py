@@ -74,3 +74,55 @@ def item_summary(deletion_id: int, limit: int) -> dict[str, object]:
         "item_total": sum(counts.values()),
         "outcome_counts": counts,
     }
+
+
+MAX_PAGE = 200
+
+
+def deletions_before(
+    before: int | None, limit: int, state: str | None = None
+) -> tuple[list[DeletionRequest], int | None]:
+    """A keyset page of deletion requests with id < `before`, newest first, and the next
+    page's `before` (None on the last page)."""
+    limit = min(MAX_PAGE, max(1, int(limit)))
+    query = select(DeletionRequest)
+    if before is not None:
+        query = query.where(DeletionRequest.id < before)
+    if state:
+        query = query.where(DeletionRequest.state == state)
+    rows = list(db.session.scalars(query.order_by(DeletionRequest.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].id if more and rows else None
+
+
+def items_after(
+    deletion_id: int, after: int | None, limit: int, outcome: str | None = None
+) -> tuple[list[DeletionItem], int | None]:
+    """A keyset page of one request's items with position > `after`, in the order given, and
+    the next page's `after` (None on the last page)."""
+    limit = min(MAX_PAGE * 5, max(1, int(limit)))
+    query = select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)
+    if after is not None:
+        query = query.where(DeletionItem.position > after)
+    if outcome:
+        query = query.where(DeletionItem.outcome == outcome)
+    rows = list(db.session.scalars(query.order_by(DeletionItem.position).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].position if more and rows else None
+
+
+def outcome_counts_of(deletion_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Outcome counts of several deletion requests in one grouped query."""
+    found: dict[int, dict[str, int]] = {deletion_id: {} for deletion_id in deletion_ids}
+    if not deletion_ids:
+        return found
+    query = (
+        select(DeletionItem.deletion_id, DeletionItem.outcome, func.count())
+        .where(DeletionItem.deletion_id.in_(deletion_ids))
+        .group_by(DeletionItem.deletion_id, DeletionItem.outcome)
+    )
+    for deletion_id, outcome, count in db.session.execute(query):
+        found[deletion_id][outcome] = count
+    return found

@@ -1,6 +1,6 @@
 """The database models, one module per concern."""
 
-from .accounts import ROLES, ApiToken, SetupToken, User
+from .accounts import ROLES, TOKEN_SCOPES, ApiToken, SetupToken, User
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -21,6 +21,7 @@ __all__ = [
     "OP_ORIGINS",
     "OP_STATES",
     "ROLES",
+    "TOKEN_SCOPES",
     "ApiToken",
     "AuditEvent",
     "AuditHead",

@@ -7,7 +7,14 @@ Owns the `operations` and `operation_samples` tables. May import `audit`, `model
 """
 
 from .progress import Progress, progress
-from .queries import OpFilters, OpPage, get_operation, list_operations, running_count
+from .queries import (
+    OpFilters,
+    OpPage,
+    get_operation,
+    list_operations,
+    operations_before,
+    running_count,
+)
 from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
 from .tracking import TrackError, parse_op_id, track
 
@@ -20,6 +27,7 @@ __all__ = [
     "derive_state",
     "get_operation",
     "list_operations",
+    "operations_before",
     "parse_op_id",
     "poll_interval",
     "progress",
