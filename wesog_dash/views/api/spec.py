@@ -23,6 +23,7 @@ from .schemas import Problem
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
 CONVERTERS = {"int": {"type": "integer", "minimum": 0}, "default": {"type": "string"}}
+RULE_PART = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,12 @@ class Builder:
 def path_of(rule: str) -> tuple[str, list[dict[str, Any]]]:
     """An OpenAPI path and its path parameters from a werkzeug rule."""
     params = []
-    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        schema = CONVERTERS.get(converter or "default", CONVERTERS["default"])
+    for converter, arguments, name in RULE_PART.findall(rule):
+        schema = dict(CONVERTERS.get(converter or "default", CONVERTERS["default"]))
+        if bound := re.search(r"max=(\d+)", arguments):
+            schema["maximum"] = int(bound.group(1))
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
+    return RULE_PART.sub(r"{\3}", rule), params
 
 
 def without_null(schema: dict[str, Any]) -> dict[str, Any]:
