@@ -1,4 +1,5 @@
-"""`flask --app app wesog …`: the sandbox and the poller."""
+"""`flask --app app wesog …`: the sandbox and the poller (`delete` and `watch` live in
+`deleting.py` and `watching.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from flask.cli import AppGroup
 from ..poller import Poller
 from ..sandbox import SandboxSettings, run_standalone
 
-wesog_cli = AppGroup("wesog", help="The Wesog API: run the sandbox, run the poller.")
+wesog_cli = AppGroup(
+    "wesog", help="The Wesog API: delete and watch, run the sandbox, run the poller."
+)
 
 
 @wesog_cli.command("sandbox")

@@ -101,13 +101,18 @@ def request_deletion(
     actor: str,
     user_id: int | None,
     remote_addr: str | None,
+    send_inline: bool = True,
 ) -> DeletionRequest:
-    """Validate, commit the request and its items, then send it (one id) or wake the dispatcher."""
+    """Validate, commit the request and its items, then send it (one id) or wake the dispatcher.
+
+    `send_inline=False` leaves even a single id to the dispatcher (the CLI, when the API is
+    the embedded sandbox of another process).
+    """
     ids, reason, ticket = clean_ids(image_ids), clean_reason(reason), clean_ticket(ticket)
     if selection_kind not in SELECTION_KINDS:
         raise DeletionInputError("Unknown kind of selection")
     # One id without wait is quick upstream: send it inside the web request.
-    inline = len(ids) == 1 and not wait
+    inline = send_inline and len(ids) == 1 and not wait
     timeout = float(current_app.config["WESOG_SYNC_SEND_TIMEOUT"])
     deletion = DeletionRequest(
         created_at=utcnow(), user_id=user_id, actor=actor, remote_addr=remote_addr,
