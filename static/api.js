@@ -30,7 +30,8 @@ function typeOf(schema) {
 }
 
 function table(headers, rows) {
-  const t = el("table", null, "api-table");
+  const wrap = el("div", null, "table-scroll");
+  const t = wrap.appendChild(el("table", null, "api-table"));
   const head = t.createTHead().insertRow();
   headers.forEach((h) => head.appendChild(el("th", h)));
   const body = t.createTBody();
@@ -38,7 +39,7 @@ function table(headers, rows) {
     const row = body.insertRow();
     cells.forEach((c) => row.appendChild(el("td", c)));
   });
-  return t;
+  return wrap;
 }
 
 function schemaLink(schema) {
@@ -72,6 +73,7 @@ function drawOperation(path, method, op) {
       const item = el("li", media + ": ");
       item.appendChild(schemaLink(body.schema));
       list.appendChild(item);
+      if (body.schema.properties) item.appendChild(fieldTable(body.schema));
     });
     box.appendChild(list);
   }
@@ -86,16 +88,20 @@ function drawOperation(path, method, op) {
   return box;
 }
 
+function fieldTable(schema) {
+  const required = new Set(schema.required || []);
+  return table(["field", "type", "required", "meaning"],
+    Object.entries(schema.properties).map(([field, s]) =>
+      [field, typeOf(s), required.has(field) ? "yes" : "no", s.description || ""]));
+}
+
 function drawSchema(name, schema) {
   const box = el("section", null, "api-op");
   box.id = "schema-" + name;
   box.appendChild(el("h3", name));
   if (schema.description) box.appendChild(el("p", schema.description, "api-desc"));
-  const required = new Set(schema.required || []);
-  const props = Object.entries(schema.properties || {});
-  if (props.length) {
-    box.appendChild(table(["field", "type", "required", "meaning"],
-      props.map(([field, s]) => [field, typeOf(s), required.has(field) ? "yes" : "no", s.description || ""])));
+  if (schema.properties) {
+    box.appendChild(fieldTable(schema));
   } else {
     box.appendChild(el("pre", JSON.stringify(schema, null, 2), "api-schema"));
   }
@@ -105,7 +111,11 @@ function drawSchema(name, schema) {
 function draw(spec) {
   const body = document.getElementById("api-body");
   const toc = el("ul");
-  body.appendChild(el("p", spec.info.description, "api-desc"));
+  body.appendChild(el("p", spec.info.description.split("\n\n")[0]));
+  const problems = spec["x-problem-types"] || [];
+  body.appendChild(el("h2", "Errors"));
+  body.appendChild(table(["type", "status", "title", "when"],
+    problems.map((p) => [p.type, p.status, p.title, p.description])));
   body.appendChild(el("h2", "Operations"));
   Object.entries(spec.paths).forEach(([path, item]) => {
     ["get", "post", "put", "patch", "delete"].forEach((method) => {

@@ -174,20 +174,28 @@ def problem_catalogue() -> str:
     return "\n".join(lines)
 
 
-DESCRIPTION = """Scripting access to wesog-dash. Authenticate with a personal token
-(`flask --app app users token NAME`): `Authorization: Bearer <token>`. A `read` token may only
-read; an `operate` token may also do what its owner's role allows. Lists page by keyset
-(`before`/`after` cursors given in each answer), newest first. Errors are RFC 9457
-`application/problem+json`; branch on `type`:
+DESCRIPTION = (
+    "Scripting access to wesog-dash. Authenticate with a personal token "
+    "(`flask --app app users token NAME`): `Authorization: Bearer <token>`. A `read` token may "
+    "only read; an `operate` token may also do what its owner's role allows. Lists page by "
+    "keyset (`before`/`after` cursors given in each answer), newest first. Errors are RFC 9457 "
+    "`application/problem+json`; branch on `type`:"
+)
 
-"""
+
+def problem_list() -> list[dict[str, Any]]:
+    """The problem types, for the `x-problem-types` extension the reference page draws."""
+    return [
+        {"type": problem_type(slug), "status": status, "title": title, "description": text}
+        for slug, (title, status, text) in PROBLEM_TYPES.items()
+    ]
 
 
 def build(app: Flask, prefix: str) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for the views under `prefix`."""
     spec = APISpec(
         title="wesog-dash API", version="1", openapi_version="3.1.0",
-        info={"description": DESCRIPTION + problem_catalogue()},
+        info={"description": DESCRIPTION + "\n\n" + problem_catalogue()},
         servers=[{"url": "/"}],
     )  # fmt: skip
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
@@ -206,4 +214,5 @@ def build(app: Flask, prefix: str) -> dict[str, Any]:
         spec.path(path=path, operations=operations, parameters=params or None)
     document = spec.to_dict()
     document["security"] = [{"token": []}]
+    document["x-problem-types"] = problem_list()
     return document
