@@ -157,6 +157,8 @@ def responses(builder: Builder, doc: ApiDoc) -> dict[str, Any]:
         answer: dict[str, Any] = {"description": "OK" if status == 200 else "Accepted"}
         if model is not None:
             answer["content"] = {"application/json": {"schema": builder.ref(model)}}
+        if status == 202:
+            answer["headers"] = {"Location": header("where to follow what was created")}
         found[str(status)] = answer
     statuses = set(doc.problems) | ({401, 403} if doc.scope != "public" else set()) | {500}
     problem = {PROBLEM_MEDIA_TYPE: {"schema": builder.ref(Problem)}}
@@ -164,7 +166,14 @@ def responses(builder: Builder, doc: ApiDoc) -> dict[str, Any]:
         kinds = [slug for slug, (_, code, _) in PROBLEM_TYPES.items() if code == status]
         described = ", ".join(f"`{slug}`" for slug in kinds)
         found[str(status)] = {"description": f"Problem: {described}", "content": problem}
+    if "401" in found:
+        found["401"]["headers"] = {"WWW-Authenticate": header('`Bearer realm="wesog-dash"`')}
     return found
+
+
+def header(description: str) -> dict[str, Any]:
+    """A documented response header (always sent)."""
+    return {"description": description, "required": True, "schema": {"type": "string"}}
 
 
 def problem_catalogue() -> str:
