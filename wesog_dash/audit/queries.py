@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, false, select
 
 from ..extensions import db
-from ..models import AuditEvent, DeletionItem, User
+from ..models import AuditEvent, DeletionItem, User, day_start, parse_day
 
 PAGE_SIZE = 50
 ACTIONS = (
@@ -26,6 +26,8 @@ ACTIONS = (
     "user.created",
     "user.role_changed",
     "user.disabled",
+    "user.password_changed",
+    "user.sessions_ended",
     "token.issued",
     "token.revoked",
     "token.refused",
@@ -61,8 +63,8 @@ class AuditFilters:
         """Read the query string; values that do not parse are dropped and explained."""
         texts = {name: (args.get(name) or "").strip()[:256] for name in TEXT_FIELDS}
         errors: list[str] = []
-        date_from = _parse_date(args.get("from"), "From", errors)
-        date_to = _parse_date(args.get("to"), "To", errors)
+        date_from = parse_day(args.get("from"), "From", errors)
+        date_to = parse_day(args.get("to"), "To", errors)
         op_id = None
         raw_op = (args.get("op_id") or "").strip()
         if raw_op:
@@ -110,8 +112,8 @@ class AuditFilters:
 
     def _date_conditions(self) -> list[ColumnElement[bool]]:
         """UTC days, both ends included; also as an id range (see `id_bounds`)."""
-        start = _day_start(self.date_from) if self.date_from else None
-        end = _day_start(self.date_to + timedelta(days=1)) if self.date_to else None
+        start = day_start(self.date_from) if self.date_from else None
+        end = day_start(self.date_to + timedelta(days=1)) if self.date_to else None
         if start is None and end is None:
             return []
         low, high = id_bounds(start, end)
@@ -123,23 +125,6 @@ class AuditFilters:
         if end is not None:
             found.append(AuditEvent.at < end)
         return found
-
-
-def _parse_date(raw: str | None, label: str, errors: list[str]) -> date | None:
-    """A YYYY-MM-DD date, or None (with a message when it was given but wrong)."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(f"{label}: write the date as YYYY-MM-DD.")
-        return None
-
-
-def _day_start(day: date) -> datetime:
-    """Midnight UTC at the start of `day`."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _escape_like(text: str) -> str:

@@ -1,6 +1,6 @@
 """The database models, one module per concern."""
 
-from .accounts import ROLES, TOKEN_SCOPES, ApiToken, SetupToken, User
+from .accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginFailure, SetupToken, User, UserSession
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -11,7 +11,7 @@ from .deletions import (
 )
 from .lease import Lease
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
     "DELETION_STATES",
@@ -28,10 +28,14 @@ __all__ = [
     "DeletionItem",
     "DeletionRequest",
     "Lease",
+    "LoginFailure",
     "Operation",
     "OperationSample",
     "SetupToken",
     "UTCDateTime",
     "User",
+    "UserSession",
+    "day_start",
+    "parse_day",
     "utcnow",
 ]

@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import accounts
-from ..accounts import tokens
+from ..accounts import sessions, tokens
 from ..accounts.permissions import role_required
 from ..models import ROLES, User
 
@@ -95,7 +95,7 @@ def apply_change(change: Callable[[], object], done: str) -> Response:
 @bp.post("/<int:user_id>/role")
 @role_required("admin")
 def user_set_role(user_id: int) -> Response:
-    """Give a user another role (takes effect on their next request)."""
+    """Give a user another role; their sessions end, so it applies from their next login."""
     user = user_or_404(user_id)
     role = request.form.get("role", "")
     if role == user.role:
@@ -128,3 +128,13 @@ def token_revoke(token_id: int) -> Response:
         abort(404, description="There is no such token.")
     change = partial(tokens.revoke, token_id, actor=current_user.username)
     return apply_change(change, f"Token {token_id} of {row.user.username} is revoked.")
+
+
+@bp.post("/<int:user_id>/sessions/end")
+@role_required("admin")
+def user_end_sessions(user_id: int) -> Response:
+    """End every session of a user (their API tokens are not touched)."""
+    user = user_or_404(user_id)
+    ended = sessions.log_out_everywhere(user, actor=current_user.username)
+    flash(f"{user.username} is logged out everywhere ({ended} session(s) ended).", "success")
+    return back_to_list()

@@ -10,7 +10,7 @@ from ... import deletions, operations
 from ...accounts.permissions import read_only, role_required
 from ...models import DeletionRequest
 from . import bp, schemas
-from .inputs import BIGINT, DeletionQuery, ItemQuery, OpQuery, parse
+from .inputs import DeletionQuery, ItemQuery, OpQuery, parse
 from .problems import ApiProblem
 from .serialize import deletion_out, operation_out, summaries_out
 from .spec import operation
@@ -54,7 +54,7 @@ def operation_list() -> Response:
     return answer(page)
 
 
-@bp.get(f"/ops/<int(max={BIGINT}):op_id>")
+@bp.get("/ops/<int:op_id>")
 @role_required("viewer")
 @operation(
     "One operation", scope="read", responses={200: schemas.Operation}, problems=(404,),
@@ -89,7 +89,7 @@ def deletion_or_404(deletion_id: int) -> DeletionRequest:
     return found
 
 
-@bp.get(f"/deletions/<int(max={BIGINT}):deletion_id>")
+@bp.get("/deletions/<int:deletion_id>")
 @role_required("viewer")
 @operation(
     "One deletion request", scope="read", responses={200: schemas.Deletion}, problems=(404,),
@@ -100,7 +100,7 @@ def deletion_detail(deletion_id: int) -> Response:
     return answer(deletion_out(deletion_or_404(deletion_id)))
 
 
-@bp.get(f"/deletions/<int(max={BIGINT}):deletion_id>/items")
+@bp.get("/deletions/<int:deletion_id>/items")
 @role_required("viewer")
 @operation(
     "Items of a deletion request", scope="read", query=ItemQuery,
