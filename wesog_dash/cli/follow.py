@@ -14,6 +14,9 @@ from ..models import FINAL_DELETION_STATES
 
 EXIT_DONE, EXIT_FAILED, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
+# Any other final state (a later one such as a stopped or cancelled request) means that not
+# everything was deleted: 1.
+EXIT_CODES = {"done": EXIT_DONE, "done_with_errors": EXIT_FAILED, "rejected": EXIT_REJECTED}
 # The words of templates/_state_badge.html and _deletion_state.html.
 WORDS = {"done_with_errors": "done with errors", "finished_with_errors": "finished with errors"}
 SENTENCES = {
@@ -71,12 +74,11 @@ def read_deletion(deletion_id: int) -> Snapshot | None:
     ops = list(deletion.operations)
     total = max(deletion.item_count or 0, sum(op.num_total or 0 for op in ops))
     final = deletion.state in FINAL_DELETION_STATES
-    code = {"done": EXIT_DONE, "done_with_errors": EXIT_FAILED, "rejected": EXIT_REJECTED}
     message = deletion.message if deletion.state != "pending" or final else None
     return Snapshot(
         "deletion", deletion.id, deletion.state, sum(op.num_good or 0 for op in ops),
         sum(op.num_bad or 0 for op in ops), total, message, final,
-        code.get(deletion.state) if final else None,
+        EXIT_CODES.get(deletion.state, EXIT_FAILED) if final else None,
     )  # fmt: skip
 
 
