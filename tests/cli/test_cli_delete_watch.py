@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.conftest import FAST_POLLING
+from wesog_dash.cli.follow import Rate
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, DeletionItem, DeletionRequest
 from wesog_dash.sandbox import SandboxSettings
@@ -134,3 +135,20 @@ def test_watch_an_operation_and_unknown_ids(app: Flask, runner) -> None:
     assert f"operation {op_id}: 1 good / 0 failed / 1 total" in result.output
     assert runner.invoke(args=["wesog", "watch", "999", "--no-poll"]).exit_code == 4
     assert runner.invoke(args=["wesog", "watch"]).exit_code == 2
+
+
+@pytest.mark.parametrize("app_overrides", [{"WESOG_READ_ONLY": True}])
+def test_delete_is_refused_while_read_only(app: Flask, runner) -> None:
+    result = delete(runner, "100001", "--reason", "r", "--yes")
+    assert result.exit_code == 1 and "read-only" in result.output
+    assert deletion_rows(app) == []
+
+
+def test_the_rate_and_eta_of_the_bar() -> None:
+    rate = Rate(window=10)
+    assert rate.per_second() is None and rate.eta(10) is None
+    rate.add(0, now=100.0)
+    rate.add(20, now=104.0)
+    assert rate.per_second() == 5.0 and rate.eta(30) == 6.0 and rate.eta(0) == 0.0
+    rate.add(20, now=120.0)  # older points leave the window: nothing moved lately
+    assert rate.per_second() == 0.0 and rate.eta(30) is None

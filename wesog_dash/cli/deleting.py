@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import deletions, images
+from ..accounts.permissions import read_only
 from ..models import DeletionRequest
 from ..upstream import UpstreamProblem
 from ..views.api.serialize import deletion_out
@@ -78,6 +79,8 @@ def delete_command(
     then_watch: bool,
 ) -> None:  # fmt: skip
     """Delete images: show what will be sent, ask, then queue it like the browser does."""
+    if read_only():
+        raise click.ClickException("This console is read-only (WESOG_READ_ONLY is set).")
     if ids_file is not None and ids_file.name == "<stdin>" and not yes:
         raise click.UsageError("--ids-file - reads stdin: add --yes (there is no one to ask).")
     try:
