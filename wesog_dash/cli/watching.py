@@ -199,6 +199,9 @@ def watch_command(
     deletion_id: int | None, op_id: int | None, as_json: bool, poll: bool | None,
     interval: float | None, timeout: float | None,
 ) -> None:  # fmt: skip
-    """Watch a deletion request (or --op an operation) live; exit 0 done, 1 failures, 2 rejected."""
+    """Watch a deletion request (or --op an operation) live until it ends.
+
+    Exit 0 all deleted, 1 some failed, 2 rejected, 3 --timeout, 4 unknown id.
+    """
     code = watch(deletion_id, op_id, as_json=as_json, poll=poll, interval=interval, timeout=timeout)
     sys.exit(code)
