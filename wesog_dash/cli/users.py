@@ -47,9 +47,9 @@ def list_command() -> None:
     click.echo(f"{'username':<24} {'role':<9} {'status':<9} {'tokens':>6}  last login (UTC)")
     for user in users:
         status = "disabled" if user.disabled else "active"
-        tokens = sum(1 for token in user.tokens if not token.revoked)
+        live = sum(1 for token in user.tokens if tokens.token_status(token) == "active")
         seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
-        click.echo(f"{user.username:<24} {user.role:<9} {status:<9} {tokens:>6}  {seen}")
+        click.echo(f"{user.username:<24} {user.role:<9} {status:<9} {live:>6}  {seen}")
 
 
 @users_cli.command("set-role")
