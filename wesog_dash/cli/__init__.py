@@ -1,4 +1,4 @@
-"""Command-line interface: `flask --app app wesog|users|audit …`."""
+"""Command-line interface: `flask --app app wesog|users|audit|metrics …`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Flask
 
 from .audit import audit_cli
 from .deleting import delete_command
+from .metrics import metrics_cli
 from .users import users_cli
 from .watching import watch_command
 from .wesog import wesog_cli
@@ -15,5 +16,5 @@ def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
     wesog_cli.add_command(delete_command)
     wesog_cli.add_command(watch_command)
-    for group in (wesog_cli, users_cli, audit_cli):
+    for group in (wesog_cli, users_cli, audit_cli, metrics_cli):
         app.cli.add_command(group)

@@ -18,7 +18,13 @@ from .outbox import (
     id_problem,
     request_deletion,
 )
-from .outcomes import finish_operation, operation_updated, settle_deletion
+from .outcomes import (
+    finish_operation,
+    operation_lost,
+    operation_updated,
+    settle_deletion,
+    settle_lost,
+)
 from .queries import (
     Work,
     deletions_before,
@@ -32,10 +38,11 @@ from .queries import (
     recent_deletions,
     wants_wait,
 )
-from .reconciler import reconcile
+from .reconciler import INFERRED_MESSAGES, reconcile
 
 __all__ = [
     "CHUNK_SIZE",
+    "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",
     "MAX_TICKET",
@@ -52,6 +59,7 @@ __all__ = [
     "item_summary",
     "items_after",
     "items_of",
+    "operation_lost",
     "operation_updated",
     "outcome_counts",
     "outcome_counts_of",
@@ -61,5 +69,6 @@ __all__ = [
     "request_deletion",
     "send",
     "settle_deletion",
+    "settle_lost",
     "wants_wait",
 ]

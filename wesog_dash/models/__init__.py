@@ -1,6 +1,8 @@
 """The database models, one module per concern."""
 
+from . import search
 from .accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginFailure, SetupToken, User, UserSession
+from .alerts import ALERT_STATES, Alert
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -10,10 +12,12 @@ from .deletions import (
     DeletionRequest,
 )
 from .lease import Lease
+from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
 from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
+    "ALERT_STATES",
     "DELETION_STATES",
     "FINAL_DELETION_STATES",
     "FINAL_OP_STATES",
@@ -22,6 +26,7 @@ __all__ = [
     "OP_STATES",
     "ROLES",
     "TOKEN_SCOPES",
+    "Alert",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
@@ -36,6 +41,10 @@ __all__ = [
     "User",
     "UserSession",
     "day_start",
+    "metric_days",
+    "metric_hours",
+    "metric_minutes",
     "parse_day",
+    "search",
     "utcnow",
 ]

@@ -18,6 +18,7 @@ from . import (
     images,
     operations,
     overview,
+    reports,
     users,
 )
 
@@ -26,5 +27,16 @@ def register_views(app: Flask) -> None:
     """Register the shared helpers, the hardening and every blueprint."""
     common.init_app(app)
     hardening.init_app(app)
-    for module in (overview, health, auth, images, deletions, operations, audit, api, users):
+    for module in (
+        overview,
+        health,
+        auth,
+        images,
+        deletions,
+        operations,
+        audit,
+        reports,
+        api,
+        users,
+    ):
         app.register_blueprint(module.bp)

@@ -25,7 +25,11 @@ bp = Blueprint("deletions", __name__)
 @bp.app_context_processor
 def deletions_context() -> dict[str, Any]:
     """Template helpers: the marker of a request being sent right now, the final states."""
-    return {"deletion_sending": deletions.SENDING, "final_deletion_states": FINAL_DELETION_STATES}
+    return {
+        "deletion_sending": deletions.SENDING,
+        "deletion_inferred": deletions.INFERRED_MESSAGES,
+        "final_deletion_states": FINAL_DELETION_STATES,
+    }
 
 
 def form_flag(form: MultiDict[str, str], name: str) -> bool:

@@ -37,7 +37,9 @@ class OpQuery(Query):
     origin: OpOrigin | None = None
     created_from: date | None = Field(None, description="UTC day, inclusive")
     created_to: date | None = Field(None, description="UTC day, inclusive")
-    before: Cursor | None = Field(None, description="only operations with a smaller op_id")
+    before: Annotated[int, Field(ge=-BIGINT, le=BIGINT)] | None = Field(
+        None, description="only operations with a smaller op_id (retired rows are negative)"
+    )
     limit: int = Field(50, ge=1, le=200)
 
 

@@ -54,7 +54,7 @@ def operation_list() -> Response:
     return answer(page)
 
 
-@bp.get("/ops/<int:op_id>")
+@bp.get("/ops/<int(signed=True):op_id>")
 @role_required("viewer")
 @operation(
     "One operation", scope="read", responses={200: schemas.Operation}, problems=(404,),

@@ -56,7 +56,7 @@ class Progress(Out):
 
 
 class Operation(Out):
-    """One upstream operation as the poller last stored it."""
+    """One upstream operation as the poller last stored it (a negative op_id: a retired row)."""
 
     op_id: int
     method: str | None
@@ -84,6 +84,10 @@ class Operation(Out):
     poll_failures: int
     last_poll_error: str | None
     deletion_id: int | None
+    missing_since: datetime | None = Field(description="first 404 of a run of them (missing)")
+    upstream_op_id: int | None = Field(
+        description="on a retired row (negative op_id): the upstream number it had"
+    )
     progress: Progress
 
 
@@ -101,6 +105,7 @@ class DeletionItem(Out):
     image_id: str
     op_id: int | None
     outcome: ItemOutcome
+    inferred: bool = Field(description="read from the image's state, not from our operation")
     message: str | None
     settled_at: datetime | None
 

@@ -94,8 +94,8 @@ def path_of(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for converter, arguments, name in RULE_PART.findall(rule):
         schema = dict(CONVERTERS.get(converter or "default", CONVERTERS["default"]))
-        if bound := re.search(r"max=(\d+)", arguments):
-            schema["maximum"] = int(bound.group(1))
+        if "signed=True" in arguments:
+            schema = {"type": "integer", "minimum": -MAX_ROW_ID, "maximum": MAX_ROW_ID}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return RULE_PART.sub(r"{\3}", rule), params
 
