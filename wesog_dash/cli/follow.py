@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import deletions, operations
 from ..extensions import db
-from ..models import FINAL_DELETION_STATES
+from ..models import FINAL_DELETION_STATES, FINAL_OP_STATES
 
 EXIT_DONE, EXIT_FAILED, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -31,6 +31,8 @@ SENTENCES = {
     "finished": "finished",
     "finished_with_errors": "finished; some elements failed",
     "stale": "no progress for a while (stale)",
+    "missing": "the Wesog API answers 404 for it (not found upstream)",
+    "lost": "lost upstream: what it did cannot be known from the API",
 }
 
 
@@ -88,10 +90,13 @@ def read_operation(op_id: int) -> Snapshot | None:
     op = operations.get_operation(op_id)
     if op is None:
         return None
-    code = (EXIT_FAILED if op.num_bad else EXIT_DONE) if op.is_finished else None
+    final = op.is_finished or op.state in FINAL_OP_STATES
+    # Lost upstream: what it did cannot be proven, so not "everything was deleted".
+    failed = op.num_bad or not op.is_finished
+    code = (EXIT_FAILED if failed else EXIT_DONE) if final else None
     return Snapshot(
         "operation", op.op_id, op.state, op.num_good or 0, op.num_bad or 0, op.num_total or 0,
-        op.last_poll_error, op.is_finished, code,
+        op.last_poll_error, final, code,
     )  # fmt: skip
 
 

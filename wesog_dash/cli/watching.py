@@ -186,7 +186,7 @@ def watch(
 @click.command("watch")
 @with_appcontext
 @click.argument("deletion_id", type=click.IntRange(1), required=False)
-@click.option("--op", "op_id", type=click.IntRange(0), help="Watch one operation instead.")
+@click.option("--op", "op_id", type=int, help="Watch one operation instead.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, per change.")
 @click.option(
     "--poll/--no-poll",
