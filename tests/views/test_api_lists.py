@@ -162,3 +162,18 @@ def test_audit_events_with_the_pages_filters_and_the_verdict(app, client, token:
     wait_for(lambda: client.get("/api/v1/audit/verdict", headers=bearer(token)).json["state"])
     verdict = client.get("/api/v1/audit/verdict", headers=bearer(token)).json
     assert verdict["state"] == "intact" and verdict["broken_id"] is None
+
+
+def test_a_retired_operation_is_read_at_its_negative_key(app: Flask, client, token: str) -> None:
+    add_operations(app)
+    with app.app_context():
+        db.session.add(
+            Operation(op_id=-3, upstream_op_id=3, method="del", resource="imgs", num_total=1,
+                      num_good=1, is_started=True, is_finished=True, origin="dashboard",
+                      state="finished", errors=[])
+        )  # fmt: skip
+        db.session.commit()
+    retired = client.get("/api/v1/ops/-3", headers=bearer(token))
+    assert retired.status_code == 200 and retired.json["upstream_op_id"] == 3
+    last = client.get("/api/v1/ops?before=1", headers=bearer(token)).json
+    assert [op["op_id"] for op in last["items"]] == [-3]
