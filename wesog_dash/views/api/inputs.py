@@ -18,7 +18,11 @@ from .schemas import DeletionState, ItemOutcome, OpOrigin, OpState
 
 M = TypeVar("M", bound=BaseModel)
 BIGINT = 2**63 - 1
-Cursor = Annotated[int, Field(ge=0, le=BIGINT)]
+# Row ids of deletions, items and audit events are INTEGER columns (32-bit on PostgreSQL);
+# operation ids are BIGINT.
+INT32 = 2**31 - 1
+Cursor = Annotated[int, Field(ge=0, le=INT32)]
+BigCursor = Annotated[int, Field(ge=0, le=BIGINT)]
 ImageId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -67,7 +71,7 @@ class AuditQuery(Query):
     from_: date | None = Field(None, alias="from", description="UTC day, inclusive")
     to: date | None = Field(None, description="UTC day, inclusive")
     image_id: Annotated[str, StringConstraints(max_length=256)] | None = None
-    op_id: Cursor | None = None
+    op_id: BigCursor | None = None
     outcome: Literal[OUTCOMES] | None = None  # type: ignore[valid-type]
     q: Annotated[str, StringConstraints(max_length=256)] | None = Field(
         None, description="words in the reason"

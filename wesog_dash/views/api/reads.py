@@ -10,7 +10,7 @@ from ... import deletions, operations
 from ...accounts.permissions import read_only, role_required
 from ...models import DeletionRequest
 from . import bp, schemas
-from .inputs import DeletionQuery, ItemQuery, OpQuery, parse
+from .inputs import INT32, DeletionQuery, ItemQuery, OpQuery, parse
 from .problems import ApiProblem
 from .serialize import deletion_out, operation_out, summaries_out
 from .spec import operation
@@ -83,7 +83,7 @@ def deletion_list() -> Response:
 
 def deletion_or_404(deletion_id: int) -> DeletionRequest:
     """The deletion request, or a not-found problem."""
-    found = deletions.get_deletion(deletion_id)
+    found = deletions.get_deletion(deletion_id) if deletion_id <= INT32 else None
     if found is None:
         raise ApiProblem("not-found", f"No deletion request {deletion_id} exists.")
     return found
