@@ -4,7 +4,7 @@ Tokens issued before this revision keep working until 90 days after this upgrade
 `operate` scope (they could do whatever their owner's role allowed, and still can).
 
 Revision ID: api_0001
-Revises: 5187913fdfa3
+Revises: scale_0001
 Create Date: 2026-11-28 13:20:00
 
 """
@@ -17,7 +17,7 @@ import wesog_dash.models.types  # noqa: F401  (custom column types in revisions)
 
 # revision identifiers, used by Alembic.
 revision = 'api_0001'
-down_revision = '5187913fdfa3'
+down_revision = 'scale_0001'
 branch_labels = None
 depends_on = None
 

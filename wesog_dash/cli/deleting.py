@@ -31,7 +31,10 @@ def gather_ids(ids_file: IO[bytes] | None, query: str | None, ids: tuple[str, ..
     if sum(bool(source) for source in (ids_file, query, ids)) != 1:
         raise click.UsageError("Give the ids one way: --ids-file F, --query Q, or ID arguments.")
     if ids_file is not None:
-        return deletions.ids_from_text(ids_file.read())
+        try:
+            return deletions.ids_from_text(ids_file.read().decode("utf-8-sig"))
+        except UnicodeDecodeError as error:
+            raise click.ClickException("The id file must be UTF-8 text.") from error
     if ids:
         return list(ids)
     if not current_app.config.get("WESOG_API_URL"):

@@ -37,6 +37,10 @@ def outcome_counts(deletion_id: int) -> dict[str, int]:
     return {outcome: count for outcome, count in db.session.execute(query)}
 
 
+# A bulk deletion's message while its next chunks wait for operations of ours to end.
+WAITING = "waiting for room: the console keeps a few operations in flight at once"
+
+
 class Work(NamedTuple):
     """Deletion requests the dispatcher should act on now."""
 
@@ -126,3 +130,11 @@ def outcome_counts_of(deletion_ids: list[int]) -> dict[int, dict[str, int]]:
     for deletion_id, outcome, count in db.session.execute(query):
         found[deletion_id][outcome] = count
     return found
+
+
+def waiting_for_room() -> bool:
+    """True while a bulk request waits for one of our operations to end before its next chunk."""
+    query = select(DeletionRequest.id).where(
+        DeletionRequest.state == "pending", DeletionRequest.message == WAITING
+    )
+    return db.session.scalar(query.limit(1)) is not None

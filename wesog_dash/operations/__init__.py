@@ -17,6 +17,7 @@ from .queries import (
 )
 from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
 from .tracking import TrackError, parse_op_id, track
+from .viewing import mark_viewed
 
 __all__ = [
     "OpFilters",
@@ -27,6 +28,7 @@ __all__ = [
     "derive_state",
     "get_operation",
     "list_operations",
+    "mark_viewed",
     "operations_before",
     "parse_op_id",
     "poll_interval",

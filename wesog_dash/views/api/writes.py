@@ -30,6 +30,14 @@ UPSTREAM_SLUGS = {"rejected": "upstream-rejected", "rate_limited": "upstream-rat
                   "not_found": "upstream-rejected"}  # fmt: skip
 
 
+def utf8(data: bytes) -> str:
+    """An uploaded id list as text; invalid-request when it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ApiProblem("invalid-request", "The id list must be UTF-8 text.") from error
+
+
 def json_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
     """Ids or a formula, and the options, from a JSON body."""
     body = request.get_json(silent=True)
@@ -44,7 +52,7 @@ def text_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
     options = parse(TextDeletionQuery, request.args.to_dict(), "query")
     if options.reason is None:
         raise ApiProblem("invalid-request", "Give the reason as ?reason=… with a text body.")
-    ids = deletions.ids_from_text(request.get_data(cache=False))
+    ids = deletions.ids_from_text(utf8(request.get_data(cache=False)))
     return ids, None, DeletionOptions(**options.model_dump())
 
 
@@ -54,7 +62,7 @@ def form_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
     if "ids" in request.files:
         data["ids"] = request.files["ids"].read()
     found = parse(NewDeletionForm, data, "form")
-    ids = deletions.ids_from_text(found.ids) if found.ids is not None else None
+    ids = deletions.ids_from_text(utf8(found.ids)) if found.ids is not None else None
     options = DeletionOptions(**found.model_dump(exclude={"ids", "query"}))
     return ids, found.query, options
 
