@@ -17,14 +17,14 @@ from apispec import APISpec
 from flask import Flask
 from pydantic import BaseModel
 
-from ..common import MAX_ROW_ID
+from ..common import MAX_ROW_ID, MAX_SERIAL_ID
 from .problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_type
 from .schemas import Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
 # `int` is common.RowIdConverter in every route: a row id that fits the database.
-ROW_ID = {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}
+ROW_ID = {"type": "integer", "minimum": 0, "maximum": MAX_SERIAL_ID}
 CONVERTERS = {"int": ROW_ID, "default": {"type": "string"}}
 RULE_PART = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
