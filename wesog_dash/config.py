@@ -15,6 +15,17 @@ def env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in TRUE_WORDS
 
 
+# The safety net of deletions (undo, failure stop, chunk pacing, snapshots).
+SAFETY_DEFAULTS: dict[str, Any] = {
+    "WESOG_UNDO_SECONDS": 5.0,  # a deletion made in the browser waits this long (Undo)
+    "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
+    "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
+    "WESOG_CHUNK_SIZE": 1000,  # ids per DELETE /imgs call, one operation each
+    "WESOG_CHUNKS_IN_FLIGHT": 4,  # unfinished operations a deletion may have (0: no limit)
+    "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
+}
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Settings used when neither the environment nor overrides say otherwise."""
     db_file = Path(instance_path) / "wesog_dash.db"
@@ -35,6 +46,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
         "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
         "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
+        **SAFETY_DEFAULTS,
         "WESOG_SANDBOX_IMAGES": 500,
         "WESOG_SANDBOX_ITEM_MS": 400,
         "WESOG_SANDBOX_START_MS": 800,
@@ -69,6 +81,12 @@ ENVIRONMENT = {
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
+    "WESOG_UNDO_SECONDS": ("WESOG_UNDO_SECONDS", float),
+    "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
+    "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
+    "WESOG_CHUNK_SIZE": ("WESOG_CHUNK_SIZE", int),
+    "WESOG_CHUNKS_IN_FLIGHT": ("WESOG_CHUNKS_IN_FLIGHT", int),
+    "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", int),
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),

@@ -18,6 +18,14 @@ ACTIONS = (
     "deletion.rejected",
     "deletion.unknown",
     "deletion.ended",
+    "deletion.undone",
+    "deletion.paused",
+    "deletion.resumed",
+    "deletion.cancelled",
+    "deletion.stopped",
+    "deletion.retried",
+    "image.restore_requested",
+    "snapshot.pruned",
     "operation.tracked",
     "operation.imported",
     "operation.ended",
@@ -32,8 +40,18 @@ ACTIONS = (
     "audit.pruned",
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
-ACTION_GROUPS = ("deletion.*", "operation.*", "login.*", "user.*", "audit.*")
-OUTCOMES = ("done", "done_with_errors", "rejected", "unknown", "failed", "intact", "broken")
+ACTION_GROUPS = ("deletion.*", "operation.*", "image.*", "login.*", "user.*", "audit.*")
+OUTCOMES = (
+    "done",
+    "done_with_errors",
+    "rejected",
+    "unknown",
+    "failed",
+    "cancelled",
+    "stopped",
+    "intact",
+    "broken",
+)
 TEXT_FIELDS = ("actor", "action", "image_id", "outcome", "q")
 
 

@@ -2,11 +2,17 @@
 request (validate and commit before any call), send, reconcile a lost answer, and settle each
 item's outcome from its operation.
 
-Owns the `deletion_requests` and `deletion_items` tables. May import `operations`, `audit`,
-`models`, `signals`, `upstream` and `wesog`; never the poller or views.
+Round 2 adds the safety net: undo, pause and cancel (`control`), pacing of the chunks and the
+failure stop (`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is
+deleted and restore (`keeping`, `restore`), the completion report (`report`).
+
+Owns the `deletion_requests`, `deletion_items` and `image_snapshots` tables. May import
+`operations`, `audit`, `models`, `signals`, `upstream` and `wesog`; never the poller or views.
 """
 
-from .dispatcher import CHUNK_SIZE, SENDING, send
+from .control import CANCELLABLE, PAUSABLE, CancelReport, ControlError, cancel, pause, resume, undo
+from .dispatcher import SENDING, send
+from .keeping import unrestorable
 from .outbox import (
     MAX_IDS,
     MAX_REASON,
@@ -18,40 +24,79 @@ from .outbox import (
     request_deletion,
 )
 from .outcomes import finish_operation, operation_updated, settle_deletion
+from .pacing import CHUNK_SIZE, WAITING
 from .queries import (
     Work,
+    find_item,
     get_deletion,
     item_summary,
     items_of,
+    latest_items,
     outcome_counts,
     pending_work,
     recent_deletions,
     wants_wait,
 )
 from .reconciler import reconcile
+from .report import failed_id_text, report_chunks
+from .restore import (
+    RestoreError,
+    prune_snapshots,
+    restorable,
+    restore,
+    restore_problem,
+    snapshots_of,
+)
+from .retry import failed_ids, retry_failures
+from .standing import Standing, seconds_left, standing
 
 __all__ = [
+    "CANCELLABLE",
     "CHUNK_SIZE",
     "MAX_IDS",
     "MAX_REASON",
     "MAX_TICKET",
+    "PAUSABLE",
     "SELECTION_KINDS",
     "SENDING",
+    "WAITING",
+    "CancelReport",
+    "ControlError",
     "DeletionInputError",
+    "RestoreError",
+    "Standing",
     "Work",
+    "cancel",
     "clean_ids",
+    "failed_id_text",
+    "failed_ids",
+    "find_item",
     "finish_operation",
     "get_deletion",
     "id_problem",
     "item_summary",
     "items_of",
+    "latest_items",
     "operation_updated",
     "outcome_counts",
+    "pause",
     "pending_work",
+    "prune_snapshots",
     "recent_deletions",
     "reconcile",
+    "report_chunks",
     "request_deletion",
+    "restorable",
+    "restore",
+    "restore_problem",
+    "resume",
+    "retry_failures",
+    "seconds_left",
     "send",
     "settle_deletion",
+    "snapshots_of",
+    "standing",
+    "undo",
+    "unrestorable",
     "wants_wait",
 ]

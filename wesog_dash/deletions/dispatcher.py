@@ -30,9 +30,10 @@ from ..wesog import (
     WesogUnavailable,
     WesogValidationError,
 )
+from .keeping import keep
 from .outcomes import finish_operation, settle_deletion
+from .pacing import chunk_size, ready_for_chunk, release_scheduled
 
-CHUNK_SIZE = 1000  # ids per DELETE /imgs call, one operation each
 SENDING = "being sent to the Wesog API"
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
 CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
@@ -90,8 +91,9 @@ def unsent(deletion: DeletionRequest) -> list[DeletionItem]:
 
 
 def chunks(items: list[DeletionItem]) -> list[list[DeletionItem]]:
-    """Items in groups of at most CHUNK_SIZE, in their order."""
-    return [items[start : start + CHUNK_SIZE] for start in range(0, len(items), CHUNK_SIZE)]
+    """Items in groups of at most WESOG_CHUNK_SIZE, in their order."""
+    size = chunk_size()
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def send(
@@ -99,6 +101,9 @@ def send(
 ) -> DeletionRequest | None:
     """Send a due pending request upstream (claiming it first); returns it as it now stands."""
     deletion = db.session.get(DeletionRequest, deletion_id)
+    if deletion is not None and deletion.state == "scheduled":
+        release_scheduled(deletion_id)  # the undo window is over, unless undone meanwhile
+        deletion = db.session.get(DeletionRequest, deletion_id)
     if deletion is None or deletion.state != "pending":
         return deletion
     timeout = timeout if timeout is not None else send_timeout(deletion)
@@ -115,7 +120,10 @@ def send(
 def send_claimed(
     deletion_id: int, *, timeout: float | None = None, actor: str | None = None
 ) -> DeletionRequest:
-    """Send every unsent chunk of a claimed request, committing after each answer."""
+    """Send the unsent chunks of a claimed request, committing after each answer.
+
+    Before each chunk: still to be sent (pacing), and its images' metadata kept (keeping).
+    """
     deletion = db.session.get(DeletionRequest, deletion_id)
     assert deletion is not None
     options = {"wait": deletion.do_wait, "urgent": deletion.do_urgent, "strict": deletion.do_strict}
@@ -124,7 +132,10 @@ def send_claimed(
     db.session.commit()  # no transaction stays open while we wait for the network
     client = wesog_client()
     for chunk in plan:
+        if not ready_for_chunk(deletion_id, SENDING):
+            break
         image_ids = [image_id for _, image_id in chunk]
+        keep(deletion_id, image_ids)
         try:
             op = _call(client, image_ids, batch, options, timeout)
         except WesogError as exc:
@@ -182,13 +193,16 @@ def attach(
     chosen = set(item_ids)
     for item in deletion.items:
         if item.id in chosen:
+            # Sent after all (e.g. cancelled while its call was under way): the op decides.
             item.op_id = op.op_id
-            item.outcome = "pending" if item.outcome == "unknown" else item.outcome
+            item.outcome = "pending" if item.outcome in ("unknown", "cancelled") else item.outcome
     audit.record(
         "deletion.submitted", actor=actor, deletion_id=deletion.id, op_id=op.op_id,
         image_id=_only_image(deletion), details={"items": len(chosen), **(details or {})},
     )  # fmt: skip
-    if not unsent(deletion):
+    if deletion.state not in ("pending", "unknown"):
+        pass  # paused, cancelled or stopped meanwhile: that state stands
+    elif not unsent(deletion):
         deletion.state, deletion.message, deletion.next_attempt_at = "submitted", None, None
         deletion.submitted_at = deletion.submitted_at or utcnow()
     elif deletion.state == "unknown":
@@ -207,7 +221,7 @@ def reject(
 ) -> None:
     """Upstream said no: the unsent items fail with its message (caller commits)."""
     now = utcnow()
-    refused = [item for item in deletion.items if item.op_id is None]
+    refused = [i for i in deletion.items if i.op_id is None and i.outcome != "cancelled"]
     for item in refused:
         item.outcome = "not_found" if not_found else "failed"
         item.message, item.settled_at = message, now
@@ -244,6 +258,9 @@ def mark_unknown(
 
 def retry_later(deletion: DeletionRequest, message: str, retry_after: float | None) -> None:
     """Upstream did not carry it out (down, 5xx, 429): stay pending and back off."""
+    if deletion.state != "pending":
+        deletion.message = message  # paused or cancelled meanwhile: that state stands
+        return
     delay = backoff_seconds(deletion.attempts - 1)
     if retry_after:
         delay = max(delay, retry_after)

@@ -11,6 +11,7 @@ from .deletions import (
 )
 from .lease import Lease
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
+from .snapshots import ImageSnapshot
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "AuditHead",
     "DeletionItem",
     "DeletionRequest",
+    "ImageSnapshot",
     "Lease",
     "Operation",
     "OperationSample",

@@ -7,12 +7,24 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, audit, auth, common, deletions, hardening, images, operations, overview, users
+from . import (
+    api,
+    audit,
+    auth,
+    common,
+    deletions,
+    hardening,
+    images,
+    operations,
+    overview,
+    safety,
+    users,
+)
 
 
 def register_views(app: Flask) -> None:
     """Register the shared helpers, the hardening and every blueprint."""
     common.init_app(app)
     hardening.init_app(app)
-    for module in (overview, auth, images, deletions, operations, audit, api, users):
+    for module in (overview, auth, images, deletions, safety, operations, audit, api, users):
         app.register_blueprint(module.bp)

@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .cancelling import CancelResult, cancel_result
 from .errors import (
     WesogAuthError,
     WesogBadResponse,
@@ -227,6 +228,10 @@ class WesogClient:
         return [Operation.from_json(item) for item in body]
 
     # -- writes (never retried) ------------------------------------------------------------
+
+    def cancel_operation(self, op_id: int) -> CancelResult:
+        """`DELETE /ops/{op_id}`: cancel a queued operation, if this API can (typed result)."""
+        return cancel_result(lambda: self._request("DELETE", f"/ops/{int(op_id)}"), int(op_id))
 
     def delete_image(
         self,
