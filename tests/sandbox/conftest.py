@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from tests.sandbox.support import Api
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
 API_KEY = "sandbox-test-key"
@@ -27,3 +28,9 @@ def http() -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers["API-Key"] = API_KEY
         yield session
+
+
+@pytest.fixture
+def api(server: SandboxServer, http: requests.Session) -> Api:
+    """Helper bound to the test's sandbox."""
+    return Api(server, http)

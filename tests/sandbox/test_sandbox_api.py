@@ -7,82 +7,17 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 import requests
 
+from tests.sandbox.support import OP_FIELDS, TIMEOUT, Api, img_path, poll
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.sandbox.seed import demo_images
 
-TIMEOUT = 10
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-OP_FIELDS = [
-    "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
-    "all_good", "do_wait", "do_urgent", "do_strict", "idle_ms", "exec_ms", "created_at",
-    "started_at", "finished_at", "errors",
-]  # fmt: skip
-
-
-def poll(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01) -> Any:
-    """Call `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"condition not met within {timeout} s"
-        time.sleep(interval)
-
-
-def img_path(image_id: str) -> str:
-    """Path of one image, the id percent-encoded as one segment."""
-    return "/imgs/" + quote(image_id, safe="")
-
-
-class Api:
-    """Thin helper over a requests session aimed at one sandbox."""
-
-    def __init__(self, server: SandboxServer, session: requests.Session) -> None:
-        self.server = server
-        self.session = session
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Any request, with a timeout."""
-        return self.session.request(method, self.server.url + path, timeout=TIMEOUT, **kwargs)
-
-    def search(self, **params: Any) -> dict[str, Any]:
-        """`GET /imgs` that must succeed."""
-        response = self.call("GET", "/imgs", params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def ids(self, q: str = "", **params: Any) -> list[str]:
-        """Ids of every hit of `q`, in response order."""
-        results = self.search(q=q, limit=10000, **params)["results"]
-        return [image["image_id"] for image in results]
-
-    def everything(self) -> list[dict[str, Any]]:
-        """All images, default order."""
-        return self.search(limit=10000)["results"]
-
-    def op(self, op_id: int) -> dict[str, Any]:
-        """`GET /ops/{op_id}` that must succeed."""
-        response = self.call("GET", f"/ops/{op_id}")
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def finished(self, op_id: int) -> dict[str, Any]:
-        """Poll the operation until it is finished."""
-        return poll(lambda: (op := self.op(op_id))["is_finished"] and op)
-
-
-@pytest.fixture
-def api(server: SandboxServer, http: requests.Session) -> Api:
-    """Helper bound to the test's sandbox."""
-    return Api(server, http)
 
 
 # --- auth and errors ------------------------------------------------------------------------

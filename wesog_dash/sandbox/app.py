@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, control
+from . import api, control, faults
 from .settings import SandboxSettings
 from .store import SandboxState
 from .validation import ValidationFailed
@@ -29,6 +29,8 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> Flask:
     app.register_blueprint(control.bp)
     app.before_request(_guard)
     app.after_request(_add_latency)
+    app.after_request(_malform)
+    app.register_error_handler(faults.NoAnswer, _no_answer)
     app.register_error_handler(ValidationFailed, _validation_failed)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
@@ -76,6 +78,23 @@ def _add_latency(response: Response) -> Response:
     if g.get("sandbox_api") and latency_ms > 0:
         time.sleep(latency_ms / 1000)
     return response
+
+
+def _malform(response: Response) -> Response:
+    """Spoil a successful API answer when a `malformed` rule names its endpoint."""
+    if g.get("sandbox_dropped") or not 200 <= response.status_code < 300:
+        return response
+    endpoint = faults.ENDPOINTS.get(request.endpoint or "")
+    state = api.sandbox_state()
+    if endpoint is None or not state.settings.malformed:
+        return response
+    with state.knob_lock:
+        rule = faults.take_rule(state.settings.malformed, endpoint)
+    return response if rule is None else faults.spoil(response, rule)
+
+
+def _no_answer(exc: faults.NoAnswer) -> Response:
+    return Response(status=204)  # never delivered: the connection is already shut down
 
 
 def _validation_failed(exc: ValidationFailed) -> Any:

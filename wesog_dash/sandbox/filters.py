@@ -43,38 +43,53 @@ def _split_list(value: str) -> list[str]:
     return items
 
 
+class IdSet:
+    """An id filter matching a set of ids, by set lookups (`id=a`, `id∩a,b`, `id=a || id=b`).
+
+    A wanted id that reads as a number matches numeric image ids by value ("7.0" finds "7");
+    every wanted id matches other image ids by exact text. A `||` of id filters is merged into
+    one IdSet, so a search for 1,000 ids costs one pass over the images, not 1,000.
+    """
+
+    __slots__ = ("numbers", "texts")
+
+    def __init__(self, wanted: list[str]) -> None:
+        self.texts = frozenset(wanted)
+        self.numbers = frozenset(n for n in map(_as_number, wanted) if n is not None)
+
+    def __call__(self, r: ImageRecord) -> bool:
+        if r.id_num is not None:
+            # A non-numeric wanted text can never equal a canonical numeric id.
+            return r.id_num in self.numbers
+        return r.image_id in self.texts
+
+    @classmethod
+    def union(cls, sets: list[IdSet]) -> IdSet:
+        """One IdSet matching what any of `sets` matches."""
+        merged = cls([])
+        merged.texts = frozenset().union(*(s.texts for s in sets))
+        merged.numbers = frozenset().union(*(s.numbers for s in sets))
+        return merged
+
+
 def _build_id(operator: str, value: str) -> tuple[Predicate, list[str]]:
     # Compare numerically when both sides are numbers, else as strings (ids are strings).
-    if operator == "∩":
-        wanted = [item.strip() for item in value.split(",") if item.strip()]
+    if operator in ("∩", "="):
+        wanted = [item.strip() for item in value.split(",")] if operator == "∩" else [value]
+        wanted = [item for item in wanted if item]
         if not wanted:
             raise ValueError(f"Empty list value {value!r}")
-    else:
-        wanted = [value]
-    pairs = [(item, _as_number(item)) for item in wanted]
-    cmp = op.eq if operator == "∩" else _COMPARE[operator]
-    if len(pairs) == 1:
-        text, number = pairs[0]
-        if number is None:
-            return lambda r: cmp(r.image_id, text), []
+        return IdSet(wanted), []
+    text, number, cmp = value, _as_number(value), _COMPARE[operator]
+    if number is None:
+        return lambda r: cmp(r.image_id, text), []
 
-        def single(r: ImageRecord) -> bool:
-            if r.id_num is not None:
-                return cmp(r.id_num, number)
-            return cmp(r.image_id, text)
+    def compare(r: ImageRecord) -> bool:
+        if r.id_num is not None:
+            return cmp(r.id_num, number)
+        return cmp(r.image_id, text)
 
-        return single, []
-
-    def predicate(r: ImageRecord) -> bool:
-        for text, number in pairs:
-            if number is not None and r.id_num is not None:
-                if cmp(r.id_num, number):
-                    return True
-            elif cmp(r.image_id, text):
-                return True
-        return False
-
-    return predicate, []
+    return compare, []
 
 
 def _as_number(value: str) -> float | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .records import canonical_int
@@ -13,8 +15,11 @@ from .records import canonical_int
 KIND_METHOD = {"add": "add", "put": "upd", "patch": "upd", "del": "del"}
 
 
+@lru_cache(maxsize=1 << 16)
 def iso_utc(timestamp: float | None) -> str | None:
     """Format a Unix time as ISO-8601 UTC with milliseconds and a 'Z' (None stays None)."""
+    # Cached: an op's times never change once set, and formatting them was two thirds of the
+    # cost of a snapshot (listing 1,000 ops formats 3,000 of them, at every poll).
     if timestamp is None:
         return None
     moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
@@ -39,13 +44,15 @@ class Element:
     payload: dict[str, Any] | None = None
 
 
-@dataclass(eq=False)  # identity semantics: the queue removes ops by identity, not by value
+# Identity semantics: the queue removes ops by identity, not by value. Slots: no __dict__ per
+# op, so 100,000 finished ops are half as many objects for the garbage collector to scan.
+@dataclass(eq=False, slots=True)
 class Operation:
     """Mutable state of one operation; only touched while holding the store's lock."""
 
     op_id: int
     kind: str  # "add", "put", "patch" or "del"
-    elements: list[Element]
+    elements: Sequence[Element]  # emptied (an empty tuple) once finished
     do_wait: bool
     do_urgent: bool
     do_strict: bool
@@ -56,6 +63,7 @@ class Operation:
     num_bad: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     num_total: int = 0
+    forgotten: bool = False  # dropped by a simulated restart or forget: never runs further
 
     def __post_init__(self) -> None:
         self.num_total = len(self.elements)
@@ -64,6 +72,11 @@ class Operation:
     def is_finished(self) -> bool:
         """True once the worker is done with it (or it was cancelled)."""
         return self.finished is not None
+
+    @property
+    def method(self) -> str:
+        """The `method` field: "add", "upd" or "del"."""
+        return KIND_METHOD[self.kind]
 
     def record(self, image_id: str, error: str | None) -> None:
         """Count one processed element, as good when `error` is None."""
@@ -82,7 +95,7 @@ class Operation:
         processed = self.num_good + self.num_bad
         body = {"op_id": self.op_id} if with_id else {}
         body.update(
-            method=KIND_METHOD[self.kind],
+            method=self.method,
             resource="image",
             num_total=self.num_total,
             num_good=self.num_good,

@@ -21,9 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import reduce
 
-from .filters import FILTERS, OPERATORS, Predicate
+from .filters import FILTERS, OPERATORS, IdSet, Predicate
 from .records import ImageRecord
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -49,6 +48,7 @@ class Query:
 
     matches: Callable[[ImageRecord], bool]
     similarity_terms: list[str]
+    everything: bool = False  # the empty formula: no need to call `matches` at all
 
     @property
     def has_similarity(self) -> bool:
@@ -57,10 +57,11 @@ class Query:
 
     def score(self, record: ImageRecord) -> int:
         """Similarity score: query words found in the title weigh most, then headline, then rest."""
+        text = record.text
         return sum(
-            3 * (term in record.title_words)
-            + 2 * (term in record.headline_words)
-            + (term in record.words)
+            3 * (term in text.title_words)
+            + 2 * (term in text.headline_words)
+            + (term in text.words)
             for term in self.similarity_terms
         )
 
@@ -69,7 +70,7 @@ def parse_query(text: str) -> Query:
     """Compile a `q` formula; an empty formula matches every image. Raises QueryError."""
     tokens = _tokenize(text)
     if tokens[0].kind == "end":
-        return Query(lambda record: True, [])
+        return Query(lambda record: True, [], everything=True)
     parser = _Parser(tokens)
     predicate = parser.parse()
     return Query(predicate, parser.terms)
@@ -165,14 +166,17 @@ class _Parser:
         while self.tokens[self.index].kind == "||":
             self._next()
             parts.append(self._and_expr())
-        return reduce(_either, parts)
+        id_sets = [part for part in parts if isinstance(part, IdSet)]
+        if len(id_sets) > 1:  # `id=a || id=b || ...`: one set lookup instead of a chain
+            parts = [IdSet.union(id_sets), *(p for p in parts if not isinstance(p, IdSet))]
+        return _balanced(parts, _either)
 
     def _and_expr(self) -> Predicate:
         parts = [self._primary()]
         while self.tokens[self.index].kind == "&&":
             self._next()
             parts.append(self._primary())
-        return reduce(_both, parts)
+        return _balanced(parts, _both)
 
     def _primary(self) -> Predicate:
         token = self._next()
@@ -193,6 +197,21 @@ class _Parser:
             self.depth -= 1
             return inner
         raise _unexpected(token)
+
+
+def _balanced(
+    parts: list[Predicate], combine: Callable[[Predicate, Predicate], Predicate]
+) -> Predicate:
+    """Combine predicates pairwise into a balanced tree, keeping their left-to-right order.
+
+    A left-leaning chain would nest one call per part: a formula of 1,000 `||` would exceed
+    Python's recursion limit. The balanced tree nests only log2(parts) calls.
+    """
+    while len(parts) > 1:
+        pairs = zip(parts[::2], parts[1::2], strict=False)
+        combined = [combine(left, right) for left, right in pairs]
+        parts = combined + parts[len(combined) * 2 :]
+    return parts[0]
 
 
 # Nested two-argument closures are much faster than all()/any() over a generator.

@@ -6,7 +6,9 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 # Output fields in the order of §4.1; also the allowed values of `fields`.
 IMAGE_FIELDS: tuple[str, ...] = (
@@ -32,6 +34,13 @@ IMAGE_SIZES = ((6000, 4000), (4000, 6000), (5472, 3648), (3648, 5472), (4032, 30
 def words(text: str | None) -> set[str]:
     """Split text into case-folded words."""
     return {w.casefold() for w in _WORD_RE.findall(text or "")}
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_set(text: str) -> frozenset[str]:
+    # Cached: seeded headlines, captions and keyword lists repeat a lot, and splitting them
+    # dominated the time to seed 100,000 images.
+    return frozenset(words(text))
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -75,12 +84,9 @@ def computed_values(src: str | None) -> dict[str, int | None]:
 
 
 @dataclass(frozen=True, slots=True)
-class ImageRecord:
-    """An immutable stored image plus values precomputed for fast search."""
+class TextIndex:
+    """Values derived from an image's metadata for filters, similarity and facets."""
 
-    data: dict[str, Any]
-    sort_key: tuple[int, int, str]
-    id_num: int | None
     date: dt.date | None
     title_words: frozenset[str]
     headline_words: frozenset[str]
@@ -88,43 +94,105 @@ class ImageRecord:
     keywords: frozenset[str]
     categories: frozenset[str]
     collections: frozenset[str]
-    ratio: float | None
-    orientation: str | None
     distinct: dict[str, tuple[str, ...]]  # list fields without repeats, for facet counts
-
-    @property
-    def image_id(self) -> str:
-        """The image id."""
-        return self.data["image_id"]
 
 
 def _folded(values: list[str] | None) -> frozenset[str]:
     return frozenset(v.casefold() for v in values or ())
 
 
-def make_record(data: dict[str, Any]) -> ImageRecord:
-    """Wrap a full Image dict (all 30 fields) into a searchable record."""
-    image_id = data["image_id"]
-    width, height = data.get("width"), data.get("height")
-    ratio = width / height if width and height else None
-    orientation = None
-    if ratio is not None:
-        orientation = "square" if width == height else "landscape" if width > height else "portrait"
-    all_words = words(data.get("title")) | words(data.get("headline")) | words(data.get("caption"))
-    for keyword in data.get("keywords") or ():
-        all_words |= words(keyword)
-    return ImageRecord(
-        data=data,
-        sort_key=id_sort_key(image_id),
-        id_num=canonical_int(image_id),
+def _text_index(data: dict[str, Any]) -> TextIndex:
+    title_words = _word_set(data.get("title") or "")
+    headline_words = _word_set(data.get("headline") or "")
+    keywords = data.get("keywords") or ()
+    # Words never span a space, so the words of the joined keywords are those of each keyword.
+    all_words = (
+        title_words
+        | headline_words
+        | _word_set(data.get("caption") or "")
+        | _word_set(" ".join(keywords))
+    )
+    return TextIndex(
         date=parse_date(data["date"]) if data.get("date") else None,
-        title_words=frozenset(words(data.get("title"))),
-        headline_words=frozenset(words(data.get("headline"))),
-        words=frozenset(all_words),
-        keywords=_folded(data.get("keywords")),
+        title_words=title_words,
+        headline_words=headline_words,
+        words=all_words,
+        keywords=_folded(keywords),
         categories=_folded(data.get("categories")),
         collections=_folded(data.get("collections")),
-        ratio=ratio,
-        orientation=orientation,
         distinct={name: tuple(dict.fromkeys(data.get(name) or ())) for name in LIST_FIELDS},
     )
+
+
+class ImageRecord:
+    """A stored image (never modified once built) plus values precomputed for fast search.
+
+    The text values (`TextIndex`) are derived on first use: they cost most of the time to
+    build a record, and seeding 100,000 images should not pay for searches never made.
+    """
+
+    __slots__ = ("_text", "data", "id_num", "orientation", "ratio", "sort_key", "thumb_path")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        image_id = data["image_id"]
+        for name in LIST_FIELDS:
+            # Tuples of strings (JSON arrays all the same) and then the dict holding them leave
+            # the garbage collector's watch after one full collection: with lists, every full
+            # collection rescanned 100,000 stored images (over a second on a busy machine).
+            if isinstance(data[name], list):
+                data[name] = tuple(data[name])
+        self.data = data
+        self.sort_key = id_sort_key(image_id)
+        self.id_num = self.sort_key[1] if self.sort_key[0] == 0 else None
+        width, height = data.get("width"), data.get("height")
+        self.ratio = width / height if width and height else None
+        self.orientation = None if self.ratio is None else _orientation(width, height)
+        self.thumb_path = f"thumbs/{quote(image_id, safe='')}.svg"  # relative to the root
+        self._text: TextIndex | None = None
+
+    @property
+    def image_id(self) -> str:
+        """The image id."""
+        return self.data["image_id"]
+
+    @property
+    def text(self) -> TextIndex:
+        """The derived search values (built once; a race only builds them twice)."""
+        text = self._text
+        if text is None:
+            text = self._text = _text_index(self.data)
+        return text
+
+    @property
+    def date(self) -> dt.date | None:
+        """The `date` field as a date."""
+        return self.text.date
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Words of title, headline, caption and keywords (for `t~`)."""
+        return self.text.words
+
+    @property
+    def keywords(self) -> frozenset[str]:
+        """Case-folded keywords."""
+        return self.text.keywords
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """Case-folded categories."""
+        return self.text.categories
+
+    @property
+    def collections(self) -> frozenset[str]:
+        """Case-folded collections."""
+        return self.text.collections
+
+
+def _orientation(width: int, height: int) -> str:
+    return "square" if width == height else "landscape" if width > height else "portrait"
+
+
+def make_record(data: dict[str, Any]) -> ImageRecord:
+    """Wrap a full Image dict (all 30 fields) into a searchable record; it takes `data` over."""
+    return ImageRecord(data)

@@ -108,7 +108,7 @@ def _facet(hits: list[ImageRecord], name: str) -> Counter[Any]:
     if name == "orientation":
         return Counter(record.orientation for record in hits)
     if name in LIST_FIELDS:
-        return Counter(chain.from_iterable(record.distinct[name] for record in hits))
+        return Counter(chain.from_iterable(record.text.distinct[name] for record in hits))
     return Counter([record.data[name] for record in hits])
 
 
@@ -133,7 +133,7 @@ def _facet_key(value: Any) -> str:
 def run_search(records: list[ImageRecord], params: SearchParams) -> SearchResult:
     """Filter `records` (given in default order), sort, page and compute facets."""
     matches = params.query.matches
-    hits = [record for record in records if matches(record)]
+    hits = records if params.query.everything else [r for r in records if matches(r)]
     ordered = _sorted(hits, params)
     start = (params.page - 1) * params.limit
     return SearchResult(

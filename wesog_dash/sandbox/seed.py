@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from .records import IMAGE_FIELDS, IMAGE_SIZES
+from .records import IMAGE_FIELDS, IMAGE_SIZES, ImageRecord, make_record
 
 FIRST_ID = 100001
 # (subject phrase, keywords, category, people in the picture?)
@@ -76,6 +79,7 @@ _SCENES = ("Town square", "Stadium", "Studio", "Beach", "Park", "Office", "Stree
 _TECHNIQUES = ("Photography", "Long exposure", "HDR", "Black and white", "Drawing")
 _MEDIUMS = ("Digital", "35mm film", "Medium format film", "Oil on canvas", "Watercolour")
 _STATUSES = ("Active",) * 14 + ("Withdrawn", "Reserved", "RDA Only")
+_BIG_SEED = 10_000
 _START = dt.date(2015, 1, 1)
 _DAYS = (dt.date(2026, 12, 31) - _START).days
 
@@ -136,3 +140,30 @@ def demo_images(count: int, seed: int) -> list[dict[str, Any]]:
     """Return `count` demo images with ids "100001", "100002", ... deterministic from `seed`."""
     rng = random.Random(seed)
     return [demo_image(str(FIRST_ID + n), rng) for n in range(count)]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects that form no cycles.
+
+    Left running, the collector kept rescanning the growing store while seeding; left paused,
+    every object would stay young and the next requests would pay three scans of them (one
+    per generation). One full collection at the end moves them all to the old generation.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
+
+
+def demo_records(count: int, seed: int) -> dict[str, ImageRecord]:
+    """The seeded images as searchable records keyed by id, in default (id) order."""
+    rng = random.Random(seed)
+    # A small seed is quick either way, and a full collection per test sandbox is not.
+    with _gc_paused() if count >= _BIG_SEED else nullcontext():
+        records = (make_record(demo_image(str(FIRST_ID + n), rng)) for n in range(count))
+        return {record.image_id: record for record in records}

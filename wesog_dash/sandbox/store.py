@@ -5,23 +5,29 @@ recorded in `errors`/`num_bad` and the others still apply. The manage-overview p
 default "All or nothing", but that contradicts the per-element `num_good`/`num_bad` counters
 and the live progress the Operation object exposes, so the sandbox does not roll back.
 Reads see a change as soon as its element is processed.
+
+With `item_ms` at 0 the worker applies up to `_CHUNK` elements per lock hold, so a 10,000-id
+delete has no per-element sleep or lock. `hold` keeps queued ops queued (the op being run goes
+on). A simulated restart or forget drops operations: queued ones never run, a running one
+stops after its current element, and a `wait=true` request waiting on one gets no answer.
 """
 
 from __future__ import annotations
 
-import bisect
 import random
 import threading
 import time
 from collections import Counter, deque
 from typing import Any
 
+from .images import ImageStore
 from .operations import Element, Operation
-from .records import ImageRecord, blank_image, computed_values, make_record
-from .seed import demo_images
+from .oplog import OpLog, OpsQuery
+from .records import ImageRecord
+from .seed import demo_records
 from .settings import SandboxSettings
 
-_COMPUTED = ("width", "height", "n_faces")
+_CHUNK = 1000  # elements applied per lock hold when item_ms is 0; bounds how long reads wait
 
 
 class SandboxState:
@@ -30,22 +36,18 @@ class SandboxState:
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
         self._cond = threading.Condition(threading.Lock())
-        self._images: dict[str, ImageRecord] = {}
-        self._order: list[tuple[int, int, str]] = []  # sort keys of all ids, default order
-        self._ordered: list[ImageRecord] | None = None  # cache, rebuilt after any write
-        self._ops: dict[int, Operation] = {}
+        self.knob_lock = threading.Lock()  # settings changes and one-shot fault counters
+        self._images = ImageStore(demo_records(settings.images, settings.seed))
+        self._oplog = OpLog()
         self._queue: deque[Operation] = deque()
         self._current: Operation | None = None
-        self._next_op_id = 1
+        self._not_before = 0.0  # new ops are created after every op a restart forgot
         self._fail_rng = random.Random(settings.seed + 1)
         self._inject_rng = random.Random(settings.seed + 2)
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
-        for data in demo_images(settings.images, settings.seed):
-            self._images[data["image_id"]] = make_record(data)
-        self._order = sorted(record.sort_key for record in self._images.values())
 
     # --- images -------------------------------------------------------------------------
 
@@ -57,65 +59,59 @@ class SandboxState:
     def ordered_images(self) -> list[ImageRecord]:
         """All images in default order (id ascending); the list must not be modified."""
         with self._cond:
-            if self._ordered is None:
-                self._ordered = [self._images[key[2]] for key in self._order]
-            return self._ordered
-
-    def _store(self, record: ImageRecord) -> None:
-        if record.image_id not in self._images:
-            bisect.insort(self._order, record.sort_key)
-        self._images[record.image_id] = record
-        self._ordered = None
-
-    def _remove(self, image_id: str) -> None:
-        record = self._images.pop(image_id)
-        del self._order[bisect.bisect_left(self._order, record.sort_key)]
-        self._ordered = None
+            return self._images.ordered()
 
     # --- operations ---------------------------------------------------------------------
 
     def submit(
         self, kind: str, elements: list[Element], wait: bool, urgent: bool, strict: bool
-    ) -> dict[str, Any]:
-        """Queue a new operation (urgent ones at the head) and return its snapshot with op_id."""
+    ) -> Operation:
+        """Queue a new operation (urgent ones at the head) and return it."""
         with self._cond:
-            op = Operation(self._next_op_id, kind, elements, wait, urgent, strict)
-            self._next_op_id += 1
-            self._ops[op.op_id] = op
+            created = max(time.time(), self._not_before)
+            op = Operation(self._oplog.take_id(), kind, elements, wait, urgent, strict, created)
+            self._oplog.add(op)
             if urgent:
                 self._queue.appendleft(op)  # behind the running op, which is no longer queued
             else:
                 self._queue.append(op)
             self._ensure_worker()
             self._cond.notify_all()
+            return op
+
+    def describe(self, op: Operation) -> dict[str, Any]:
+        """The snapshot of an operation with its op_id, as write answers carry it."""
+        with self._cond:
             return op.snapshot(with_id=True)
 
-    def wait_for(self, op_id: int) -> dict[str, Any]:
-        """Block until the operation finishes (or the sandbox stops); return it with op_id."""
+    def wait_for(self, op: Operation) -> dict[str, Any] | None:
+        """Block until the op finishes; its snapshot with op_id, or None once it is forgotten."""
         with self._cond:
-            op = self._ops[op_id]
-            while not op.is_finished and not self._stop.is_set():
+            while not op.is_finished and not op.forgotten and not self._stop.is_set():
                 self._cond.wait(0.5)
-            return op.snapshot(with_id=True)
+            return None if op.forgotten else op.snapshot(with_id=True)
 
     def get_op(self, op_id: int) -> dict[str, Any] | None:
         """The Operation without op_id (as `GET /ops/{op_id}` answers), or None."""
         with self._cond:
-            op = self._ops.get(op_id)
+            op = self._oplog.ops.get(op_id)
             return None if op is None else op.snapshot(with_id=False)
 
-    def list_ops(self, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        """Operations with op_id, newest first, optionally one page of them."""
+    def select_ops(self, query: OpsQuery) -> tuple[list[dict[str, Any]], int]:
+        """The matching operations with op_id, newest first, and how many match in all."""
         with self._cond:
-            newest_first = sorted(self._ops, reverse=True)
-            end = None if limit is None else offset + limit
+            ops, total = self._oplog.select(query)
             now = time.time()
-            return [self._ops[i].snapshot(with_id=True, now=now) for i in newest_first[offset:end]]
+            return [op.snapshot(with_id=True, now=now) for op in ops], total
+
+    def list_ops(self, query: OpsQuery | None = None) -> list[dict[str, Any]]:
+        """Operations with op_id, newest first (every one without a query)."""
+        return self.select_ops(query or OpsQuery())[0]
 
     def cancel_op(self, op_id: int) -> tuple[str, dict[str, Any] | None]:
         """Cancel a not-yet-started op: ("ok"|"missing"|"started", snapshot with op_id)."""
         with self._cond:
-            op = self._ops.get(op_id)
+            op = self._oplog.ops.get(op_id)
             if op is None:
                 return "missing", None
             if op.started is not None or op.is_finished:
@@ -125,9 +121,43 @@ class SandboxState:
             # The current op may be in its start delay; the worker skips it once it wakes up.
             for element in op.elements:
                 op.record(element.image_id, "cancelled")
-            op.finished, op.elements = time.time(), []
+            op.finished, op.elements = time.time(), ()
+            self._oplog.finished(op)
             self._cond.notify_all()
             return "ok", op.snapshot(with_id=True)
+
+    def forget_op(self, op_id: int) -> bool:
+        """Forget one operation, as if the API had lost it; False when it is unknown."""
+        with self._cond:
+            op = self._oplog.forget(op_id)
+            if op is None:
+                return False
+            if op is not self._current and not op.is_finished:
+                self._queue.remove(op)
+            self._cond.notify_all()
+            return True
+
+    def restart(self, next_op_id: int = 1) -> int:
+        """Simulate an API restart: forget every op, number new ones from `next_op_id`."""
+        with self._cond:
+            forgotten = self._oplog.clear(next_op_id)
+            self._queue.clear()
+            if forgotten:
+                # A reused op_id must come with another created_at (ms resolution, plus margin).
+                self._not_before = max(op.created for op in forgotten) + 0.002
+            self._cond.notify_all()
+            return len(forgotten)
+
+    def bulk_ops(self, count: int, method: str, state: str, items: int) -> list[int]:
+        """Create `count` finished or queued ops of `items` elements each; return their ids."""
+        with self._cond:
+            now = max(time.time(), self._not_before)
+            ops = self._oplog.bulk(count, method, state == "finished", items, now)
+            if state != "finished":
+                self._queue.extend(ops)
+                self._ensure_worker()
+                self._cond.notify_all()
+            return [op.op_id for op in ops]
 
     # --- the worker ---------------------------------------------------------------------
 
@@ -143,56 +173,72 @@ class SandboxState:
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._queue and not self._stop.is_set():
-                    self._cond.wait()
-                if self._stop.is_set():
-                    return
-                op = self._current = self._queue.popleft()
-            if not self._sleep(self.settings.start_ms):
+            op = self._next_op()
+            if op is None or not self._sleep(self.settings.start_ms):
                 return
-            with self._cond:
-                if op.is_finished:  # cancelled during the start delay
-                    self._current = None
-                    continue
-                op.started = time.time()
+            if not self._start(op):
+                continue
             if not self._process(op):
                 return
             with self._cond:
-                op.finished, op.elements, self._current = time.time(), [], None
+                if not op.forgotten:
+                    op.finished, op.elements = time.time(), ()
+                    self._oplog.finished(op)
+                self._current = None
                 self._cond.notify_all()
 
-    def _process(self, op: Operation) -> bool:
-        """Run the elements one by one, `item_ms` each; False when the sandbox is stopping."""
-        for element in list(op.elements):
-            if not self._sleep(self.settings.item_ms):
+    def _next_op(self) -> Operation | None:
+        """Wait for a queued op while not on hold; take it off the queue (None: stopping)."""
+        with self._cond:
+            while (not self._queue or self.settings.hold) and not self._stop.is_set():
+                # While on hold, look again now and then: tests may flip the knob directly.
+                self._cond.wait(0.05 if self.settings.hold else None)
+            if self._stop.is_set():
+                return None
+            self._current = self._queue.popleft()
+            return self._current
+
+    def _start(self, op: Operation) -> bool:
+        """Mark the op started unless it was cancelled or forgotten (waits out a hold)."""
+        with self._cond:
+            while self.settings.hold and not self._dropped(op):
+                self._cond.wait(0.05)
+            if self._dropped(op):
+                self._current = None
                 return False
+            op.started = time.time()
+            return True
+
+    def _dropped(self, op: Operation) -> bool:
+        return op.is_finished or op.forgotten or self._stop.is_set()
+
+    def _process(self, op: Operation) -> bool:
+        """Run the elements, `item_ms` each; False when the sandbox is stopping."""
+        done = 0
+        while done < len(op.elements):
+            item_ms = self.settings.item_ms
+            if (item_ms > 0 and not self._sleep(item_ms)) or self._stop.is_set():
+                return False
+            batch = op.elements[done : done + (1 if item_ms > 0 else _CHUNK)]
             with self._cond:
-                try:
-                    error = self._apply(op, element)
-                except Exception as exc:  # a bug must not kill the only worker thread
-                    error = f"internal error: {exc}"
-                op.record(element.image_id, error)
+                if op.forgotten:
+                    return True
+                for element in batch:
+                    op.record(element.image_id, self._apply(op, element))
+            done += len(batch)
         return True
 
     def _apply(self, op: Operation, element: Element) -> str | None:
         """Apply one element (lock held); return the error message or None when good."""
-        old = self._images.get(element.image_id)
-        if op.kind == "add":
-            if old is not None and op.do_strict:
-                return "image already exists"
-        elif old is None:
-            # Strict fails on a missing id; relaxed mode ignores it, counted good (§7 #5, #8).
-            return "image not found" if op.do_strict else None
-        if self._fail_rng.random() < self.settings.fail_rate:
-            return "simulated failure"
-        if op.kind == "del":
-            self._remove(element.image_id)
-        else:
-            self._store(make_record(_new_data(op.kind, element, old)))
-        return None
+        try:
+            return self._images.apply(op.kind, element, op.do_strict, self._fails)
+        except Exception as exc:  # a bug must not kill the only worker thread
+            return f"internal error: {exc}"
 
-    # --- stats and injection ------------------------------------------------------------
+    def _fails(self) -> bool:
+        return self._fail_rng.random() < self.settings.fail_rate
+
+    # --- stats, injection and knobs -----------------------------------------------------
 
     def count(self, key: str) -> None:
         """Count one received request under its route key, e.g. "GET /ops/{op_id}"."""
@@ -217,26 +263,27 @@ class SandboxState:
         with self._stats_lock:
             return self._inject_rng.random() < probability
 
+    def take(self, knob: str) -> bool:
+        """Use up one unit of a one-shot fault counter such as `reset_before_create`."""
+        with self.knob_lock:
+            left = getattr(self.settings, knob)
+            if left <= 0:
+                return False
+            setattr(self.settings, knob, left - 1)
+            return True
+
+    def pause(self, ms: int) -> None:
+        """Sleep in a request thread (a late answer), cut short when the sandbox stops."""
+        self._stop.wait(max(0, ms) / 1000)
+
+    def wake(self) -> None:
+        """Let the worker look at the knobs again (e.g. right after `hold` was released)."""
+        with self._cond:
+            self._cond.notify_all()
+
     def stop(self) -> None:
         """Stop the worker and release blocked `wait=true` requests."""
         self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
+        self.wake()
         if self._worker is not None:
             self._worker.join(timeout=2)
-
-
-def _new_data(kind: str, element: Element, old: ImageRecord | None) -> dict[str, Any]:
-    """The full Image after add (upsert = replace), put (replace) or patch (merge)."""
-    payload = element.payload or {}
-    if kind == "patch" and old is not None:
-        data = {**old.data, **payload}
-    else:
-        data = {**blank_image(element.image_id), **payload}
-    if old is not None and old.data["src"] == data["src"]:
-        # Same source, same AI analysis: keep the computed values of the stored image.
-        data.update({name: old.data[name] for name in _COMPUTED})
-    else:
-        data.update(computed_values(data["src"]))
-    data["image_id"] = element.image_id
-    return data
