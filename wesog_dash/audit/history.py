@@ -99,7 +99,7 @@ def restored_parts(image_id: str) -> tuple[Part, ...]:
         return ()
     op = snapshot.restore_operation
     state = op.state.replace("_", " ") if op is not None else "unknown"
-    return (f" · Restored by {snapshot.restored_by} on ", snapshot.restored_at,
+    return (f" Restored by {snapshot.restored_by} on ", snapshot.restored_at,
             f" (operation #{snapshot.restore_op_id}, {state}).")  # fmt: skip
 
 
