@@ -67,6 +67,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fanin.py
 	$(BIN)/python bench/fragments.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/safety.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

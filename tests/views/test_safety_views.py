@@ -108,7 +108,7 @@ def test_the_deletion_page_offers_retry_copy_and_the_report(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller
 ) -> None:
     token = auth.login("operator")
-    ids = [str(100010 + n) for n in range(6)]
+    ids = [*(str(100010 + n) for n in range(6)), "not-there-3"]
     response = post_delete(client, token, ids, selection_kind="list")
     deletion_id = int(response.headers["Location"].rsplit("/", 1)[1])
     settle(app, poller, deletion_id)
@@ -117,12 +117,17 @@ def test_the_deletion_page_offers_retry_copy_and_the_report(
         failed = deletions.failed_id_text(deletion_id)
     assert failed and f'data-copy-text="{failed}"' in page and "Copy failed ids" in page
     assert f'action="/deletions/{deletion_id}/retry"' in page
+    assert "1 image cannot be restored" in page and "<code>not-there-3</code>" in page
+    with app.app_context():
+        deleted = [i.image_id for i in deletions.items_of(deletion_id) if i.outcome == "deleted"]
+    restorable = len(deleted) - 1  # the missing id was "deleted" (a no-op): nothing to restore
+    assert f"Restore {restorable} deleted image" in page
     assert "<script" not in page.split("</head>")[1]  # behaviour lives in app.js
     report = client.get(f"/deletions/{deletion_id}/report.csv")
     assert report.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in report.headers["Content-Disposition"]
     lines = report.get_data(as_text=True).splitlines()
-    assert lines[0] == "image_id,title,outcome,message,operation,time" and len(lines) == 7
+    assert lines[0] == "image_id,title,outcome,message,operation,time" and len(lines) == 8
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from ..operations import record_snapshot
 from ..upstream import wesog_client
 from ..wesog import CancelResult, WesogError
 from .outcomes import finish_operation, settle_deletion
-from .queries import get_deletion
+from .queries import get_deletion, unsent_total
 from .stopping import drop_unsent
 
 PAUSABLE = ("scheduled", "pending")
@@ -182,4 +182,5 @@ def _close(deletion: DeletionRequest, report: CancelReport, actor: str) -> None:
 
 def unsent_count(deletion: DeletionRequest) -> int:
     """Images of the request not handed to upstream yet."""
-    return sum(1 for i in deletion.items if i.op_id is None and i.outcome == "pending")
+    db.session.flush()
+    return unsent_total(deletion.id)

@@ -102,3 +102,13 @@ def find_item(deletion_id: int, image_id: str | None) -> DeletionItem | None:
         query = query.where(DeletionItem.image_id == image_id)
     found = list(db.session.scalars(query.order_by(DeletionItem.position).limit(2)))
     return found[0] if len(found) == 1 or (image_id is not None and found) else None
+
+
+def unsent_total(deletion_id: int) -> int:
+    """Items of the request never handed to upstream (counted by the database)."""
+    query = select(func.count()).where(
+        DeletionItem.deletion_id == deletion_id,
+        DeletionItem.op_id.is_(None),
+        DeletionItem.outcome == "pending",
+    )
+    return int(db.session.scalar(query) or 0)

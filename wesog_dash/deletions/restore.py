@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 
 from .. import audit
 from ..extensions import db
@@ -39,7 +39,7 @@ def restore_body(snapshot: ImageSnapshot) -> dict[str, Any]:
 
 def restore_problem(snapshot: ImageSnapshot) -> str | None:
     """Why this snapshot cannot be restored now (None: it can)."""
-    if snapshot.data is None:
+    if snapshot.data is None or snapshot.problem is not None:
         return f"cannot be restored: {snapshot.problem or 'its metadata was not read'}"
     if not snapshot.data.get("src"):
         return "cannot be restored: the API gave it no src"
@@ -60,17 +60,42 @@ def restore_problem(snapshot: ImageSnapshot) -> str | None:
     return None
 
 
-def restorable(deletion_id: int) -> list[ImageSnapshot]:
-    """Snapshots of a deletion's deleted images that can be restored now."""
-    deleted = select(DeletionItem.image_id).where(
-        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome == "deleted"
+def _restorable(deletion_id: int) -> Select[tuple[ImageSnapshot]]:
+    """The same rules as `restore_problem`, as one query: metadata kept (no `problem`), the
+    image deleted by this request, and no restore yet unless the last one failed."""
+    failed_restores = select(Operation.op_id).where(
+        Operation.is_finished.is_(True), Operation.num_bad > 0
     )
-    found = db.session.scalars(
+    item = and_(
+        DeletionItem.deletion_id == ImageSnapshot.deletion_id,
+        DeletionItem.image_id == ImageSnapshot.image_id,
+    )
+    query = (
         select(ImageSnapshot)
-        .where(ImageSnapshot.deletion_id == deletion_id, ImageSnapshot.image_id.in_(deleted))
+        .join(DeletionItem, item)
+        .where(
+            ImageSnapshot.deletion_id == deletion_id,
+            ImageSnapshot.problem.is_(None),
+            DeletionItem.outcome == "deleted",
+            or_(
+                ImageSnapshot.restore_op_id.is_(None),
+                ImageSnapshot.restore_op_id.in_(failed_restores),
+            ),
+        )
         .order_by(ImageSnapshot.id)
     )
-    return [snapshot for snapshot in found if restore_problem(snapshot) is None]
+    return query
+
+
+def restorable(deletion_id: int) -> list[ImageSnapshot]:
+    """Snapshots of a deletion's deleted images that can be restored now."""
+    return list(db.session.scalars(_restorable(deletion_id)))
+
+
+def restorable_count(deletion_id: int) -> int:
+    """How many of a deletion's deleted images can be restored now (counted by the database)."""
+    query = _restorable(deletion_id).with_only_columns(func.count(ImageSnapshot.id))
+    return int(db.session.scalar(query.order_by(None)) or 0)
 
 
 def restore(snapshot_ids: list[int], actor: str) -> Operation:

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import DeletionRequest, ImageSnapshot, utcnow
 from .control import CANCELLABLE, PAUSABLE, unsent_count
 from .report import failed_id_text
-from .restore import restorable
+from .restore import restorable_count
 from .stopping import threshold
 
 MAX_UNRESTORABLE_SHOWN = 50
@@ -50,7 +50,8 @@ def seconds_left(deletion: DeletionRequest) -> int | None:
 
 
 def _unrestorable(deletion_id: int) -> tuple[list[tuple[str, str]], int]:
-    condition = (ImageSnapshot.deletion_id == deletion_id, ImageSnapshot.data.is_(None))
+    # `problem` marks a snapshot without metadata (a JSON column may store None as 'null').
+    condition = (ImageSnapshot.deletion_id == deletion_id, ImageSnapshot.problem.is_not(None))
     total = db.session.scalar(select(func.count()).where(*condition)) or 0
     rows = db.session.execute(
         select(ImageSnapshot.image_id, ImageSnapshot.problem)
@@ -72,7 +73,7 @@ def standing(deletion: DeletionRequest) -> Standing:
         seconds_left=seconds_left(deletion), unsent=unsent,
         can_pause=deletion.state in PAUSABLE and unsent > 0,
         can_resume=deletion.state == "paused", can_cancel=cancellable,
-        failed_ids=failed_id_text(deletion.id), restorable=len(restorable(deletion.id)),
+        failed_ids=failed_id_text(deletion.id), restorable=restorable_count(deletion.id),
         unrestorable=unrestorable, unrestorable_total=total,
         stop_ratio=ratio, stop_min_items=minimum,
         retries=[child.id for child in deletion.retries],
