@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint format migrate poll sandbox bench clean chromium
+.PHONY: run serve test lint format migrate poll sandbox bench clean chromium
 
 # Debian's own python3 needs its python3-venv package for `-m venv`: install it when missing.
 $(BIN)/python:
@@ -56,6 +56,13 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Production-like: gunicorn web workers plus the poller in its own process (README "Running
+# in production"). Stop both with Ctrl+C.
+serve: migrate
+	@WESOG_POLLER=external $(BIN)/flask wesog poll & poller=$$!; \
+	trap 'kill $$poller 2>/dev/null' INT TERM EXIT; \
+	WESOG_POLLER=external $(BIN)/gunicorn -c gunicorn.conf.py app:app
 
 poll: migrate
 	$(BIN)/flask wesog poll

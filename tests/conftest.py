@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from wesog_dash import create_app
+from wesog_dash import accounts, create_app, deletions
 from wesog_dash.extensions import db
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
@@ -33,6 +33,28 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def cycle_until(poller: Any, condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Run poller cycles until `condition` holds."""
+    return wait_for(lambda: (poller.run_once(), condition())[1], timeout=timeout)
+
+
+def request_deletion(
+    app: Flask, ids: list[str], reason: str = "takedown notice", **options: Any
+) -> int:
+    """Ask for a deletion as a view would, through the service (actor alice); returns its id."""
+    with app.app_context():
+        deletion = deletions.request_deletion(
+            ids, reason, actor="alice", user_id=None, remote_addr="127.0.0.1", **options
+        )
+        return deletion.id
+
+
+def create_user(app: Flask, username: str, role: str, password: str = TEST_PASSWORD) -> Any:
+    """Create a console user through the accounts service (actor cli:test); returns it."""
+    with app.app_context():
+        return accounts.create_user(username, password, role, actor="cli:test")
 
 
 @pytest.fixture
@@ -140,10 +162,7 @@ class AuthActions:
 
     def create_user(self, username: str, role: str, password: str = TEST_PASSWORD) -> None:
         """Create a user directly through the accounts service."""
-        from wesog_dash import accounts
-
-        with self.app.app_context():
-            accounts.create_user(username, password, role, actor="cli:test")
+        create_user(self.app, username, role, password)
 
     def login(self, role: str = "operator", username: str | None = None) -> str:
         """Create (if needed) and log in a user with `role`; returns the CSRF token."""

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import models, runner
 from .cli import register_cli
 from .database import tune_sqlite
-from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import csrf, db, htmx, login_manager, migrate
 from .upstream import Upstream
 from .views import register_views
 
@@ -43,6 +44,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.secret_key(app.instance_path)
+    if "TRUSTED_HOSTS" not in (overrides or {}):
+        app.config["TRUSTED_HOSTS"] = config_module.trusted_hosts(app.config)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=int(app.config["SESSION_IDLE_MINUTES"])
     )
@@ -51,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 10}, "hide_parameters": True}
     )
 
+    trust_proxies(app)
     register_extensions(app)
     register_views(app)
     register_cli(app)
@@ -67,5 +71,14 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     app.extensions["wesog_upstream"] = Upstream(app.config)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind N proxies (WESOG_TRUSTED_PROXIES), take the client's address from the last N
+    X-Forwarded-For hops; with 0, a forged header changes nothing."""
+    hops = int(app.config.get("WESOG_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -26,10 +27,22 @@ SAFETY_DEFAULTS: dict[str, Any] = {
 }
 
 
+# The embedded sandbox's demo knobs (a config key, not the API's behaviour).
+SANDBOX_DEFAULTS: dict[str, Any] = {
+    "WESOG_SANDBOX_IMAGES": 500,
+    "WESOG_SANDBOX_ITEM_MS": 400,
+    "WESOG_SANDBOX_START_MS": 800,
+    "WESOG_SANDBOX_FAIL_RATE": 0.0,
+}
+
+
+GROUPED_DEFAULTS = {**SAFETY_DEFAULTS, **SANDBOX_DEFAULTS}
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Settings used when neither the environment nor overrides say otherwise."""
     db_file = Path(instance_path) / "wesog_dash.db"
-    return {
+    return GROUPED_DEFAULTS | {
         "WESOG_API_URL": None,  # None: start the embedded sandbox
         "WESOG_API_KEY": None,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
@@ -46,19 +59,21 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
         "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
         "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
-        **SAFETY_DEFAULTS,
-        "WESOG_SANDBOX_IMAGES": 500,
-        "WESOG_SANDBOX_ITEM_MS": 400,
-        "WESOG_SANDBOX_START_MS": 800,
-        "WESOG_SANDBOX_FAIL_RATE": 0.0,
         "WESOG_THUMBNAIL_HOSTS": "",
+        "WESOG_BASE_URL": None,  # e.g. https://dash.example.com: setup links, trusted host
+        "WESOG_TRUSTED_HOSTS": None,  # comma list; "*" trusts any; default: BASE_URL's or local
+        "WESOG_TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-*: ProxyFix
+        "WESOG_METRICS": False,  # /metrics (Prometheus) on
+        "WESOG_METRICS_TOKEN": None,  # bearer token for /metrics from other hosts
+        "WESOG_AUDIT_KEY_FILE": None,  # Ed25519 signing key; default instance/audit-signing.key
+        "WESOG_AUDIT_DIGEST_DIR": None,  # where signed chain-head digests go (unset: none)
+        "WESOG_AUDIT_DIGEST_SECONDS": 3600.0,  # how often the poller signs the head
         "SESSION_IDLE_MINUTES": 60,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_ENABLED": True,  # the login throttle (accounts/throttle.py)
         "LOGIN_RATE_LIMIT": "10 per minute",
         # CSRF tokens live as long as the session (which expires when idle), not one hour:
         # a page left open while its user works in another tab must still submit.
@@ -93,6 +108,14 @@ ENVIRONMENT = {
     "WESOG_SANDBOX_FAIL_RATE": ("WESOG_SANDBOX_FAIL_RATE", float),
     "WESOG_THUMBNAIL_HOSTS": ("WESOG_THUMBNAIL_HOSTS", str),
     "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
+    "WESOG_BASE_URL": ("WESOG_BASE_URL", str),
+    "WESOG_TRUSTED_HOSTS": ("WESOG_TRUSTED_HOSTS", str),
+    "WESOG_TRUSTED_PROXIES": ("WESOG_TRUSTED_PROXIES", int),
+    "WESOG_METRICS": ("WESOG_METRICS", env_flag),
+    "WESOG_METRICS_TOKEN": ("WESOG_METRICS_TOKEN", str),
+    "WESOG_AUDIT_KEY_FILE": ("WESOG_AUDIT_KEY_FILE", str),
+    "WESOG_AUDIT_DIGEST_DIR": ("WESOG_AUDIT_DIGEST_DIR", str),
+    "WESOG_AUDIT_DIGEST_SECONDS": ("WESOG_AUDIT_DIGEST_SECONDS", float),
 }
 
 
@@ -114,3 +137,25 @@ def secret_key(instance_path: str) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1", "[::1]"]
+
+
+def trusted_hosts(config: dict[str, Any]) -> list[str] | None:
+    """The Host names this console answers (Flask's TRUSTED_HOSTS; None: any).
+
+    WESOG_TRUSTED_HOSTS wins ("*" trusts any); else the host of WESOG_BASE_URL; else only the
+    local names, so that a forged Host header can never reach a link we print or send.
+    """
+    listed = str(config.get("WESOG_TRUSTED_HOSTS") or "").strip()
+    if listed == "*":
+        return None
+    if listed:
+        return [name.strip() for name in listed.split(",") if name.strip()]
+    base = str(config.get("WESOG_BASE_URL") or "").strip()
+    if base:
+        host = urlsplit(base).hostname
+        if host:
+            return [host]
+    return list(LOCAL_HOSTS)

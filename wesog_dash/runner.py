@@ -25,6 +25,7 @@ class Background:
 
     def __init__(self) -> None:
         self.thread: threading.Thread | None = None
+        self.poller: Poller | None = None
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
 
@@ -48,7 +49,7 @@ def start(app: Flask) -> bool:
     with state.lock:
         if state.thread is not None and state.thread.is_alive():
             return False
-        poller = Poller(app, wake_event=wake_event(app))
+        poller = state.poller = Poller(app, wake_event=wake_event(app))
         state.stop_event.clear()
         state.thread = threading.Thread(
             target=poller.run_forever,
@@ -71,3 +72,11 @@ def stop(app: Flask, timeout: float = 5.0) -> None:
     wake_event(app).set()
     state.thread.join(timeout)
     state.thread = None
+
+
+def poller_status(app: Flask) -> str:
+    """What this process's poller does: holds the lease, stands by, or does not run here."""
+    state: Background | None = app.extensions.get(EXTENSION)
+    if state is None or state.poller is None or state.thread is None:
+        return "not running in this process"
+    return "holds the lease" if state.poller.holding else "standing by"

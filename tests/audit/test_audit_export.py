@@ -17,12 +17,6 @@ from wesog_dash.audit import export as audit_export
 from wesog_dash.models import AuditEvent
 
 
-@pytest.fixture
-def viewer(auth: AuthActions) -> None:
-    """Log in as a viewer."""
-    auth.login("viewer")
-
-
 def csv_rows(client: FlaskClient, query: str = "") -> list[dict[str, str]]:
     """The CSV export, parsed."""
     response = client.get("/audit/export.csv" + query)

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import FAST_POLLING, AuthActions, wait_for
+from tests.conftest import FAST_POLLING, wait_for
 from wesog_dash import deletions
 from wesog_dash.extensions import db
 from wesog_dash.models import DeletionRequest
@@ -49,12 +49,6 @@ def summary(client: FlaskClient, image_id: str) -> str:
     found = re.search(r'<p id="history-summary"[^>]*>(.*?)</p>', page, re.S)
     assert found, page[:2000]
     return re.sub(r"<[^>]+>", "", found.group(1)).strip()
-
-
-@pytest.fixture
-def viewer(auth: AuthActions) -> None:
-    """Log in as a viewer."""
-    auth.login("viewer")
 
 
 def test_a_deleted_image_says_when_by_whom_why_and_in_which_operation(

@@ -39,16 +39,16 @@ def walk(client: FlaskClient, start: str, rel: str) -> list[list[int]]:
 
 
 @pytest.fixture
-def viewer(auth: AuthActions, app: Flask) -> list[int]:
+def viewer_events(auth: AuthActions, app: Flask) -> list[int]:
     """Log in as a viewer; the ids of the events that wrote (user.created, login.succeeded)."""
     auth.login("viewer")
     return event_ids(app)
 
 
 def test_newest_first_in_pages_of_fifty_without_gaps_or_repeats(
-    app: Flask, client: FlaskClient, viewer: list[int]
+    app: Flask, client: FlaskClient, viewer_events: list[int]
 ) -> None:
-    everything = sorted(viewer + add_events(app, 118), reverse=True)  # 120 events
+    everything = sorted(viewer_events + add_events(app, 118), reverse=True)  # 120 events
     older = walk(client, "/audit", "next")
     assert [len(p) for p in older] == [50, 50, 20]
     assert [i for p in older for i in p] == everything
@@ -58,9 +58,9 @@ def test_newest_first_in_pages_of_fifty_without_gaps_or_repeats(
 
 
 def test_newer_pages_from_the_middle_line_up_with_older_ones(
-    app: Flask, client: FlaskClient, viewer: list[int]
+    app: Flask, client: FlaskClient, viewer_events: list[int]
 ) -> None:
-    everything = sorted(viewer + add_events(app, 160), reverse=True)
+    everything = sorted(viewer_events + add_events(app, 160), reverse=True)
     page = client.get(f"/audit?after={everything[75]}").get_data(as_text=True)
     assert shown_ids(page) == everything[25:75]
     newer = client.get(pager_link(page, "prev") or "").get_data(as_text=True)
@@ -71,7 +71,7 @@ def test_newer_pages_from_the_middle_line_up_with_older_ones(
 
 
 def test_filtered_paging_keeps_the_filter_across_pages(
-    app: Flask, client: FlaskClient, viewer: list[int]
+    app: Flask, client: FlaskClient, viewer_events: list[int]
 ) -> None:
     alice = add_events(app, 60, actor="alice")
     add_events(app, 60, actor="bob")
@@ -85,7 +85,7 @@ def test_filtered_paging_keeps_the_filter_across_pages(
 
 
 def test_filters_by_action_group_op_outcome_and_reason_text(
-    app: Flask, client: FlaskClient, viewer: list[int]
+    app: Flask, client: FlaskClient, viewer_events: list[int]
 ) -> None:
     ended = add_events(app, 2, action="operation.ended", op_id=77, outcome="finished")
     tracked = add_events(app, 1, action="operation.tracked", op_id=78)
@@ -129,7 +129,7 @@ def test_date_range_is_whole_utc_days_both_included(
 
 
 def test_image_filter_finds_direct_events_and_deletions_containing_it(
-    app: Flask, client: FlaskClient, viewer: list[int]
+    app: Flask, client: FlaskClient, viewer_events: list[int]
 ) -> None:
     direct = add_events(app, 1, image_id="100007", action="operation.ended")
     with app.app_context():
@@ -148,7 +148,7 @@ def test_image_filter_finds_direct_events_and_deletions_containing_it(
 
 
 def test_rows_link_to_deletion_operation_and_image_history(
-    app: Flask, client: FlaskClient, viewer: list[int]
+    app: Flask, client: FlaskClient, viewer_events: list[int]
 ) -> None:
     add_events(app, 1, action="deletion.ended", deletion_id=12, op_id=345, image_id="a b%",
                outcome="done")  # fmt: skip
@@ -160,7 +160,7 @@ def test_rows_link_to_deletion_operation_and_image_history(
     assert "has/slash" in page and "/images/has/slash/history" not in page
 
 
-def test_exports_carry_the_current_filters(client: FlaskClient, viewer: list[int]) -> None:
+def test_exports_carry_the_current_filters(client: FlaskClient, viewer_events: list[int]) -> None:
     page = client.get("/audit?actor=alice&from=2026-01-01&q=x%26y").text
     links = re.findall(r'href="(/audit/export\.(?:csv|jsonl)[^"]*)"', page)
     assert len(links) == 2
@@ -169,14 +169,16 @@ def test_exports_carry_the_current_filters(client: FlaskClient, viewer: list[int
         assert "actor=alice" in link and "from=2026-01-01" in link and "q=x%26y" in link
 
 
-def test_bad_filter_values_are_explained_not_fatal(client: FlaskClient, viewer: list[int]) -> None:
+def test_bad_filter_values_are_explained_not_fatal(
+    client: FlaskClient, viewer_events: list[int]
+) -> None:
     response = client.get("/audit?op_id=abc&from=yesterday&before=zzz")
     assert response.status_code == 200
     assert "An operation id is a whole number." in response.text
     assert "From: write the date as YYYY-MM-DD." in response.text
 
 
-def test_event_text_is_escaped(app: Flask, client: FlaskClient, viewer: list[int]) -> None:
+def test_event_text_is_escaped(app: Flask, client: FlaskClient, viewer_events: list[int]) -> None:
     add_events(app, 1, reason="<script>alert(1)</script>", details={"x": "<b>"})
     page = client.get("/audit").text
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page

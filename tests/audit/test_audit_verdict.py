@@ -9,19 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.audit.helpers import add_events, tamper
-from tests.conftest import AuthActions
 from wesog_dash.audit.verdict import keeper
 
 
 def verdict(client: FlaskClient) -> str:
     """The verdict fragment's HTML."""
     return client.get("/audit/verdict").get_data(as_text=True)
-
-
-@pytest.fixture
-def viewer(auth: AuthActions) -> None:
-    """Log in as a viewer (two events: user.created, login.succeeded)."""
-    auth.login("viewer")
 
 
 def test_new_events_extend_the_cached_verdict(

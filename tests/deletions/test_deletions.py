@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.conftest import FAST_POLLING, wait_for
+from tests.conftest import FAST_POLLING, cycle_until
+from tests.conftest import request_deletion as request
 from wesog_dash import deletions
 from wesog_dash.deletions import DeletionInputError, dispatcher
 from wesog_dash.extensions import db
@@ -24,15 +24,6 @@ FAST = {**FAST_POLLING, "WESOG_POLL_MAX_BACKOFF": 1.0, "WESOG_RECONCILE_GRACE": 
 def app_overrides() -> dict[str, Any]:
     """Quick polling and no reconcile grace, so cycles follow each other fast."""
     return dict(FAST)
-
-
-def request(app: Flask, ids: list[str], reason: str = "takedown notice", **options: Any) -> int:
-    """Ask for a deletion as the service layer would from a view; returns its id."""
-    with app.app_context():
-        deletion = deletions.request_deletion(
-            ids, reason, actor="alice", user_id=None, remote_addr="127.0.0.1", **options
-        )
-        return deletion.id
 
 
 def deletion_state(app: Flask, deletion_id: int) -> DeletionRequest:
@@ -58,11 +49,6 @@ def actions(app: Flask, deletion_id: int) -> list[str]:
     with app.app_context():
         query = select(AuditEvent.action).where(AuditEvent.deletion_id == deletion_id)
         return list(db.session.scalars(query.order_by(AuditEvent.id)))
-
-
-def cycle_until(poller: Poller, condition: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Run poller cycles until `condition` holds."""
-    return wait_for(lambda: (poller.run_once(), condition())[1], timeout=timeout)
 
 
 def row_count(app: Flask, model: type) -> int:

@@ -8,15 +8,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import wait_for
-from tests.deletions.test_deletions import (
-    FAST,
-    actions,
-    cycle_until,
-    deletion_state,
-    items,
-    request,
-)
+from tests.conftest import cycle_until, wait_for
+from tests.conftest import request_deletion as request
+from tests.deletions.test_deletions import FAST, actions, deletion_state, items
 from wesog_dash import create_app, deletions
 from wesog_dash.extensions import db
 from wesog_dash.poller import Poller

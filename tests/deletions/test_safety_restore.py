@@ -12,7 +12,9 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from tests.deletions.test_deletions import FAST, cycle_until, deletion_state, request
+from tests.conftest import cycle_until
+from tests.conftest import request_deletion as request
+from tests.deletions.test_deletions import FAST, deletion_state
 from wesog_dash import deletions
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, ImageSnapshot, Operation

@@ -14,7 +14,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, create_user
 from wesog_dash import create_app, runner
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
@@ -43,10 +43,7 @@ class LiveServer:
 
     def create_user(self, username: str, role: str, password: str = TEST_PASSWORD) -> None:
         """Create a console user directly through the accounts service."""
-        from wesog_dash import accounts
-
-        with self.app.app_context():
-            accounts.create_user(username, password, role, actor="cli:test")
+        create_user(self.app, username, role, password)
 
 
 @pytest.fixture

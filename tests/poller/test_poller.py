@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from tests.conftest import FAST_POLLING, wait_for
+from tests.conftest import FAST_POLLING, cycle_until, wait_for
+from tests.conftest import request_deletion as request
 from wesog_dash import create_app, deletions, operations
 from wesog_dash import runner as poller_runner
 from wesog_dash.extensions import db
@@ -28,15 +28,6 @@ FAST = {**FAST_POLLING, "WESOG_POLL_MAX_BACKOFF": 5.0, "WESOG_RECONCILE_GRACE": 
 def app_overrides() -> dict[str, Any]:
     """Quick polling."""
     return dict(FAST)
-
-
-def request(app: Flask, ids: list[str], **options: Any) -> int:
-    """Ask for a deletion through the service; returns its id."""
-    with app.app_context():
-        deletion = deletions.request_deletion(
-            ids, "cleanup", actor="alice", user_id=None, remote_addr=None, **options
-        )
-        return deletion.id
 
 
 def deletion_state(app: Flask, deletion_id: int) -> str:
@@ -63,11 +54,6 @@ def tracked(app: Flask, image_ids: list[str]) -> int:
     with app.app_context():
         operations.track(op_id, actor="alice")
     return op_id
-
-
-def cycle_until(poller: Poller, condition: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Run poller cycles until `condition` holds."""
-    return wait_for(lambda: (poller.run_once(), condition())[1], timeout=timeout)
 
 
 def test_only_the_poller_fetches_operation_status(

@@ -55,10 +55,13 @@ ROUTES = [
     R("auth.login", "GET", {}, PUBLIC, False),
     R("auth.login", "POST", {}, PUBLIC, True),
     R("auth.logout", "POST", {}, PUBLIC, True),
+    R("auth.logout_everywhere", "POST", {}, "viewer", True),
     R("auth.setup", "GET", {"token": "not-a-token"}, PUBLIC, False),
     R("auth.setup", "POST", {"token": "not-a-token"}, PUBLIC, True),
     R("overview.index", "GET", {}, "viewer", False),
     R("overview.health", "GET", {}, PUBLIC, False),
+    R("health.ready", "GET", {}, PUBLIC, False),
+    R("health.metrics", "GET", {}, PUBLIC, False),
     R("images.image_list", "GET", {}, "viewer", False),
     R("images.image_detail", "GET", IMG, "viewer", False),
     R("deletions.deletion_new", "GET", {}, "operator", False, destructive=True),
@@ -94,6 +97,7 @@ ROUTES = [
     R("users.user_create", "POST", {}, "admin", True),
     R("users.user_set_role", "POST", USER, "admin", True),
     R("users.user_disable", "POST", USER, "admin", True),
+    R("users.user_end_sessions", "POST", USER, "admin", True),
     R("api.me", "GET", {}, "viewer", False),
     R("api.operation", "GET", OP, "viewer", False),
     R("api.deletion", "GET", DEL, "viewer", False),
@@ -194,6 +198,9 @@ def verdict(row: Route, who: str, response: Any, *, htmx: bool = False) -> str |
         return None if goes_to_login(response) else f"{status}, expected the way to /login"
     else:
         expected = "ok" if allowed else 403
+    if expected == "ok" and row.endpoint in ENDS_OWN_SESSION:
+        # Success is the bare login page (no ?next=: that would be a refusal).
+        return None if response.headers.get("Location") == "/login" else f"{status}, not logged out"
     if expected == "ok":
         bad = status in (401, 403) or goes_to_login(response)
         return f"{status}, expected to be let in" if bad else None
@@ -229,12 +236,24 @@ def test_each_route_answers_each_identity_as_the_table_says(
         response = call(app, row, identities[who], csrf=True)
         if problem := verdict(row, who, response):
             problems.append(f"{row} as {who}: {problem}")
+        fresh(app, identities, row, who)
         if row.is_api or row.role == PUBLIC:
             continue
         fragment = call(app, row, identities[who], csrf=True, htmx=True)
         if problem := verdict(row, who, fragment, htmx=True):
             problems.append(f"{row} as {who}, htmx: {problem}")
+        fresh(app, identities, row, who)
     assert not problems, "\n".join(problems)
+
+
+# Routes that end the caller's own session on the server: the identity logs in again after.
+ENDS_OWN_SESSION = {"auth.logout", "auth.logout_everywhere"}
+
+
+def fresh(app: Flask, identities: dict[str, Identity], row: Route, who: str) -> None:
+    """Log `who` in again after a route that ended its session."""
+    if row.endpoint in ENDS_OWN_SESSION and who != "anonymous":
+        identities[who] = login_identity(app, who)
 
 
 def test_state_changes_without_a_csrf_token_are_refused(

@@ -161,3 +161,43 @@ def test_the_api_never_sets_cookies(client, auth: AuthActions) -> None:
     response = client.get("/api/v1/me")
     assert response.status_code == 401
     assert not response.headers.getlist("Set-Cookie")
+
+
+def test_a_foreign_host_gets_400_and_never_reaches_the_setup_link(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture, capsys: Any
+) -> None:
+    response = client.get("/login", headers={"Host": "evil.example:8443"})
+    assert response.status_code == 400
+    assert "does not answer to that host name" in response.get_data(as_text=True)
+    assert "evil.example" not in caplog.text + capsys.readouterr().out
+    assert client.get("/login", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+
+
+@pytest.mark.parametrize("app_overrides", [{"WESOG_BASE_URL": "https://dash.example.org"}])
+def test_the_setup_link_uses_the_base_url(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert client.get("/login", headers={"Host": "dash.example.org"}).status_code == 200
+    assert "https://dash.example.org/setup/" in caplog.text
+    assert client.get("/login", headers={"Host": "localhost"}).status_code == 400
+
+
+def test_authenticated_pages_and_api_answers_are_never_stored(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    auth.login("viewer")
+    for path in ("/", "/ops", "/audit", "/images/100001/history"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
+
+
+def test_hsts_only_over_https(client: FlaskClient) -> None:
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_the_csv_export_names_its_charset_once(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("viewer")
+    assert client.get("/audit/export.csv").headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -81,7 +81,7 @@ def recorder() -> Recorder:
 def everything_logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     """Capture every logger at DEBUG, urllib3, werkzeug and SQLAlchemy included."""
     caplog.set_level(logging.DEBUG)
-    for name in ("urllib3", "werkzeug", "wesog_dash", "sqlalchemy", "requests", "flask_limiter"):
+    for name in ("urllib3", "werkzeug", "wesog_dash", "sqlalchemy", "requests"):
         caplog.set_level(logging.DEBUG, logger=name)
     yield caplog
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from wesog_dash.wesog import Operation, WesogBadResponse
-from wesog_dash.wesog.client import detail_message
+from wesog_dash.wesog.responses import detail_message
 
 OP = {
     "method": "del",

@@ -6,11 +6,13 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import session
 from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import db, login_manager
 from ..models import ROLES, User, utcnow
+from . import sessions, throttle
 
 hasher = PasswordHasher()
 # Verified against when the username is unknown, so that both paths cost the same time.
@@ -25,9 +27,11 @@ class AccountError(ValueError):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the active user with this id, if any."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and not user.disabled else None
+    """Flask-Login's loader: the active user with this id, while the session is still open."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 19 else None
+    if user is None or user.disabled:
+        return None
+    return user if sessions.is_open(session.get(sessions.SESSION_KEY), user.id) else None
 
 
 def user_by_id(user_id: int) -> User | None:
@@ -126,6 +130,7 @@ def set_role(username: str, role: str, *, actor: str) -> User:
     if role != "admin":
         _keep_an_admin(user)
     previous, user.role = user.role, role
+    sessions.end_all(user)  # the new role applies from a fresh login
     audit.record(
         "user.role_changed",
         actor=actor,
@@ -142,6 +147,7 @@ def disable_user(username: str, *, actor: str) -> User:
         return user
     _keep_an_admin(user)
     user.disabled = True
+    sessions.end_all(user)
     audit.record("user.disabled", actor=actor, details={"username": user.username})
     db.session.commit()
     return user
@@ -155,8 +161,8 @@ def record_login(user: User, *, audited: bool = True) -> None:
     db.session.commit()
 
 
-def record_failed_login(username: str) -> None:
-    """Audit a failed login; commits.
+def record_failed_login(username: str, address: str) -> None:
+    """Audit and count (for the throttle) a failed login; commits.
 
     Only a username that exists is recorded: people sometimes type their password into the
     username field, and the audit log is readable and exportable by viewers.
@@ -164,4 +170,17 @@ def record_failed_login(username: str) -> None:
     known = find_user(username) is not None
     details = {"username": username} if known else {"username": None, "unknown_user": True}
     audit.record("login.failed", actor="anonymous", details=details)
+    throttle.note_failure(username, address)
     db.session.commit()
+
+
+def set_password(username: str, password: str, *, actor: str) -> User:
+    """Give a user a new password (audited) and end their sessions; commits."""
+    user = get_user(username)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    user.password_hash = hasher.hash(password)
+    sessions.end_all(user)
+    audit.record("user.password_changed", actor=actor, details={"username": user.username})
+    db.session.commit()
+    return user

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, false, select
 
 from ..extensions import db
-from ..models import AuditEvent, DeletionItem, User
+from ..models import AuditEvent, DeletionItem, User, day_start
 
 PAGE_SIZE = 50
 ACTIONS = (
@@ -34,6 +34,8 @@ ACTIONS = (
     "user.created",
     "user.role_changed",
     "user.disabled",
+    "user.password_changed",
+    "user.sessions_ended",
     "token.issued",
     "setup.completed",
     "audit.verified",
@@ -123,8 +125,8 @@ class AuditFilters:
 
     def _date_conditions(self) -> list[ColumnElement[bool]]:
         """UTC days, both ends included; also as an id range (see `id_bounds`)."""
-        start = _day_start(self.date_from) if self.date_from else None
-        end = _day_start(self.date_to + timedelta(days=1)) if self.date_to else None
+        start = day_start(self.date_from) if self.date_from else None
+        end = day_start(self.date_to + timedelta(days=1)) if self.date_to else None
         if start is None and end is None:
             return []
         low, high = id_bounds(start, end)
@@ -148,11 +150,6 @@ def _parse_date(raw: str | None, label: str, errors: list[str]) -> date | None:
     except ValueError:
         errors.append(f"{label}: write the date as YYYY-MM-DD.")
         return None
-
-
-def _day_start(day: date) -> datetime:
-    """Midnight UTC at the start of `day`."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _escape_like(text: str) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask.cli import AppGroup
 
 from .. import audit
 from ..audit import chain as audit_chain
+from ..audit import digests as digests_module
 from ..extensions import db
 from .actor import cli_actor
 
@@ -16,8 +20,20 @@ audit_cli = AppGroup("audit", help="Verify and prune the audit log.")
 
 
 @audit_cli.command("verify")
-def verify_command() -> None:
-    """Walk the whole hash chain; exit 1 at the first broken link."""
+@click.option(
+    "--digests",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also check every signed digest in this directory against the chain.",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM public key the digests must be signed with (default: this console's own).",
+)
+def verify_command(digests: Path | None, public_key: Path | None) -> None:
+    """Walk the whole hash chain (and the signed digests); exit 1 at the first problem."""
+    if digests is not None:
+        _check_digests(digests, public_key)
     report = audit_chain.verify()
     details: dict[str, object] = {"events": report.count}
     if report.last is not None:
@@ -62,3 +78,40 @@ def prune_command(before: datetime, yes: bool) -> None:
         raise SystemExit(1)
     done = audit_chain.prune(moment, actor=cli_actor())
     click.echo(f"Removed {done.describe()}; recorded an audit.pruned event.")
+
+
+def _check_digests(directory: Path, public_key_file: Path | None) -> None:
+    """Print each digest that does not hold; exit 1 when any does not."""
+    if public_key_file is not None:
+        key = serialization.load_pem_public_key(public_key_file.read_bytes())
+    else:
+        key = digests_module.signing_key().public_key()
+    if not isinstance(key, Ed25519PublicKey):
+        raise click.ClickException("The public key is not an Ed25519 key.")
+    checked, problems = digests_module.verify_digests(directory, key)
+    for problem in problems:
+        click.echo(f"digest {problem.path.name}: {problem.problem}")
+    if problems:
+        click.echo(f"digests broken: {len(problems)} of {checked} do not hold")
+        raise SystemExit(1)
+    click.echo(f"digests intact: {checked} signed heads are in the chain")
+
+
+@audit_cli.command("keys")
+def keys_command() -> None:
+    """Print the public key of the digest signing key (created on first use)."""
+    key = digests_module.signing_key()
+    click.echo(digests_module.public_pem(key.public_key()).rstrip())
+    click.echo(
+        f"key id {digests_module.key_id(key.public_key())}; the private key is in "
+        f"{digests_module.key_path()} (keep it off the database host's backups)",
+        err=True,
+    )
+
+
+@audit_cli.command("digest")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
+def digest_command(directory: Path) -> None:
+    """Sign the current chain head now, into DIR."""
+    path = digests_module.sign_head(directory)
+    click.echo(f"signed the head into {path}" if path else "the log is empty: nothing to sign")

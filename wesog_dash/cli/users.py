@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from .. import accounts
 from ..accounts import first_run as setup
-from ..accounts import tokens
+from ..accounts import sessions, tokens
 from ..models import ROLES
 from .actor import cli_actor
 
@@ -73,6 +73,30 @@ def disable_command(name: str) -> None:
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{user.username} is disabled.")
+
+
+@users_cli.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password_command(name: str, password_stdin: bool) -> None:
+    """Give a user a new password; their open sessions end."""
+    try:
+        user = accounts.set_password(name, read_password(password_stdin), actor=cli_actor())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{user.username} has a new password; their sessions were ended.")
+
+
+@users_cli.command("logout")
+@click.argument("name")
+def logout_command(name: str) -> None:
+    """End every session of a user, on every device."""
+    try:
+        user = accounts.get_user(name)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    ended = sessions.log_out_everywhere(user, actor=cli_actor())
+    click.echo(f"{user.username}: {ended} session(s) ended.")
 
 
 @users_cli.command("token")

@@ -7,10 +7,12 @@ import threading
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from prometheus_client import start_http_server
 
 from ..deletions import prune_snapshots
 from ..poller import Poller
 from ..sandbox import SandboxSettings, run_standalone
+from ..telemetry.prometheus import REGISTRY
 
 wesog_cli = AppGroup("wesog", help="The Wesog API: run the sandbox, run the poller.")
 
@@ -35,8 +37,15 @@ def sandbox_command(
 
 
 @wesog_cli.command("poll")
-def poll_command() -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve this process's Prometheus metrics on 127.0.0.1:PORT (upstream calls).",
+)
+def poll_command(metrics_port: int | None) -> None:
     """Run the poller (and the deletion dispatcher) in the foreground until Ctrl+C."""
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     poller = Poller(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
     try:

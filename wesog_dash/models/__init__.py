@@ -1,6 +1,6 @@
 """The database models, one module per concern."""
 
-from .accounts import ROLES, ApiToken, SetupToken, User
+from .accounts import ROLES, ApiToken, LoginFailure, SetupToken, User, UserSession
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -12,7 +12,7 @@ from .deletions import (
 from .lease import Lease
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
 from .snapshots import ImageSnapshot
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, day_start, utcnow
 
 __all__ = [
     "DELETION_STATES",
@@ -29,10 +29,13 @@ __all__ = [
     "DeletionRequest",
     "ImageSnapshot",
     "Lease",
+    "LoginFailure",
     "Operation",
     "OperationSample",
     "SetupToken",
     "UTCDateTime",
     "User",
+    "UserSession",
+    "day_start",
     "utcnow",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -63,3 +63,37 @@ class SetupToken(db.Model):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(db.Model):
+    """One failed login: for how the throttle counts, shared by every process and host.
+
+    The username is kept only as the SHA-256 of its lowercased form: people type passwords
+    into the username field.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username_sha256: Mapped[str] = mapped_column(String(64))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    __table_args__ = (
+        Index("ix_login_failures_user_at", "username_sha256", "at"),
+        Index("ix_login_failures_addr_at", "remote_addr", "at"),
+    )
+
+
+class UserSession(db.Model):
+    """A signed-in browser, known on the server, so that logging out really ends it.
+
+    The cookie holds a random id; only its SHA-256 is stored. Logout deletes the row; disabling
+    a user, changing their role or password, and "log out everywhere" delete all of theirs.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

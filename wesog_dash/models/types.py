@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -12,6 +12,11 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of `day` (filters take whole UTC days)."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
 
 from ..extensions import db
-from ..models import Operation
+from ..models import Operation, day_start
 
 MAX_PER_PAGE = 200
 
@@ -50,10 +50,6 @@ class OpPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _filtered(query: Select[tuple[Operation]], filters: OpFilters) -> Select[tuple[Operation]]:
     for name in ("state", "method", "resource", "origin"):
         value = getattr(filters, name)
@@ -62,9 +58,9 @@ def _filtered(query: Select[tuple[Operation]], filters: OpFilters) -> Select[tup
     # Tracked operations not fetched yet have no upstream time: use when we first saw them.
     created = func.coalesce(Operation.created_at, Operation.first_seen_at)
     if filters.created_from:
-        query = query.where(created >= _day_start(filters.created_from))
+        query = query.where(created >= day_start(filters.created_from))
     if filters.created_to:
-        query = query.where(created < _day_start(filters.created_to + timedelta(days=1)))
+        query = query.where(created < day_start(filters.created_to + timedelta(days=1)))
     return query
 
 

@@ -15,6 +15,7 @@ UPSTREAM_FIELDS = (
     "all_good", "do_wait", "do_urgent", "do_strict", "idle_ms", "exec_ms", "created_at",
     "started_at", "finished_at",
 )  # fmt: skip
+MAX_ERROR_TEXT = 500  # an upstream message is kept at most this long
 SAMPLED_FIELDS = ("num_good", "num_bad", "is_started", "is_finished")
 
 
@@ -82,7 +83,7 @@ def record_snapshot(
         row.deletion_id, row.outcomes_applied = deletion_id, False
     for name in UPSTREAM_FIELDS:
         setattr(row, name, getattr(op, name))
-    row.errors = [{"id": error.id, "msg": error.msg} for error in op.errors]
+    row.errors = [{"id": error.id, "msg": error.msg[:MAX_ERROR_TEXT]} for error in op.errors]
     row.raw = dict(op.raw)
     row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
     after = _sample_key(row)

@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import func, literal, or_, select
 
 from .. import deletions
+from ..audit.digests import DigestSchedule
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
 from ..upstream import upstream
@@ -47,6 +48,7 @@ class Poller:
         workers = max(1, int(app.config["WESOG_POLL_CONCURRENCY"]))
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wesog-poll")
         self._long_sends: set[int] = set()
+        self.digests = DigestSchedule()
         self._lock = threading.Lock()
 
     @property
@@ -69,6 +71,7 @@ class Poller:
         self._all(deletions.send, quick)
         self._all(deletions.reconcile, work.unknown)
         wait([self.pool.submit(self._poll, op_id) for op_id in due])
+        self._in_context(self.digests.run)  # the lease holder signs the audit head
         return len(due)
 
     def _all(self, function: Callable[[int], Any], ids: list[int]) -> None:

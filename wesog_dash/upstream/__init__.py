@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 
 from ..sandbox import SandboxServer, SandboxSettings
+from ..telemetry import observe_upstream_call
 from ..wesog import WesogClient
 from .problems import Problem, UpstreamProblem, describe, problem_of, upstream_call
 
@@ -49,6 +50,7 @@ class Upstream:
             key,
             connect_timeout=float(self.config["WESOG_CONNECT_TIMEOUT"]),
             read_timeout=float(self.config["WESOG_READ_TIMEOUT"]),
+            observer=observe_upstream_call,
         )
 
     def base_url(self) -> str:

@@ -14,6 +14,7 @@ from . import (
     common,
     deletions,
     hardening,
+    health,
     images,
     operations,
     overview,
@@ -26,5 +27,6 @@ def register_views(app: Flask) -> None:
     """Register the shared helpers, the hardening and every blueprint."""
     common.init_app(app)
     hardening.init_app(app)
-    for module in (overview, auth, images, deletions, safety, operations, audit, api, users):
+    modules = (overview, health, auth, images, deletions, safety, operations, audit, api, users)
+    for module in modules:
         app.register_blueprint(module.bp)

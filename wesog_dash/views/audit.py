@@ -71,9 +71,10 @@ def audit_verdict() -> Response:
     return no_store(render_template("_audit_verdict.html", verdict=current_verdict()))
 
 
-def _download(chunks: Iterator[str], mimetype: str, extension: str) -> Response:
+def _download(chunks: Iterator[str], content_type: str, extension: str) -> Response:
     """A streamed attachment with a dated filename."""
-    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8".
+    response = Response(stream_with_context(chunks), content_type=content_type)
     name = audit_export.filename(extension)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,13 +15,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from .. import accounts
 from ..accounts import first_run as setup
-from ..extensions import limiter, login_manager
+from ..accounts import sessions, throttle
+from ..accounts.permissions import role_required
+from ..extensions import login_manager
 from ..models import User
 
 bp = Blueprint("auth", __name__)
@@ -30,9 +30,7 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to use the console."
 logger = logging.getLogger("wesog_dash")
 
-RATE_LIMITED = (
-    "Too many failed logins from your address or for this username. Wait a little and try again."
-)
+RATE_LIMITED = "Too many failed logins from your address. Wait a little and try again."
 
 
 def safe_next(target: str | None) -> str:
@@ -45,19 +43,9 @@ def safe_next(target: str | None) -> str:
     return url_for("overview.index")
 
 
-def login_limit() -> str:
-    """The configured limit, e.g. '10 per minute' (read per request so tests can change it)."""
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
-
-
-def username_key() -> str:
-    """Rate-limit key for the username being tried, whatever address it comes from."""
-    return "username:" + request.form.get("username", "").strip().lower()[:64]
-
-
-def failed(response: Response) -> bool:
-    """Only failed attempts count against the limits."""
-    return response.status_code == 401
+def base_url() -> str:
+    """Where people reach this console: WESOG_BASE_URL, else this (trusted) request's host."""
+    return str(current_app.config.get("WESOG_BASE_URL") or request.host_url)
 
 
 def start_session(user: User, *, audited: bool = True) -> None:
@@ -65,52 +53,60 @@ def start_session(user: User, *, audited: bool = True) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
+    session[sessions.SESSION_KEY] = sessions.open_session(user)
     accounts.record_login(user, audited=audited)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed, error_message=RATE_LIMITED)
-@limiter.limit(
-    login_limit,
-    key_func=username_key,
-    methods=["POST"],
-    deduct_when=failed,
-    error_message=RATE_LIMITED,
-)
 def login() -> str | Response | tuple[str, int]:
     """Show the login form, or log in (while no user exists: explain how to set up)."""
     if not setup.users_exist():
-        setup.ensure_announced(request.host_url)
+        setup.ensure_announced(base_url())
         return render_template("setup_needed.html")
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(safe_next(request.args.get("next")))
         return render_template("login.html")
-    username = request.form.get("username", "")
+    username, address = request.form.get("username", ""), request.remote_addr or ""
+    refused = throttle.refusal(username, address)
+    if refused is not None:
+        return login_throttled(refused)
     user = accounts.authenticate(username, request.form.get("password", ""))
     if user is None:
-        accounts.record_failed_login(username)
+        accounts.record_failed_login(username, address)
         return render_template("login.html", error="Wrong username or password."), 401
     start_session(user)
     return redirect(safe_next(request.args.get("next")))
 
 
-@bp.errorhandler(RateLimitExceeded)
-def login_rate_limited(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
-    """A clear message (and Retry-After) instead of a bare 429."""
-    current = limiter.current_limit
-    wait = max(1, int(current.reset_at - time.time())) if current else 60
-    logger.warning("Login rate limit reached (address %s).", request.remote_addr)
-    message = f"{RATE_LIMITED} You can try again in {wait} seconds."
-    return render_template("login.html", error=message), 429, {"Retry-After": str(wait)}
+def login_throttled(refused: throttle.Refusal) -> tuple[str, int, dict[str, str]]:
+    """A clear message (and Retry-After) instead of a bare 429; the form stays."""
+    logger.warning(
+        "Login throttled (%s; address %s).", refused.reason, request.remote_addr
+    )  # never the username: it may be a mistyped password
+    message = f"{RATE_LIMITED} You can try again in {refused.retry_after} seconds."
+    headers = {"Retry-After": str(refused.retry_after)}
+    return render_template("login.html", error=message), 429, headers
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Log out (POST only, with CSRF)."""
+    """Log out (POST only, with CSRF): this session ends on the server too."""
+    sessions.close_session(session.get(sessions.SESSION_KEY))
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@role_required("viewer")
+def logout_everywhere() -> Response:
+    """End every session of the current user, on every device (POST, CSRF)."""
+    ended = sessions.log_out_everywhere(current_user, actor=current_user.username)
+    logout_user()
+    session.clear()
+    flash(f"You are logged out everywhere ({ended} session(s) ended).", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -151,7 +147,7 @@ def redirect_until_setup() -> Response | None:
         return None
     if setup.users_exist():
         return None
-    setup.ensure_announced(request.host_url)
+    setup.ensure_announced(base_url())
     target = url_for("auth.login")
     if request.htmx:
         return Response(status=401, headers={"HX-Redirect": target})

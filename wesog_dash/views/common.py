@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
 from htmx_flask import make_response as htmx_response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..accounts.permissions import can, read_only
 from ..upstream import upstream
@@ -92,8 +92,15 @@ def announce_end(response: Response, message: str, level: str = "success") -> Re
     return htmx_response(response, trigger=events)
 
 
-def error_page(error: HTTPException) -> tuple[str, int]:
+def error_page(error: HTTPException) -> tuple[str, int] | Response:
     """A friendly page (or fragment, for htmx) for an HTTP error."""
+    if isinstance(error, SecurityError):
+        # No URL can be built for an untrusted Host: plain text, and no link to follow.
+        message = (
+            "This console does not answer to that host name. Its administrator can allow it "
+            "with WESOG_BASE_URL or WESOG_TRUSTED_HOSTS.\n"
+        )
+        return Response(message, 400, content_type="text/plain; charset=utf-8")
     template = "_error.html" if request.htmx else "error.html"
     return render_template(template, error=error), error.code or 500
 

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 
 from ..extensions import login_manager
 from ..upstream import upstream
@@ -29,6 +30,7 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
     "object-src 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -89,7 +91,17 @@ def add_security_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = content_security_policy(current_app)
     for name, value in STATIC_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static" and _authenticated():
+        # What a signed-in person sees must not stay in a shared cache or the back button.
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _authenticated() -> bool:
+    """True when this request carried a session or a token that identified someone."""
+    return bool(getattr(current_user, "is_authenticated", False))
 
 
 def keep_session_alive(response: Response) -> Response:

@@ -18,6 +18,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import accounts
+from ..accounts import sessions
 from ..accounts.permissions import role_required
 from ..models import ROLES, User
 
@@ -113,3 +114,13 @@ def user_disable(user_id: int) -> Response:
     return apply_change(
         change, f"{user.username} is disabled; their sessions and API tokens no longer work."
     )
+
+
+@bp.post("/<int:user_id>/sessions/end")
+@role_required("admin")
+def user_end_sessions(user_id: int) -> Response:
+    """End every session of a user (their API tokens are not touched)."""
+    user = user_or_404(user_id)
+    ended = sessions.log_out_everywhere(user, actor=current_user.username)
+    flash(f"{user.username} is logged out everywhere ({ended} session(s) ended).", "success")
+    return back_to_list()

@@ -8,7 +8,9 @@ reached the server but lost its answer must be reconciled, not repeated.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -18,16 +20,14 @@ from urllib3.util.retry import Retry
 
 from .cancelling import CancelResult, cancel_result
 from .errors import (
-    WesogAuthError,
     WesogBadResponse,
     WesogError,
-    WesogNotFound,
     WesogOutcomeUnknown,
-    WesogRateLimited,
     WesogUnavailable,
     WesogValidationError,
 )
 from .ids import image_id_problem
+from .responses import raise_for_error
 from .types import Image, Operation, SearchPage
 
 READ_RETRY = Retry(
@@ -45,54 +45,15 @@ READ_RETRY = Retry(
 )
 
 
-def detail_message(response: requests.Response) -> str:
-    """The human message of an error body: FastAPI `detail` as string or list, else text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or response.reason or "").strip()[:500]
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str):
-        return detail
-    if isinstance(detail, list):
-        parts = []
-        for entry in detail:
-            if isinstance(entry, dict):
-                where = ".".join(str(p) for p in entry.get("loc", []) if p not in ("body",))
-                msg = str(entry.get("msg", ""))
-                parts.append(f"{where}: {msg}" if where else msg)
-            else:
-                parts.append(str(entry))
-        return "; ".join(parts)
-    return json.dumps(body)[:500]
+MAX_MESSAGE = 500  # characters of an upstream message we keep or show
+# Told of every call: (method, route template, "ok" or the error class name, seconds).
+Observer = Callable[[str, str, str, float], None]
+_ID_SEGMENT = re.compile(r"^/(imgs|ops)/[^/]+")
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    """The Retry-After header in seconds, when it is a number."""
-    value = response.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def raise_for_error(response: requests.Response) -> None:
-    """Turn an error status into the matching typed exception."""
-    status = response.status_code
-    if status < 400:
-        return
-    message = detail_message(response) or f"HTTP {status}"
-    if status in (401, 403):
-        raise WesogAuthError(f"The Wesog API refused the API key: {message}", status)
-    if status == 404:
-        raise WesogNotFound(message, status)
-    if status in (400, 409, 422):
-        raise WesogValidationError(message, status)
-    if status == 429:
-        raise WesogRateLimited(f"Rate limited: {message}", retry_after_seconds(response))
-    if status >= 500:
-        raise WesogUnavailable(f"The Wesog API failed (HTTP {status}): {message}", status)
-    raise WesogBadResponse(f"Unexpected HTTP {status}: {message}", status)
+def route_of(path: str) -> str:
+    """`/ops/1234` → `/ops/{id}`: a label that does not grow with every id."""
+    return _ID_SEGMENT.sub(lambda m: f"/{m.group(1)}/{{id}}", path)
 
 
 def flag(value: bool) -> str:
@@ -118,8 +79,10 @@ class WesogClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         pool_size: int = 16,
+        observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.observer = observer
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
         self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
@@ -130,6 +93,13 @@ class WesogClient:
     def __repr__(self) -> str:  # never show the key
         return f"WesogClient({self.base_url!r})"
 
+    def scrub(self, text: str, limit: int | None = MAX_MESSAGE) -> str:
+        """Upstream text made safe to keep: our API key masked (an API may echo it), capped."""
+        key = str(self.session.headers.get("API-Key") or "")
+        if key and key in text:
+            text = text.replace(key, "[API key]")
+        return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
     def close(self) -> None:
         """Release pooled connections."""
         self.session.close()
@@ -137,6 +107,20 @@ class WesogClient:
     # -- transport ------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        if self.observer is None:
+            return self._send(method, path, timeout=timeout, **kw)
+        started, outcome = time.perf_counter(), "error"
+        try:
+            body = self._send(method, path, timeout=timeout, **kw)
+            outcome = "ok"
+            return body
+        except WesogError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self.observer(method, route_of(path), outcome, time.perf_counter() - started)
+
+    def _send(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         url = self.base_url + path
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
         try:
@@ -159,11 +143,16 @@ class WesogClient:
             raise WesogUnavailable(
                 f"Request to the Wesog API failed: {type(exc).__name__}"
             ) from exc
-        raise_for_error(response)
+        try:
+            raise_for_error(response)
+        except WesogError as exc:
+            exc.message = self.scrub(exc.message)
+            exc.args = (exc.message,)
+            raise
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
+            return json.loads(self.scrub(response.text, limit=None))
         except ValueError as exc:
             raise WesogBadResponse(
                 "The Wesog API answered with something that is not JSON"

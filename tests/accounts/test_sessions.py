@@ -1,0 +1,94 @@
+"""Sessions end on the server: a cookie copied before logout, disable, a role or password
+change no longer opens anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import TEST_PASSWORD, AuthActions
+from wesog_dash import accounts
+from wesog_dash.models import AuditEvent
+
+
+def session_cookie(client: FlaskClient) -> str:
+    """The current session cookie's value (what an attacker could have copied)."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def opens_audit(app: Flask, cookie: str) -> bool:
+    """Does a fresh browser holding only this cookie get the audit page?"""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other.get("/audit").status_code == 200
+
+
+def test_a_cookie_saved_before_logout_is_dead_after_it(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    token = auth.login("viewer")
+    saved = session_cookie(client)
+    assert opens_audit(app, saved)
+    client.post("/logout", data={"csrf_token": token})
+    assert not opens_audit(app, saved)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: accounts.disable_user("viewer-user", actor="cli:test"),
+        lambda: accounts.set_role("viewer-user", "operator", actor="cli:test"),
+        lambda: accounts.set_password("viewer-user", "another long password", actor="cli:test"),
+    ],
+    ids=["disable", "role", "password"],
+)
+def test_account_changes_end_every_session(
+    app: Flask, client: FlaskClient, auth: AuthActions, change: Any
+) -> None:
+    auth.create_user("admin-keeper", "admin")  # so the viewer may lose its role
+    auth.login("viewer")
+    saved = session_cookie(client)
+    with app.app_context():
+        change()
+    assert not opens_audit(app, saved)
+
+
+def test_log_out_everywhere_ends_other_devices_and_is_audited(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    token = auth.login("viewer")
+    laptop = session_cookie(client)
+    phone = app.test_client()
+    page = phone.get("/login").get_data(as_text=True)
+    from tests.conftest import csrf_token_from
+
+    data = {"username": "viewer-user", "password": TEST_PASSWORD}
+    phone.post("/login", data={**data, "csrf_token": csrf_token_from(page)})
+    phone_cookie = session_cookie(phone)
+    assert opens_audit(app, phone_cookie)
+    response = client.post("/logout/everywhere", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert not opens_audit(app, laptop) and not opens_audit(app, phone_cookie)
+    with app.app_context():
+        event = AuditEvent.query.filter_by(action="user.sessions_ended").one()
+        assert event.details == {"username": "viewer-user", "count": 2}
+
+
+def test_an_admin_ends_another_users_sessions(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    viewer = app.test_client()
+    AuthActions(app, viewer).login("viewer")
+    saved = session_cookie(viewer)
+    token = auth.login("admin")
+    with app.app_context():
+        user_id = accounts.find_user("viewer-user").id  # type: ignore[union-attr]
+    response = client.post(f"/admin/users/{user_id}/sessions/end", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert not opens_audit(app, saved)
+    assert client.get("/audit").status_code == 200  # the admin's own session is untouched

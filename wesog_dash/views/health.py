@@ -1,0 +1,61 @@
+"""Probes and metrics for load balancers and monitoring: /readyz and /metrics.
+
+/healthz (liveness, in `overview`) touches nothing; /readyz answers 200 only when the database
+answers and its schema is at the newest migration; /metrics is off unless WESOG_METRICS=1 and
+answers loopback clients, or others that send `Authorization: Bearer <WESOG_METRICS_TOKEN>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from .. import runner
+from ..database import schema_status
+from ..telemetry import render_metrics
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/readyz")
+def ready() -> tuple[Response, int]:
+    """Ready when the database answers and migrations are current; says what the poller does."""
+    status = schema_status(current_app)
+    body = {
+        "database": status.database,
+        "migrations": status.migrations,
+        "poller": runner.poller_status(current_app._get_current_object()),  # type: ignore[attr-defined]
+    }
+    ready = status.database == "ok" and status.migrations == "current"
+    body["status"] = "ready" if ready else "not ready"
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200 if ready else 503
+
+
+def _from_loopback() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _has_metrics_token() -> bool:
+    expected = str(current_app.config.get("WESOG_METRICS_TOKEN") or "")
+    sent = request.headers.get("Authorization", "")
+    return bool(expected) and hmac.compare_digest(sent.encode(), f"Bearer {expected}".encode())
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus exposition (when enabled) for loopback clients or holders of the token."""
+    if not current_app.config.get("WESOG_METRICS"):
+        abort(404)
+    if not (_from_loopback() or _has_metrics_token()):
+        abort(403, description="Metrics answer loopback clients, or send the metrics token.")
+    body, content_type = render_metrics(current_app._get_current_object())  # type: ignore[attr-defined]
+    response = Response(body, content_type=content_type)
+    response.headers["Cache-Control"] = "no-store"
+    return response
