@@ -80,6 +80,10 @@ def test_role_changes_are_audited_and_apply_on_the_next_request(
     assert "(viewer)" in client.get("/").get_data(as_text=True)
     with app.app_context():
         accounts.set_role("vera", "operator", actor="cli:root")
+    # A role change ends the user's sessions (server-side sessions): the new role applies
+    # from the next login.
+    assert client.get("/").status_code == 302
+    auth.login("operator", username="vera")
     assert "(operator)" in client.get("/").get_data(as_text=True)
     [event] = events(app, "user.role_changed")
     assert event.actor == "cli:root"
