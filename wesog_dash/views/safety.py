@@ -144,8 +144,10 @@ def deletion_restore(deletion_id: int) -> ResponseReturnValue:
 def snapshot_restore(snapshot_id: int) -> ResponseReturnValue:
     """Re-add one image from the metadata kept when it was deleted (image history)."""
     image_id = request.form.get("image_id", "")
-    target = url_for("audit.image_history", image_id=image_id) if image_id else url_for(
-        "images.image_list")  # fmt: skip
+    if image_id and not deletions.id_problem(image_id):
+        target = url_for("audit.image_history", image_id=image_id)
+    else:
+        target = url_for("images.image_list")
     return restore([snapshot_id], target)
 
 
