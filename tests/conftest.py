@@ -167,8 +167,6 @@ class AuthActions:
     def login(self, role: str = "operator", username: str | None = None) -> str:
         """Create (if needed) and log in a user with `role`; returns the CSRF token."""
         username = username or f"{role}-user"
-        from wesog_dash import accounts
-
         with self.app.app_context():
             if accounts.find_user(username) is None:
                 self.create_user(username, role)

@@ -16,69 +16,61 @@ def env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in TRUE_WORDS
 
 
-# The safety net of deletions (undo, failure stop, chunk pacing, snapshots).
-SAFETY_DEFAULTS: dict[str, Any] = {
+DEFAULTS: dict[str, Any] = {
+    "WESOG_API_URL": None,  # None: start the embedded sandbox
+    "WESOG_API_KEY": None,
+    "WESOG_POLL_INTERVAL": 1.0,
+    "WESOG_QUEUED_POLL_INTERVAL": 3.0,
+    "WESOG_POLL_MAX_BACKOFF": 60.0,
+    "WESOG_STALE_AFTER": 120.0,
+    "WESOG_POLL_CONCURRENCY": 4,
+    "WESOG_POLLER": "thread",  # thread | external | off
+    "WESOG_READ_ONLY": False,
+    "WESOG_CONNECT_TIMEOUT": 3.05,
+    "WESOG_READ_TIMEOUT": 10.0,
+    "WESOG_QUERY_DELETE_MAX": 5000,  # ids a "delete every match of this search" may hold
+    "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
+    "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
+    "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
+    # The safety net of deletions (undo, failure stop, chunk pacing, snapshots).
     "WESOG_UNDO_SECONDS": 5.0,  # a deletion made in the browser waits this long (Undo)
     "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
     "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
     "WESOG_CHUNK_SIZE": 1000,  # ids per DELETE /imgs call, one operation each
     "WESOG_CHUNKS_IN_FLIGHT": 4,  # unfinished operations a deletion may have (0: no limit)
     "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
-}
-
-
-# The embedded sandbox's demo knobs (a config key, not the API's behaviour).
-SANDBOX_DEFAULTS: dict[str, Any] = {
     "WESOG_SANDBOX_IMAGES": 500,
     "WESOG_SANDBOX_ITEM_MS": 400,
     "WESOG_SANDBOX_START_MS": 800,
     "WESOG_SANDBOX_FAIL_RATE": 0.0,
+    "WESOG_THUMBNAIL_HOSTS": "",
+    "WESOG_BASE_URL": None,  # e.g. https://dash.example.com: setup links, trusted host
+    "WESOG_TRUSTED_HOSTS": None,  # comma list; "*" trusts any; default: BASE_URL's or local
+    "WESOG_TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-*: ProxyFix
+    "WESOG_METRICS": False,  # /metrics (Prometheus) on
+    "WESOG_METRICS_TOKEN": None,  # bearer token for /metrics from other hosts
+    "WESOG_AUDIT_KEY_FILE": None,  # Ed25519 signing key; default instance/audit-signing.key
+    "WESOG_AUDIT_DIGEST_DIR": None,  # where signed chain-head digests go (unset: none)
+    "WESOG_AUDIT_DIGEST_SECONDS": 3600.0,  # how often the poller signs the head
+    "SESSION_IDLE_MINUTES": 60,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # a request body past this is a 413
+    "MAX_FORM_MEMORY_SIZE": 8 * 1024 * 1024,  # pasted id lists (100,000 ids) fit
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "RATELIMIT_ENABLED": True,  # the login throttle (accounts/throttle.py)
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    # CSRF tokens live as long as the session (which expires when idle), not one hour:
+    # a page left open while its user works in another tab must still submit.
+    "WTF_CSRF_TIME_LIMIT": None,
 }
-
-
-GROUPED_DEFAULTS = {**SAFETY_DEFAULTS, **SANDBOX_DEFAULTS}
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
     """Settings used when neither the environment nor overrides say otherwise."""
     db_file = Path(instance_path) / "wesog_dash.db"
-    return GROUPED_DEFAULTS | {
-        "WESOG_API_URL": None,  # None: start the embedded sandbox
-        "WESOG_API_KEY": None,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
-        "WESOG_POLL_INTERVAL": 1.0,
-        "WESOG_QUEUED_POLL_INTERVAL": 3.0,
-        "WESOG_POLL_MAX_BACKOFF": 60.0,
-        "WESOG_STALE_AFTER": 120.0,
-        "WESOG_POLL_CONCURRENCY": 4,
-        "WESOG_POLLER": "thread",  # thread | external | off
-        "WESOG_READ_ONLY": False,
-        "WESOG_CONNECT_TIMEOUT": 3.05,
-        "WESOG_READ_TIMEOUT": 10.0,
-        "WESOG_QUERY_DELETE_MAX": 5000,  # ids a "delete every match of this search" may hold
-        "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
-        "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
-        "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
-        "WESOG_THUMBNAIL_HOSTS": "",
-        "WESOG_BASE_URL": None,  # e.g. https://dash.example.com: setup links, trusted host
-        "WESOG_TRUSTED_HOSTS": None,  # comma list; "*" trusts any; default: BASE_URL's or local
-        "WESOG_TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-*: ProxyFix
-        "WESOG_METRICS": False,  # /metrics (Prometheus) on
-        "WESOG_METRICS_TOKEN": None,  # bearer token for /metrics from other hosts
-        "WESOG_AUDIT_KEY_FILE": None,  # Ed25519 signing key; default instance/audit-signing.key
-        "WESOG_AUDIT_DIGEST_DIR": None,  # where signed chain-head digests go (unset: none)
-        "WESOG_AUDIT_DIGEST_SECONDS": 3600.0,  # how often the poller signs the head
-        "SESSION_IDLE_MINUTES": 60,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "RATELIMIT_ENABLED": True,  # the login throttle (accounts/throttle.py)
-        "LOGIN_RATE_LIMIT": "10 per minute",
-        # CSRF tokens live as long as the session (which expires when idle), not one hour:
-        # a page left open while its user works in another tab must still submit.
-        "WTF_CSRF_TIME_LIMIT": None,
-    }
+    return {**DEFAULTS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}"}
 
 
 # Environment variable -> (config key, parser). Only these are read from the environment.

@@ -73,16 +73,14 @@ def test_roles_are_ordered_viewer_operator_admin(app: Flask) -> None:
         assert not operator.has_role("admin")
 
 
-def test_role_changes_are_audited_and_apply_on_the_next_request(
+def test_role_changes_are_audited_end_the_session_and_apply_at_the_next_login(
     app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
     auth.login("viewer", username="vera")
     assert "(viewer)" in client.get("/").get_data(as_text=True)
     with app.app_context():
         accounts.set_role("vera", "operator", actor="cli:root")
-    # A role change ends the user's sessions (server-side sessions): the new role applies
-    # from the next login.
-    assert client.get("/").status_code == 302
+    assert client.get("/").status_code == 302  # the old session (with the old role) is over
     auth.login("operator", username="vera")
     assert "(operator)" in client.get("/").get_data(as_text=True)
     [event] = events(app, "user.role_changed")

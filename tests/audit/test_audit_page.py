@@ -175,7 +175,7 @@ def test_bad_filter_values_are_explained_not_fatal(
     response = client.get("/audit?op_id=abc&from=yesterday&before=zzz")
     assert response.status_code == 200
     assert "An operation id is a whole number." in response.text
-    assert "From: write the date as YYYY-MM-DD." in response.text
+    assert "From: write the date as YYYY-MM-DD" in response.text
 
 
 def test_event_text_is_escaped(app: Flask, client: FlaskClient, viewer_events: list[int]) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
+from tests.conftest import wait_for as poll
 from wesog_dash.sandbox import SandboxServer
 
 TIMEOUT = 10
@@ -17,17 +16,6 @@ OP_FIELDS = [
     "all_good", "do_wait", "do_urgent", "do_strict", "idle_ms", "exec_ms", "created_at",
     "started_at", "finished_at", "errors",
 ]  # fmt: skip
-
-
-def poll(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01) -> Any:
-    """Call `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"condition not met within {timeout} s"
-        time.sleep(interval)
 
 
 def img_path(image_id: str) -> str:

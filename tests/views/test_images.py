@@ -178,3 +178,24 @@ def test_odd_ids_travel_as_one_encoded_path_segment(
     html = detail.get_data(as_text=True)
     assert detail.status_code == 200 and "<code>ünï a#b?c</code>" in html
     assert 'name="image_ids" value="ünï a#b?c"' in html
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"endpoint": "search", "field": "count", "value": "x"},
+        {"endpoint": "search", "field": "count", "raw": "1e400"},
+        {"endpoint": "search", "field": "count", "value": -3},
+        {"endpoint": "search", "field": "facets", "value": [1, 2]},
+        {"endpoint": "search", "body": "truncated"},
+    ],
+    ids=["text", "1e400", "negative", "facets-list", "truncated"],
+)
+def test_a_malformed_search_answer_is_an_upstream_error_not_a_500(
+    client: FlaskClient, auth: AuthActions, sandbox: SandboxServer, rule: dict
+) -> None:
+    auth.login("viewer")
+    sandbox.settings.malformed = [{**rule, "count": None}]
+    response = client.get("/images")
+    assert response.status_code == 502
+    assert "answered something unreadable" in response.get_data(as_text=True)

@@ -124,7 +124,7 @@ def test_filters_narrow_the_table_and_htmx_gets_only_the_table(
         == 2
     )
     bad = client.get("/ops?created_from=yesterday").get_data(as_text=True)
-    assert "is not a date" in bad and len(re.findall(r'<tr id="op-', bad)) == 2
+    assert "write the date as YYYY-MM-DD" in bad and len(re.findall(r'<tr id="op-', bad)) == 2
 
 
 def test_unfinished_rows_poll_and_the_finished_row_toasts_once(

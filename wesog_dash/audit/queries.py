@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, false, select
 
 from ..extensions import db
-from ..models import AuditEvent, DeletionItem, User, day_start
+from ..models import AuditEvent, DeletionItem, User, day_start, parse_day
 
 PAGE_SIZE = 50
 ACTIONS = (
@@ -76,8 +76,8 @@ class AuditFilters:
         """Read the query string; values that do not parse are dropped and explained."""
         texts = {name: (args.get(name) or "").strip()[:256] for name in TEXT_FIELDS}
         errors: list[str] = []
-        date_from = _parse_date(args.get("from"), "From", errors)
-        date_to = _parse_date(args.get("to"), "To", errors)
+        date_from = parse_day(args.get("from"), "From", errors)
+        date_to = parse_day(args.get("to"), "To", errors)
         op_id = None
         raw_op = (args.get("op_id") or "").strip()
         if raw_op:
@@ -138,18 +138,6 @@ class AuditFilters:
         if end is not None:
             found.append(AuditEvent.at < end)
         return found
-
-
-def _parse_date(raw: str | None, label: str, errors: list[str]) -> date | None:
-    """A YYYY-MM-DD date, or None (with a message when it was given but wrong)."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(f"{label}: write the date as YYYY-MM-DD.")
-        return None
 
 
 def _escape_like(text: str) -> str:

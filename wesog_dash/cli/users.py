@@ -56,7 +56,7 @@ def list_command() -> None:
 @click.argument("name")
 @click.argument("role", type=click.Choice(ROLES))
 def set_role_command(name: str, role: str) -> None:
-    """Give a user another role (takes effect on their next request)."""
+    """Give a user another role; their sessions end, so it applies from their next login."""
     try:
         user = accounts.set_role(name, role, actor=cli_actor())
     except accounts.AccountError as error:

@@ -12,7 +12,7 @@ from .deletions import (
 from .lease import Lease
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
 from .snapshots import ImageSnapshot
-from .types import UTCDateTime, day_start, utcnow
+from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
     "DELETION_STATES",
@@ -37,5 +37,6 @@ __all__ = [
     "User",
     "UserSession",
     "day_start",
+    "parse_day",
     "utcnow",
 ]

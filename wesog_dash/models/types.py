@@ -19,6 +19,25 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+LAST_FILTER_DAY = date(9998, 12, 31)  # a day after it has no "next midnight" to compare with
+
+
+def parse_day(raw: str | None, label: str, errors: list[str]) -> date | None:
+    """A YYYY-MM-DD filter day, or None (with a message in `errors` when it was given wrong)."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        errors.append(f"{label}: write the date as YYYY-MM-DD; {text[:40]!r} is ignored.")
+        return None
+    if day > LAST_FILTER_DAY:
+        errors.append(f"{label}: dates go up to {LAST_FILTER_DAY:%Y-%m-%d}; the filter is ignored.")
+        return None
+    return day
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime; SQLite keeps no zone, so we store naive UTC."""
 

@@ -14,7 +14,7 @@ from ..audit import queries as audit_queries
 from ..audit.history import image_history as gather_history
 from ..audit.queries import AuditFilters
 from ..audit.verdict import current_verdict
-from .common import no_store, polled
+from .common import int_arg_or_none, no_store, polled
 
 bp = Blueprint("audit", __name__)
 
@@ -47,8 +47,7 @@ def audit_links() -> dict[str, Callable[..., Any]]:
 def audit_log() -> str:
     """The audit log, newest first, filtered, a keyset page at a time, under the chain verdict."""
     filters = AuditFilters.from_args(request.args)
-    before = request.args.get("before", type=int)
-    after = request.args.get("after", type=int)
+    before, after = int_arg_or_none("before"), int_arg_or_none("after")
     return render_template(
         "audit.html",
         filters=filters,

@@ -34,8 +34,8 @@ RATE_LIMITED = "Too many failed logins from your address. Wait a little and try 
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths are followed after login; anything else goes to the overview."""
-    if target:
+    """Only local paths (no spaces or control characters) are followed after login."""
+    if target and not any(ord(char) < 33 or ord(char) == 127 for char in target):
         parts = urlsplit(target)
         local = target.startswith("/") and not target.startswith("//") and "\\" not in target
         if local and not parts.scheme and not parts.netloc:

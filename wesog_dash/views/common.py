@@ -10,8 +10,10 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from htmx_flask import make_response as htmx_response
 from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.routing import IntegerConverter, Map
 
 from ..accounts.permissions import can, read_only
 from ..upstream import upstream
@@ -105,8 +107,40 @@ def error_page(error: HTTPException) -> tuple[str, int] | Response:
     return render_template(template, error=error), error.code or 500
 
 
+MAX_ROW_ID = 2**63 - 1  # ids are signed 64-bit integers in every table
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route: a positive id that fits the database, else 404 (not a 500)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that absurdly nested input is a bad request, not a crash."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse; RecursionError (thousands of nested brackets) becomes a ValueError."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("the JSON is nested too deeply") from exc
+
+
+def int_arg_or_none(name: str) -> int | None:
+    """An optional id-like query argument: None when absent, junk or out of range."""
+    raw = request.args.get(name, "").strip()
+    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ROW_ID:
+        return None
+    return int(raw)
+
+
 def init_app(app: Flask) -> None:
-    """Register template helpers and error pages."""
+    """Register the URL converter, JSON limits, template helpers and error pages."""
+    app.url_map.converters["int"] = RowIdConverter
+    app.json = BoundedJSONProvider(app)
     app.jinja_env.filters["local_time"] = display.local_time
     app.jinja_env.filters["duration_ms"] = display.duration_ms
 

@@ -5,7 +5,7 @@ Every fragment here reads the database only: the poller is the one caller of GET
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from .. import operations
 from ..accounts.permissions import role_required
-from ..models import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, utcnow
+from ..models import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, parse_day, utcnow
 from ..operations import OpFilters
 from ..poller.discovery import import_from_api
 from ..upstream import UpstreamProblem
@@ -44,18 +44,6 @@ def ops_context() -> dict[str, Any]:
     }
 
 
-def parse_day(name: str, problems: list[str]) -> date | None:
-    """A YYYY-MM-DD query argument; a bad one is reported and ignored."""
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"{text!r} is not a date (YYYY-MM-DD); that filter is ignored.")
-        return None
-
-
 def filters_from_args() -> tuple[OpFilters, list[str]]:
     """The list's filters from the query string, and what was wrong with them."""
     problems: list[str] = []
@@ -69,8 +57,8 @@ def filters_from_args() -> tuple[OpFilters, list[str]]:
         method=choice("method", METHODS),
         resource=choice("resource", RESOURCES),
         origin=choice("origin", OP_ORIGINS),
-        created_from=parse_day("created_from", problems),
-        created_to=parse_day("created_to", problems),
+        created_from=parse_day(request.args.get("created_from"), "Created from", problems),
+        created_to=parse_day(request.args.get("created_to"), "Created to", problems),
     )
     return filters, problems
 

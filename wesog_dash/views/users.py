@@ -92,7 +92,7 @@ def apply_change(change: Callable[[], object], done: str) -> Response:
 @bp.post("/<int:user_id>/role")
 @role_required("admin")
 def user_set_role(user_id: int) -> Response:
-    """Give a user another role (takes effect on their next request)."""
+    """Give a user another role; their sessions end, so it applies from their next login."""
     user = user_or_404(user_id)
     role = request.form.get("role", "")
     if role == user.role:

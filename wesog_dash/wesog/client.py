@@ -28,7 +28,7 @@ from .errors import (
 )
 from .ids import image_id_problem
 from .responses import raise_for_error
-from .types import Image, Operation, SearchPage
+from .types import Image, Operation, SearchPage, search_count
 
 READ_RETRY = Retry(
     total=2,
@@ -191,13 +191,15 @@ class WesogClient:
         body = self._request("GET", "/imgs", params=params)
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
             raise WesogBadResponse("A search answer must hold a results list")
-        count = body.get("count")
+        facets = body.get("facets") or {}
+        if not isinstance(facets, dict):
+            raise WesogBadResponse("A search answer's facets must be an object")
         return SearchPage(
             results=tuple(Image.from_json(item) for item in body["results"]),
-            count=int(count) if count is not None else None,
+            count=search_count(body.get("count")),
             page=page,
             limit=limit,
-            facets=body.get("facets") or {},
+            facets=facets,
         )
 
     def get_image(self, image_id: str, fields: Sequence[str] = ()) -> Image:

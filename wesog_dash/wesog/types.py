@@ -129,6 +129,18 @@ class Image:
         return self.fields.get("url_img_thumbnail")
 
 
+MAX_COUNT = 2**63 - 1
+
+
+def search_count(value: Any) -> int | None:
+    """The hit count of a search answer: a whole number ≥ 0, or None when not given."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise WesogBadResponse(f"a search count must be a whole number, not {str(value)[:40]!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class SearchPage:
     """One page of `GET /imgs` results."""
