@@ -205,3 +205,34 @@ def test_the_confirmation_says_what_cannot_be_restored_and_takes_a_threshold(
         assert (deletion.stop_ratio, deletion.stop_min_items) == (0.2, 3)
     shown = client.get(f"/deletions/{deletion_id}").get_data(as_text=True)
     assert "when more than 20 % of at least 3 finished images fail" in shown
+
+
+class TestUndoFromTheToast:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {**FAST, "WESOG_UNDO_SECONDS": 30}
+
+    def test_the_toasts_undo_answers_with_a_toast_only(
+        self, app: Flask, client: FlaskClient, auth: AuthActions, sandbox: SandboxServer
+    ) -> None:
+        token = auth.login("operator")
+        response = post_delete(client, token, ["100009", "100010"], selection_kind="list")
+        deletion_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        undone = client.post(
+            f"/deletions/{deletion_id}/undo",
+            data={"csrf_token": token, "source": "toast"},
+            headers=HTMX,
+        )
+        assert undone.status_code == 200 and undone.get_data(as_text=True) == ""
+        toast = json.loads(undone.headers["HX-Trigger"])["toast"]
+        assert toast == {"message": f"Deletion #{deletion_id} undone: nothing was sent.",
+                         "level": "success"}  # fmt: skip
+        again = client.post(
+            f"/deletions/{deletion_id}/undo",
+            data={"csrf_token": token, "source": "toast"},
+            headers=HTMX,
+        )
+        assert json.loads(again.headers["HX-Trigger"])["toast"]["level"] == "error"
+        with app.app_context():
+            assert deletions.get_deletion(deletion_id).state == "cancelled"
+        assert sandbox.state.stats["DELETE /imgs"] == 0
