@@ -5,7 +5,7 @@ events (plus the deletion requests and items they talk about), then drives the r
 through the Flask test client, logged in through /login, and prints:
 
 * p50/p95 of /audit (first page), filtered by image id, by actor + date range, and by reason
-  text (informative: a LIKE '%…%' scan);
+  words and prefixes (full-text index, target p95 ≤ 50 ms);
 * the CSV export of every event: rows per second and peak RSS growth.
 
 Memory: the fill runs in a child process, so the measuring process never held the fill's
@@ -14,7 +14,7 @@ data. Just before the export we reset the kernel's peak-RSS mark (writing 5 to
 export - RSS before it. This is the real resident memory (Python objects, SQLite's page cache,
 buffers), which tracemalloc would miss, and it costs nothing while measuring.
 
-Usage: .venv/bin/python bench/audit.py [--events 1000000] [--requests 40]
+Usage: .venv/bin/python bench/audit.py [--events 1000000] [--requests 40] [--keep | --db FILE]
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from audit_fill import SPAN, START, USER_WEIGHTS, USERS, fill  # noqa: E402
 from wesog_dash import create_app  # noqa: E402
 
 PASSWORD = "bench password 123"
+# Words, prefixes and a miss: the audit page's reason search goes through the full-text index.
+REASON_QUERIES = ["dmca", "licen*", "GDPR erasure", "catalogue", "dup*", "nothing-like-this"]
 
 
 def status_kb(field: str) -> int:
@@ -63,7 +65,8 @@ def logged_in_client(app: Any) -> Any:
     from wesog_dash import accounts
 
     with app.app_context():
-        accounts.create_user("bench", PASSWORD, "viewer", actor="cli:bench")
+        if accounts.find_user("bench") is None:  # a kept file (--db) has it already
+            accounts.create_user("bench", PASSWORD, "viewer", actor="cli:bench")
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
@@ -114,8 +117,8 @@ def page_urls(app: Any, n: int, rng: random.Random) -> dict[str, list[str]]:
         "/audit first page": ["/audit"] * n,
         "/audit?image_id=…": [f"/audit?image_id={image}" for image in images],
         "/audit?actor=…&from=…&to=… (30 days)": [f"/audit?{w}" for w in windows],
-        "/audit?q=… (reason text, informative)": [
-            f"/audit?q={rng.choice(['GDPR', 'catalogue', 'nothing-like-this'])}" for _ in range(n)
+        "/audit?q=… (reason words, full text)": [
+            f"/audit?q={rng.choice(REASON_QUERIES)}" for _ in range(n)
         ],
     }
 
@@ -137,7 +140,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40, help="requests per page kind")
     parser.add_argument("--keep", action="store_true", help="keep the database file afterwards")
+    parser.add_argument("--db", type=Path, help="measure a filled file kept earlier (migrated)")
     options = parser.parse_args()
+    if options.db:
+        from flask_migrate import upgrade
+
+        with bench_app(options.db).app_context():
+            upgrade()  # e.g. the reason index of a newer revision
+        measure(options.db, options)
+        return
     folder = Path(tempfile.mkdtemp(prefix="wesog-audit-bench-"))
     path = folder / "audit.db"
     print(f"Filling {options.events:,} events into {path} …", flush=True)
@@ -197,8 +208,9 @@ def page_rows(app: Any, client: Any, requests: int) -> list[tuple[str, str, str,
         timed(client, urls[:3])  # warm the SQLite page cache for this kind of query
         samples = timed(client, urls)
         informative = "informative" in name
-        target = "—" if informative else "≤ 100 ms"
-        ok = informative or p95(samples) <= 100
+        limit = 50 if "full text" in name else 100  # issue 12: reason search p95 ≤ 50 ms
+        target = "—" if informative else f"≤ {limit} ms"
+        ok = informative or p95(samples) <= limit
         value = f"p50 {statistics.median(samples):6.1f} ms, p95 {p95(samples):6.1f} ms"
         rows.append((name, value, target, ok))
     return rows

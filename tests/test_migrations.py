@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 
 from wesog_dash import create_app
 from wesog_dash.extensions import db
+from wesog_dash.models import search
 
 
 def test_migrations_on_an_empty_database_match_the_models(tmp_path: Path) -> None:
@@ -20,7 +21,8 @@ def test_migrations_on_an_empty_database_match_the_models(tmp_path: Path) -> Non
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+            options = {"render_as_batch": True, "include_object": search.include_object}
+            context = MigrationContext.configure(connection, opts=options)
             differences = compare_metadata(context, db.metadata)
         assert differences == []
         assert {"operations", "deletion_requests", "audit_events", "users"} <= set(

@@ -67,7 +67,13 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        include_object=models.search.include_object,  # the reason FTS lives in a migration
+    )
     htmx.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

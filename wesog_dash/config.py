@@ -16,6 +16,16 @@ def env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in TRUE_WORDS
 
 
+# Outgoing alerts (issue 12): a webhook, off until WESOG_ALERT_URL is set.
+ALERT_DEFAULTS: dict[str, Any] = {
+    "WESOG_ALERT_URL": None,  # None: no alerts are queued or sent
+    "WESOG_ALERT_SECRET": None,  # signs each alert's body (HMAC-SHA256)
+    "WESOG_ALERT_FAILURE_RATE": 0.2,  # failed / processed items over the last hour
+    "WESOG_ALERT_MIN_ITEMS": 10,  # …once at least this many items were processed
+    "WESOG_ALERT_RETRY_BASE": 5.0,  # seconds before the first retry, doubling after
+}
+
+
 DEFAULTS: dict[str, Any] = {
     "WESOG_API_URL": None,  # None: start the embedded sandbox
     "WESOG_API_KEY": None,
@@ -23,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_QUEUED_POLL_INTERVAL": 3.0,
     "WESOG_POLL_MAX_BACKOFF": 60.0,
     "WESOG_STALE_AFTER": 120.0,
+    "WESOG_LOST_AFTER": 300.0,  # seconds of 404s before an operation is "lost upstream"
     "WESOG_POLL_CONCURRENCY": 4,
     "WESOG_POLLER": "thread",  # thread | external | off
     "WESOG_READ_ONLY": False,
@@ -44,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_SANDBOX_START_MS": 800,
     "WESOG_SANDBOX_FAIL_RATE": 0.0,
     "WESOG_THUMBNAIL_HOSTS": "",
+    **ALERT_DEFAULTS,
     "WESOG_BASE_URL": None,  # e.g. https://dash.example.com: setup links, trusted host
     "WESOG_TRUSTED_HOSTS": None,  # comma list; "*" trusts any; default: BASE_URL's or local
     "WESOG_TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-*: ProxyFix
@@ -85,6 +97,7 @@ ENVIRONMENT = {
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
+    "WESOG_LOST_AFTER": ("WESOG_LOST_AFTER", float),
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
@@ -99,6 +112,10 @@ ENVIRONMENT = {
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),
     "WESOG_SANDBOX_FAIL_RATE": ("WESOG_SANDBOX_FAIL_RATE", float),
     "WESOG_THUMBNAIL_HOSTS": ("WESOG_THUMBNAIL_HOSTS", str),
+    "WESOG_ALERT_URL": ("WESOG_ALERT_URL", str),
+    "WESOG_ALERT_SECRET": ("WESOG_ALERT_SECRET", str),
+    "WESOG_ALERT_FAILURE_RATE": ("WESOG_ALERT_FAILURE_RATE", float),
+    "WESOG_ALERT_MIN_ITEMS": ("WESOG_ALERT_MIN_ITEMS", int),
     "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
     "WESOG_BASE_URL": ("WESOG_BASE_URL", str),
     "WESOG_TRUSTED_HOSTS": ("WESOG_TRUSTED_HOSTS", str),

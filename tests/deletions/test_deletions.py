@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.conftest import FAST_POLLING, cycle_until
 from tests.conftest import request_deletion as request
 from wesog_dash import deletions
-from wesog_dash.deletions import DeletionInputError, dispatcher
+from wesog_dash.deletions import DeletionInputError, dispatcher, reconciler
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, DeletionItem, DeletionRequest, Operation
 from wesog_dash.poller import Poller
@@ -310,7 +310,10 @@ def test_abandoned_send_without_an_operation_is_reconciled_as_rejected(
     abandon_mid_send(app, deletion_id)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "rejected")
     deletion = deletion_state(app, deletion_id)
-    assert deletion.message == "not carried out upstream (reconciled)"
+    assert deletion.message == reconciler.NOT_SENT
+    assert {i["outcome"] for i in items(app, deletion_id)} == {"failed"}
+    with app.app_context():
+        assert all(item.inferred for item in deletions.items_of(deletion_id))
     assert sandbox.state.stats["DELETE /imgs"] == 0  # never sent, never re-sent
     assert actions(app, deletion_id) == [
         "deletion.requested",
@@ -329,8 +332,10 @@ def test_abandoned_send_whose_images_are_gone_is_reconciled_as_done(
     # Someone else deletes them (with other options, so it is not mistaken for ours).
     upstream(app).client().delete_images(["100033", "100034"], wait=True, urgent=True)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
-    assert deletion_state(app, deletion_id).message == "reconciled: images are gone"
+    assert deletion_state(app, deletion_id).message == reconciler.SETTLED
     assert {i["outcome"] for i in items(app, deletion_id)} == {"deleted"}
+    with app.app_context():  # gone, but by an operation not known to be ours: inferred
+        assert all(item.inferred for item in deletions.items_of(deletion_id))
 
 
 def test_pending_work_lists_due_pending_and_unknown_requests(app: Flask) -> None:

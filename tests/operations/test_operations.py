@@ -16,6 +16,7 @@ from wesog_dash.models import AuditEvent, Operation, OperationSample, utcnow
 from wesog_dash.operations import OpFilters, TrackError
 from wesog_dash.poller import Poller
 from wesog_dash.poller.discovery import import_from_api
+from wesog_dash.poller.polling import NOT_FOUND
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.upstream import UpstreamProblem, upstream
 from wesog_dash.wesog import WesogAuthError, WesogClient
@@ -136,19 +137,35 @@ def test_tracked_operation_is_filled_in_by_the_poller_and_ends_audited(
     assert audit_actions(app) == ["operation.tracked", "operation.ended"]
 
 
-def test_tracked_id_unknown_upstream_is_flagged_and_polled_slowly(
-    app: Flask, poller: Poller
+def test_tracked_id_unknown_upstream_is_not_found_then_lost_and_no_longer_polled(
+    app: Flask, poller: Poller, sandbox: SandboxServer
 ) -> None:
+    app.config["WESOG_LOST_AFTER"] = 0.3
     with app.app_context():
         operations.track(987654, actor="alice")
     poller.run_once()
     with app.app_context():
         row = operations.get_operation(987654)
-        assert row is not None and row.state == "unknown"
-        assert row.last_poll_error == "operation not found upstream"
+        assert row is not None and row.state == "missing"  # "not found upstream"
+        assert row.last_poll_error == NOT_FOUND and "cannot be reached" not in NOT_FOUND
         assert row.next_poll_at is not None and row.last_polled_at is not None
-        slow = float(app.config["WESOG_POLL_MAX_BACKOFF"])
-        assert (row.next_poll_at - row.last_polled_at).total_seconds() >= slow - 0.01
+        assert operations.running_count() == 0
+
+    def lost() -> bool:
+        poller.run_once()
+        with app.app_context():
+            found = operations.get_operation(987654)
+            return found is not None and found.state == "lost"
+
+    wait_for(lost, timeout=5)
+    with app.app_context():
+        row = operations.get_operation(987654)
+        assert row is not None and row.next_poll_at is None
+        assert row.last_poll_error and "no longer asked" in row.last_poll_error
+    polls = sandbox.state.stats["GET /ops/{op_id}"]
+    for _ in range(3):
+        poller.run_once()
+    assert sandbox.state.stats["GET /ops/{op_id}"] == polls  # never asked again
 
 
 def test_import_from_api_records_every_operation_once(

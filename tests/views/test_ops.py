@@ -246,8 +246,32 @@ def test_stale_and_unreachable_notes(
         db.session.commit()
     html = client.get(f"/ops/{added.op_id}/progress", headers=HTMX).get_data(as_text=True)
     assert re.search(r"No progress for 12[5-9] s", html)
-    assert "The Wesog API cannot be reached: The Wesog API failed (HTTP 503): down" in html
+    assert "The last poll failed: The Wesog API failed (HTTP 503): down" in html
     assert "next try at <time" in html and f'hx-get="/ops/{added.op_id}/progress"' in html
+
+
+def test_not_found_and_lost_upstream_are_told_as_such_never_as_unreachable(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    token = auth.login("operator")
+    client.post("/ops/track", data={"csrf_token": token, "op_id": "424242"})
+    with app.app_context():
+        row = db.session.get(Operation, 424242)
+        row.state, row.missing_since = "missing", utcnow()
+        row.last_poll_error, row.next_poll_at = "not found", utcnow() + timedelta(seconds=5)
+        db.session.commit()
+    html = client.get("/ops/424242/progress", headers=HTMX).get_data(as_text=True)
+    assert "Not found upstream" in html and "cannot be reached" not in html
+    assert "hx-get" in html  # still asked now and then
+    with app.app_context():
+        row = db.session.get(Operation, 424242)
+        row.state, row.next_poll_at = "lost", None
+        row.last_poll_error = "the Wesog API has answered 404 (not found) for 300 s"
+        db.session.commit()
+    html = client.get("/ops/424242/progress", headers=HTMX).get_data(as_text=True)
+    assert "Lost upstream" in html and "lost upstream</span>" in html
+    assert "hx-get" not in html  # final: the page stops polling too
+    assert client.get("/ops/running").get_data(as_text=True).count("424242") == 0
 
 
 def test_running_count_badge(app: Flask, client: FlaskClient, auth: AuthActions) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, false, select
 
 from ..extensions import db
 from ..models import AuditEvent, DeletionItem, User, day_start, parse_day
+from .search import reason_condition
 
 PAGE_SIZE = 50
 ACTIONS = (
@@ -40,9 +41,12 @@ ACTIONS = (
     "setup.completed",
     "audit.verified",
     "audit.pruned",
+    "alert.sent",
+    "alert.failed",
+    "alert.tested",
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
-ACTION_GROUPS = ("deletion.*", "operation.*", "image.*", "login.*", "user.*", "audit.*")
+ACTION_GROUPS = ("deletion.*", "operation.*", "image.*", "login.*", "user.*", "audit.*", "alert.*")
 OUTCOMES = (
     "done",
     "done_with_errors",
@@ -120,7 +124,7 @@ class AuditFilters:
         if self.outcome:
             found.append(e.outcome == self.outcome)
         if self.q:
-            found.append(e.reason.like(f"%{_escape_like(self.q)}%", escape="\\"))
+            found.append(reason_condition(self.q))
         return found + self._date_conditions()
 
     def _date_conditions(self) -> list[ColumnElement[bool]]:

@@ -23,7 +23,13 @@ from .outbox import (
     id_problem,
     request_deletion,
 )
-from .outcomes import finish_operation, operation_updated, settle_deletion
+from .outcomes import (
+    finish_operation,
+    operation_lost,
+    operation_updated,
+    settle_deletion,
+    settle_lost,
+)
 from .pacing import CHUNK_SIZE, WAITING
 from .queries import (
     Work,
@@ -37,7 +43,7 @@ from .queries import (
     recent_deletions,
     wants_wait,
 )
-from .reconciler import reconcile
+from .reconciler import INFERRED_MESSAGES, reconcile
 from .report import failed_id_text, report_chunks
 from .restore import (
     RestoreError,
@@ -53,6 +59,7 @@ from .standing import Standing, seconds_left, standing
 __all__ = [
     "CANCELLABLE",
     "CHUNK_SIZE",
+    "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",
     "MAX_TICKET",
@@ -77,6 +84,7 @@ __all__ = [
     "item_summary",
     "items_of",
     "latest_items",
+    "operation_lost",
     "operation_updated",
     "outcome_counts",
     "pause",
@@ -94,6 +102,7 @@ __all__ = [
     "seconds_left",
     "send",
     "settle_deletion",
+    "settle_lost",
     "snapshots_of",
     "standing",
     "undo",

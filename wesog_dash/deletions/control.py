@@ -127,12 +127,14 @@ def cancel(deletion_id: int, actor: str) -> CancelReport:
         db.session.expire_all()
         deletion = _found(deletion_id)
         report.dropped = drop_unsent(deletion, f"cancelled by {actor} before sending")
-    queued = [op.op_id for op in deletion.operations if not op.is_started and not op.is_finished]
+    # (row key, the id upstream knows it by): a retired incarnation keeps another key.
+    queued = [(op.op_id, op.upstream_id) for op in deletion.operations
+              if not op.is_started and not op.is_finished]  # fmt: skip
     db.session.commit()  # no transaction stays open while we wait for the network
-    results = {op_id: _cancel_upstream(op_id) for op_id in queued}
+    results = {key: _cancel_upstream(upstream_id) for key, upstream_id in queued}
     deletion = _found(deletion_id)
-    for op_id, result in results.items():
-        _apply(deletion, op_id, result, actor, report)
+    for key, result in results.items():
+        _apply(deletion, key, result, actor, report)
     _close(deletion, report, actor)
     db.session.commit()
     return report
@@ -153,13 +155,13 @@ def _apply(
         if result.message not in report.notes:
             report.notes.append(result.message)  # "cannot cancel" is said once
         return
-    report.cancelled_ops.append(op_id)
+    row = db.session.get(Operation, op_id)
+    report.cancelled_ops.append(row.upstream_id if row is not None else op_id)
     now = utcnow()
     for item in deletion.items:
         if item.op_id == op_id and item.outcome in ("pending", "unknown"):
             item.outcome, item.settled_at = "cancelled", now
             item.message = f"cancelled upstream by {actor} before it ran"
-    row = db.session.get(Operation, op_id)
     if result.operation is not None:
         row = record_snapshot(result.operation, origin="dashboard", deletion_id=deletion.id)
     if row is not None and row.is_finished:

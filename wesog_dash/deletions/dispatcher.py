@@ -38,6 +38,7 @@ SENDING = "being sent to the Wesog API"
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
 CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
 REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
+OWNED = "the Wesog API named operation #{op}, which another deletion already owns"
 
 
 def config_seconds(name: str, default: float | None = None) -> float:
@@ -142,7 +143,11 @@ def send_claimed(
             _failed(deletion_id, [item_id for item_id, _ in chunk], exc, actor, batch)
             db.session.commit()
             break
-        attach(_get(deletion_id), op, [item_id for item_id, _ in chunk], actor=actor)
+        item_ids = [item_id for item_id, _ in chunk]
+        if not attach(_get(deletion_id), op, item_ids, actor=actor):
+            # Our own answer names an operation another deletion already owns: owners never
+            # change, so this chunk is settled from the images' state instead.
+            mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
         db.session.commit()
     return _get(deletion_id)
 
@@ -187,9 +192,14 @@ def attach(
     *,
     actor: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Store the operation that carries these items and move the request on (caller commits)."""
+) -> bool:
+    """Store the operation that carries these items and move the request on (caller commits).
+
+    False, changing no item, when the operation already belongs to another deletion.
+    """
     row = record_snapshot(op, origin="dashboard", deletion_id=deletion.id)
+    if row.deletion_id != deletion.id:
+        return False
     chosen = set(item_ids)
     for item in deletion.items:
         if item.id in chosen:
@@ -210,6 +220,7 @@ def attach(
     if row.is_finished:
         db.session.flush()
         finish_operation(row)
+    return True
 
 
 def _only_image(deletion: DeletionRequest) -> str | None:
@@ -221,7 +232,8 @@ def reject(
 ) -> None:
     """Upstream said no: the unsent items fail with its message (caller commits)."""
     now = utcnow()
-    refused = [i for i in deletion.items if i.op_id is None and i.outcome != "cancelled"]
+    # Items settled already (e.g. inferred from the image's state) keep their outcome.
+    refused = [i for i in deletion.items if i.op_id is None and i.outcome in ("pending", "unknown")]
     for item in refused:
         item.outcome = "not_found" if not_found else "failed"
         item.message, item.settled_at = message, now
@@ -230,7 +242,7 @@ def reject(
         image_id=_only_image(deletion), details={"message": message, "items": len(refused)},
     )  # fmt: skip
     deletion.message, deletion.next_attempt_at = message, None
-    if len(refused) < len(deletion.items):
+    if any(item.op_id is not None for item in deletion.items):
         # Earlier chunks were accepted: their operations still run and settle the request.
         deletion.state = "submitted"
         deletion.submitted_at = deletion.submitted_at or now

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
 
 UNSETTLED = ("pending", "unknown")
+LOST = "operation #{op} was lost upstream; each image is settled from its current state"
 
 
 def operation_updated(row: Operation, *, errors_before: int = 0) -> None:
@@ -130,3 +131,42 @@ def settle_deletion(deletion: DeletionRequest, details: dict[str, Any] | None = 
         },
     )
     return True
+
+
+def operation_lost(row: Operation) -> None:
+    """The API forgot an operation of ours: its unsettled items are in doubt, and the deletion
+    goes to the reconciler, which reads each image's state (caller commits)."""
+    if row.deletion_id is None or row.is_finished:
+        return
+    deletion = db.session.get(DeletionRequest, row.deletion_id)
+    if deletion is None or deletion.state in FINAL_DELETION_STATES:
+        return
+    doubt = [i for i in deletion.items if i.op_id == row.op_id and i.outcome == "pending"]
+    if not doubt:
+        return
+    for item in doubt:
+        item.outcome = "unknown"
+    message = LOST.format(op=row.upstream_id)
+    deletion.state, deletion.message, deletion.next_attempt_at = "unknown", message, utcnow()
+    audit.record(
+        "deletion.unknown", actor="system", deletion_id=deletion.id, op_id=row.upstream_id,
+        outcome="unknown", details={"message": message, "items": len(doubt), "lost": True},
+    )  # fmt: skip
+
+
+def settle_lost() -> int:
+    """Hand every deletion with items still pending on a lost operation to the reconciler
+    (operations lost by retirement, or before this code ran); commits. Returns how many."""
+    lost = select(Operation).where(
+        Operation.state == "lost",
+        Operation.deletion_id.is_not(None),
+        Operation.is_finished.is_(False),
+        select(DeletionItem.id)
+        .where(DeletionItem.op_id == Operation.op_id, DeletionItem.outcome == "pending")
+        .exists(),
+    )
+    rows = list(db.session.scalars(lost.limit(100)))
+    for row in rows:
+        operation_lost(row)
+    db.session.commit()
+    return len(rows)

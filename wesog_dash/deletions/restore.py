@@ -115,9 +115,9 @@ def restore(snapshot_ids: list[int], actor: str) -> Operation:
     for snapshot_id, _, _ in ids:
         snapshot = db.session.get(ImageSnapshot, snapshot_id)
         assert snapshot is not None
-        snapshot.restored_at, snapshot.restored_by, snapshot.restore_op_id = now, actor, op.op_id
+        snapshot.restored_at, snapshot.restored_by, snapshot.restore_op_id = now, actor, row.op_id
     audit.record(
-        "image.restore_requested", actor=actor, op_id=op.op_id, deletion_id=ids[0][1],
+        "image.restore_requested", actor=actor, op_id=row.op_id, deletion_id=ids[0][1],
         image_id=ids[0][2] if len(ids) == 1 else None,
         details={"images": len(ids), "image_ids": [image_id for _, _, image_id in ids][:100]},
     )  # fmt: skip

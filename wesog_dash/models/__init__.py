@@ -1,6 +1,8 @@
 """The database models, one module per concern."""
 
+from . import search
 from .accounts import ROLES, ApiToken, LoginFailure, SetupToken, User, UserSession
+from .alerts import ALERT_STATES, Alert
 from .audit import AuditEvent, AuditHead
 from .deletions import (
     DELETION_STATES,
@@ -10,11 +12,13 @@ from .deletions import (
     DeletionRequest,
 )
 from .lease import Lease
+from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
 from .snapshots import ImageSnapshot
 from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
+    "ALERT_STATES",
     "DELETION_STATES",
     "FINAL_DELETION_STATES",
     "FINAL_OP_STATES",
@@ -22,6 +26,7 @@ __all__ = [
     "OP_ORIGINS",
     "OP_STATES",
     "ROLES",
+    "Alert",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
@@ -37,6 +42,10 @@ __all__ = [
     "User",
     "UserSession",
     "day_start",
+    "metric_days",
+    "metric_hours",
+    "metric_minutes",
     "parse_day",
+    "search",
     "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -68,6 +68,13 @@ class DeletionRequest(db.Model):
             return True
         return any(not op.is_finished for op in self.operations)
 
+    # The overview's counters and reports group a period's requests by state and by actor.
+    __table_args__ = (
+        Index("ix_deletion_requests_created_state", "created_at", "state"),
+        Index("ix_deletion_requests_created_actor", "created_at", "actor", "item_count"),
+        Index("ix_deletion_requests_finished", "finished_at"),  # alerts look at recent ends
+    )
+
 
 class DeletionItem(db.Model):
     """One image id inside a deletion request, and what became of it."""
@@ -82,7 +89,13 @@ class DeletionItem(db.Model):
     outcome: Mapped[str] = mapped_column(String(16), default="pending")
     message: Mapped[str | None] = mapped_column(Text)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # True when the outcome was read from the image's current state, not from an operation
+    # known to be ours: "deleted (operation unknown)" or "not deleted" (offered for retry).
+    inferred: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     deletion: Mapped[DeletionRequest] = relationship(back_populates="items")
 
-    __table_args__ = (Index("ix_deletion_items_image", "image_id", "id"),)
+    __table_args__ = (
+        Index("ix_deletion_items_image", "image_id", "id"),
+        Index("ix_deletion_items_settled_outcome", "settled_at", "outcome"),
+    )

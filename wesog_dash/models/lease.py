@@ -19,3 +19,6 @@ class Lease(db.Model):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # +1 on every change of holder: a write fenced by (holder, generation) fails once the
+    # lease moved on, even if the old holder takes it back later.
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -12,13 +12,22 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 # Display states, derived from the upstream fields and our own bookkeeping.
-OP_STATES = ("queued", "running", "finished", "finished_with_errors", "stale", "unknown")
-FINAL_OP_STATES = ("finished", "finished_with_errors")
+# "missing": the API answers 404 for it (not found upstream), still asked now and then;
+# "lost": it has answered 404 for WESOG_LOST_AFTER seconds (lost upstream), never asked again.
+OP_STATES = (
+    "queued", "running", "finished", "finished_with_errors", "stale", "unknown", "missing", "lost",
+)  # fmt: skip
+FINAL_OP_STATES = ("finished", "finished_with_errors", "lost")
 OP_ORIGINS = ("dashboard", "tracked", "imported")
 
 
 class Operation(db.Model):
-    """One upstream operation, keyed by its Wesog op_id."""
+    """One upstream operation, keyed by its Wesog op_id.
+
+    An op id the API reuses (it restarted and counts from 1 again: another `created_at`) is
+    another operation: the older row is *retired* to a negative key (never an upstream id),
+    keeping its items, samples and owner, with `upstream_op_id` holding the number it had.
+    """
 
     __tablename__ = "operations"
 
@@ -53,6 +62,8 @@ class Operation(db.Model):
     last_poll_error: Mapped[str | None] = mapped_column(Text)
     outcomes_applied: Mapped[bool] = mapped_column(default=False)
     deletion_id: Mapped[int | None] = mapped_column(ForeignKey("deletion_requests.id"), index=True)
+    missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first 404 of a run
+    upstream_op_id: Mapped[int | None] = mapped_column(BigInteger)  # set on retired rows only
 
     deletion = relationship("DeletionRequest", back_populates="operations")
     samples: Mapped[list[OperationSample]] = relationship(
@@ -60,6 +71,11 @@ class Operation(db.Model):
     )
 
     __table_args__ = (Index("ix_operations_created", "created_at"),)
+
+    @property
+    def upstream_id(self) -> int:
+        """The op id upstream gave it (a retired row's key is not)."""
+        return self.upstream_op_id if self.upstream_op_id is not None else self.op_id
 
     @property
     def is_final(self) -> bool:

@@ -1,9 +1,9 @@
 """Operations: upstream operations as rows (snapshots, samples, derived state), their progress
 for display, the filtered list, and tracking an operation by id.
 
-Owns the `operations` and `operation_samples` tables. May import `audit`, `models`, `signals`,
-`upstream` and `wesog`; never `deletions`, the poller or views. Only the poller fetches
-`GET /ops/{op_id}`; everything the web pages call here reads the database.
+Owns the `operations` and `operation_samples` tables. May import `audit`, `metrics`, `models`,
+`signals`, `upstream` and `wesog`; never `deletions`, the poller or views. Only the poller
+fetches `GET /ops/{op_id}`; everything the web pages call here reads the database.
 """
 
 from .progress import Progress, progress

@@ -82,8 +82,8 @@ def get_operation(op_id: int) -> Operation | None:
 
 
 def running_count() -> int:
-    """How many known operations have not finished (not counting unknown ones)."""
+    """How many known operations have not finished (not unknown, missing or lost ones)."""
     query = select(func.count()).where(
-        Operation.is_finished.is_(False), Operation.state != "unknown"
+        Operation.is_finished.is_(False), Operation.state.not_in(("unknown", "missing", "lost"))
     )
     return db.session.scalar(query) or 0

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from .. import wesog
+from .. import metrics, wesog
 from ..extensions import db
 from ..models import Operation, OperationSample, utcnow
+from .identity import claim, current_row
 
 UPSTREAM_FIELDS = (
     "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
@@ -57,41 +58,35 @@ def _sample_key(row: Operation) -> tuple[object, ...]:
     return tuple(getattr(row, name) for name in SAMPLED_FIELDS)
 
 
-def _new_row(op_id: int, origin: str, now: datetime) -> Operation:
-    row = Operation(
-        op_id=op_id, origin=origin, state="unknown", first_seen_at=now,
-        poll_failures=0, outcomes_applied=False, errors=[],
-    )  # fmt: skip
-    db.session.add(row)
-    return row
-
-
 def record_snapshot(
     op: wesog.Operation, *, origin: str = "dashboard", deletion_id: int | None = None
 ) -> Operation:
-    """Upsert the row from an upstream snapshot, sample changes, schedule the next poll."""
+    """Upsert the row from an upstream snapshot, sample changes, schedule the next poll.
+
+    With `deletion_id`, the row is claimed for that deletion unless another owns it already
+    (operations never change owner: compare `row.deletion_id` to see who won). A snapshot of
+    another incarnation of the op id gets a row of its own (see `identity`).
+    """
     if op.op_id is None:
         raise ValueError("an operation snapshot without op_id cannot be stored")
     now = utcnow()
-    row = db.session.get(Operation, op.op_id)
-    if row is None:
-        row, before = _new_row(op.op_id, origin, now), None
-    else:
-        before = _sample_key(row) if row.raw is not None else None
-    if deletion_id is not None and row.deletion_id != deletion_id:
-        # Newly tied to a deletion (e.g. by the reconciler): its outcomes must be applied.
-        row.deletion_id, row.outcomes_applied = deletion_id, False
+    row = current_row(op, origin)
+    before = _sample_key(row) if row.raw is not None else None
+    if deletion_id is not None and claim(row, deletion_id):
+        row.origin = "dashboard"
     for name in UPSTREAM_FIELDS:
         setattr(row, name, getattr(op, name))
     row.errors = [{"id": error.id, "msg": error.msg[:MAX_ERROR_TEXT]} for error in op.errors]
     row.raw = dict(op.raw)
     row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
+    row.missing_since = None
     after = _sample_key(row)
     if after != before:
         row.last_change_at = now
         # Added by key, not through row.samples, so that the whole curve is not loaded.
         values = dict(zip(SAMPLED_FIELDS, after, strict=True))
         db.session.add(OperationSample(op_id=row.op_id, seen_at=now, **values))
+        metrics.note_snapshot(row, before, now)  # same transaction: counted exactly once
     row.state = derive_state(row, now)
     row.next_poll_at = None if row.is_finished else now + timedelta(seconds=poll_interval(row))
     return row

@@ -2,7 +2,7 @@
 
 Watches unfinished operations, sends and reconciles deletions, and imports the tenant's other
 operations (`discovery`). A lease row makes sure one poller works at a time. May import
-`deletions`, `operations`, `audit`, `models`, `upstream` and `wesog`; never views.
+`deletions`, `operations`, `alerts`, `audit`, `models`, `upstream` and `wesog`; never views.
 """
 
 from .core import Poller

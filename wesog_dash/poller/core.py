@@ -16,11 +16,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, literal, or_, select
 
-from .. import deletions
+from .. import alerts, deletions
 from ..audit.digests import DigestSchedule
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
-from ..upstream import upstream
+from ..upstream import wesog_client
+from .fence import LeaseLost, fenced
 from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id
 from .polling import fetch, store
 
@@ -49,6 +50,7 @@ class Poller:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wesog-poll")
         self._long_sends: set[int] = set()
         self.digests = DigestSchedule()
+        self._alerting = False
         self._lock = threading.Lock()
 
     @property
@@ -62,6 +64,8 @@ class Poller:
             self.holding = self.lease.acquire()
             if not self.holding:
                 return 0
+        self._in_context(deletions.settle_lost)
+        with self.app.app_context():
             work = deletions.pending_work()
             waited = [i for i in work.pending if deletions.wants_wait(i)]
             due = self._due_operations()
@@ -72,16 +76,42 @@ class Poller:
         self._all(deletions.reconcile, work.unknown)
         wait([self.pool.submit(self._poll, op_id) for op_id in due])
         self._in_context(self.digests.run)  # the lease holder signs the audit head
+        self._start_alerts()
         return len(due)
+
+    def _start_alerts(self) -> None:
+        """Scan for alerts and deliver them in a helper thread: the cycle never waits for it."""
+        if not self.app.config.get("WESOG_ALERT_URL"):
+            return
+        with self._lock:
+            if self._alerting:
+                return  # the previous round is still delivering
+            self._alerting = True
+        threading.Thread(target=self._alerts, name="wesog-alerts", daemon=True).start()
+
+    def _alerts(self) -> None:
+        try:
+            self._in_context(alerts.run_cycle)
+        finally:
+            with self._lock:
+                self._alerting = False
 
     def _all(self, function: Callable[[int], Any], ids: list[int]) -> None:
         wait([self.pool.submit(self._in_context, function, i) for i in ids])
 
     def _in_context(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Run in this worker thread's own app context (and so its own session)."""
-        with self.app.app_context():
+        """Run in this worker thread's own app context (and so its own session), fenced by
+        the lease: once it is lost, the task's upstream calls and commits are refused."""
+        with self.app.app_context(), fenced(self.lease):
             try:
+                if not self.lease.check():  # also renews it: a long cycle keeps the lease
+                    raise LeaseLost()
                 return function(*args)
+            except LeaseLost:
+                db.session.rollback()
+                self.holding = False
+                log.info("poller task %s%r stopped: the lease was lost", function.__name__, args)
+                return None
             except Exception:  # one failure must not stop the cycle or kill the thread
                 db.session.rollback()
                 log.exception("poller task %s%r failed", function.__name__, args)
@@ -93,6 +123,8 @@ class Poller:
             select(Operation.op_id)
             .where(
                 Operation.is_finished.is_(False),
+                Operation.state != "lost",  # never asked again
+                Operation.op_id > 0,  # retired incarnations are never polled
                 or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
             )
             .order_by(Operation.next_poll_at)
@@ -101,9 +133,15 @@ class Poller:
         return list(db.session.scalars(query))
 
     def _poll(self, op_id: int) -> None:
+        self._in_context(self._poll_one, op_id)
+
+    @staticmethod
+    def _poll_one(op_id: int) -> None:
         # The HTTP call happens outside any database transaction: no lock is held meanwhile.
-        result = fetch(upstream(self.app).client(), op_id)
-        self._in_context(store, op_id, result)
+        result = fetch(wesog_client(), op_id)
+        if isinstance(result, LeaseLost):
+            raise result
+        store(op_id, result)
 
     def _start_long_send(self, deletion_id: int) -> None:
         # Daemon threads, not a pool: stopping the poller must not wait minutes for an

@@ -1,13 +1,20 @@
-"""The lease row that lets exactly one poller run across processes; the others stand by."""
+"""The lease row that lets exactly one poller run across processes; the others stand by.
+
+Each change of holder increments the row's `generation`. The holder keeps (holder,
+generation) as its fencing token: `check` (before every upstream call, renewing the lease
+while a long cycle runs) and `fence.py` (at every commit) refuse to act once the row names
+another holder or generation, so a poller that lost the lease changes nothing.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -31,6 +38,8 @@ class LeaseKeeper:
         self.name = name
         self.until: datetime | None = None  # our lease's expiry, when we hold it
         self.other: str | None = None  # the live holder we stand by for
+        self.generation: int | None = None  # our fencing token while we hold the lease
+        self._lock = threading.Lock()  # check() runs in several poll threads at once
 
     def acquire(self) -> bool:
         """Take or renew the lease when free, expired or ours; commits. True when we hold it."""
@@ -39,39 +48,71 @@ class LeaseKeeper:
             return True  # renewed recently: spare the database a write per cycle
         until = now + timedelta(seconds=self.ttl)
         free_or_ours = or_(Lease.holder == self.holder, Lease.expires_at <= now)
+        taken_over = case((Lease.holder == self.holder, 0), else_=1)
         result = db.session.execute(
             update(Lease)
             .where(Lease.name == self.name, free_or_ours)
-            .values(holder=self.holder, expires_at=until)
+            .values(holder=self.holder, expires_at=until, generation=Lease.generation + taken_over)
         )
         if getattr(result, "rowcount", 0) == 1:
+            generation = db.session.scalar(select(Lease.generation).where(Lease.name == self.name))
             db.session.commit()
-            return self._held(until)
+            return self._held(until, generation)
         current = db.session.get(Lease, self.name)
         if current is not None:
             self.other = current.holder
             db.session.rollback()
             return self._lost()
-        db.session.add(Lease(name=self.name, holder=self.holder, expires_at=until))
+        db.session.add(Lease(name=self.name, holder=self.holder, expires_at=until, generation=1))
         try:
             db.session.commit()
         except IntegrityError:  # another process inserted it first
             db.session.rollback()
             return self._lost()
-        return self._held(until)
+        return self._held(until, 1)
 
-    def _held(self, until: datetime) -> bool:
+    def _held(self, until: datetime, generation: int | None) -> bool:
+        if generation != self.generation:
+            self.generation = generation  # a new takeover: a new fencing token
         self.until, self.other = until, None
         return True
 
     def _lost(self) -> bool:
-        self.until = None
+        self.until, self.generation = None, None
         return False
 
+    def check(self) -> bool:
+        """Is the lease still ours (same holder, same generation)? Renews it past half its
+        time, so a long cycle keeps it. Uses its own connection: callers' transactions are
+        untouched. False once lost; the poller then makes no call and no write."""
+        with self._lock:
+            if self.until is None or self.generation is None:
+                return False
+            now, table = utcnow(), Lease.__table__
+            ours = (
+                (table.c.name == self.name)
+                & (table.c.holder == self.holder)
+                & (table.c.generation == self.generation)
+            )
+            with db.engine.begin() as connection:
+                if (self.until - now).total_seconds() > self.ttl / 2:
+                    held = connection.execute(select(table.c.name).where(ours)).first() is not None
+                else:
+                    until = now + timedelta(seconds=self.ttl)
+                    renewed = connection.execute(update(table).where(ours).values(expires_at=until))
+                    held = renewed.rowcount == 1
+                    self.until = until if held else self.until
+            return True if held else self._lost()
+
     def release(self) -> None:
-        """Give the lease up so that a stand-by poller takes over at once; commits."""
+        """Give the lease up so that a stand-by poller takes over at once; commits.
+
+        The row stays (expired), so the generation keeps counting up across holders.
+        """
         db.session.execute(
-            delete(Lease).where(Lease.name == self.name, Lease.holder == self.holder)
+            update(Lease)
+            .where(Lease.name == self.name, Lease.holder == self.holder)
+            .values(expires_at=utcnow())
         )
         db.session.commit()
-        self.until = None
+        self.until, self.generation = None, None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from ..deletions import operation_updated
+from ..deletions import operation_lost, operation_updated
 from ..extensions import db
 from ..models import Operation, utcnow
 from ..operations import backoff_seconds, derive_state, poll_interval, record_snapshot
@@ -12,7 +12,8 @@ from ..operations.snapshots import setting
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogClient, WesogError, WesogNotFound, WesogRateLimited
 
-NOT_FOUND = "operation not found upstream"
+NOT_FOUND = "the Wesog API answers that it does not know this operation (not found upstream)"
+LOST = "the Wesog API has answered 404 (not found) for {seconds:.0f} s; it is no longer asked"
 MAX_ERROR_LENGTH = 500
 
 
@@ -32,9 +33,12 @@ def store(op_id: int, result: Snapshot | WesogError) -> None:
         return
     if isinstance(result, WesogError):
         note_failure(row, result)
+        if row.state == "lost":
+            operation_lost(row)
     else:
         errors_before = len(row.errors or [])
-        record_snapshot(result)
+        # Another incarnation of the id gets its own row; nobody we know owns it yet.
+        row = record_snapshot(result, origin="imported")
         operation_updated(row, errors_before=errors_before)
     db.session.commit()
 
@@ -45,9 +49,7 @@ def note_failure(row: Operation, error: WesogError) -> None:
     row.poll_failures += 1
     row.last_polled_at = now
     if isinstance(error, WesogNotFound):
-        # Unknown upstream (expired, other tenant, mistyped when tracked): look rarely.
-        row.state, row.last_poll_error = "unknown", NOT_FOUND
-        row.next_poll_at = now + timedelta(seconds=setting("WESOG_POLL_MAX_BACKOFF"))
+        note_not_found(row, now)
         return
     delay = backoff_seconds(row.poll_failures, poll_interval(row))
     if isinstance(error, WesogRateLimited) and error.retry_after:
@@ -55,3 +57,18 @@ def note_failure(row: Operation, error: WesogError) -> None:
     row.last_poll_error = error.message[:MAX_ERROR_LENGTH]
     row.next_poll_at = now + timedelta(seconds=delay)
     row.state = derive_state(row, now)
+
+
+def note_not_found(row: Operation, now: datetime) -> None:
+    """The API answered 404: "missing" (asked again, backing off) until WESOG_LOST_AFTER
+    seconds of nothing but 404s make it "lost" (never asked again). Caller commits."""
+    row.missing_since = row.missing_since or now
+    missing_for = (now - row.missing_since).total_seconds()
+    lost_after = setting("WESOG_LOST_AFTER")
+    if missing_for >= lost_after:
+        row.state, row.next_poll_at = "lost", None
+        row.last_poll_error = LOST.format(seconds=missing_for)
+        return
+    row.state, row.last_poll_error = "missing", NOT_FOUND
+    delay = backoff_seconds(row.poll_failures, poll_interval(row))
+    row.next_poll_at = now + timedelta(seconds=min(delay, max(0.0, lost_after - missing_for)))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
 
 from ..sandbox import SandboxServer, SandboxSettings
 from ..telemetry import observe_upstream_call
@@ -88,12 +89,37 @@ def upstream(app: Flask | None = None) -> Upstream:
     return (app or current_app).extensions["wesog_upstream"]
 
 
+GUARD = "wesog_upstream_guard"  # a callable in `g` run before every call (the poller's fence)
+
+
+class GuardedClient:
+    """The shared client, with a check before each call (it raises to stop the call)."""
+
+    def __init__(self, client: WesogClient, guard: Callable[[], None]) -> None:
+        self._client, self._guard = client, guard
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            self._guard()
+            return attribute(*args, **kwargs)
+
+        return guarded
+
+
 def wesog_client() -> WesogClient:
-    """The WesogClient of the current app."""
-    return upstream().client()
+    """The WesogClient of the current app (guarded when the context sets a GUARD)."""
+    client = upstream().client()
+    guard = g.get(GUARD) if has_app_context() else None
+    return client if guard is None else GuardedClient(client, guard)  # type: ignore[return-value]
 
 
 __all__ = [
+    "GUARD",
+    "GuardedClient",
     "Problem",
     "Upstream",
     "UpstreamProblem",

@@ -18,6 +18,7 @@ from . import (
     images,
     operations,
     overview,
+    reports,
     safety,
     users,
 )
@@ -27,6 +28,17 @@ def register_views(app: Flask) -> None:
     """Register the shared helpers, the hardening and every blueprint."""
     common.init_app(app)
     hardening.init_app(app)
-    modules = (overview, health, auth, images, deletions, safety, operations, audit, api, users)
-    for module in modules:
+    for module in (
+        overview,
+        health,
+        auth,
+        images,
+        deletions,
+        safety,
+        operations,
+        audit,
+        reports,
+        api,
+        users,
+    ):
         app.register_blueprint(module.bp)

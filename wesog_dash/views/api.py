@@ -28,13 +28,14 @@ OPERATION_FIELDS = (
     "is_finished", "all_good", "do_wait", "do_urgent", "do_strict", "idle_ms", "exec_ms",
     "created_at", "started_at", "finished_at", "errors", "origin", "state", "first_seen_at",
     "last_polled_at", "last_change_at", "poll_failures", "last_poll_error", "deletion_id",
+    "missing_since", "upstream_op_id",
 )  # fmt: skip
 DELETION_FIELDS = (
     "id", "created_at", "actor", "reason", "ticket", "do_wait", "do_urgent", "do_strict",
     "selection_kind", "selection_query", "item_count", "ids_sha256", "state", "message",
     "attempts", "submitted_at", "finished_at",
 )  # fmt: skip
-ITEM_FIELDS = ("position", "image_id", "op_id", "outcome", "message", "settled_at")
+ITEM_FIELDS = ("position", "image_id", "op_id", "outcome", "inferred", "message", "settled_at")
 
 
 class ApiInputError(ValueError):
@@ -99,7 +100,7 @@ def me() -> Response:
     return jsonify(username=current_user.username, role=current_user.role, read_only=read_only())
 
 
-@bp.get("/ops/<int:op_id>")
+@bp.get("/ops/<int(signed=True):op_id>")
 @role_required("viewer")
 def operation(op_id: int) -> Response | tuple[Response, int]:
     """One operation, from the database (the poller keeps it fresh)."""

@@ -115,6 +115,8 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ROW_ID)
+        if kwargs.get("signed"):  # retired operations live at negative keys
+            kwargs.setdefault("min", -MAX_ROW_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -28,6 +28,7 @@ def deletions_context() -> dict[str, Any]:
     """Template helpers: the marker of a request being sent right now, the final states."""
     return {
         "deletion_sending": deletions.SENDING,
+        "deletion_inferred": deletions.INFERRED_MESSAGES,
         "deletion_waiting": deletions.WAITING,
         "final_deletion_states": FINAL_DELETION_STATES,
         "undo_seconds_left": deletions.seconds_left,

@@ -97,7 +97,7 @@ def op_list() -> ResponseReturnValue:
     return body, 200, {"Vary": "HX-Request"}
 
 
-@bp.get("/ops/<int:op_id>/row")
+@bp.get("/ops/<int(signed=True):op_id>/row")
 @polled
 @role_required("viewer")
 def op_row(op_id: int) -> ResponseReturnValue:
@@ -106,7 +106,7 @@ def op_row(op_id: int) -> ResponseReturnValue:
     return toast_when_final(no_store(render_template("_op_row.html", op=row)), row)
 
 
-@bp.get("/ops/<int:op_id>")
+@bp.get("/ops/<int(signed=True):op_id>")
 @role_required("viewer")
 def op_detail(op_id: int) -> ResponseReturnValue:
     """One operation: big progress, timeline, options, errors, its deletion, raw JSON."""
@@ -118,7 +118,7 @@ def op_detail(op_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/ops/<int:op_id>/progress")
+@bp.get("/ops/<int(signed=True):op_id>/progress")
 @polled
 @role_required("viewer")
 def op_progress(op_id: int) -> ResponseReturnValue:
@@ -139,7 +139,7 @@ def filter_errors(row: Operation, error_q: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-@bp.get("/ops/<int:op_id>/errors")
+@bp.get("/ops/<int(signed=True):op_id>/errors")
 @polled
 @role_required("viewer")
 def op_errors(op_id: int) -> ResponseReturnValue:

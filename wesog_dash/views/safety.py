@@ -161,7 +161,10 @@ def restore(snapshot_ids: list[int], target: str) -> ResponseReturnValue:
     except UpstreamProblem as exc:
         flash(f"The restore was not sent: {exc.message}", "error")
         return redirect(target, 303)
-    flash(f"Restore sent: operation #{row.op_id} re-adds {len(snapshot_ids)} image(s).", "success")
+    flash(
+        f"Restore sent: operation #{row.upstream_id} re-adds {len(snapshot_ids)} image(s).",
+        "success",
+    )
     return redirect(target, 303)
 
 

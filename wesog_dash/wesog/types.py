@@ -23,6 +23,52 @@ def parse_time(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+INT64_MAX = 2**63 - 1  # what a database BIGINT holds
+
+
+def count_field(data: dict[str, Any], name: str, default: int = 0) -> int:
+    """A non-negative integer field, bounded to signed 64 bits (a whole-valued float passes).
+
+    `1e30`, `2**64`, `"x"`, `true` or `-1` are not readable counts or ids: WesogBadResponse,
+    never an OverflowError further down (e.g. when the row is written).
+    """
+    value = data.get(name)
+    if value is None:
+        return default
+    if isinstance(value, float) and value.is_integer() and abs(value) <= INT64_MAX:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
+        raise WesogBadResponse(f"unreadable {name}: {str(value)[:40]!r}")
+    return value
+
+
+def flag_field(data: dict[str, Any], name: str) -> bool:
+    """A boolean field (absent or null is false); a string or number is unreadable."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise WesogBadResponse(f"unreadable {name}: {str(value)[:40]!r}")
+    return bool(value)
+
+
+def ms_field(data: dict[str, Any], name: str) -> float:
+    """A finite, non-negative duration in milliseconds."""
+    value = data.get(name)
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise WesogBadResponse(f"unreadable {name}: {str(value)[:40]!r}")
+    if not 0 <= float(value) <= 1e15:  # NaN and infinities fail too
+        raise WesogBadResponse(f"unreadable {name}: {str(value)[:40]!r}")
+    return float(value)
+
+
+def _op_id(data: dict[str, Any], known: int | None) -> int | None:
+    """The body's op_id (else the one we asked for), bounded like every count."""
+    if data.get("op_id") is None:
+        return known
+    return count_field(data, "op_id")
+
+
 @dataclass(frozen=True)
 class OpError:
     """One element that failed inside an operation."""
@@ -62,32 +108,34 @@ class Operation:
             raise WesogBadResponse("an operation must be a JSON object")
         try:
             errors = tuple(
-                OpError(id=str(err.get("id")), msg=str(err.get("msg", "")))
+                OpError(id=str(err.get("id"))[:256], msg=str(err.get("msg", ""))[:1000])
                 for err in data.get("errors") or []
             )
-            given_id = data.get("op_id", op_id)
+            all_good = data.get("all_good")
+            if all_good is not None and not isinstance(all_good, bool):
+                raise WesogBadResponse("unreadable all_good")
             return cls(
-                op_id=int(given_id) if given_id is not None else None,
+                op_id=_op_id(data, op_id),
                 method=str(data.get("method", "")),
                 resource=str(data.get("resource", "")),
-                num_total=int(data.get("num_total") or 0),
-                num_good=int(data.get("num_good") or 0),
-                num_bad=int(data.get("num_bad") or 0),
-                is_started=bool(data.get("is_started")),
-                is_finished=bool(data.get("is_finished")),
-                all_good=data.get("all_good"),
-                do_wait=bool(data.get("do_wait")),
-                do_urgent=bool(data.get("do_urgent")),
-                do_strict=bool(data.get("do_strict")),
-                idle_ms=float(data.get("idle_ms") or 0),
-                exec_ms=float(data.get("exec_ms") or 0),
+                num_total=count_field(data, "num_total"),
+                num_good=count_field(data, "num_good"),
+                num_bad=count_field(data, "num_bad"),
+                is_started=flag_field(data, "is_started"),
+                is_finished=flag_field(data, "is_finished"),
+                all_good=all_good,
+                do_wait=flag_field(data, "do_wait"),
+                do_urgent=flag_field(data, "do_urgent"),
+                do_strict=flag_field(data, "do_strict"),
+                idle_ms=ms_field(data, "idle_ms"),
+                exec_ms=ms_field(data, "exec_ms"),
                 created_at=parse_time(data.get("created_at")),
                 started_at=parse_time(data.get("started_at")),
                 finished_at=parse_time(data.get("finished_at")),
                 errors=errors,
                 raw=data,
             )
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise WesogBadResponse(f"unreadable operation: {exc}") from exc
 
 
