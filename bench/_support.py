@@ -28,19 +28,21 @@ def start_sandbox(**knobs: Any) -> SandboxServer:
     return SandboxServer(settings, host="127.0.0.1", port=0).start()
 
 
-def migrated_database(users: dict[str, str]) -> str:
-    """A fresh SQLite file with every migration applied and `users` (name → role) created."""
+def migrated_database(users: dict[str, str], uri: str | None = None) -> str:
+    """Every migration applied to `uri` (default: a new SQLite file) and `users` created."""
     from flask_migrate import upgrade
 
     from wesog_dash import accounts
+    from wesog_dash.extensions import db
 
-    path = Path(tempfile.mkdtemp(prefix="wesog-bench-")) / "bench.db"
-    uri = f"sqlite:///{path}"
+    if uri is None:
+        uri = f"sqlite:///{Path(tempfile.mkdtemp(prefix='wesog-bench-')) / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "WESOG_POLLER": "off"})
     with app.app_context():
         upgrade()
         for name, role in users.items():
             accounts.create_user(name, PASSWORD, role, actor="cli:bench")
+        db.engine.dispose()
     return uri
 
 

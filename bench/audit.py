@@ -2,7 +2,9 @@
 
 Builds a fresh migrated SQLite file in a temporary folder, fills it with N properly chained
 events (plus the deletion requests and items they talk about), then drives the real app
-through the Flask test client, logged in through /login, and prints:
+through the Flask test client, logged in through /login, and prints the figures below; then
+does it all again on PostgreSQL when DATABASE_URL names a server (in a database of its own
+there, dropped afterwards), so that both engines' figures come from the same run:
 
 * p50/p95 of /audit (first page), filtered by image id, by actor + date range, and by reason
   words and prefixes (full-text index, target p95 ≤ 50 ms);
@@ -14,7 +16,8 @@ data. Just before the export we reset the kernel's peak-RSS mark (writing 5 to
 export - RSS before it. This is the real resident memory (Python objects, SQLite's page cache,
 buffers), which tracemalloc would miss, and it costs nothing while measuring.
 
-Usage: .venv/bin/python bench/audit.py [--events 1000000] [--requests 40] [--keep | --db FILE]
+Usage: [DATABASE_URL=postgresql://…] .venv/bin/python bench/audit.py [--events 1000000]
+       [--requests 40]
 """
 
 from __future__ import annotations
@@ -23,10 +26,8 @@ import argparse
 import multiprocessing
 import random
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _engines import engines, fresh_database  # noqa: E402
 from audit_fill import SPAN, START, USER_WEIGHTS, USERS, fill  # noqa: E402
 
 from wesog_dash import create_app  # noqa: E402
@@ -139,45 +141,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40, help="requests per page kind")
-    parser.add_argument("--keep", action="store_true", help="keep the database file afterwards")
-    parser.add_argument("--db", type=Path, help="measure a filled file kept earlier (migrated)")
     options = parser.parse_args()
-    if options.db:
-        from flask_migrate import upgrade
+    for engine in engines():
+        with fresh_database(engine) as url:
+            print(f"\n{engine}: filling {options.events:,} events …", flush=True)
+            fill_in_child(url, options.events)
+            measure(url, options, engine)
 
-        with bench_app(options.db).app_context():
-            upgrade()  # e.g. the reason index of a newer revision
-        measure(options.db, options)
-        return
-    folder = Path(tempfile.mkdtemp(prefix="wesog-audit-bench-"))
-    path = folder / "audit.db"
-    print(f"Filling {options.events:,} events into {path} …", flush=True)
+
+def fill_in_child(url: str, events: int) -> None:
+    """Fill the database at `url` in a child process, so that we never held its data."""
     queue = multiprocessing.get_context("spawn").Queue()
-    child = multiprocessing.get_context("spawn").Process(
-        target=fill, args=(str(path), options.events, queue)
-    )
+    child = multiprocessing.get_context("spawn").Process(target=fill, args=(url, events, queue))
     child.start()
     fill_s, deletions, items = queue.get()
     child.join()
     print(
-        f"filled in {fill_s:.1f} s ({options.events / fill_s:,.0f} events/s; "
-        f"{deletions:,} deletion requests, {items:,} items; "
-        f"{path.stat().st_size / 2**20:,.0f} MB)"
+        f"filled in {fill_s:.1f} s ({events / fill_s:,.0f} events/s; "
+        f"{deletions:,} deletion requests, {items:,} items; {database_mb(url):,.0f} MB)"
     )
-    try:
-        measure(path, options)
-    finally:
-        if options.keep:
-            print(f"kept {path}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
-def bench_app(path: Path) -> Any:
-    """The console on the filled file; no sandbox and no poller needed."""
+def database_mb(url: str) -> float:
+    """The size of the database at `url`, in MiB."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar()
+    engine.dispose()
+    return (size or 0) / 2**20
+
+
+def bench_app(url: str) -> Any:
+    """The console on the filled database; no sandbox and no poller needed."""
     return create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
             "WESOG_API_URL": "http://127.0.0.1:9",
             "WESOG_API_KEY": "unused",
@@ -228,19 +230,28 @@ def export_rows(client: Any) -> list[tuple[str, str, str, bool]]:
     ]
 
 
-def measure(path: Path, options: argparse.Namespace) -> None:
-    """Drive the app against the filled file and print the figures."""
-    app = bench_app(path)
+def measure(url: str, options: argparse.Namespace, engine: str) -> None:
+    """Drive the app against the filled database and print the figures."""
+    from wesog_dash.extensions import db
+
+    app = bench_app(url)
     client = logged_in_client(app)
     first_view(app, client)
     rows = page_rows(app, client, options.requests) + export_rows(client)
-    print_table(rows, options)
+    print_table(rows, options, engine)
+    with app.app_context():
+        db.engine.dispose()
 
 
-def print_table(rows: list[tuple[str, str, str, bool]], options: argparse.Namespace) -> None:
+def print_table(
+    rows: list[tuple[str, str, str, bool]], options: argparse.Namespace, engine: str
+) -> None:
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
-    print(f"\naudit log, {options.events:,} events, {options.requests} requests per page kind")
+    print(
+        f"\naudit log on {engine}, {options.events:,} events, "
+        f"{options.requests} requests per page kind"
+    )
     print(f"{'measure':<{width}}  {'result':<{vwidth}}  {'target':<16}  ok")
     for name, value, target, ok in rows:
         print(f"{name:<{width}}  {value:<{vwidth}}  {target:<16}  {'yes' if ok else 'NO'}")

@@ -172,13 +172,15 @@ def sql_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def fill(path: str, count: int, result: Any) -> None:
-    """Child process: migrate a fresh file, then bulk-insert `count` chained events."""
+def fill(url: str, count: int, result: Any) -> None:
+    """Child process: migrate the empty database at `url`, then bulk-load `count` events."""
     from flask_migrate import upgrade
+
+    from wesog_dash.extensions import db
 
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
             "WESOG_POLLER": "off",
             "WESOG_API_URL": "http://127.0.0.1:9",
@@ -186,11 +188,22 @@ def fill(path: str, count: int, result: Any) -> None:
     )
     with app.app_context():
         upgrade()
+        db.engine.dispose()
     started = time.perf_counter()
     story = Story(random.Random(7))
-    connection = sqlite3.connect(path)
+    load = fill_postgresql if url.startswith("postgresql") else fill_sqlite
+    load(url, count, story)
+    result.put((time.perf_counter() - started, story.deletion_id, len(story.items)))
+
+
+def fill_sqlite(url: str, count: int, story: Story) -> None:
+    """Bulk-insert through sqlite3 itself, unsynchronised (a throw-away file)."""
+    connection = sqlite3.connect(url.removeprefix("sqlite:///"))
     connection.execute("PRAGMA synchronous=OFF")  # a throw-away file: no need to survive a crash
-    last_id, last_hash, last_at = insert_events(connection, count, story)
+    insert = f"INSERT INTO audit_events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    last_id, last_hash, last_at = insert_events(
+        lambda rows: connection.executemany(insert, rows), count, story
+    )
     connection.execute(
         "INSERT INTO audit_head (id, event_id, hash, at) VALUES (1, ?, ?, ?)",
         (last_id, last_hash, sql_time(last_at)),
@@ -198,16 +211,41 @@ def fill(path: str, count: int, result: Any) -> None:
     fill_deletions(connection, story)
     connection.commit()
     connection.close()
-    result.put((time.perf_counter() - started, story.deletion_id, len(story.items)))
 
 
-def insert_events(
-    connection: sqlite3.Connection, count: int, story: Story
-) -> tuple[int, str, datetime]:
-    """Chain and insert the events in batches; returns the last id, hash and time."""
+def fill_postgresql(url: str, count: int, story: Story) -> None:
+    """Bulk-load through psycopg's COPY, then move the id sequences on and ANALYZE."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as connection, connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        with cursor.copy(f"COPY audit_events ({COLUMNS}) FROM STDIN") as copy:
+            # SQLite's naive UTC text, with its zone for timestamptz.
+            last_id, last_hash, last_at = insert_events(
+                lambda rows: [copy.write_row((r[0], r[1] + "+00", *r[2:])) for r in rows],
+                count,
+                story,
+            )
+        cursor.execute(
+            "INSERT INTO audit_head (id, event_id, hash, at) VALUES (1, %s, %s, %s)",
+            (last_id, last_hash, last_at),
+        )
+        fill_deletions_postgresql(cursor, story)
+        for table in ("audit_events", "deletion_requests", "deletion_items"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute("ANALYZE")  # what autovacuum would have done by the time of use
+
+
+def insert_events(write: Any, count: int, story: Story) -> tuple[int, str, datetime]:
+    """Chain the events and `write` them in batches; returns the last id, hash and time."""
     rng = random.Random(20261128)
     step_us = SPAN / timedelta(microseconds=1) / count
-    insert = f"INSERT INTO audit_events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
     moment, prev, batch = START, GENESIS_HASH, []
     for index in range(1, count + 1):
         moment += timedelta(microseconds=int(rng.expovariate(1 / step_us)) + 1)
@@ -217,7 +255,7 @@ def insert_events(
         prev = record.hash = hashlib.sha256(canonical_json(record).encode()).hexdigest()
         batch.append(record.as_row())
         if len(batch) == 50_000 or index == count:
-            connection.executemany(insert, batch)
+            write(batch)
             batch.clear()
     return count, prev, moment
 
@@ -237,3 +275,18 @@ def fill_deletions(connection: sqlite3.Connection, story: Story) -> None:
         "INSERT INTO deletion_items (deletion_id, position, image_id, outcome) VALUES (?,?,?,?)",
         story.items,
     )
+
+
+def fill_deletions_postgresql(cursor: Any, story: Story) -> None:
+    """`fill_deletions`, by COPY."""
+    columns = (
+        "id, created_at, actor, reason, do_wait, do_urgent, do_strict, selection_kind, "
+        "item_count, ids_sha256, state, attempts"
+    )
+    with cursor.copy(f"COPY deletion_requests ({columns}) FROM STDIN") as copy:
+        for d, at, actor, reason, size, state in story.deletions:
+            copy.write_row((d, at, actor, reason, False, False, False, "list", size, "", state, 1))
+    columns = "deletion_id, position, image_id, outcome"
+    with cursor.copy(f"COPY deletion_items ({columns}) FROM STDIN") as copy:
+        for row in story.items:
+            copy.write_row(row)

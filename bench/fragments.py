@@ -3,7 +3,8 @@
 The dashboard runs under gunicorn (2 workers × 8 threads) against a sandbox with one running
 operation. 50 clients poll `/ops/<op_id>/progress` as htmx does; 5 clients hit `/healthz`
 (no database, no login) on the same server at the same time. Prints p50/p95 of both and the ratio.
-Target: fragment p95 ≤ 2 × trivial p95.
+Target: fragment p95 ≤ 2 × trivial p95. With DATABASE_URL naming a PostgreSQL server, the same
+measurement runs again on PostgreSQL (in a database of its own there), printed below SQLite's.
 
     .venv/bin/python bench/fragments.py [--seconds 15] [--clients 50] [--interval 0.5]
 """
@@ -14,10 +15,14 @@ import argparse
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import requests
+from _engines import engines, fresh_database
 from _support import (
     ROOT,
     create_app,
@@ -53,17 +58,31 @@ def poll(session: requests.Session, url: str, stop_at: float, interval: float, o
 
 
 def main() -> None:
-    """Start everything, measure, print."""
+    """Measure on each engine (SQLite, then PostgreSQL when DATABASE_URL names one), print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.5)
     args = parser.parse_args()
+    for engine in engines():
+        with fresh_database(engine) as uri:
+            fragment, trivial, op_id = measure(migrated_database({"watcher": "viewer"}, uri), args)
+        print(f"{engine}: gunicorn 2 workers × 8 threads; operation #{op_id} running; "
+              f"{args.seconds:.0f} s")  # fmt: skip
+        fragment_label = f"progress fragment ({args.clients} clients every {args.interval} s)"
+        trivial_label = f"trivial /healthz ({5} clients every {args.interval / 5} s)"
+        print(f"  {fragment_label:45s} {summary_ms(fragment)}")
+        print(f"  {trivial_label:45s} {summary_ms(trivial)}")
+        ratio = percentile(fragment, 0.95) / percentile(trivial, 0.95)
+        verdict = "OK" if ratio <= 2 else "MISSED"
+        print(f"  fragment p95 / trivial p95 = {ratio:.2f} (target ≤ 2.00): {verdict}")
 
+
+def measure(uri: str, args: argparse.Namespace) -> tuple[list[float], list[float], int]:
+    """Serve the console on `uri` under gunicorn and time both routes while an op runs."""
     items = 900  # one chunk, so one operation, outlasting the measurement
     item_ms = int((args.seconds + 30) * 1000 / items) + 1
     sandbox = start_sandbox(images=items + 10, item_ms=item_ms, start_ms=0)
-    uri = migrated_database({"watcher": "viewer"})
     port = free_port()
     env = {
         **os.environ,
@@ -73,74 +92,74 @@ def main() -> None:
         "WESOG_POLLER": "thread",
         "SECRET_KEY": "bench-secret",
     }
-    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", "8"]
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8"]
     gunicorn += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _up(base_url), timeout=30)
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": uri,
-                "WESOG_API_URL": sandbox.url,
-                "WESOG_API_KEY": sandbox.settings.api_key,
-                "WESOG_POLLER": "off",
-                "SECRET_KEY": "bench-secret",
-            }
-        )
-        from wesog_dash import deletions
-
-        ids = [str(100001 + n) for n in range(items)]
-        with app.app_context():
-            deletion_id = deletions.request_deletion(
-                ids, "fragment benchmark", actor="cli:bench", user_id=None, remote_addr=None
-            ).id
+        op_id = start_operation(uri, sandbox, items)
         sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
-
-        def running_op() -> int | None:
-            with app.app_context():
-                ops = deletions.get_deletion(deletion_id).operations
-                return next((op.op_id for op in ops if op.is_started and not op.is_finished), None)
-
-        op_id = wait_until(running_op, timeout=30)
-        fragment, trivial = [], []
-        stop_at = time.monotonic() + args.seconds
-        threads = [
-            threading.Thread(
-                target=poll,
-                args=(s, f"{base_url}/ops/{op_id}/progress", stop_at, args.interval, fragment),
-            )
-            for s in sessions
-        ]
-        threads += [
-            threading.Thread(
-                target=poll,
-                args=(
-                    requests.Session(),
-                    f"{base_url}/healthz",
-                    stop_at,
-                    args.interval / 5,
-                    trivial,
-                ),
-            )
-            for _ in range(5)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        print(f"gunicorn 2 workers × 8 threads; operation #{op_id} running; {args.seconds:.0f} s")
-        fragment_label = f"progress fragment ({args.clients} clients every {args.interval} s)"
-        trivial_label = f"trivial /healthz ({5} clients every {args.interval / 5} s)"
-        print(f"{fragment_label:45s} {summary_ms(fragment)}")
-        print(f"{trivial_label:45s} {summary_ms(trivial)}")
-        ratio = percentile(fragment, 0.95) / percentile(trivial, 0.95)
-        verdict = "OK" if ratio <= 2 else "MISSED"
-        print(f"fragment p95 / trivial p95 = {ratio:.2f} (target ≤ 2.00): {verdict}")
+        fragment, trivial = poll_both(base_url, op_id, sessions, args)
+        return fragment, trivial, op_id
     finally:
         server.terminate()
         server.wait(timeout=10)
         sandbox.stop()
+
+
+def start_operation(uri: str, sandbox: Any, items: int) -> int:
+    """Ask for one deletion of `items` ids and wait until its operation runs upstream."""
+    from wesog_dash import deletions
+    from wesog_dash.extensions import db
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "WESOG_API_URL": sandbox.url,
+            "WESOG_API_KEY": sandbox.settings.api_key,
+            "WESOG_POLLER": "off",
+            "SECRET_KEY": "bench-secret",
+        }
+    )
+    ids = [str(100001 + n) for n in range(items)]
+    with app.app_context():
+        deletion_id = deletions.request_deletion(
+            ids, "fragment benchmark", actor="cli:bench", user_id=None, remote_addr=None
+        ).id
+
+    def running_op() -> int | None:
+        with app.app_context():
+            ops = deletions.get_deletion(deletion_id).operations
+            return next((op.op_id for op in ops if op.is_started and not op.is_finished), None)
+
+    op_id = wait_until(running_op, timeout=30)
+    with app.app_context():
+        db.engine.dispose()
+    return op_id
+
+
+def poll_both(
+    base_url: str, op_id: int, sessions: list[requests.Session], args: argparse.Namespace
+) -> tuple[list[float], list[float]]:
+    """The fragment's and /healthz's latencies, polled at the same time."""
+    fragment: list[float] = []
+    trivial: list[float] = []
+    stop_at = time.monotonic() + args.seconds
+    url = f"{base_url}/ops/{op_id}/progress"
+    threads = [
+        threading.Thread(target=poll, args=(s, url, stop_at, args.interval, fragment))
+        for s in sessions
+    ]
+    healthz = (f"{base_url}/healthz", stop_at, args.interval / 5, trivial)
+    threads += [
+        threading.Thread(target=poll, args=(requests.Session(), *healthz)) for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return fragment, trivial
 
 
 def _up(base_url: str) -> bool:

@@ -1,9 +1,13 @@
-"""Shared fixtures: a real sandbox on loopback, an app on a migrated SQLite file, logins."""
+"""Shared fixtures: a real sandbox on loopback, an app on a migrated database, logins.
+
+The database engine is chosen per run: `pytest` uses SQLite, `pytest --db=postgresql` the
+server named by WESOG_TEST_DATABASE_URL and then runs only the tests that use a database
+(see `tests/databases.py` and `tests/engines.py`).
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,11 +16,19 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 
+from tests.databases import (
+    Databases,
+    PostgresDatabases,
+    SqliteDatabases,
+    postgres_server_url,
+)
 from wesog_dash import accounts, create_app, deletions
 from wesog_dash.extensions import db
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
+
+# The --db option, the markers and which tests each engine runs.
+pytest_plugins = ("tests.engines",)
 
 TEST_PASSWORD = "correct horse battery"
 # Poll intervals that let a test's poller finish sandbox operations in a few cycles.
@@ -72,19 +84,42 @@ def sandbox(sandbox_settings: SandboxSettings) -> Iterator[SandboxServer]:
 
 
 @pytest.fixture(scope="session")
+def test_databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """Where test databases come from, on the engine under test (`pytest --db`)."""
+    if request.config.getoption("--db") == "postgresql":
+        made: Databases = PostgresDatabases(postgres_server_url() or "")
+    else:
+        made = SqliteDatabases(tmp_path_factory.mktemp("databases"))
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def make_database_url(test_databases: Databases) -> Iterator[Callable[..., str]]:
+    """Make fresh databases (`make(migrated=False)` for an empty one); dropped after the test."""
+    made: list[str] = []
+
+    def make(*, migrated: bool = True) -> str:
+        made.append(test_databases.create(migrated=migrated))
+        return made[-1]
+
+    yield make
+    for url in made:
+        test_databases.drop(url)
+
+
+@pytest.fixture
+def database_url(test_databases: Databases) -> str:
+    """A migrated database with no rows for this test alone, on the engine under test."""
+    return test_databases.clean()
+
+
+@pytest.fixture(scope="session")
 def migrated_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file with every migration applied, made once and copied per test."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "t"}
-    )
-    with app.app_context():
-        upgrade()
-        # Fold the WAL into the main file so that copying the file copies the schema.
-        with db.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.engine.dispose()
-    return path
+    """A migrated SQLite file to copy: SQLite only, so prefer `database_url`."""
+    return SqliteDatabases(tmp_path_factory.mktemp("template")).template()
 
 
 @pytest.fixture
@@ -95,18 +130,13 @@ def app_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def app(
-    sandbox: SandboxServer,
-    migrated_db_template: Path,
-    tmp_path: Path,
-    app_overrides: dict[str, Any],
+    sandbox: SandboxServer, database_url: str, app_overrides: dict[str, Any]
 ) -> Iterator[Flask]:
-    """The dashboard on a migrated SQLite file, talking to the sandbox over HTTP."""
-    db_file = tmp_path / "wesog_dash.db"
-    shutil.copy(migrated_db_template, db_file)
+    """The dashboard on a migrated database of its own, talking to the sandbox over HTTP."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "WESOG_API_URL": sandbox.url,
         "WESOG_API_KEY": sandbox.settings.api_key,
         "WESOG_POLLER": "off",

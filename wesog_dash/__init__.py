@@ -19,9 +19,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import models, runner
+from . import database, models, runner
 from .cli import register_cli
-from .database import tune_sqlite
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .upstream import Upstream
 from .views import register_views
@@ -49,10 +48,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=int(app.config["SESSION_IDLE_MINUTES"])
     )
-    # hide_parameters: SQL logs and database errors never show values (password hashes…).
-    app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 10}, "hide_parameters": True}
-    )
+    uri = database.normalize_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(uri))
 
     trust_proxies(app)
     register_extensions(app)
@@ -66,7 +64,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the Flask extensions and our own per-app services."""
     db.init_app(app)
     with app.app_context():
-        tune_sqlite(db.engine)
+        database.tune_sqlite(db.engine)
     migrate.init_app(
         app,
         db,

@@ -1,4 +1,9 @@
-"""The database engine: SQLite tuning (WAL, a busy timeout), and whether the schema is current."""
+"""The two engines: SQLite (embedded default, WAL) and PostgreSQL (psycopg 3).
+
+What differs between them is decided here, once: the URL's driver, the engine options and
+SQLite's per-connection tuning. Everything else is written once for both. Also: whether the
+schema is at the newest migration (/readyz).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,45 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+# Both spellings of a bare PostgreSQL URL (`postgres://` is what many hosts hand out) mean
+# psycopg 3, the only PostgreSQL driver we ship; SQLAlchemy alone would pick psycopg2.
+PG_SCHEMES = ("postgres://", "postgresql://")
+PG_DRIVER = "postgresql+psycopg://"
+
+
+def normalize_url(uri: str) -> str:
+    """The SQLAlchemy URL to use: a bare PostgreSQL URL gets the psycopg 3 driver."""
+    for scheme in PG_SCHEMES:
+        if uri.startswith(scheme):
+            return PG_DRIVER + uri.removeprefix(scheme)
+    return uri
+
+
+def engine_options(uri: str) -> dict[str, Any]:
+    """Engine options for this URL's database (SQLAlchemy's `create_engine` keywords)."""
+    # hide_parameters: SQL logs and database errors never show values (password hashes…).
+    options: dict[str, Any] = {"hide_parameters": True}
+    backend = make_url(uri).get_backend_name()
+    if backend == "sqlite":
+        # Seconds a writer waits for SQLite's single write lock before "database is locked".
+        options["connect_args"] = {"timeout": 10}
+    elif backend == "postgresql":
+        options.update(
+            # A connection the server closed (restart, idle timeout) is replaced, not served.
+            pool_pre_ping=True,
+            # gunicorn's 8 threads plus the poller's workers share one pool per process.
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=10,
+            pool_recycle=1800,
+            connect_args={"connect_timeout": 10, "application_name": "wesog-dash"},
+        )
+    return options
 
 
 def tune_sqlite(engine: Engine) -> None:
@@ -61,3 +102,17 @@ def schema_status(app: Flask) -> SchemaStatus:
         return SchemaStatus("ok", "current")
     found = ", ".join(sorted(current)) or "empty"
     return SchemaStatus("ok", f"behind ({found}; newest is {', '.join(sorted(expected))})")
+
+
+def hold_writes_to(session: Session, table: str) -> None:
+    """Keep other transactions from writing `table` until ours ends, before counting its rows.
+
+    What SQLite's single write lock gives for free: once a transaction has written, no other
+    can write anything until it ends (so there, count after a write of ours). PostgreSQL locks
+    rows, so a transaction that counts rows and then writes on the strength of it takes this
+    table lock first, before it writes to `table` itself (after, two could deadlock).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        name = bind.dialect.identifier_preparer.quote(table)
+        session.execute(text(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE"))

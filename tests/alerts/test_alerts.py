@@ -70,6 +70,7 @@ def app_overrides(receiver: Receiver) -> dict[str, Any]:
         "WESOG_ALERT_URL": receiver.url,
         "WESOG_ALERT_SECRET": SECRET,
         "WESOG_ALERT_RETRY_BASE": 0.05,
+        "WESOG_LOST_AFTER": 0.2,  # an operation the API never knew is lost at once
     }
 
 

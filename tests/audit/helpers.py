@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from wesog_dash import audit
 from wesog_dash.audit import recording
@@ -44,15 +42,22 @@ def actions(app: Flask) -> list[str]:
         return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-def db_path(app: Flask) -> Path:
-    """The SQLite file behind the app."""
-    return Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
-
-
 def tamper(app: Flask, sql: str, *params: Any) -> None:
-    """Change the database behind the console's back, as someone with the file could."""
-    with sqlite3.connect(db_path(app)) as connection:
-        connection.execute(sql, params)
+    """Change the database behind the console's back, as someone with write access could.
+
+    `sql` takes sqlite3's `?` placeholders; it runs on its own connection, committed.
+    """
+    names = [f"p{n}" for n in range(len(params))]
+    first, *rest = sql.split("?")
+    statement = first + "".join(f":{n}{part}" for n, part in zip(names, rest, strict=True))
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(statement), dict(zip(names, params, strict=True)))
+
+
+def engine_name(app: Flask) -> str:
+    """The app's database engine: `sqlite` or `postgresql`."""
+    with app.app_context():
+        return db.engine.dialect.name
 
 
 class Clock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import text
 
@@ -34,6 +35,7 @@ def test_words_and_prefixes_find_reasons_in_any_case(app: Flask) -> None:
     assert found(app, "take*") == dmca
 
 
+@pytest.mark.sqlite_only  # the FTS5 table; PostgreSQL uses its tsvector index
 def test_the_search_uses_the_full_text_index(app: Flask) -> None:
     add_events(app, 1, reason="GDPR erasure request")
     with app.app_context():
@@ -60,6 +62,7 @@ def test_search_syntax_in_the_query_is_taken_as_plain_text(app: Flask) -> None:
     ]
 
 
+@pytest.mark.sqlite_only  # reads the FTS5 table itself
 def test_pruned_events_leave_the_index(app: Flask) -> None:
     add_events(app, 3, reason="spam wave")
     with app.app_context():

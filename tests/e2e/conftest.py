@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import TEST_PASSWORD, create_user
 from wesog_dash import create_app, runner
+from wesog_dash.extensions import db
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,17 +60,14 @@ def e2e_overrides() -> dict[str, Any]:
 @pytest.fixture
 def live_server(
     e2e_sandbox_settings: SandboxSettings,
-    migrated_db_template: Path,
-    tmp_path: Path,
+    database_url: str,
     e2e_overrides: dict[str, Any],
 ) -> Iterator[LiveServer]:
     """The dashboard served by werkzeug in a thread, with its poller thread running."""
     sandbox = SandboxServer(e2e_sandbox_settings, host="127.0.0.1", port=0).start()
-    db_file = tmp_path / "e2e.db"
-    shutil.copy(migrated_db_template, db_file)
     config = {
         "SECRET_KEY": "e2e-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "WESOG_API_URL": sandbox.url,
         "WESOG_API_KEY": sandbox.settings.api_key,
         "WESOG_POLLER": "thread",
@@ -89,6 +85,8 @@ def live_server(
     server.shutdown()
     runner.stop(app)
     app.extensions["wesog_upstream"].close()
+    with app.app_context():
+        db.engine.dispose()
     sandbox.stop()
 
 

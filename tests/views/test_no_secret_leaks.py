@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -172,15 +170,13 @@ def use_the_cli(app: Flask) -> list[str]:
     return [result.output for result in outputs]
 
 
-def wrong_key_app(sandbox, migrated_db_template: Path, tmp_path: Path) -> Flask:
+def wrong_key_app(sandbox, database_url: str) -> Flask:
     """A second console whose API key is wrong: every upstream call is refused."""
-    db_file = tmp_path / "wrong.db"
-    shutil.copy(migrated_db_template, db_file)
     return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": SECRET_CANARY,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+            "SQLALCHEMY_DATABASE_URI": database_url,
             "WESOG_API_URL": sandbox.url,
             "WESOG_API_KEY": WRONG_CANARY,
             "WESOG_POLLER": "off",
@@ -266,8 +262,7 @@ def test_no_secret_reaches_a_page_header_log_or_export(
     sandbox,
     recorder: Recorder,
     everything_logged: pytest.LogCaptureFixture,
-    migrated_db_template: Path,
-    tmp_path: Path,
+    make_database_url: Callable[..., str],
 ) -> None:
     rec = recorder
     setup_first_admin(app, client, rec, everything_logged)
@@ -276,12 +271,14 @@ def test_no_secret_reaches_a_page_header_log_or_export(
     use_the_api(app, client, rec)
     log_out_and_fail_a_login(client, rec, csrf)
     cli = use_the_cli(app)
-    other = wrong_key_app(sandbox, migrated_db_template, tmp_path)
+    other = wrong_key_app(sandbox, make_database_url())
     try:
         visit_with_the_wrong_key(other, rec)
         secrets = secrets_of(app, other)
     finally:
         other.extensions["wesog_upstream"].close()
+        with other.app_context():
+            db.engine.dispose()
     with app.app_context():
         audit_rows = db.session.execute(text("SELECT * FROM audit_events")).all()
     logs = everything_logged.text

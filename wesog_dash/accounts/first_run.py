@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy import Select, select, update
 
 from .. import audit
+from ..database import hold_writes_to
 from ..extensions import db
 from ..models import SetupToken, User, utcnow
 from . import users as accounts
@@ -101,13 +102,15 @@ def complete_setup(token: str, username: str, password: str) -> User:
     """Create the first admin with a setup token (audited, committed); one winner only."""
     check_setup_token(token)
     accounts.validate_new_user(username, password, "admin")
-    # Spend the token first: the UPDATE takes SQLite's write lock, so a second tab (or a
-    # second token) cannot slip in a user between our count and our insert.
+    # Spend the token first, then hold user writes (SQLite's write lock is already ours
+    # by then): a second tab (or a second token) cannot slip in a user between our count
+    # and our insert.
     spent = db.session.execute(
         update(SetupToken)
         .where(SetupToken.token_sha256 == token_digest(token), SetupToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
+    hold_writes_to(db.session, User.__tablename__)
     if spent.rowcount != 1 or accounts.user_count() > 0:
         db.session.rollback()
         raise SetupError("Setup is already complete: log in instead.")

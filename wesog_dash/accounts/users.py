@@ -10,6 +10,7 @@ from flask import session
 from sqlalchemy import func, select
 
 from .. import audit
+from ..database import hold_writes_to
 from ..extensions import db, login_manager
 from ..models import ROLES, User, utcnow
 from . import sessions, throttle
@@ -116,9 +117,18 @@ def _active_admins() -> int:
 
 
 def _keep_an_admin(user: User) -> None:
-    """Refuse to remove the last active admin: nobody could manage users any more."""
-    if user.role == "admin" and not user.disabled and _active_admins() <= 1:
-        raise AccountError(f"{user.username!r} is the last active admin; make another first.")
+    """Refuse (and undo) a change to `user` that left no active admin to manage users.
+
+    Counted after the change, while user writes are held (a table lock on PostgreSQL, taken
+    before our own row is written; SQLite's write lock, taken by that write): two admins
+    demoting each other at once cannot both succeed.
+    """
+    name = user.username
+    hold_writes_to(db.session, User.__tablename__)
+    db.session.flush()
+    if _active_admins() == 0:
+        db.session.rollback()
+        raise AccountError(f"{name!r} is the last active admin; make another first.")
 
 
 def set_role(username: str, role: str, *, actor: str) -> User:
@@ -127,9 +137,9 @@ def set_role(username: str, role: str, *, actor: str) -> User:
     user = get_user(username)
     if user.role == role:
         return user
-    if role != "admin":
-        _keep_an_admin(user)
     previous, user.role = user.role, role
+    if previous == "admin" and not user.disabled:
+        _keep_an_admin(user)
     sessions.end_all(user)  # the new role applies from a fresh login
     audit.record(
         "user.role_changed",
@@ -145,8 +155,9 @@ def disable_user(username: str, *, actor: str) -> User:
     user = get_user(username)
     if user.disabled:
         return user
-    _keep_an_admin(user)
     user.disabled = True
+    if user.role == "admin":
+        _keep_an_admin(user)
     sessions.end_all(user)
     audit.record("user.disabled", actor=actor, details={"username": user.username})
     db.session.commit()

@@ -16,7 +16,6 @@ from ..models import Alert, DeletionRequest, Operation, utcnow
 from ..models.metrics import metric_minutes
 
 WINDOW = timedelta(minutes=15)  # how far back a scan looks for deletions that ended
-LOST = "operation not found upstream"  # the poller's note when upstream forgot an operation
 DELETION_STATES = ("done_with_errors", "stopped")
 PER_SCAN = 50  # operations alerted per scan at most; the next scan takes the rest
 
@@ -70,11 +69,7 @@ def _not_alerted(kind: str) -> ColumnElement[bool]:
 
 def _operations() -> int:
     stale = and_(Operation.state == "stale", _not_alerted("stale"))
-    lost = and_(
-        or_(Operation.state == "lost", Operation.last_poll_error == LOST),
-        Operation.state.in_(("lost", "unknown")),
-        _not_alerted("lost"),
-    )
+    lost = and_(Operation.state == "lost", _not_alerted("lost"))
     added = 0
     for row in db.session.scalars(select(Operation).where(or_(stale, lost)).limit(PER_SCAN)):
         kind = "stale" if row.state == "stale" else "lost"

@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, delete, func, select, true, type_coerce
+from sqlalchemy import ColumnElement, Row, delete, func, select, true
 
 from ..extensions import db
 from ..models import AuditEvent, AuditHead
 from . import recording
-from .hashing import FIELDS, GENESIS_HASH, stored_iso, stored_row_hash
+from .hashing import FIELDS, GENESIS_HASH, stored, stored_iso, stored_row_hash
 
 BATCH = 5000
 _TABLE = AuditEvent.__table__
 # FIELDS then `hash`, with `at` and `details` as the stored text (see stored_row_hash).
 RAW_COLUMNS = [
-    type_coerce(_TABLE.c[name], String) if name in ("at", "details") else _TABLE.c[name]
+    stored(_TABLE.c[name]) if name in ("at", "details") else _TABLE.c[name]
     for name in (*FIELDS, "hash")
 ]
 ID, AT, PREV_HASH, HASH = 0, 1, len(FIELDS) - 1, len(FIELDS)

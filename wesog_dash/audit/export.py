@@ -9,12 +9,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, select, type_coerce
+from sqlalchemy import Row, select
 
 from ..extensions import db
 from ..models import AuditEvent, utcnow
 from .hashing import FIELDS as HASHED_FIELDS
-from .hashing import stored_iso
+from .hashing import stored, stored_iso
 from .queries import AuditFilters
 
 BATCH = 2000
@@ -35,10 +35,7 @@ def _selected() -> list[Any]:
     """The exported columns; `at` and `details` as stored text, skipping their decoding."""
     table = AuditEvent.__table__
     return [
-        type_coerce(table.c[name], String).label(name)
-        if name in ("at", "details")
-        else table.c[name]
-        for name in COLUMNS
+        stored(table.c[name]) if name in ("at", "details") else table.c[name] for name in COLUMNS
     ]
 
 

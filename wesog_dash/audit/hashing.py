@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, String, Text, cast, type_coerce
 
 # The prev_hash of the very first event of a log that was never pruned.
 GENESIS_HASH = "0" * 64
@@ -74,17 +76,31 @@ def event_hash(event: EventLike) -> str:
     return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
 
 
-def stored_iso(stored: str) -> str:
-    """A UTC time as SQLite stores it ("2026-11-28 03:42:35.108351") in ISO form with its zone.
+def stored_iso(stored: str | datetime) -> str:
+    """A stored UTC time in ISO form with its zone, as `canonical_json` writes it.
 
-    SQLAlchemy always writes the six microsecond digits, so this equals
-    `at.isoformat(timespec="microseconds")` of the timezone-aware value.
+    SQLite hands back its text ("2026-11-28 03:42:35.108351": SQLAlchemy always writes the six
+    microsecond digits, so this equals `at.isoformat(timespec="microseconds")` of the aware
+    value); PostgreSQL's driver hands back the aware datetime itself.
     """
+    if isinstance(stored, datetime):
+        return stored.astimezone(UTC).isoformat(timespec="microseconds")
     return stored.replace(" ", "T", 1) + "+00:00"
 
 
+def stored(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """How the raw fast paths select `at` and `details`: as stored, without SQLAlchemy's decoding.
+
+    `details` is cast to its JSON text (psycopg would decode `json` itself); `at` comes as
+    SQLite's text, or as the aware datetime psycopg makes of `timestamptz` (see stored_iso).
+    """
+    if column.name == "details":
+        return cast(column, Text).label(column.name)
+    return type_coerce(column, String).label(column.name)
+
+
 def stored_row_hash(row: Sequence[Any]) -> str:
-    """`event_hash` of a row read raw: FIELDS in order, `at` and `details` as stored text.
+    """`event_hash` of a row read raw: FIELDS in order, `at` and `details` as `stored` reads them.
 
     The chain walk uses it to skip SQLAlchemy's datetime and JSON decoding (about 3x faster);
     the tests prove it agrees with `event_hash`, since `record` hashes model objects.

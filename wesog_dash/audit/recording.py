@@ -12,15 +12,14 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from ..extensions import db
 from ..models import AuditEvent, AuditHead, utcnow
 from .hashing import GENESIS_HASH, canonical_json, event_hash
+from .head import HEAD_ID, claim_head
 
 __all__ = ["GENESIS_HASH", "canonical_json", "current_actor", "event_hash", "record"]
-
-HEAD_ID = 1
 
 
 def current_actor() -> str:
@@ -46,27 +45,36 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain inside the current transaction (the caller commits).
 
-    The row is inserted first and chained second: the INSERT takes SQLite's write lock, so
-    the head we then read cannot move under us, even across processes. The time is taken
-    under that lock too (and never before the head's), so `at` never decreases along the
-    chain: the audit queries rely on it to turn a date range into an id range.
+    The head is claimed first (`claim_head`: a row lock on PostgreSQL, the write lock on
+    SQLite) and held until the caller commits, so concurrent writers, threads or processes,
+    append one after the other: none can chain to a head another is moving. The id and the
+    time are taken under that lock too (`at` never before the head's), so ids follow the
+    chain and `at` never decreases along it: the audit queries rely on it to turn a date
+    range into an id range.
     """
     if remote_addr is None and has_request_context():
         remote_addr = request.remote_addr
+    db.session.flush()  # the caller's pending rows first: the head is the last lock we take
+    head = claim_head()
+    now = utcnow()
     event = AuditEvent(
-        at=utcnow(), actor=actor or current_actor(), remote_addr=remote_addr, action=action,
-        image_id=image_id, op_id=op_id, deletion_id=deletion_id, outcome=outcome, reason=reason,
-        details=details or {}, prev_hash="", hash="",
-    )  # fmt: skip
+        at=max(now, head.at) if head else now,
+        actor=actor or current_actor(),
+        remote_addr=remote_addr,
+        action=action,
+        image_id=image_id,
+        op_id=op_id,
+        deletion_id=deletion_id,
+        outcome=outcome,
+        reason=reason,
+        details=details or {},
+        # No head means an empty log, or a head that was removed: either way the chain
+        # restarts at GENESIS_HASH, which `verify` reports when events precede it.
+        prev_hash=head.hash if head else GENESIS_HASH,
+        hash="",
+    )
     db.session.add(event)
     db.session.flush()
-    head = db.session.execute(
-        select(AuditHead.hash, AuditHead.at).where(AuditHead.id == HEAD_ID)
-    ).first()
-    event.at = max(utcnow(), head.at) if head else utcnow()
-    # No head means an empty log, or a head that was removed: either way the chain restarts
-    # at GENESIS_HASH, which `verify` reports when events precede it.
-    event.prev_hash = head.hash if head else GENESIS_HASH
     event.hash = event_hash(event)
     _move_head(event, exists=head is not None)
     db.session.flush()

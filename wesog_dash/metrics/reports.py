@@ -10,13 +10,13 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from ..audit.export import neutralise
 from ..extensions import db
-from ..models import DeletionItem, DeletionRequest
+from ..models import DeletionItem, DeletionRequest, day_start, parse_day
 from ..models.metrics import metric_days
 from .periods import epoch_minute
 from .requests import minute_of
@@ -43,8 +43,8 @@ class DayRange:
     def from_args(cls, args: Mapping[str, str], today: date) -> DayRange:
         """Read ?from=&to= (YYYY-MM-DD); the default is this month so far."""
         errors: list[str] = []
-        start = _day(args.get("from"), "From", errors) or today.replace(day=1)
-        end = _day(args.get("to"), "To", errors) or today
+        start = parse_day(args.get("from"), "From", errors) or today.replace(day=1)
+        end = parse_day(args.get("to"), "To", errors) or today
         if end < start:
             errors.append("The end is before the start; showing the start day only.")
             end = start
@@ -60,19 +60,7 @@ class DayRange:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """Start of the first day and start of the day after the last, UTC."""
-        first = datetime.combine(self.start, time.min, tzinfo=UTC)
-        return first, datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
-
-
-def _day(raw: str | None, label: str, errors: list[str]) -> date | None:
-    text = (raw or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors.append(f"{label}: write the date as YYYY-MM-DD.")
-        return None
+        return day_start(self.start), day_start(self.end + timedelta(days=1))
 
 
 @dataclass

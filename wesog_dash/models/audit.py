@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import BigInt, UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):
@@ -23,7 +23,7 @@ class AuditEvent(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(48))
     image_id: Mapped[str | None] = mapped_column(String(256))
-    op_id: Mapped[int | None]
+    op_id: Mapped[int | None] = mapped_column(BigInt)
     deletion_id: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(Text)

@@ -127,7 +127,8 @@ class Poller:
                 Operation.op_id > 0,  # retired incarnations are never polled
                 or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
             )
-            .order_by(Operation.next_poll_at)
+            # Never-polled first, as SQLite sorts NULLs; PostgreSQL would put them last.
+            .order_by(Operation.next_poll_at.asc().nulls_first())
             .limit(MAX_OPS_PER_CYCLE)
         )
         return list(db.session.scalars(query))

@@ -1,0 +1,87 @@
+"""The two engines behave alike: URLs, engine options, times, big ids, JSON, text search."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from wesog_dash.audit_queries import AuditFilters, page
+
+from tests.conftest import AuthActions
+from wesog_dash import audit
+from wesog_dash.database import engine_options, normalize_url
+from wesog_dash.extensions import db
+from wesog_dash.models import AuditEvent, Lease
+
+PG = "postgresql+psycopg://u@db.example:5432/wesog"
+
+
+@pytest.mark.parametrize(
+    "bare", ["postgres://u@db.example:5432/wesog", "postgresql://u@db.example:5432/wesog"]
+)
+def test_a_bare_postgresql_url_gets_the_psycopg_3_driver(bare: str) -> None:
+    assert normalize_url(bare) == PG
+    assert normalize_url(PG) == PG
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_sqlite_waits_for_its_write_lock_and_postgresql_checks_pooled_connections() -> None:
+    sqlite, postgresql = engine_options("sqlite:///x.db"), engine_options(PG)
+    assert sqlite["connect_args"] == {"timeout": 10} and "pool_pre_ping" not in sqlite
+    assert postgresql["pool_pre_ping"] is True
+    assert "timeout" not in postgresql["connect_args"]  # psycopg would refuse it
+    assert sqlite["hide_parameters"] is postgresql["hide_parameters"] is True
+
+
+def test_times_read_back_timezone_aware_in_utc(app: Flask) -> None:
+    madrid = timezone(timedelta(hours=1))
+    with app.app_context():
+        moment = datetime(2026, 1, 2, 3, 4, 5, 678901, madrid)
+        db.session.add(Lease(name="t", holder="h", expires_at=moment))
+        db.session.commit()
+        db.session.expunge_all()
+        stored = db.session.get(Lease, "t")
+        assert stored is not None and stored.expires_at == moment
+        assert stored.expires_at.tzinfo is UTC and stored.expires_at.hour == 2
+        # Comparisons happen in the database too, with the instant (not the wall time).
+        later = select(Lease.name).where(Lease.expires_at > moment - timedelta(microseconds=1))
+        assert db.session.scalars(later).all() == ["t"]
+
+
+def test_a_naive_time_is_refused(app: Flask) -> None:
+    with app.app_context():
+        db.session.add(Lease(name="t", holder="h", expires_at=datetime(2026, 1, 2)))
+        with pytest.raises(Exception, match="naive datetime"):
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_64_bit_operation_ids_and_unicode_details_survive_the_audit_log(app: Flask) -> None:
+    big, details = 2**53 + 1, {"names": ["Ærø", "日本"], "n": 1.5, "nested": {"b": None}}
+    with app.app_context():
+        event_id = audit.record("operation.tracked", op_id=big, details=details).id
+        db.session.commit()
+        db.session.expunge_all()
+        event = db.session.get(AuditEvent, event_id)
+        assert event is not None and (event.op_id, event.details) == (big, details)
+        assert event.hash == audit.event_hash(event)
+        assert [e.id for e in page(AuditFilters(op_id=big)).events] == [event_id]
+
+
+def test_the_reason_search_ignores_case_on_both_engines(app: Flask, client, auth: AuthActions):
+    with app.app_context():
+        for reason in ("GDPR request 12", "gdpr again", "Spam_and 100% junk", "other"):
+            audit.record("login.succeeded", reason=reason)
+        db.session.commit()
+
+        def found(q: str) -> list[str]:
+            return sorted(str(e.reason) for e in page(AuditFilters(q=q)).events)
+
+        assert found("gdpr") == found("GDPR") == ["GDPR request 12", "gdpr again"]
+        assert found("SPAM_AND 100%") == ["Spam_and 100% junk"]
+        assert found("m_a") == ["Spam_and 100% junk"] and found("ma_") == []  # `_` is literal
+        assert found("0%") == ["Spam_and 100% junk"] and found("%") == ["Spam_and 100% junk"]
+    auth.login("viewer")
+    assert "gdpr again" in client.get("/audit?q=GdPr").get_data(as_text=True)
