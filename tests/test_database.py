@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from wesog_dash.audit_queries import AuditFilters, page
 
 from tests.conftest import AuthActions
 from wesog_dash import audit
+from wesog_dash.audit.queries import AuditFilters, page
 from wesog_dash.database import engine_options, normalize_url
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, Lease
