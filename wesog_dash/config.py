@@ -47,8 +47,6 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_UNDO_SECONDS": 5.0,  # a deletion made in the browser waits this long (Undo)
     "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
     "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
-    "WESOG_CHUNK_SIZE": 1000,  # ids per DELETE /imgs call, one operation each
-    "WESOG_CHUNKS_IN_FLIGHT": 4,  # unfinished operations a deletion may have (0: no limit)
     "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
     "WESOG_SANDBOX_IMAGES": 500,
     "WESOG_SANDBOX_ITEM_MS": 400,
@@ -79,10 +77,23 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Scale: the request budget, refresh from the list, discovery, bulk sending.
+SCALE_DEFAULTS: dict[str, Any] = {
+    "WESOG_MAX_CALLS_PER_SECOND": 10.0,  # every upstream call of the poller and dispatcher
+    "WESOG_DISCOVER": True,  # record the tenant's other operations by themselves
+    "WESOG_DISCOVER_INTERVAL": 2.0,  # seconds between looks for new operations
+    "WESOG_LIST_PAGE_SIZE": 1000,  # operations per GET /ops page when refreshing
+    "WESOG_LIST_MAX_PAGES": 10,  # most GET /ops pages read in one cycle
+    "WESOG_MAX_INFLIGHT_OPS": 4,  # unfinished operations of our deletions at once
+    "WESOG_CHUNK_SIZE": 1000,  # ids per DELETE /imgs call
+    "WESOG_QUERY_DELETE_MAX": 100_000,  # ids a "delete every match of this search" may hold
+}
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Settings used when neither the environment nor overrides say otherwise."""
     db_file = Path(instance_path) / "wesog_dash.db"
-    return {**DEFAULTS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}"}
+    return {**DEFAULTS, **SCALE_DEFAULTS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}"}
 
 
 # Environment variable -> (config key, parser). Only these are read from the environment.
@@ -99,13 +110,18 @@ ENVIRONMENT = {
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
     "WESOG_LOST_AFTER": ("WESOG_LOST_AFTER", float),
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
+    "WESOG_MAX_CALLS_PER_SECOND": ("WESOG_MAX_CALLS_PER_SECOND", float),
+    "WESOG_DISCOVER": ("WESOG_DISCOVER", env_flag),
+    "WESOG_DISCOVER_INTERVAL": ("WESOG_DISCOVER_INTERVAL", float),
+    "WESOG_LIST_PAGE_SIZE": ("WESOG_LIST_PAGE_SIZE", int),
+    "WESOG_LIST_MAX_PAGES": ("WESOG_LIST_MAX_PAGES", int),
+    "WESOG_MAX_INFLIGHT_OPS": ("WESOG_MAX_INFLIGHT_OPS", int),
+    "WESOG_CHUNK_SIZE": ("WESOG_CHUNK_SIZE", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
     "WESOG_UNDO_SECONDS": ("WESOG_UNDO_SECONDS", float),
     "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
     "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
-    "WESOG_CHUNK_SIZE": ("WESOG_CHUNK_SIZE", int),
-    "WESOG_CHUNKS_IN_FLIGHT": ("WESOG_CHUNKS_IN_FLIGHT", int),
     "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", int),

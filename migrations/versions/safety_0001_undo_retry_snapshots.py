@@ -5,7 +5,7 @@ request), stop_ratio / stop_min_items (the failure threshold asked for).
 image_snapshots: each image's metadata read before it was sent for deletion, and its restore.
 
 Revision ID: safety_0001
-Revises: 5187913fdfa3
+Revises: scale_0001
 Create Date: 2026-11-28 13:30:00
 
 """
@@ -16,7 +16,7 @@ import wesog_dash.models.types  # noqa: F401  (custom column types in revisions)
 
 # revision identifiers, used by Alembic.
 revision = 'safety_0001'
-down_revision = '5187913fdfa3'
+down_revision = 'scale_0001'
 branch_labels = None
 depends_on = None
 

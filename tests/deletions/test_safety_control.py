@@ -22,7 +22,7 @@ QUICK_KNOBS = {"api_key": "test-key-5f3a", "images": 60, "item_ms": 0, "start_ms
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """Quick polling; chunks of 5 ids, one operation in flight at a time."""
-    return {**FAST, "WESOG_CHUNK_SIZE": 5, "WESOG_CHUNKS_IN_FLIGHT": 1}
+    return {**FAST, "WESOG_CHUNK_SIZE": 5, "WESOG_MAX_INFLIGHT_OPS": 1}
 
 
 def deletes(sandbox: SandboxServer) -> int:
@@ -52,7 +52,7 @@ def test_undo_within_the_window_sends_nothing_upstream(
 def test_after_the_window_the_deletion_is_sent_exactly_once(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, ["100002"], send_after=0.3)
+    deletion_id = request(app, ["100002"], send_after=1.5)
     poller.run_once()
     assert deletes(sandbox) == 0  # still in its window
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")

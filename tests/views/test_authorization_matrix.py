@@ -48,6 +48,7 @@ class Route:
 
 R = Route
 OP, DEL, IMG = {"op_id": 1}, {"deletion_id": 1}, {"image_id": "100001"}
+SEL = {"selection_id": 1}
 USER = {"user_id": 1}
 ROUTES = [
     # endpoint, method, URL args, required role, changes state (, destructive=True)
@@ -84,6 +85,15 @@ ROUTES = [
     R("safety.deletion_restore", "POST", DEL, "operator", True, destructive=True),
     R("safety.snapshot_restore", "POST", {"snapshot_id": 1}, "operator", True, destructive=True),
     R("safety.deletion_report", "GET", DEL, "viewer", False),
+    R(
+        "selections.selection_detail",
+        "GET",
+        {"selection_id": 1},
+        "operator",
+        False,
+        destructive=True,
+    ),
+    R("selections.selection_live", "GET", {"selection_id": 1}, "operator", False, destructive=True),
     R("ops.op_list", "GET", {}, "viewer", False),
     R("ops.running_count", "GET", {}, "viewer", False),
     R("ops.op_detail", "GET", OP, "viewer", False),

@@ -72,5 +72,7 @@ def test_bad_dates_are_explained_and_change_nothing(client: FlaskClient, auth: A
     auth.login("viewer")
     response = client.get("/reports?from=yesterday&to=2020-01-01")
     assert response.status_code == 200
-    assert "From: write the date as YYYY-MM-DD." in response.text
+    assert "From: write the date as YYYY-MM-DD" in response.text
     assert client.get("/reports/days.csv?from=2026-01-01&to=2030-01-01").status_code == 200
+    far = client.get("/reports?from=9999-12-31&to=9999-12-31")
+    assert far.status_code == 200 and "From: dates go up to" in far.text

@@ -6,12 +6,15 @@ Round 2 adds the safety net: undo, pause and cancel (`control`), pacing of the c
 failure stop (`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is
 deleted and restore (`keeping`, `restore`), the completion report (`report`).
 
-Owns the `deletion_requests`, `deletion_items` and `image_snapshots` tables. May import
-`operations`, `audit`, `models`, `signals`, `upstream` and `wesog`; never the poller or views.
+Owns the `deletion_requests`, `deletion_items` and `image_snapshots` tables, and `id_selections`
+(the exact ids of a big deletion, resolved from a search in the background or parsed from a
+list, before it is confirmed). May import `operations`, `audit`, `models`, `signals`,
+`upstream` and `wesog`; never the poller or views.
 """
 
 from .control import CANCELLABLE, PAUSABLE, CancelReport, ControlError, cancel, pause, resume, undo
 from .dispatcher import SENDING, send
+from .idlists import ids_from_file, ids_from_text
 from .keeping import unrestorable
 from .outbox import (
     MAX_IDS,
@@ -27,11 +30,13 @@ from .outcomes import (
     finish_operation,
     operation_lost,
     operation_updated,
+    record_ended,
     settle_deletion,
     settle_lost,
 )
-from .pacing import CHUNK_SIZE, WAITING
+from .pacing import CHUNK_SIZE
 from .queries import (
+    WAITING,
     Work,
     find_item,
     get_deletion,
@@ -41,6 +46,7 @@ from .queries import (
     outcome_counts,
     pending_work,
     recent_deletions,
+    waiting_for_room,
     wants_wait,
 )
 from .reconciler import INFERRED_MESSAGES, reconcile
@@ -54,6 +60,7 @@ from .restore import (
     snapshots_of,
 )
 from .retry import failed_ids, retry_failures
+from .selections import get_selection, preview, resolve, start_query, store_list, unresolved
 from .standing import Standing, seconds_left, standing
 
 __all__ = [
@@ -80,7 +87,10 @@ __all__ = [
     "find_item",
     "finish_operation",
     "get_deletion",
+    "get_selection",
     "id_problem",
+    "ids_from_file",
+    "ids_from_text",
     "item_summary",
     "items_of",
     "latest_items",
@@ -89,11 +99,14 @@ __all__ = [
     "outcome_counts",
     "pause",
     "pending_work",
+    "preview",
     "prune_snapshots",
     "recent_deletions",
     "reconcile",
+    "record_ended",
     "report_chunks",
     "request_deletion",
+    "resolve",
     "restorable",
     "restore",
     "restore_problem",
@@ -105,7 +118,11 @@ __all__ = [
     "settle_lost",
     "snapshots_of",
     "standing",
+    "start_query",
+    "store_list",
     "undo",
+    "unresolved",
     "unrestorable",
+    "waiting_for_room",
     "wants_wait",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from .. import audit, signals
 from ..extensions import db
-from ..models import DeletionRequest, Operation, utcnow
+from ..models import DeletionItem, DeletionRequest, Operation, utcnow
 from ..operations import record_snapshot
 from ..upstream import wesog_client
 from ..wesog import CancelResult, WesogError
@@ -157,11 +157,14 @@ def _apply(
         return
     row = db.session.get(Operation, op_id)
     report.cancelled_ops.append(row.upstream_id if row is not None else op_id)
-    now = utcnow()
-    for item in deletion.items:
-        if item.op_id == op_id and item.outcome in ("pending", "unknown"):
-            item.outcome, item.settled_at = "cancelled", now
-            item.message = f"cancelled upstream by {actor} before it ran"
+    db.session.execute(
+        update(DeletionItem)
+        .where(DeletionItem.op_id == op_id, DeletionItem.outcome.in_(("pending", "unknown")))
+        .values(
+            outcome="cancelled", settled_at=utcnow(),
+            message=f"cancelled upstream by {actor} before it ran",
+        )
+    )  # fmt: skip
     if result.operation is not None:
         row = record_snapshot(result.operation, origin="dashboard", deletion_id=deletion.id)
     if row is not None and row.is_finished:

@@ -21,6 +21,7 @@ from . import (
     overview,
     reports,
     safety,
+    selections,
     users,
 )
 
@@ -37,6 +38,7 @@ def register_views(app: Flask) -> None:
         images,
         deletions,
         safety,
+        selections,
         operations,
         audit,
         reports,
