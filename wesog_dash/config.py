@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_LOST_AFTER": 300.0,  # seconds of 404s before an operation is "lost upstream"
     "WESOG_POLL_CONCURRENCY": 4,
     "WESOG_POLLER": "thread",  # thread | external | off
+    "WESOG_LEASE_TTL": 10.0,  # seconds a silent poller keeps the lease; a stand-by then takes it
     "WESOG_READ_ONLY": False,
     "WESOG_CONNECT_TIMEOUT": 3.05,
     "WESOG_READ_TIMEOUT": 10.0,
@@ -104,6 +105,7 @@ ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "WESOG_POLL_INTERVAL": ("WESOG_POLL_INTERVAL", float),
     "WESOG_POLLER": ("WESOG_POLLER", str),
+    "WESOG_LEASE_TTL": ("WESOG_LEASE_TTL", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
