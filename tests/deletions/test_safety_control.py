@@ -3,6 +3,7 @@ queued operations (and an API that cannot cancel), the stop on failures, retry o
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.conftest import request_deletion as request
 from tests.deletions.test_deletions import FAST, actions, deletion_state, items
 from wesog_dash import create_app, deletions
 from wesog_dash.extensions import db
+from wesog_dash.models import DeletionRequest, utcnow
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
@@ -49,12 +51,22 @@ def test_undo_within_the_window_sends_nothing_upstream(
         deletions.undo(deletion_id, "olga")
 
 
+def end_window(app: Flask, deletion_id: int) -> None:
+    """The undo window is over now (without a test waiting for the clock on a busy machine)."""
+    with app.app_context():
+        deletion = db.session.get(DeletionRequest, deletion_id)
+        assert deletion is not None
+        deletion.send_at = deletion.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+
 def test_after_the_window_the_deletion_is_sent_exactly_once(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, ["100002"], send_after=1.5)
+    deletion_id = request(app, ["100002"], send_after=30)
     poller.run_once()
     assert deletes(sandbox) == 0  # still in its window
+    end_window(app, deletion_id)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
     for _ in range(3):
         poller.run_once()
