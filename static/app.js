@@ -18,20 +18,54 @@
   }
 
   // Toasts: the server sends HX-Trigger {"toast": {"message": …, "level": …}}.
-  function showToast(message, level) {
+  // A toast may carry an Undo URL (a deletion in its undo window): a button POSTs to it.
+  function showToast(message, level, undoUrl) {
     const box = document.getElementById("toasts");
     if (!box || !message) return;
     const toast = document.createElement("div");
     toast.className = "toast toast-" + (level || "info");
     toast.setAttribute("role", "status");
     toast.textContent = message;
+    if (undoUrl && window.htmx) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "small";
+      button.textContent = "Undo";
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        window.htmx.ajax("POST", undoUrl, { values: { source: "toast" }, swap: "none", target: "body" });
+        toast.remove();
+      });
+      toast.append(" — ", button);
+    }
     box.appendChild(toast);
     setTimeout(function () { toast.remove(); }, 8000);
   }
   document.body.addEventListener("toast", function (event) {
     const detail = event.detail || {};
-    showToast(detail.message, detail.level);
+    showToast(detail.message, detail.level, detail.undo);
   });
+
+  // "Copy failed ids": <button data-copy-text="…" data-copied-label="…"> copies its text.
+  document.body.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy-text]");
+    if (!button) return;
+    const text = button.dataset.copyText;
+    const done = function () { button.textContent = button.dataset.copiedLabel || "Copied"; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { copyByHand(text); done(); });
+    } else { copyByHand(text); done(); }
+  });
+  function copyByHand(text) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
 
   // CSRF: every htmx request carries the token from the page's meta tag.
   document.body.addEventListener("htmx:configRequest", function (event) {

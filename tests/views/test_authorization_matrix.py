@@ -76,6 +76,15 @@ ROUTES = [
     R("deletions.deletion_detail", "GET", DEL, "viewer", False),
     R("deletions.deletion_live", "GET", DEL, "viewer", False),
     R("deletions.deletion_card", "GET", DEL, "viewer", False),
+    # The safety net: taking a deletion back is allowed while read-only; sending again is not.
+    R("safety.deletion_undo", "POST", DEL, "operator", True),
+    R("safety.deletion_pause", "POST", DEL, "operator", True),
+    R("safety.deletion_resume", "POST", DEL, "operator", True, destructive=True),
+    R("safety.deletion_cancel", "POST", DEL, "operator", True),
+    R("safety.deletion_retry", "POST", DEL, "operator", True, destructive=True),
+    R("safety.deletion_restore", "POST", DEL, "operator", True, destructive=True),
+    R("safety.snapshot_restore", "POST", {"snapshot_id": 1}, "operator", True, destructive=True),
+    R("safety.deletion_report", "GET", DEL, "viewer", False),
     R(
         "selections.selection_detail",
         "GET",

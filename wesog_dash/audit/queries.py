@@ -19,6 +19,14 @@ ACTIONS = (
     "deletion.rejected",
     "deletion.unknown",
     "deletion.ended",
+    "deletion.undone",
+    "deletion.paused",
+    "deletion.resumed",
+    "deletion.cancelled",
+    "deletion.stopped",
+    "deletion.retried",
+    "image.restore_requested",
+    "snapshot.pruned",
     "operation.tracked",
     "operation.imported",
     "operation.ended",
@@ -42,11 +50,11 @@ ACTIONS = (
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
 ACTION_GROUPS = (
-    "deletion.*", "operation.*", "login.*", "user.*", "token.*", "audit.*", "alert.*",
+    "deletion.*", "operation.*", "image.*", "login.*", "user.*", "token.*", "audit.*", "alert.*",
 )  # fmt: skip
 OUTCOMES = (
-    "done", "done_with_errors", "rejected", "unknown", "failed", "intact", "broken",
-    "revoked", "expired", "disabled",
+    "done", "done_with_errors", "rejected", "unknown", "failed", "cancelled", "stopped",
+    "intact", "broken", "revoked", "expired", "disabled",
 )  # fmt: skip
 TEXT_FIELDS = ("actor", "action", "image_id", "outcome", "q")
 

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from prometheus_client import start_http_server
 
+from ..deletions import prune_snapshots
 from ..poller import Poller
 from ..sandbox import SandboxSettings, run_standalone
 from ..telemetry.prometheus import REGISTRY
@@ -58,3 +59,15 @@ def poll_command(metrics_port: int | None) -> None:
     finally:
         poller.close()  # idempotent: releases the lease so a stand-by poller takes over
     click.echo("Wesog poller stopped")
+
+
+@wesog_cli.command("prune-snapshots")
+@click.option(
+    "--days", type=click.IntRange(0), default=None,
+    help="Keep this many days (default: WESOG_SNAPSHOT_DAYS).",
+)  # fmt: skip
+def prune_snapshots_command(days: int | None) -> None:
+    """Delete the metadata kept of deleted images once older than WESOG_SNAPSHOT_DAYS."""
+    count = prune_snapshots(days, actor="cli:prune-snapshots")
+    kept = days if days is not None else current_app.config["WESOG_SNAPSHOT_DAYS"]
+    click.echo(f"Pruned {count} snapshot(s) older than {kept} days.")

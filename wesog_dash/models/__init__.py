@@ -15,6 +15,7 @@ from .lease import Lease
 from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
 from .selections import SELECTION_STATES, IdSelection, IdSelectionItem
+from .snapshots import ImageSnapshot
 from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "DeletionRequest",
     "IdSelection",
     "IdSelectionItem",
+    "ImageSnapshot",
     "Lease",
     "LoginFailure",
     "Operation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from htmx_flask import make_response as htmx_response
@@ -20,6 +20,7 @@ from .live import deletion_live_context
 from .selections import MAX_SHOWN, selection_page
 
 bp = Blueprint("deletions", __name__)
+RESTORE_CHECK_MAX = 1000  # a confirmation reads the metadata of at most this many ids
 
 
 @bp.app_context_processor
@@ -28,7 +29,9 @@ def deletions_context() -> dict[str, Any]:
     return {
         "deletion_sending": deletions.SENDING,
         "deletion_inferred": deletions.INFERRED_MESSAGES,
+        "deletion_waiting": deletions.WAITING,
         "final_deletion_states": FINAL_DELETION_STATES,
+        "undo_seconds_left": deletions.seconds_left,
     }
 
 
@@ -50,6 +53,8 @@ class DeleteForm:
     selection_kind: str
     selection_query: str | None
     source: str
+    stop_percent: str = ""  # advanced options: the failure threshold, as typed
+    stop_min: str = ""
     selection_id: int | None = None
     ids_sha256: str | None = None
 
@@ -68,6 +73,8 @@ class DeleteForm:
             selection_kind=kind if kind in deletions.SELECTION_KINDS else "list",
             selection_query=form.get("selection_query", "").strip() or None,
             source=form.get("source", "page"),
+            stop_percent=form.get("stop_percent", "").strip()[:12],
+            stop_min=form.get("stop_min", "").strip()[:12],
             selection_id=int(sid) if (sid := form.get("selection_id", "")).isdecimal() else None,
             ids_sha256=form.get("ids_sha256") or None,
         )
@@ -75,7 +82,19 @@ class DeleteForm:
     def values(self) -> dict[str, Any]:
         """What the form shows again after a refusal."""
         return {"reason": self.reason, "ticket": self.ticket or "", "wait": self.wait,
-                "urgent": self.urgent, "strict": self.strict}  # fmt: skip
+                "urgent": self.urgent, "strict": self.strict, "stop_percent": self.stop_percent,
+                "stop_min": self.stop_min}  # fmt: skip
+
+    def stop_rule(self) -> dict[str, Any]:
+        """The failure threshold asked for (empty fields: the configured defaults)."""
+        try:
+            ratio = float(self.stop_percent) / 100 if self.stop_percent else None
+            minimum = int(self.stop_min) if self.stop_min else None
+        except ValueError:
+            raise deletions.DeletionInputError(
+                "The failure threshold is a percentage and a whole number of images"
+            ) from None
+        return {"stop_ratio": ratio, "stop_min_items": minimum}
 
 
 def ids_from_text(text: str) -> list[str]:
@@ -122,9 +141,13 @@ def uploaded() -> list[str]:
 def confirmation(ids: list[str], form: DeleteForm, message: str | None) -> ResponseReturnValue:
     """The page that lists exactly the ids that will be sent, with the delete form."""
     problems = [(i, p) for i in ids if (p := deletions.id_problem(i))]
+    # Read now, so the confirmation says which images could not be restored afterwards.
+    checked = ids and not message and not problems and len(ids) <= RESTORE_CHECK_MAX
     page = render_template(
-        "deletion_new.html", ids=ids, problems=problems, form=form, message=message
-    )
+        "deletion_new.html", ids=ids, problems=problems, form=form, message=message,
+        unrestorable=deletions.unrestorable(ids) if checked else None,
+        undo_seconds=current_app.config.get("WESOG_UNDO_SECONDS") or 0,
+    )  # fmt: skip
     return page, 200 if ids and not message else 422
 
 
@@ -160,18 +183,31 @@ def deletion_create() -> ResponseReturnValue:
             ticket=form.ticket, selection_kind=form.selection_kind,
             selection_query=form.selection_query, selection_id=checked_selection(form),
             actor=current_user.username, user_id=current_user.id, remote_addr=request.remote_addr,
+            send_after=float(current_app.config.get("WESOG_UNDO_SECONDS") or 0),
+            **form.stop_rule(),
         )  # fmt: skip
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
     target = url_for("deletions.deletion_detail", deletion_id=deletion.id)
     if wants_fragment() and form.source == "card":
-        response = no_store(render_template("_card_deletion.html", deletion=deletion))
+        item = deletions.find_item(deletion.id, None)
+        response = no_store(render_template("_card_deletion.html", deletion=deletion, item=item))
         return htmx_response(
-            response, retarget="closest .card-state", trigger={"ops-changed": True}
+            response, retarget="closest .card-state", trigger=created_events(deletion)
         )
     if wants_fragment():
         return htmx_response("", 204, redirect=target)
     return redirect(target, 303)
+
+
+def created_events(deletion: DeletionRequest) -> dict[str, Any]:
+    """HX-Trigger events of a new request: a toast with Undo while it waits to be sent."""
+    left = deletions.seconds_left(deletion)
+    if left is None:
+        return {"ops-changed": True}
+    undo = url_for("safety.deletion_undo", deletion_id=deletion.id)
+    message = f"Deletion #{deletion.id}: sending in {left} s"
+    return {"ops-changed": True, "toast": {"message": message, "level": "info", "undo": undo}}
 
 
 def checked_selection(form: DeleteForm) -> int | None:
@@ -232,17 +268,21 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
 def deletion_card(deletion_id: int) -> ResponseReturnValue:
     """The polled state of an image card whose deletion was requested, from the database."""
     deletion = find_deletion(deletion_id)
-    body = render_template("_card_deletion.html", deletion=deletion)
+    item = deletions.find_item(deletion.id, request.args.get("image_id") or None)
+    body = render_template("_card_deletion.html", deletion=deletion, item=item)
     return toast_when_final(no_store(body), deletion)
 
 
 def toast_when_final(response: Any, deletion: DeletionRequest) -> Any:
     """A polled fragment that comes back final announces it once: polling stops there."""
-    if not wants_fragment() or deletion.state not in FINAL_DELETION_STATES:
+    if not wants_fragment() or deletion.is_live:
         return response
     if deletion.state == "rejected":
         message = f"Deletion #{deletion.id} was refused: {deletion.message}"
         return announce_end(response, message, "error")
+    if deletion.state in ("cancelled", "stopped"):
+        message = f"Deletion #{deletion.id} {deletion.state}: {deletion.message}"
+        return announce_end(response, message, "info" if deletion.state == "cancelled" else "error")
     ops = list(deletion.operations)
     # A refused chunk fails items without any operation counting them: count those too.
     counts = deletions.outcome_counts(deletion.id)  # counted by the database, never loaded

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import images
+from .. import deletions, images
 from ..accounts.permissions import role_required
 from ..upstream import UpstreamProblem
 from .common import int_arg, swap_error, wants_fragment
@@ -20,10 +20,15 @@ MAX_PAGE = 10_000
 def image_list() -> ResponseReturnValue:
     """The image grid: search, page, select and delete."""
     search = images.run_search(request.args.get("q", "").strip(), int_arg("page", 1, 1, MAX_PAGE))
+    shown = [image.image_id for image in search.results.results] if search.results else []
+    # A card remembers its latest deletion after a reload: in progress, or why it failed.
+    latest = deletions.latest_items(shown)
     if wants_fragment():
-        body = render_template("_image_grid.html", search=search, oob_formula_error=True)
+        body = render_template(
+            "_image_grid.html", search=search, oob_formula_error=True, latest=latest
+        )
     else:
-        body = render_template("images.html", search=search)
+        body = render_template("images.html", search=search, latest=latest)
     if search.status != 200:
         return swap_error(body, search.status)
     return body, 200, {"Vary": "HX-Request"}
