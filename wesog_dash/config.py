@@ -40,7 +40,6 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_READ_ONLY": False,
     "WESOG_CONNECT_TIMEOUT": 3.05,
     "WESOG_READ_TIMEOUT": 10.0,
-    "WESOG_QUERY_DELETE_MAX": 5000,  # ids a "delete every match of this search" may hold
     "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
     "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
     "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
