@@ -82,6 +82,9 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fanin.py
 	$(BIN)/python bench/fragments.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/bulk.py
+	$(BIN)/python bench/soak.py --minutes 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

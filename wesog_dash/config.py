@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_LOST_AFTER": 300.0,  # seconds of 404s before an operation is "lost upstream"
     "WESOG_POLL_CONCURRENCY": 4,
     "WESOG_POLLER": "thread",  # thread | external | off
+    "WESOG_LEASE_TTL": 10.0,  # seconds a silent poller keeps the lease; a stand-by then takes it
     "WESOG_READ_ONLY": False,
     "WESOG_CONNECT_TIMEOUT": 3.05,
     "WESOG_READ_TIMEOUT": 10.0,
@@ -72,10 +73,23 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Scale: the request budget, refresh from the list, discovery, bulk sending.
+SCALE_DEFAULTS: dict[str, Any] = {
+    "WESOG_MAX_CALLS_PER_SECOND": 10.0,  # every upstream call of the poller and dispatcher
+    "WESOG_DISCOVER": True,  # record the tenant's other operations by themselves
+    "WESOG_DISCOVER_INTERVAL": 2.0,  # seconds between looks for new operations
+    "WESOG_LIST_PAGE_SIZE": 1000,  # operations per GET /ops page when refreshing
+    "WESOG_LIST_MAX_PAGES": 10,  # most GET /ops pages read in one cycle
+    "WESOG_MAX_INFLIGHT_OPS": 4,  # unfinished operations of our deletions at once
+    "WESOG_CHUNK_SIZE": 1000,  # ids per DELETE /imgs call
+    "WESOG_QUERY_DELETE_MAX": 100_000,  # ids a "delete every match of this search" may hold
+}
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     """Settings used when neither the environment nor overrides say otherwise."""
     db_file = Path(instance_path) / "wesog_dash.db"
-    return {**DEFAULTS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}"}
+    return {**DEFAULTS, **SCALE_DEFAULTS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}"}
 
 
 # Environment variable -> (config key, parser). Only these are read from the environment.
@@ -86,12 +100,20 @@ ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "WESOG_POLL_INTERVAL": ("WESOG_POLL_INTERVAL", float),
     "WESOG_POLLER": ("WESOG_POLLER", str),
+    "WESOG_LEASE_TTL": ("WESOG_LEASE_TTL", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),
     "WESOG_LOST_AFTER": ("WESOG_LOST_AFTER", float),
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
+    "WESOG_MAX_CALLS_PER_SECOND": ("WESOG_MAX_CALLS_PER_SECOND", float),
+    "WESOG_DISCOVER": ("WESOG_DISCOVER", env_flag),
+    "WESOG_DISCOVER_INTERVAL": ("WESOG_DISCOVER_INTERVAL", float),
+    "WESOG_LIST_PAGE_SIZE": ("WESOG_LIST_PAGE_SIZE", int),
+    "WESOG_LIST_MAX_PAGES": ("WESOG_LIST_MAX_PAGES", int),
+    "WESOG_MAX_INFLIGHT_OPS": ("WESOG_MAX_INFLIGHT_OPS", int),
+    "WESOG_CHUNK_SIZE": ("WESOG_CHUNK_SIZE", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),

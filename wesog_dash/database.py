@@ -115,4 +115,5 @@ def hold_writes_to(session: Session, table: str) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         name = bind.dialect.identifier_preparer.quote(table)
-        session.execute(text(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE"))
+        with session.no_autoflush:  # the lock first: pending changes may write to `table`
+            session.execute(text(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE"))

@@ -49,7 +49,8 @@ def start(app: Flask) -> bool:
     with state.lock:
         if state.thread is not None and state.thread.is_alive():
             return False
-        poller = state.poller = Poller(app, wake_event=wake_event(app))
+        ttl = float(app.config["WESOG_LEASE_TTL"])
+        poller = state.poller = Poller(app, wake_event=wake_event(app), lease_ttl=ttl)
         state.stop_event.clear()
         state.thread = threading.Thread(
             target=poller.run_forever,

@@ -41,7 +41,7 @@ def test_reset_before_the_operation_is_created(
     card = client.get(f"/deletions/{deletion_id}/card", headers=HTMX).get_data(as_text=True)
     assert "not carried out, inferred" in card
     history = client.get("/images/100001/history").get_data(as_text=True)
-    assert 'class="badge inferred"' in history
+    assert 'class="badge inferred"' in history and "Outcome for this image (inferred)" in history
     with app.app_context():
         user = accounts.find_user("viewer-user")
         assert user is not None
@@ -111,7 +111,9 @@ def test_wrong_typed_operation_fields_are_an_upstream_error(
     harness.verdict("operation with wrong-typed fields")
 
 
-def test_op_ids_reused_after_a_restart(harness: Harness, app: Flask) -> None:
+def test_op_ids_reused_after_a_restart(
+    harness: Harness, app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
     harness.knobs(hold=True)  # the first operation never starts
     first = harness.delete(["100006"])
     first_op = harness.items(first)[0]["op_id"]
@@ -129,6 +131,12 @@ def test_op_ids_reused_after_a_restart(harness: Harness, app: Flask) -> None:
     assert harness.items(first)[0]["outcome"] == "failed"  # never ran: still there
     assert harness.items(second)[0]["outcome"] == "deleted"
     harness.verdict("op ids reused after a restart")
+    auth.login("viewer")  # both operations stay visible, apart
+    retired_key = harness.items(first)[0]["op_id"]
+    page = client.get(f"/ops/{retired_key}").get_data(as_text=True)
+    assert f"Operation #{first_op}" in page and "reused" in page
+    assert client.get(f"/ops/{first_op}").status_code == 200
+    assert client.get("/ops/-99999999999999999999").status_code == 404
 
 
 def test_operations_forgotten_become_lost(harness: Harness, app: Flask) -> None:
@@ -145,6 +153,7 @@ def test_operations_forgotten_become_lost(harness: Harness, app: Flask) -> None:
     outcomes = [(item["outcome"], item["inferred"]) for item in harness.items(batch)]
     assert outcomes[:2] == [("deleted", True)] * 2
     assert ("failed", True) in outcomes  # the rest is still there: not deleted
+    assert "operation.lost" in _actions(app, batch)  # the loss leaves a record
     harness.verdict("operations forgotten (404 → lost)")
 
 

@@ -24,8 +24,14 @@ POLL = "GET /ops/{op_id}"
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
-    """One poll at a time, so a cycle's polls follow each other in a known order."""
-    return {**FAST_POLLING, "WESOG_POLL_CONCURRENCY": 1}
+    """One poll at a time, so a cycle's polls follow each other in a known order; one by id
+    (a list page of one operation never beats that; no discovery), as these tests count them."""
+    return {
+        **FAST_POLLING,
+        "WESOG_POLL_CONCURRENCY": 1,
+        "WESOG_LIST_PAGE_SIZE": 1,
+        "WESOG_DISCOVER": False,
+    }
 
 
 def track_ops(app: Flask, count: int) -> list[int]:

@@ -588,3 +588,13 @@ def test_seed_is_deterministic_and_varied() -> None:
     assert {i["date"][:4] for i in images} == {str(year) for year in range(2015, 2027)}
     for field in ("title", "headline", "caption", "city", "country", "author", "status"):
         assert len({i[field] for i in images}) > 3, field
+
+
+def test_hold_keeps_operations_queued_until_released(server: SandboxServer, api: Api) -> None:
+    assert api.call("PATCH", "/_sandbox/settings", json={"hold": True}).json()["hold"] is True
+    op_ids = [api.call("DELETE", img_path(str(100001 + n))).json()["op_id"] for n in range(3)]
+    time.sleep(0.2)  # several start delays: nothing may start while held
+    assert not any(api.op(op_id)["is_started"] for op_id in op_ids)
+    assert api.call("PATCH", "/_sandbox/settings", json={"hold": 1}).status_code == 422
+    api.call("PATCH", "/_sandbox/settings", json={"hold": False})
+    assert all(api.finished(op_id)["num_good"] == 1 for op_id in op_ids)

@@ -48,6 +48,7 @@ class Route:
 
 R = Route
 OP, DEL, IMG = {"op_id": 1}, {"deletion_id": 1}, {"image_id": "100001"}
+SEL = {"selection_id": 1}
 USER = {"user_id": 1}
 ROUTES = [
     # endpoint, method, URL args, required role, changes state (, destructive=True)
@@ -75,6 +76,15 @@ ROUTES = [
     R("deletions.deletion_detail", "GET", DEL, "viewer", False),
     R("deletions.deletion_live", "GET", DEL, "viewer", False),
     R("deletions.deletion_card", "GET", DEL, "viewer", False),
+    R(
+        "selections.selection_detail",
+        "GET",
+        {"selection_id": 1},
+        "operator",
+        False,
+        destructive=True,
+    ),
+    R("selections.selection_live", "GET", {"selection_id": 1}, "operator", False, destructive=True),
     R("ops.op_list", "GET", {}, "viewer", False),
     R("ops.running_count", "GET", {}, "viewer", False),
     R("ops.op_detail", "GET", OP, "viewer", False),

@@ -242,29 +242,58 @@ def test_a_large_request_shows_its_first_items_and_counts_them_all(
 
 
 def confirm_every_match(client: FlaskClient, token: str, q: str) -> Any:
-    """Ask for the confirmation page of a deletion by search."""
+    """Ask for the confirmation page of a deletion by search (it starts the resolution)."""
     data = {"csrf_token": token, "all_matching": "1", "selection_query": q}
     return client.post("/deletions/new", data=data)
+
+
+def resolved_page(app: Flask, client: FlaskClient, poller: Poller, response: Any) -> str:
+    """Follow the redirect to the selection page and poll its fragment until it is resolved."""
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    url = response.headers["Location"]
+    assert "hx-get" in client.get(url).get_data(as_text=True)  # resolving: the page polls
+
+    def done() -> str | None:
+        poller.run_once()  # starts the resolution in the background
+        html = client.get(url + "/live", headers=HTMX).get_data(as_text=True)
+        return None if "hx-get" in html else html
+
+    return wait_for(done, timeout=15)
 
 
 def test_deleting_every_match_confirms_the_resolved_ids_and_records_the_search(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller
 ) -> None:
     token = auth.login("operator")
-    page = confirm_every_match(client, token, "id<=100005")
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200
+    html = resolved_page(app, client, poller, confirm_every_match(client, token, "id<=100005"))
     assert "Delete 5 images?" in html and "id&lt;=100005" in html
-    ids = re.findall(r'name="image_ids" value="([^"]+)"', html)
-    assert ids == [f"10000{n}" for n in range(1, 6)]
+    assert re.findall(r"<li><code>([^<]+)</code></li>", html) == [f"10000{n}" for n in range(1, 6)]
+    assert 'name="image_ids"' not in html  # the browser carries the list's id, not its ids
+    fields = dict(re.findall(r'name="(selection_id|ids_sha256)" value="([^"]+)"', html))
     assert 'name="selection_kind" value="query"' in html
-    response = post_delete(client, token, ids, selection_kind="query", selection_query="id<=100005")
+    with app.app_context():
+        digest = deletions.get_selection(int(fields["selection_id"])).ids_sha256  # type: ignore[union-attr]
+    assert fields["ids_sha256"] == digest
+    response = post_delete(client, token, [], selection_kind="query", **fields)
     deletion_id = deletion_id_from(response.headers["Location"])
     assert settle(app, poller, deletion_id) == "done"
     with app.app_context():
         deletion = deletions.get_deletion(deletion_id)
         assert (deletion.selection_kind, deletion.selection_query) == ("query", "id<=100005")
-        assert deletion.item_count == 5
+        assert deletion.item_count == 5 and deletion.ids_sha256 == digest
+
+
+def test_a_stale_or_tampered_list_is_refused(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller
+) -> None:
+    token = auth.login("operator")
+    html = resolved_page(app, client, poller, confirm_every_match(client, token, "id<=100003"))
+    selection_id = re.search(r'name="selection_id" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+    response = post_delete(client, token, [], selection_id=selection_id, ids_sha256="0" * 64)
+    assert response.status_code == 422 and "changed; review it again" in response.get_data(
+        as_text=True
+    )
+    assert deletion_count(app) == 0
 
 
 class TestTooManyMatches:
@@ -273,24 +302,22 @@ class TestTooManyMatches:
         return {**FAST, "WESOG_QUERY_DELETE_MAX": 3}
 
     def test_a_search_matching_more_than_the_cap_is_refused_with_a_message(
-        self, app: Flask, client: FlaskClient, auth: AuthActions
+        self, app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller
     ) -> None:
         token = auth.login("operator")
-        page = confirm_every_match(client, token, "id<=100005")
-        html = page.get_data(as_text=True)
-        assert page.status_code == 422
+        response = confirm_every_match(client, token, "id<=100005")
+        html = resolved_page(app, client, poller, response)
         assert "matches 5 images" in html and "at most 3" in html
-        assert 'name="image_ids"' not in html
+        assert 'name="selection_id"' not in html and "<form" not in html
         assert deletion_count(app) == 0
 
 
 def test_a_search_the_api_rejects_cannot_be_deleted_by_match(
-    app: Flask, client: FlaskClient, auth: AuthActions
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller
 ) -> None:
     token = auth.login("operator")
-    page = confirm_every_match(client, token, "id=((1")
-    assert page.status_code == 422
-    assert "The Wesog API rejected this" in page.get_data(as_text=True)
+    html = resolved_page(app, client, poller, confirm_every_match(client, token, "id=((1"))
+    assert "The Wesog API rejected this" in html and "<form" not in html
     assert deletion_count(app) == 0
 
 

@@ -60,6 +60,8 @@ class ImageHistory:
 
 
 def _op(attempt: Attempt) -> str:
+    if attempt.operation is not None:  # a retired incarnation is keyed apart: its real number
+        return f"operation #{attempt.operation.upstream_id}"
     return f"operation #{attempt.item.op_id}" if attempt.item.op_id else "no operation"
 
 
@@ -72,7 +74,10 @@ def summarise(attempts: list[Attempt]) -> tuple[Part, ...]:
     deleted = sum(1 for a in attempts if a.item.outcome == "deleted")
     if item.outcome == "deleted":
         again = f" (deleted {deleted} times through this console)" if deleted > 1 else ""
-        tail = f" by {request.actor} — reason “{request.reason}” — in {_op(latest)}{again}."
+        inferred = " — inferred: the image is gone, no operation result confirms it" * item.inferred
+        tail = (
+            f" by {request.actor} — reason “{request.reason}” — in {_op(latest)}{again}{inferred}."
+        )
         return ("Deleted on ", latest.settled_at, tail)
     if item.outcome == "failed":
         message = item.message or "no message from the API"
@@ -106,7 +111,7 @@ def _attempt_entries(attempt: Attempt, seen_ops: set[int]) -> list[Entry]:
         found.append(
             Entry(
                 attempt.settled_at,
-                "Outcome for this image",
+                "Outcome for this image (inferred)" if item.inferred else "Outcome for this image",
                 detail=item.message,
                 outcome=item.outcome,
                 deletion_id=item.deletion_id,

@@ -22,6 +22,7 @@ ACTIONS = (
     "operation.tracked",
     "operation.imported",
     "operation.ended",
+    "operation.lost",
     "login.succeeded",
     "login.failed",
     "user.created",

@@ -45,7 +45,8 @@ def poll_command(metrics_port: int | None) -> None:
     """Run the poller (and the deletion dispatcher) in the foreground until Ctrl+C."""
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
-    poller = Poller(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    poller = Poller(app, lease_ttl=float(app.config["WESOG_LEASE_TTL"]))
     click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
     try:
         poller.run_forever(threading.Event(), report=click.echo)

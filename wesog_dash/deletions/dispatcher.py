@@ -8,6 +8,8 @@ request may have reached the API, so it becomes `unknown` for the reconciler, ne
 
 from __future__ import annotations
 
+import threading
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlalchemy import or_, update
 
 from .. import audit
 from ..extensions import db
-from ..models import DeletionItem, DeletionRequest, utcnow
+from ..models import DeletionRequest, utcnow
 from ..operations import backoff_seconds, record_snapshot
 from ..upstream import wesog_client
 from ..wesog import (
@@ -30,9 +32,14 @@ from ..wesog import (
     WesogUnavailable,
     WesogValidationError,
 )
+from . import items
+from .flight import peek, room_in_flight, wait_for_room
 from .outcomes import finish_operation, settle_deletion
 
-CHUNK_SIZE = 1000  # ids per DELETE /imgs call, one operation each
+CHUNK_SIZE = 1000  # ids per DELETE /imgs call, one operation each (WESOG_CHUNK_SIZE)
+# Held while deciding there is room for one more operation and sending it, so that two
+# senders of this process never both take the last room.
+ROOM_LOCK = threading.Lock()
 SENDING = "being sent to the Wesog API"
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
 CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
@@ -85,14 +92,9 @@ def claim(deletion_id: int, timeout: float | None) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def unsent(deletion: DeletionRequest) -> list[DeletionItem]:
-    """Items never handed to upstream (not those in doubt)."""
-    return [item for item in deletion.items if item.op_id is None and item.outcome == "pending"]
-
-
-def chunks(items: list[DeletionItem]) -> list[list[DeletionItem]]:
-    """Items in groups of at most CHUNK_SIZE, in their order."""
-    return [items[start : start + CHUNK_SIZE] for start in range(0, len(items), CHUNK_SIZE)]
+def chunk_size() -> int:
+    """Ids per DELETE /imgs call (WESOG_CHUNK_SIZE)."""
+    return max(1, int(current_app.config.get("WESOG_CHUNK_SIZE", CHUNK_SIZE)))
 
 
 def send(
@@ -116,29 +118,62 @@ def send(
 def send_claimed(
     deletion_id: int, *, timeout: float | None = None, actor: str | None = None
 ) -> DeletionRequest:
-    """Send every unsent chunk of a claimed request, committing after each answer."""
-    deletion = db.session.get(DeletionRequest, deletion_id)
-    assert deletion is not None
+    """Send the unsent chunks of a claimed request back to back, while there is room in flight.
+
+    Each answer is committed before the next chunk goes. Without room, the claim is handed
+    back (`WAITING`): the end of one of our operations makes the request due again.
+    """
+    deletion = _get(deletion_id)
     options = {"wait": deletion.do_wait, "urgent": deletion.do_urgent, "strict": deletion.do_strict}
     batch = deletion.item_count > 1
-    plan = [[(item.id, item.image_id) for item in chunk] for chunk in chunks(unsent(deletion))]
+    capped = batch and not deletion.do_wait  # a blocking send is in flight only while it runs
     db.session.commit()  # no transaction stays open while we wait for the network
     client = wesog_client()
-    for chunk in plan:
-        image_ids = [image_id for _, image_id in chunk]
-        try:
-            op = _call(client, image_ids, batch, options, timeout)
-        except WesogError as exc:
-            _failed(deletion_id, [item_id for item_id, _ in chunk], exc, actor, batch)
+    while True:
+        with ROOM_LOCK if capped else nullcontext():
+            if capped and not has_room(client):
+                wait_for_room(_get(deletion_id))
+                break
+            chunk = items.unsent_chunk(deletion_id, chunk_size())
             db.session.commit()
+            if not chunk or not _send_chunk(
+                client, deletion_id, chunk, batch, options, timeout, actor
+            ):
+                break
+        if _get(deletion_id).state != "pending":
             break
-        item_ids = [item_id for item_id, _ in chunk]
-        if not attach(_get(deletion_id), op, item_ids, actor=actor):
-            # Our own answer names an operation another deletion already owns: owners never
-            # change, so this chunk is settled from the images' state instead.
-            mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
-        db.session.commit()
+    db.session.commit()
     return _get(deletion_id)
+
+
+def has_room(client: WesogClient) -> bool:
+    """Room for one more operation, after a look at the list when the room seems full."""
+    return room_in_flight() > 0 or (peek(client) and room_in_flight() > 0)
+
+
+def _send_chunk(
+    client: WesogClient,
+    deletion_id: int,
+    chunk: list[tuple[int, str]],
+    batch: bool,
+    options: dict[str, bool],
+    timeout: float | None,
+    actor: str | None,
+) -> bool:
+    """One DELETE call and its answer, committed; False when the request must stop here."""
+    item_ids = [item_id for item_id, _ in chunk]
+    try:
+        op = _call(client, [image_id for _, image_id in chunk], batch, options, timeout)
+    except WesogError as exc:
+        _failed(deletion_id, item_ids, exc, actor, batch)
+        db.session.commit()
+        return False
+    if not attach(_get(deletion_id), op, item_ids, actor=actor):
+        # Our own answer names an operation another deletion already owns: owners never
+        # change, so this chunk is settled from the images' state instead.
+        mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
+    db.session.commit()
+    return True
 
 
 def _get(deletion_id: int) -> DeletionRequest:
@@ -189,16 +224,14 @@ def attach(
     row = record_snapshot(op, origin="dashboard", deletion_id=deletion.id)
     if row.deletion_id != deletion.id:
         return False
-    chosen = set(item_ids)
-    for item in deletion.items:
-        if item.id in chosen:
-            item.op_id = op.op_id
-            item.outcome = "pending" if item.outcome == "unknown" else item.outcome
+    assert op.op_id is not None
+    db.session.flush()
+    items.link_items(item_ids, op.op_id)
     audit.record(
         "deletion.submitted", actor=actor, deletion_id=deletion.id, op_id=op.op_id,
-        image_id=_only_image(deletion), details={"items": len(chosen), **(details or {})},
+        image_id=_only_image(deletion), details={"items": len(item_ids), **(details or {})},
     )  # fmt: skip
-    if not unsent(deletion):
+    if not items.has_unsent(deletion.id):
         deletion.state, deletion.message, deletion.next_attempt_at = "submitted", None, None
         deletion.submitted_at = deletion.submitted_at or utcnow()
     elif deletion.state == "unknown":
@@ -210,7 +243,7 @@ def attach(
 
 
 def _only_image(deletion: DeletionRequest) -> str | None:
-    return deletion.items[0].image_id if deletion.item_count == 1 and deletion.items else None
+    return items.first_image_id(deletion.id) if deletion.item_count == 1 else None
 
 
 def reject(
@@ -219,16 +252,14 @@ def reject(
     """Upstream said no: the unsent items fail with its message (caller commits)."""
     now = utcnow()
     # Items settled already (e.g. inferred from the image's state) keep their outcome.
-    refused = [i for i in deletion.items if i.op_id is None and i.outcome in ("pending", "unknown")]
-    for item in refused:
-        item.outcome = "not_found" if not_found else "failed"
-        item.message, item.settled_at = message, now
+    outcome = "not_found" if not_found else "failed"
+    refused = items.refuse_unsent(deletion.id, outcome, message, now)
     audit.record(
         "deletion.rejected", actor=actor, deletion_id=deletion.id, outcome="rejected",
-        image_id=_only_image(deletion), details={"message": message, "items": len(refused)},
+        image_id=_only_image(deletion), details={"message": message, "items": refused},
     )  # fmt: skip
     deletion.message, deletion.next_attempt_at = message, None
-    if any(item.op_id is not None for item in deletion.items):
+    if items.any_sent(deletion.id):
         # Earlier chunks were accepted: their operations still run and settle the request.
         deletion.state = "submitted"
         deletion.submitted_at = deletion.submitted_at or now
@@ -241,16 +272,13 @@ def mark_unknown(
     deletion: DeletionRequest, item_ids: list[int], message: str, actor: str | None
 ) -> None:
     """The call may or may not have happened: reconcile later (caller commits)."""
-    chosen = set(item_ids)
-    for item in deletion.items:
-        if item.id in chosen:
-            item.outcome = "unknown"
+    items.set_outcome(item_ids, "unknown")
     grace = config_seconds("WESOG_RECONCILE_GRACE", 30.0)
     deletion.state, deletion.message = "unknown", message
     deletion.next_attempt_at = utcnow() + timedelta(seconds=grace)
     audit.record(
         "deletion.unknown", actor=actor, deletion_id=deletion.id, outcome="unknown",
-        image_id=_only_image(deletion), details={"message": message, "items": len(chosen)},
+        image_id=_only_image(deletion), details={"message": message, "items": len(item_ids)},
     )  # fmt: skip
 
 
@@ -265,5 +293,5 @@ def retry_later(deletion: DeletionRequest, message: str, retry_after: float | No
 
 def abandon(deletion: DeletionRequest) -> None:
     """A claim expired without an answer: the chunk in flight is in doubt (caller commits)."""
-    in_flight = (chunks(unsent(deletion)) or [[]])[0]
-    mark_unknown(deletion, [item.id for item in in_flight], ABANDONED, "system")
+    in_flight = items.unsent_chunk(deletion.id, chunk_size())
+    mark_unknown(deletion, [item_id for item_id, _ in in_flight], ABANDONED, "system")

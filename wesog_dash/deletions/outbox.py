@@ -6,14 +6,15 @@ import hashlib
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import insert, literal, select
 
 from .. import audit, signals
 from ..extensions import db
-from ..models import DeletionItem, DeletionRequest, utcnow
+from ..models import DeletionItem, DeletionRequest, IdSelection, IdSelectionItem, utcnow
 from ..wesog import image_id_problem
 from . import dispatcher
 
-MAX_IDS = 10_000
+MAX_IDS = 100_000
 MAX_REASON = 2000
 MAX_TICKET = 128
 SELECTION_KINDS = ("single", "list", "query")
@@ -98,11 +99,20 @@ def request_deletion(
     ticket: str | None = None,
     selection_kind: str = "single",
     selection_query: str | None = None,
+    selection_id: int | None = None,
     actor: str,
     user_id: int | None,
     remote_addr: str | None,
 ) -> DeletionRequest:
-    """Validate, commit the request and its items, then send it (one id) or wake the dispatcher."""
+    """Validate, commit the request and its items, then send it (one id) or wake the dispatcher.
+
+    With `selection_id`, the ids are those of a stored selection (`image_ids` is ignored).
+    """
+    if selection_id is not None:
+        return _request_selected(
+            selection_id, reason, wait=wait, urgent=urgent, strict=strict, ticket=ticket,
+            actor=actor, user_id=user_id, remote_addr=remote_addr,
+        )  # fmt: skip
     ids, reason, ticket = clean_ids(image_ids), clean_reason(reason), clean_ticket(ticket)
     if selection_kind not in SELECTION_KINDS:
         raise DeletionInputError("Unknown kind of selection")
@@ -122,20 +132,67 @@ def request_deletion(
     return deletion
 
 
-def _write(deletion: DeletionRequest, ids: list[str], claim_for: float | None) -> None:
+def _request_selected(
+    selection_id: int, reason: str, *, wait: bool, urgent: bool, strict: bool,
+    ticket: str | None, actor: str, user_id: int | None, remote_addr: str | None,
+) -> DeletionRequest:  # fmt: skip
+    """A request whose ids are a stored, hashed selection (copied by INSERT … SELECT)."""
+    selection = db.session.get(IdSelection, selection_id)
+    if selection is None or selection.state != "ready" or not selection.resolved:
+        raise DeletionInputError("This list of ids is not ready; review it again")
+    reason, ticket = clean_reason(reason), clean_ticket(ticket)
+    deletion = DeletionRequest(
+        created_at=utcnow(), user_id=user_id, actor=actor, remote_addr=remote_addr,
+        reason=reason, ticket=ticket, do_wait=wait, do_urgent=urgent, do_strict=strict,
+        selection_kind=selection.kind if selection.kind in SELECTION_KINDS else "list",
+        selection_query=selection.query, item_count=selection.resolved,
+        ids_sha256=selection.ids_sha256, state="pending", attempts=0,
+    )  # fmt: skip
+    _write(deletion, None, claim_for=None, selection_id=selection_id)
+    signals.wake()
+    return deletion
+
+
+def _insert_items(deletion_id: int, ids: list[str] | None, selection_id: int | None) -> None:
+    """The items, written set-based: from the selection's rows, or in batches of values."""
+    if selection_id is not None:
+        rows = select(
+            literal(deletion_id), IdSelectionItem.position, IdSelectionItem.image_id,
+            literal("pending"),
+        ).where(IdSelectionItem.selection_id == selection_id)  # fmt: skip
+        columns = ["deletion_id", "position", "image_id", "outcome"]
+        db.session.execute(insert(DeletionItem).from_select(columns, rows))
+        return
+    ids = ids or []
+    table = DeletionItem.__table__  # Core executemany: no ORM bookkeeping per row
+    for start in range(0, len(ids), 5000):
+        db.session.execute(
+            insert(table),
+            [
+                {"deletion_id": deletion_id, "position": start + n, "image_id": image_id,
+                 "outcome": "pending"}
+                for n, image_id in enumerate(ids[start : start + 5000])
+            ],
+        )  # fmt: skip
+
+
+def _write(
+    deletion: DeletionRequest,
+    ids: list[str] | None,
+    claim_for: float | None,
+    selection_id: int | None = None,
+) -> None:
     """Insert the request, its items and the audit event, and commit: the outbox entry."""
-    deletion.items = [
-        DeletionItem(position=index, image_id=image_id, outcome="pending")
-        for index, image_id in enumerate(ids)
-    ]
     if claim_for is not None:
         # Claimed in the same commit, so that no dispatcher can pick it up meanwhile.
         dispatcher.mark_sending(deletion, claim_for)
     db.session.add(deletion)
     db.session.flush()
+    _insert_items(deletion.id, ids, selection_id)
+    first = ids[0] if ids and len(ids) == 1 else None
     audit.record(
         "deletion.requested", actor=deletion.actor, deletion_id=deletion.id,
-        reason=deletion.reason, image_id=ids[0] if len(ids) == 1 else None,
+        reason=deletion.reason, image_id=first,
         remote_addr=deletion.remote_addr, details=_requested_details(deletion),
     )  # fmt: skip
     db.session.commit()

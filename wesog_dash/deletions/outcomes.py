@@ -6,33 +6,44 @@ operation that belongs to no deletion of ours only gets its `operation.ended` au
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from .. import audit
+from .. import audit, signals
 from ..extensions import db
 from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
+from . import items
+from .queries import WAITING, outcome_counts
 
-UNSETTLED = ("pending", "unknown")
+UNSETTLED = items.UNSETTLED
 LOST = "operation #{op} was lost upstream; each image is settled from its current state"
 
 
-def operation_updated(row: Operation, *, errors_before: int = 0) -> None:
-    """React to a stored snapshot: settle failures already named, or the whole operation."""
+def operation_updated(
+    row: Operation, *, errors_before: int = 0, ended: list[Operation] | None = None
+) -> None:
+    """React to a stored snapshot: settle failures already named, or the whole operation.
+
+    With `ended`, an operation of no deletion of ours is added to it instead of getting its
+    own audit event: the caller records one event for the whole batch.
+    """
     if row.is_finished:
-        finish_operation(row)
+        finish_operation(row, ended=ended)
     elif len(row.errors or []) > errors_before:
         apply_known_failures(row)
 
 
-def finish_operation(row: Operation) -> None:
+def finish_operation(row: Operation, *, ended: list[Operation] | None = None) -> None:
     """Apply a finished operation's outcomes once: items, deletion state, audit (caller commits)."""
     if row.outcomes_applied or not row.is_finished:
         return
     row.outcomes_applied = True
     deletion = db.session.get(DeletionRequest, row.deletion_id) if row.deletion_id else None
+    if deletion is None and ended is not None:
+        ended.append(row)
+        return
     if deletion is None:
         audit.record(
             "operation.ended",
@@ -42,34 +53,64 @@ def finish_operation(row: Operation) -> None:
             details={"method": row.method, "resource": row.resource, **_op_counts(row)},
         )
         return
-    apply_item_outcomes(row, [item for item in deletion.items if item.op_id == row.op_id])
+    apply_item_outcomes(row)
     settle_deletion(deletion)
+    make_room()
+
+
+def make_room() -> None:
+    """An operation of ours ended: deletions waiting for room in flight are due now."""
+    result = db.session.execute(
+        update(DeletionRequest)
+        .where(DeletionRequest.state == "pending", DeletionRequest.message == WAITING)
+        .values(next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0):
+        signals.wake()
+
+
+def record_ended(rows: list[Operation]) -> None:
+    """One `operation.ended` event for many operations of no deletion of ours (caller commits).
+
+    A thousand of the tenant's operations may end in one refresh: one event names them all.
+    """
+    if not rows:
+        return
+    states = Counter(row.state for row in rows)
+    details = {"count": len(rows), "op_ids": sorted(row.op_id for row in rows), **states}
+    outcome = "finished_with_errors" if states["finished_with_errors"] else "finished"
+    audit.record("operation.ended", actor="system", outcome=outcome, details=details)
 
 
 def _op_counts(row: Operation) -> dict[str, int]:
     return {"num_total": row.num_total, "num_good": row.num_good, "num_bad": row.num_bad}
 
 
-def error_messages(row: Operation, items: list[DeletionItem]) -> dict[int, str]:
-    """Map item ids to their upstream error message (`errors[].id` compared as a string).
+def failures_by_message(row: Operation) -> dict[str, list[str]]:
+    """The operation's failed image ids grouped by message (`errors[].id` read as a string).
 
     The sandbox reports the image id; the reference (wesog-api.md §7 #9) allows the element's
     index for non-numeric ids, so an error id that names no image is tried as an index.
     """
-    by_image = {item.image_id: item for item in items}
-    found: dict[int, str] = {}
-    unmatched: list[dict[str, Any]] = []
-    for error in row.errors or []:
-        item = by_image.get(str(error.get("id")))
-        if item is None:
-            unmatched.append(error)
-        else:
-            found[item.id] = str(error.get("msg") or "failed")
-    for error in unmatched:
-        index = str(error.get("id"))
-        if index.isdecimal() and int(index) < len(items) and items[int(index)].id not in found:
-            found[items[int(index)].id] = str(error.get("msg") or "failed")
-    return found
+    errors = [e for e in row.errors or [] if isinstance(e, dict)]
+    named = items.ids_in_operation(row.op_id, [str(e.get("id")) for e in errors])
+    by_message: dict[str, list[str]] = defaultdict(list)
+    for error in errors:
+        key, message = str(error.get("id")), str(error.get("msg") or "failed")
+        if key not in named:
+            key = _image_at_index(row.op_id, key, named) or ""
+        if key:
+            by_message[message].append(key)
+    return dict(by_message)
+
+
+def _image_at_index(op_id: int, index: str, named: set[str]) -> str | None:
+    if not index.isdecimal():
+        return None
+    item_id = items.item_at(op_id, int(index))
+    item = db.session.get(DeletionItem, item_id) if item_id is not None else None
+    return item.image_id if item is not None and item.image_id not in named else None
 
 
 def apply_known_failures(row: Operation) -> None:
@@ -80,50 +121,37 @@ def apply_known_failures(row: Operation) -> None:
     """
     if row.deletion_id is None or not row.errors:
         return
-    items = list(db.session.scalars(select(DeletionItem).where(DeletionItem.op_id == row.op_id)))
-    messages = error_messages(row, sorted(items, key=lambda item: item.position))
-    now = utcnow()
-    for item in items:
-        message = messages.get(item.id)
-        if message is not None and item.outcome in UNSETTLED:
-            item.outcome = "not_found" if "not found" in message.lower() else "failed"
-            item.message, item.settled_at = message, now
+    items.settle_failures(row.op_id, failures_by_message(row), utcnow())
 
 
-def apply_item_outcomes(row: Operation, items: list[DeletionItem]) -> None:
-    """Set deleted / failed / not_found on the unsettled items of a finished operation."""
+def apply_item_outcomes(row: Operation) -> None:
+    """Set failed / not_found on the items `errors` names, deleted on every other one."""
     now = utcnow()
-    messages = error_messages(row, sorted(items, key=lambda item: item.position))
-    for item in items:
-        if item.outcome not in UNSETTLED:
-            continue
-        message = messages.get(item.id)
-        if message is None:
-            item.outcome, item.message = "deleted", None
-        else:
-            item.outcome = "not_found" if "not found" in message.lower() else "failed"
-            item.message = message
-        item.settled_at = now
+    items.settle_failures(row.op_id, failures_by_message(row), now)
+    items.settle_rest_deleted(row.op_id, now)
 
 
 def settle_deletion(deletion: DeletionRequest, details: dict[str, Any] | None = None) -> bool:
     """Close a deletion whose items are all settled: done or done_with_errors, audited."""
     if deletion.state in FINAL_DELETION_STATES:
         return False
-    items = list(deletion.items)
-    if not items or any(item.outcome in UNSETTLED for item in items):
+    db.session.flush()
+    if items.has_unsettled(deletion.id):
+        return False  # the common case while a big request runs: no count of all its items
+    counts = Counter(outcome_counts(deletion.id))
+    total = sum(counts.values())
+    if not total or any(counts[outcome] for outcome in items.UNSETTLED):
         return False
-    counts = Counter(item.outcome for item in items)
-    outcome = "done" if counts["deleted"] == len(items) else "done_with_errors"
+    outcome = "done" if counts["deleted"] == total else "done_with_errors"
     deletion.state, deletion.finished_at, deletion.next_attempt_at = outcome, utcnow(), None
     audit.record(
         "deletion.ended",
         actor="system",
         deletion_id=deletion.id,
-        image_id=items[0].image_id if len(items) == 1 else None,
+        image_id=items.first_image_id(deletion.id) if total == 1 else None,
         outcome=outcome,
         details={
-            "total": len(items),
+            "total": total,
             "deleted": counts["deleted"],
             "failed": counts["failed"],
             "not_found": counts["not_found"],

@@ -37,6 +37,10 @@ def outcome_counts(deletion_id: int) -> dict[str, int]:
     return {outcome: count for outcome, count in db.session.execute(query)}
 
 
+# A bulk deletion's message while its next chunks wait for operations of ours to end.
+WAITING = "waiting for room: the console keeps a few operations in flight at once"
+
+
 class Work(NamedTuple):
     """Deletion requests the dispatcher should act on now."""
 
@@ -74,3 +78,11 @@ def item_summary(deletion_id: int, limit: int) -> dict[str, object]:
         "item_total": sum(counts.values()),
         "outcome_counts": counts,
     }
+
+
+def waiting_for_room() -> bool:
+    """True while a bulk request waits for one of our operations to end before its next chunk."""
+    query = select(DeletionRequest.id).where(
+        DeletionRequest.state == "pending", DeletionRequest.message == WAITING
+    )
+    return db.session.scalar(query.limit(1)) is not None

@@ -22,7 +22,7 @@ from ..operations import backoff_seconds
 from ..upstream import wesog_client
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogClient, WesogError
-from . import dispatcher
+from . import dispatcher, items
 from .evidence import Shape, candidates, consistent, is_gone, rivals
 from .outcomes import settle_deletion
 
@@ -140,7 +140,7 @@ def _settle_by_presence(deletion: DeletionRequest, gone: dict[int, bool]) -> Non
 def _resume(deletion: DeletionRequest) -> None:
     """Nothing is in doubt any more: back to sending the rest, or to watching the operations."""
     deletion.next_attempt_at = None
-    deletion.state = "pending" if dispatcher.unsent(deletion) else "submitted"
+    deletion.state = "pending" if items.has_unsent(deletion.id) else "submitted"
     if deletion.state == "submitted":
         deletion.submitted_at = deletion.submitted_at or utcnow()
 

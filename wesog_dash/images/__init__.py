@@ -1,19 +1,14 @@
-"""Images in the tenant's index, read through the Wesog API: a page of search results, one
-image, and every id a search formula matches (for "delete every match").
+"""Images in the tenant's index, read through the Wesog API: a page of search results and one
+image. (Every id a search matches is resolved by `deletions.selections`, in the background.)
 
 Owns no table. May import `upstream` and `wesog`; never `deletions`, the poller or views.
 """
 
 from .browse import PER_PAGE, Search, get_image, run_search
-from .matching import Matches, TooManyMatches, matching_ids, query_delete_cap
 
 __all__ = [
     "PER_PAGE",
-    "Matches",
     "Search",
-    "TooManyMatches",
     "get_image",
-    "matching_ids",
-    "query_delete_cap",
     "run_search",
 ]

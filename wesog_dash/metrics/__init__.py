@@ -14,7 +14,7 @@ from .overview import Bucket, Overview, overview
 from .periods import PERIODS, Period, period_named
 from .realtime import Realtime, realtime
 from .rebuild import rebuild
-from .rollups import note_snapshot
+from .rollups import batched, note_snapshot
 
 __all__ = [
     "PERIODS",
@@ -24,6 +24,7 @@ __all__ = [
     "Overview",
     "Period",
     "Realtime",
+    "batched",
     "bucket_of",
     "counters",
     "note_snapshot",

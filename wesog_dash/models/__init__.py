@@ -14,6 +14,7 @@ from .deletions import (
 from .lease import Lease
 from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
+from .selections import SELECTION_STATES, IdSelection, IdSelectionItem
 from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
@@ -25,12 +26,15 @@ __all__ = [
     "OP_ORIGINS",
     "OP_STATES",
     "ROLES",
+    "SELECTION_STATES",
     "Alert",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
     "DeletionItem",
     "DeletionRequest",
+    "IdSelection",
+    "IdSelectionItem",
     "Lease",
     "LoginFailure",
     "Operation",

@@ -77,5 +77,9 @@ class DeletionItem(db.Model):
 
     __table_args__ = (
         Index("ix_deletion_items_image", "image_id", "id"),
+        # A request of 100,000 items: its next unsent chunk (op_id IS NULL, in position order)
+        # and whether any item is unsettled are found without walking the settled ones.
+        Index("ix_deletion_items_unsent", "deletion_id", "op_id", "position"),
+        Index("ix_deletion_items_outcome", "deletion_id", "outcome"),
         Index("ix_deletion_items_settled_outcome", "settled_at", "outcome"),
     )

@@ -19,6 +19,8 @@ class Lease(db.Model):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Until when the API asked the holder to slow down (a 429's Retry-After), for the pages.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # +1 on every change of holder: a write fenced by (holder, generation) fails once the
     # lease moved on, even if the old holder takes it back later.
     generation: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -18,7 +18,7 @@ OP_STATES = (
     "queued", "running", "finished", "finished_with_errors", "stale", "unknown", "missing", "lost",
 )  # fmt: skip
 FINAL_OP_STATES = ("finished", "finished_with_errors", "lost")
-OP_ORIGINS = ("dashboard", "tracked", "imported")
+OP_ORIGINS = ("dashboard", "tracked", "imported", "discovered")
 
 
 class Operation(db.Model):
@@ -56,6 +56,8 @@ class Operation(db.Model):
     state: Mapped[str] = mapped_column(String(24), default="unknown", index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a page last showed it (kept coarse): watched operations are refreshed first.
+    last_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     poll_failures: Mapped[int] = mapped_column(default=0)

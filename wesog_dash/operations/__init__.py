@@ -10,6 +10,7 @@ from .progress import Progress, progress
 from .queries import OpFilters, OpPage, get_operation, list_operations, running_count
 from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
 from .tracking import TrackError, parse_op_id, track
+from .viewing import mark_viewed
 
 __all__ = [
     "OpFilters",
@@ -20,6 +21,7 @@ __all__ = [
     "derive_state",
     "get_operation",
     "list_operations",
+    "mark_viewed",
     "parse_op_id",
     "poll_interval",
     "progress",

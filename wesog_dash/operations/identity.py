@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import wesog
+from .. import audit, wesog
 from ..extensions import db
 from ..models import DeletionItem, Operation, OperationSample, utcnow
 
@@ -70,6 +70,10 @@ def retire(row: Operation) -> int:
     old = row.op_id
     if not row.is_finished:
         row.state, row.next_poll_at, row.last_poll_error = "lost", None, REUSED
+        audit.record(
+            "operation.lost", actor="system", op_id=old, outcome="lost",
+            deletion_id=row.deletion_id, details={"message": REUSED},
+        )  # fmt: skip
     db.session.flush()  # our write comes first: the key below is read under the write lock
     lowest = db.session.scalar(select(func.min(Operation.op_id))) or 0
     key = min(lowest, 0) - 1

@@ -2,10 +2,11 @@
 
 Watches unfinished operations, sends and reconciles deletions, and imports the tenant's other
 operations (`discovery`). A lease row makes sure one poller works at a time. May import
-`deletions`, `operations`, `alerts`, `audit`, `models`, `upstream` and `wesog`; never views.
+`deletions`, `operations`, `metrics` (batched rollups), `alerts`, `audit`, `models`, `upstream`
+and `wesog`; never views.
 """
 
 from .core import Poller
-from .lease import LEASE_NAME, LeaseKeeper, new_holder_id
+from .lease import LEASE_NAME, LeaseKeeper, new_holder_id, pause_shown
 
-__all__ = ["LEASE_NAME", "LeaseKeeper", "Poller", "new_holder_id"]
+__all__ = ["LEASE_NAME", "LeaseKeeper", "Poller", "new_holder_id", "pause_shown"]

@@ -14,21 +14,25 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, literal, select
 
 from .. import alerts, deletions
 from ..audit.digests import DigestSchedule
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
-from ..upstream import wesog_client
 from .fence import LeaseLost, fenced
 from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id
-from .polling import fetch, store
+from .refresh import Refresher
 
 log = logging.getLogger(__name__)
-MAX_OPS_PER_CYCLE = 500
 MIN_PAUSE = 0.05  # seconds: never spin, even when something is due at once
 LONG_SENDERS = 2  # wait=true deletes block for a whole operation: at most this many at once
+
+
+def send_all(deletion_ids: list[int]) -> None:
+    """Send due requests one after another (each takes the room left in flight)."""
+    for deletion_id in deletion_ids:
+        deletions.send(deletion_id)
 
 
 class Poller:
@@ -48,6 +52,7 @@ class Poller:
         self.holding = False
         workers = max(1, int(app.config["WESOG_POLL_CONCURRENCY"]))
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wesog-poll")
+        self.refresher = Refresher(app, self.pool, self._in_context)
         self._long_sends: set[int] = set()
         self.digests = DigestSchedule()
         self._alerting = False
@@ -59,7 +64,7 @@ class Poller:
         return self.lease.holder
 
     def run_once(self) -> int:
-        """One cycle: hold the lease, dispatch deletions, poll due operations; returns polls."""
+        """One cycle: hold the lease, dispatch deletions, refresh operations; returns refreshes."""
         with self.app.app_context():
             self.holding = self.lease.acquire()
             if not self.holding:
@@ -68,16 +73,19 @@ class Poller:
         with self.app.app_context():
             work = deletions.pending_work()
             waited = [i for i in work.pending if deletions.wants_wait(i)]
-            due = self._due_operations()
+            searches = deletions.unresolved()
         for deletion_id in waited:
             self._start_long_send(deletion_id)
+        for selection_id in searches:
+            self._start_resolution(selection_id)
         quick = [i for i in work.pending if i not in waited]
-        self._all(deletions.send, quick)
+        # Sends go one after another: each takes the room left for operations in flight.
+        self._in_context(send_all, quick)
         self._all(deletions.reconcile, work.unknown)
-        wait([self.pool.submit(self._poll, op_id) for op_id in due])
+        refreshed = self.refresher.run()
         self._in_context(self.digests.run)  # the lease holder signs the audit head
         self._start_alerts()
-        return len(due)
+        return refreshed
 
     def _start_alerts(self) -> None:
         """Scan for alerts and deliver them in a helper thread: the cycle never waits for it."""
@@ -117,33 +125,6 @@ class Poller:
                 log.exception("poller task %s%r failed", function.__name__, args)
                 return None
 
-    def _due_operations(self) -> list[int]:
-        now = utcnow()
-        query = (
-            select(Operation.op_id)
-            .where(
-                Operation.is_finished.is_(False),
-                Operation.state != "lost",  # never asked again
-                Operation.op_id > 0,  # retired incarnations are never polled
-                or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
-            )
-            # Never-polled first, as SQLite sorts NULLs; PostgreSQL would put them last.
-            .order_by(Operation.next_poll_at.asc().nulls_first())
-            .limit(MAX_OPS_PER_CYCLE)
-        )
-        return list(db.session.scalars(query))
-
-    def _poll(self, op_id: int) -> None:
-        self._in_context(self._poll_one, op_id)
-
-    @staticmethod
-    def _poll_one(op_id: int) -> None:
-        # The HTTP call happens outside any database transaction: no lock is held meanwhile.
-        result = fetch(wesog_client(), op_id)
-        if isinstance(result, LeaseLost):
-            raise result
-        store(op_id, result)
-
     def _start_long_send(self, deletion_id: int) -> None:
         # Daemon threads, not a pool: stopping the poller must not wait minutes for an
         # answer. A send cut off that way leaves its claim to expire, then is reconciled.
@@ -155,6 +136,26 @@ class Poller:
             target=self._long_send, args=(deletion_id,), name="wesog-send", daemon=True
         )
         thread.start()
+
+    def _start_resolution(self, selection_id: int) -> None:
+        # Paging a search of 100,000 matches takes a while: never inside the cycle.
+        key = -selection_id  # shares the bookkeeping of long sends, apart by sign
+        with self._lock:
+            if key in self._long_sends:
+                return
+            self._long_sends.add(key)
+        thread = threading.Thread(
+            target=self._long_task, args=(key, deletions.resolve, selection_id),
+            name="wesog-resolve", daemon=True,
+        )  # fmt: skip
+        thread.start()
+
+    def _long_task(self, key: int, function: Callable[[int], Any], arg: int) -> None:
+        try:
+            self._in_context(function, arg)
+        finally:
+            with self._lock:
+                self._long_sends.discard(key)
 
     def _long_send(self, deletion_id: int) -> None:
         try:
@@ -211,10 +212,18 @@ class Poller:
                     DeletionRequest.state.in_(("pending", "unknown"))
                 )
             )
-        times = [t for t in (next_op, next_deletion) if t is not None]
+        times = [(t - now).total_seconds() for t in (next_op, next_deletion) if t is not None]
+        if next_op is not None and self.refresher.deferred:
+            # Due operations wait for the next list read, not for a spin of empty cycles.
+            times[0] = max(times[0], self.refresher.until_next_list())
+        hint = self.refresher.wake_hint()
+        if hint is not None:
+            times.append(hint)
+        if self.refresher.hurry:
+            times.append(self.refresher.until_next_list())
         if not times:
             return cap
-        return max(MIN_PAUSE, min(cap, (min(times) - now).total_seconds()))
+        return max(MIN_PAUSE, min(cap, *times))
 
     def close(self) -> None:
         """Release the lease (so a stand-by poller takes over at once) and stop the threads."""

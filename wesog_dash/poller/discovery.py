@@ -1,13 +1,43 @@
-"""Operations of the tenant that this console did not start: importing the upstream list."""
+"""Operations of the tenant that this console did not start: discovered by the poller as it
+reads `GET /ops`, or imported by hand ("Import from API").
+
+Also applies a page of the list to the operations we know: a listed snapshot counts as a poll
+for the ones that are due or that changed, so one list call can refresh hundreds of rows.
+"""
 
 from __future__ import annotations
 
-from .. import audit
-from ..deletions import finish_operation
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import audit, metrics
+from ..deletions import finish_operation, operation_updated, record_ended
 from ..extensions import db
-from ..models import Operation
-from ..operations import record_snapshot
+from ..models import Operation, utcnow
+from ..operations import derive_state, poll_interval, record_snapshot
+from ..operations.snapshots import SAMPLED_FIELDS
 from ..upstream import upstream_call, wesog_client
+from ..wesog import Operation as Snapshot
+
+# A just-created operation may be ours, its answer still on the way to the dispatcher: wait
+# this long (WESOG_DISCOVER_GRACE) before calling it someone else's, so that ours come first.
+DISCOVERY_GRACE = 2.0
+LOAD_CHUNK = 500  # op ids per SELECT … IN (…)
+WATCHED_FOR = timedelta(seconds=15)  # a page polled within this is "being looked at"
+
+
+@dataclass
+class Applied:
+    """What one page (or walk) of the list did to our rows."""
+
+    refreshed: set[int] = field(default_factory=set)  # known unfinished ops it refreshed
+    listed: set[int] = field(default_factory=set)  # every op id it showed
+    discovered: list[int] = field(default_factory=list)
+    too_young: list[int] = field(default_factory=list)  # unknown, inside the grace period
 
 
 def import_from_api(*, actor: str) -> int:
@@ -30,3 +60,80 @@ def import_from_api(*, actor: str) -> int:
     audit.record("operation.imported", actor=actor, details=details)
     db.session.commit()
     return new
+
+
+def _load(op_ids: list[int]) -> dict[int, Operation]:
+    rows: dict[int, Operation] = {}
+    for start in range(0, len(op_ids), LOAD_CHUNK):
+        chunk = op_ids[start : start + LOAD_CHUNK]
+        rows.update((row.op_id, row) for row in db.session.scalars(
+            select(Operation).where(Operation.op_id.in_(chunk))
+        ))  # fmt: skip
+    return rows
+
+
+def _changed(row: Operation, op: Snapshot) -> bool:
+    """The snapshot moves the operation on (progress, start, end or a new error)."""
+    if row.raw is None or len(op.errors) != len(row.errors or []):
+        return True
+    return any(getattr(row, name) != getattr(op, name) for name in SAMPLED_FIELDS)
+
+
+def apply_listed(
+    snapshots: Iterable[Snapshot], due: set[int], *, discover: bool, now: datetime | None = None
+) -> Applied:
+    """Store what one page of the list says; record unknown operations when discovering.
+
+    A row that moved on (or that someone watches) gets the whole snapshot; an unchanged one
+    is only marked as fetched, so that one list read keeps every row on one schedule without
+    rewriting a thousand JSON documents. Commits once.
+    """
+    now = now or utcnow()
+    listed = [op for op in snapshots if op.op_id is not None]
+    rows = _load([op.op_id for op in listed if op.op_id is not None])
+    applied = Applied(listed={op.op_id for op in listed if op.op_id is not None})
+    ended: list[Operation] = []
+    with metrics.batched():  # one rollup upsert per (method, minute), not per operation
+        for op in listed:
+            assert op.op_id is not None
+            row = rows.get(op.op_id)
+            if row is None:
+                if discover:
+                    _discover(op, now, applied)
+            elif not row.is_finished:
+                _refresh(row, op, now, ended)
+                applied.refreshed.add(op.op_id)
+    record_ended(ended)
+    if applied.discovered:
+        first, last = min(applied.discovered), max(applied.discovered)
+        details = {"count": len(applied.discovered), "first_op_id": first, "last_op_id": last}
+        audit.record("operation.discovered", actor="system", details=details)
+    db.session.commit()
+    return applied
+
+
+def _refresh(row: Operation, op: Snapshot, now: datetime, ended: list[Operation]) -> None:
+    """The whole snapshot when it moved on, is watched or was missing; else the fetch time."""
+    watched = row.last_viewed_at is not None and row.last_viewed_at >= now - WATCHED_FOR
+    if _changed(row, op) or watched or row.state in ("missing", "unknown"):
+        errors_before = len(row.errors or [])
+        record_snapshot(op)
+        operation_updated(row, errors_before=errors_before, ended=ended)
+        return
+    row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
+    row.next_poll_at = now + timedelta(seconds=poll_interval(row))
+    row.state = derive_state(row, now)
+
+
+def _discover(op: Snapshot, now: datetime, applied: Applied) -> None:
+    assert op.op_id is not None
+    grace = timedelta(
+        seconds=float(current_app.config.get("WESOG_DISCOVER_GRACE", DISCOVERY_GRACE))
+    )
+    if op.created_at is not None and op.created_at > now - grace:
+        applied.too_young.append(op.op_id)
+        return
+    row = record_snapshot(op, origin="discovered")
+    if row.is_finished:
+        row.outcomes_applied = True  # it ended before we knew it: nothing to announce
+    applied.discovered.append(op.op_id)

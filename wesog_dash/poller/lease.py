@@ -116,3 +116,16 @@ class LeaseKeeper:
         )
         db.session.commit()
         self.until, self.generation = None, None
+
+
+def record_pause(until: datetime | None, name: str = LEASE_NAME) -> None:
+    """Write until when the API asked the poller to slow down (None: no pause); commits."""
+    db.session.execute(update(Lease).where(Lease.name == name).values(paused_until=until))
+    db.session.commit()
+
+
+def pause_shown(name: str = LEASE_NAME) -> datetime | None:
+    """Until when the poller was asked to slow down, if that is still ahead."""
+    lease = db.session.get(Lease, name)
+    until = lease.paused_until if lease is not None else None
+    return until if until is not None and until > utcnow() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from .. import audit
 from ..deletions import operation_lost, operation_updated
 from ..extensions import db
 from ..models import Operation, utcnow
@@ -34,6 +35,10 @@ def store(op_id: int, result: Snapshot | WesogError) -> None:
     if isinstance(result, WesogError):
         note_failure(row, result)
         if row.state == "lost":
+            audit.record(
+                "operation.lost", actor="system", op_id=row.upstream_id, outcome="lost",
+                deletion_id=row.deletion_id, details={"message": row.last_poll_error},
+            )  # fmt: skip
             operation_lost(row)
     else:
         errors_before = len(row.errors or [])

@@ -18,6 +18,7 @@ from flask import Flask, current_app, g, has_app_context
 from ..sandbox import SandboxServer, SandboxSettings
 from ..telemetry import observe_upstream_call
 from ..wesog import WesogClient
+from .budget import Budget
 from .problems import Problem, UpstreamProblem, describe, problem_of, upstream_call
 
 
@@ -28,6 +29,7 @@ class Upstream:
         self.config = config
         self.is_sandbox = not config.get("WESOG_API_URL")
         self.sandbox: Any = None
+        self.budget = Budget(float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 10))
         self._client: WesogClient | None = None
         self._lock = threading.Lock()
 
@@ -51,6 +53,7 @@ class Upstream:
             key,
             connect_timeout=float(self.config["WESOG_CONNECT_TIMEOUT"]),
             read_timeout=float(self.config["WESOG_READ_TIMEOUT"]),
+            gate=self.budget,
             observer=observe_upstream_call,
         )
 
@@ -119,6 +122,7 @@ def wesog_client() -> WesogClient:
 
 __all__ = [
     "GUARD",
+    "Budget",
     "GuardedClient",
     "Problem",
     "Upstream",

@@ -20,6 +20,7 @@ from . import (
     operations,
     overview,
     reports,
+    selections,
     users,
 )
 
@@ -35,6 +36,7 @@ def register_views(app: Flask) -> None:
         auth,
         images,
         deletions,
+        selections,
         operations,
         audit,
         reports,

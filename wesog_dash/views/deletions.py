@@ -11,13 +11,13 @@ from flask_login import current_user
 from htmx_flask import make_response as htmx_response
 from werkzeug.datastructures import MultiDict
 
-from .. import deletions, images
+from .. import deletions, operations
 from ..accounts.permissions import destructive, role_required
 from ..config import TRUE_WORDS
 from ..models import FINAL_DELETION_STATES, DeletionRequest
-from ..upstream import UpstreamProblem
 from .common import announce_end, no_store, polled, swap_error, wants_fragment
 from .live import deletion_live_context
+from .selections import MAX_SHOWN, selection_page
 
 bp = Blueprint("deletions", __name__)
 
@@ -50,6 +50,8 @@ class DeleteForm:
     selection_kind: str
     selection_query: str | None
     source: str
+    selection_id: int | None = None
+    ids_sha256: str | None = None
 
     @classmethod
     def from_form(cls, form: MultiDict[str, str]) -> DeleteForm:
@@ -66,6 +68,8 @@ class DeleteForm:
             selection_kind=kind if kind in deletions.SELECTION_KINDS else "list",
             selection_query=form.get("selection_query", "").strip() or None,
             source=form.get("source", "page"),
+            selection_id=int(sid) if (sid := form.get("selection_id", "")).isdecimal() else None,
+            ids_sha256=form.get("ids_sha256") or None,
         )
 
     def values(self) -> dict[str, Any]:
@@ -75,12 +79,8 @@ class DeleteForm:
 
 
 def ids_from_text(text: str) -> list[str]:
-    """Ids pasted one per line; blank lines dropped, duplicates kept once, order kept."""
-    seen: dict[str, None] = {}
-    for line in text.splitlines():
-        if line.strip():
-            seen.setdefault(line.strip(), None)
-    return list(seen)
+    """Ids pasted one per line (see `deletions.ids_from_text`)."""
+    return deletions.ids_from_text(text)
 
 
 def find_deletion(deletion_id: int) -> DeletionRequest:
@@ -101,9 +101,22 @@ def deletion_new() -> ResponseReturnValue:
     if source.get("all_matching") and form.selection_query:
         return confirm_every_match(form)
     ids = list(dict.fromkeys(i for i in source.getlist("image_ids") if i != ""))
-    ids += [i for i in ids_from_text(source.get("ids_text", "")) if i not in ids]
+    try:
+        ids = list(dict.fromkeys([*ids, *ids_from_text(source.get("ids_text", "")), *uploaded()]))
+    except deletions.DeletionInputError as exc:
+        return confirmation([], form, exc.message)
+    if len(ids) > MAX_SHOWN:
+        return confirm_stored(ids, form)
     message = None if ids else "Select at least one image (or paste ids, one per line)."
     return confirmation(ids, form, message)
+
+
+def uploaded() -> list[str]:
+    """Ids of the uploaded `.txt`/`.csv` file, if one came with the form."""
+    upload = request.files.get("ids_file")
+    if upload is None or not upload.filename:
+        return []
+    return deletions.ids_from_file(upload.filename, upload.read())
 
 
 def confirmation(ids: list[str], form: DeleteForm, message: str | None) -> ResponseReturnValue:
@@ -115,18 +128,24 @@ def confirmation(ids: list[str], form: DeleteForm, message: str | None) -> Respo
     return page, 200 if ids and not message else 422
 
 
-def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
-    """Resolve the search to its ids now, so that the confirmation shows each one."""
-    query_form = replace(form, selection_kind="query")
+def confirm_stored(ids: list[str], form: DeleteForm) -> ResponseReturnValue:
+    """A long list is checked and stored, then confirmed by count and hash, not id by id."""
     try:
-        matches = images.matching_ids(form.selection_query or "")
-    except images.TooManyMatches as exc:
-        return confirmation([], query_form, str(exc))
-    except UpstreamProblem as exc:
-        return confirmation([], query_form, exc.message)
-    if not matches.ids:
-        return confirmation([], query_form, "No image matches this search any more.")
-    return confirmation(matches.ids, query_form, None)
+        selection = deletions.store_list(deletions.clean_ids(ids), actor=current_user.username)
+    except deletions.DeletionInputError as exc:
+        return confirmation([], form, exc.message)
+    return redirect(url_for("selections.selection_detail", selection_id=selection.id), 303)
+
+
+def confirm_every_match(form: DeleteForm) -> ResponseReturnValue:
+    """Resolve the search to its ids in the background; its page shows the progress."""
+    if request.method != "POST":
+        return confirmation(
+            [], replace(form, selection_kind="query"), "Start from the images page."
+        )
+    q = form.selection_query or ""
+    selection = deletions.start_query(q, actor=current_user.username)
+    return redirect(url_for("selections.selection_detail", selection_id=selection.id), 303)
 
 
 @bp.post("/deletions")
@@ -139,8 +158,8 @@ def deletion_create() -> ResponseReturnValue:
         deletion = deletions.request_deletion(
             form.image_ids, form.reason, wait=form.wait, urgent=form.urgent, strict=form.strict,
             ticket=form.ticket, selection_kind=form.selection_kind,
-            selection_query=form.selection_query, actor=current_user.username,
-            user_id=current_user.id, remote_addr=request.remote_addr,
+            selection_query=form.selection_query, selection_id=checked_selection(form),
+            actor=current_user.username, user_id=current_user.id, remote_addr=request.remote_addr,
         )  # fmt: skip
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
@@ -155,8 +174,21 @@ def deletion_create() -> ResponseReturnValue:
     return redirect(target, 303)
 
 
+def checked_selection(form: DeleteForm) -> int | None:
+    """The stored list the form confirms, if its hash is still the one that was shown."""
+    if form.selection_id is None:
+        return None
+    selection = deletions.get_selection(form.selection_id)
+    if selection is None or selection.ids_sha256 != form.ids_sha256:
+        raise deletions.DeletionInputError("This list of ids changed; review it again")
+    return selection.id
+
+
 def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
     """Nothing was sent: show the message with the form as it was typed."""
+    selection = deletions.get_selection(form.selection_id) if form.selection_id else None
+    if selection is not None and not wants_fragment():
+        return selection_page(selection, message, form.values()), 422
     if wants_fragment():
         body = render_template(
             "_delete_form.html", ids=form.image_ids, fid="retry", source=form.source,
@@ -189,7 +221,9 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
     body = render_template(
         "_deletion_live.html", deletion=deletion, quiet=quiet, **deletion_live_context(deletion)
     )
-    return no_store(body) if quiet else toast_when_final(no_store(body), deletion)
+    response = no_store(body) if quiet else toast_when_final(no_store(body), deletion)
+    operations.mark_viewed(op.op_id for op in deletion.operations if not op.is_finished)
+    return response
 
 
 @bp.get("/deletions/<int:deletion_id>/card")
@@ -211,9 +245,8 @@ def toast_when_final(response: Any, deletion: DeletionRequest) -> Any:
         return announce_end(response, message, "error")
     ops = list(deletion.operations)
     # A refused chunk fails items without any operation counting them: count those too.
-    failed = sum(op.num_bad for op in ops) or sum(
-        1 for item in deletion.items if item.outcome in ("failed", "not_found")
-    )
+    counts = deletions.outcome_counts(deletion.id)  # counted by the database, never loaded
+    failed = sum(op.num_bad for op in ops) or counts.get("failed", 0) + counts.get("not_found", 0)
     name = f"Operation #{ops[0].op_id}" if len(ops) == 1 else f"Deletion #{deletion.id}"
     if failed or deletion.state == "done_with_errors":
         plural = "" if failed == 1 else "s"

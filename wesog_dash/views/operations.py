@@ -8,7 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,6 +26,7 @@ from .. import operations
 from ..accounts.permissions import role_required
 from ..models import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, parse_day, utcnow
 from ..operations import OpFilters
+from ..poller import pause_shown
 from ..poller.discovery import import_from_api
 from ..upstream import UpstreamProblem
 from .common import announce_end, int_arg, no_store, polled, render_fragment_or_page, wants_fragment
@@ -41,6 +51,19 @@ def ops_context() -> dict[str, Any]:
         "op_progress": operations.progress,
         "seconds_since": seconds_since,
         "final_op_states": FINAL_OP_STATES,
+        "freshness": freshness,
+    }
+
+
+def freshness(row: Operation) -> dict[str, Any]:
+    """Why an unfinished operation's data may lag: a pause the API asked for, or the budget."""
+    interval = float(current_app.config["WESOG_POLL_INTERVAL"])
+    behind = seconds_since(row.last_polled_at) if row.last_polled_at else 0
+    return {
+        "pause_until": None if row.is_finished else pause_shown(),
+        "slow": not row.is_finished and behind > max(3 * interval, 3),
+        "behind": behind,
+        "budget": current_app.config["WESOG_MAX_CALLS_PER_SECOND"],
     }
 
 
@@ -103,7 +126,9 @@ def op_list() -> ResponseReturnValue:
 def op_row(op_id: int) -> ResponseReturnValue:
     """One row of the operations table (polled while the operation runs)."""
     row = find_op(op_id)
-    return toast_when_final(no_store(render_template("_op_row.html", op=row)), row)
+    response = toast_when_final(no_store(render_template("_op_row.html", op=row)), row)
+    operations.mark_viewed([op_id])
+    return response
 
 
 @bp.get("/ops/<int(signed=True):op_id>")
@@ -124,7 +149,9 @@ def op_detail(op_id: int) -> ResponseReturnValue:
 def op_progress(op_id: int) -> ResponseReturnValue:
     """The live part of the operation page (polled while the operation runs)."""
     row = find_op(op_id)
-    return toast_when_final(no_store(render_template("_op_progress.html", op=row)), row)
+    response = toast_when_final(no_store(render_template("_op_progress.html", op=row)), row)
+    operations.mark_viewed([op_id])  # watched: refreshed before the others
+    return response
 
 
 def filter_errors(row: Operation, error_q: str) -> list[dict[str, Any]]:

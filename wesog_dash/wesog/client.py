@@ -22,9 +22,11 @@ from .errors import (
     WesogBadResponse,
     WesogError,
     WesogOutcomeUnknown,
+    WesogRateLimited,
     WesogUnavailable,
     WesogValidationError,
 )
+from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, Gate
 from .ids import image_id_problem
 from .responses import raise_for_error
 from .types import Image, Operation, SearchPage, search_count
@@ -78,14 +80,17 @@ class WesogClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         pool_size: int = 16,
+        gate: Gate | None = None,
         observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.observer = observer
         self.timeout = (connect_timeout, read_timeout)
+        self.gate = gate
         self.session = requests.Session()
         self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
-        adapter = HTTPAdapter(max_retries=READ_RETRY, pool_connections=2, pool_maxsize=pool_size)
+        retry = READ_RETRY if gate is None else GATED_RETRY
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -106,6 +111,23 @@ class WesogClient:
     # -- transport ------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        if self.gate is None:
+            return self._observed(method, path, timeout=timeout, **kw)
+        attempts = GATED_READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(attempts):
+            self.gate.before_call()
+            try:
+                return self._observed(method, path, timeout=timeout, **kw)
+            except WesogRateLimited as exc:
+                self.gate.rate_limited(exc.retry_after)
+                raise
+            except WesogUnavailable:
+                if attempt + 1 >= attempts:
+                    raise
+                time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _observed(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         if self.observer is None:
             return self._send(method, path, timeout=timeout, **kw)
         started, outcome = time.perf_counter(), "error"
@@ -210,9 +232,10 @@ class WesogClient:
         """`GET /ops/{op_id}`: one operation's status (the body omits op_id, we add it)."""
         return Operation.from_json(self._request("GET", f"/ops/{int(op_id)}"), op_id=int(op_id))
 
-    def list_operations(self) -> list[Operation]:
-        """`GET /ops`: every operation of the tenant, newest first."""
-        body = self._request("GET", "/ops")
+    def list_operations(self, page: int | None = None, limit: int | None = None) -> list[Operation]:
+        """`GET /ops`: the tenant's operations, newest first (one page when `page`/`limit`)."""
+        params = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
+        body = self._request("GET", "/ops", params=params or None)
         if not isinstance(body, list):
             raise WesogBadResponse("GET /ops must answer a JSON array")
         return [Operation.from_json(item) for item in body]

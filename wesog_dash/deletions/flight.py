@@ -1,0 +1,84 @@
+"""Room in flight: a bulk deletion keeps at most WESOG_MAX_INFLIGHT_OPS operations of ours
+unfinished upstream, so that one huge deletion does not starve the tenant's other work.
+
+When the room is full, the dispatcher may take one look at the newest page of `GET /ops`
+(at most every `PEEK_EVERY` seconds, within the request budget) before handing its claim
+back: with a fast API, the operations it sent a moment ago have often ended already.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import DeletionRequest, Operation, utcnow
+from ..operations import record_snapshot
+from ..wesog import WesogClient, WesogError
+from .outcomes import operation_updated
+from .queries import WAITING
+
+PEEK_EVERY = 0.05  # seconds between two looks of the dispatcher at the list
+_last_peek = 0.0
+_peek_lock = threading.Lock()
+
+
+def _in_flight() -> list[int]:
+    query = select(Operation.op_id).where(
+        Operation.deletion_id.is_not(None),
+        Operation.is_finished.is_(False),
+        Operation.state != "unknown",
+    )
+    return list(db.session.scalars(query))
+
+
+def room_in_flight() -> int:
+    """How many more operations of our deletions may run upstream now (WESOG_MAX_INFLIGHT_OPS)."""
+    running = db.session.scalar(
+        select(func.count()).where(
+            Operation.deletion_id.is_not(None),
+            Operation.is_finished.is_(False),
+            Operation.state != "unknown",
+        )
+    )
+    return int(current_app.config.get("WESOG_MAX_INFLIGHT_OPS", 4)) - (running or 0)
+
+
+def peek(client: WesogClient) -> bool:
+    """Refresh our operations in flight from the newest page of the list; True if it looked.
+
+    Commits. An upstream error is not ours to report here: the poller reads on as usual.
+    """
+    global _last_peek
+    with _peek_lock:
+        if time.monotonic() - _last_peek < PEEK_EVERY:
+            return False
+        _last_peek = time.monotonic()
+    ours = set(_in_flight())
+    db.session.commit()
+    if not ours:
+        return False
+    try:
+        listed = client.list_operations(page=1, limit=min(1000, max(50, 4 * len(ours))))
+    except WesogError:
+        return False
+    for op in listed:
+        row = db.session.get(Operation, op.op_id) if op.op_id in ours else None
+        if row is not None and not row.is_finished:
+            errors_before = len(row.errors or [])
+            record_snapshot(op)
+            operation_updated(row, errors_before=errors_before)
+    db.session.commit()
+    return True
+
+
+def wait_for_room(deletion: DeletionRequest) -> None:
+    """Hand the claim back until an operation of ours ends (caller commits)."""
+    deletion.message = WAITING
+    # A fallback: the poller makes it due as soon as one of our operations ends.
+    interval = float(current_app.config["WESOG_POLL_INTERVAL"])
+    deletion.next_attempt_at = utcnow() + timedelta(seconds=interval)

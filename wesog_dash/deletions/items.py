@@ -1,0 +1,175 @@
+"""Set-based reads and writes of deletion items: a request may hold 100,000 of them, so no
+code path loads them all; chunks are read by position and outcomes written by UPDATE … WHERE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+
+from ..extensions import db
+from ..models import DeletionItem
+
+UNSETTLED = ("pending", "unknown")
+IN_CHUNK = 500  # values per IN (…): well under every engine's limit on bound parameters
+
+
+def batches(values: Iterable[Any], size: int = IN_CHUNK) -> Iterable[list[Any]]:
+    """`values` in lists of at most `size`."""
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def unsent_chunk(deletion_id: int, size: int) -> list[tuple[int, str]]:
+    """(item id, image id) of the next `size` items never handed to upstream, in order."""
+    query = (
+        select(DeletionItem.id, DeletionItem.image_id)
+        .where(
+            DeletionItem.deletion_id == deletion_id,
+            DeletionItem.op_id.is_(None),
+            DeletionItem.outcome == "pending",
+        )
+        .order_by(DeletionItem.position)
+        .limit(size)
+    )
+    return [(item_id, image_id) for item_id, image_id in db.session.execute(query)]
+
+
+def has_unsent(deletion_id: int) -> bool:
+    """True while some item was never handed to upstream (those in doubt do not count)."""
+    return bool(unsent_chunk(deletion_id, 1))
+
+
+def in_doubt(deletion_id: int) -> list[tuple[int, str]]:
+    """(item id, image id) of the items whose send may or may not have happened."""
+    query = select(DeletionItem.id, DeletionItem.image_id).where(
+        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome == "unknown"
+    )
+    return [(item_id, image_id) for item_id, image_id in db.session.execute(query)]
+
+
+def any_sent(deletion_id: int) -> bool:
+    """True when some item of the request is linked to an operation."""
+    query = select(DeletionItem.id).where(
+        DeletionItem.deletion_id == deletion_id, DeletionItem.op_id.is_not(None)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def link_items(item_ids: list[int], op_id: int) -> None:
+    """These items travel in operation `op_id`; items in doubt become pending again."""
+    outcome = case((DeletionItem.outcome == "unknown", "pending"), else_=DeletionItem.outcome)
+    for batch in batches(item_ids):
+        db.session.execute(
+            update(DeletionItem)
+            .where(DeletionItem.id.in_(batch))
+            .values(op_id=op_id, outcome=outcome)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def set_outcome(item_ids: list[int], outcome: str, **values: Any) -> None:
+    """Give these items `outcome` (and e.g. message, settled_at)."""
+    for batch in batches(item_ids):
+        db.session.execute(
+            update(DeletionItem)
+            .where(DeletionItem.id.in_(batch))
+            .values(outcome=outcome, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def refuse_unsent(deletion_id: int, outcome: str, message: str, now: datetime) -> int:
+    """Every item not in an operation gets `outcome` with `message`; returns how many."""
+    result = db.session.execute(
+        update(DeletionItem)
+        .where(
+            DeletionItem.deletion_id == deletion_id,
+            DeletionItem.op_id.is_(None),
+            DeletionItem.outcome.in_(UNSETTLED),
+        )
+        .values(outcome=outcome, message=message, settled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def first_image_id(deletion_id: int) -> str | None:
+    """The image id of the first item (a single deletion's only image)."""
+    query = select(DeletionItem.image_id).where(DeletionItem.deletion_id == deletion_id)
+    return db.session.scalar(query.order_by(DeletionItem.position).limit(1))
+
+
+def has_unsettled(deletion_id: int) -> bool:
+    """True while some item of the request waits for an outcome (one index probe)."""
+    query = select(DeletionItem.id).where(
+        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome.in_(UNSETTLED)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def unsettled_count(deletion_id: int) -> int:
+    """How many items of the request still wait for an outcome."""
+    query = select(func.count()).where(
+        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome.in_(UNSETTLED)
+    )
+    return db.session.scalar(query) or 0
+
+
+def ids_in_operation(op_id: int, image_ids: list[str]) -> set[str]:
+    """Which of `image_ids` an operation of ours carries."""
+    found: set[str] = set()
+    for batch in batches(image_ids):
+        query = select(DeletionItem.image_id).where(
+            DeletionItem.op_id == op_id, DeletionItem.image_id.in_(batch)
+        )
+        found.update(db.session.scalars(query))
+    return found
+
+
+def item_at(op_id: int, index: int) -> int | None:
+    """The id of the operation's item at 0-based `index` (items in position order)."""
+    query = (
+        select(DeletionItem.id)
+        .where(DeletionItem.op_id == op_id)
+        .order_by(DeletionItem.position)
+        .offset(index)
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def settle_failures(op_id: int, failures: dict[str, list[str]], now: datetime) -> None:
+    """Unsettled items of the operation named in `failures` (message → image ids) fail."""
+    for message, image_ids in failures.items():
+        outcome = "not_found" if "not found" in message.lower() else "failed"
+        for batch in batches(image_ids):
+            db.session.execute(
+                update(DeletionItem)
+                .where(
+                    DeletionItem.op_id == op_id,
+                    DeletionItem.image_id.in_(batch),
+                    DeletionItem.outcome.in_(UNSETTLED),
+                )
+                .values(outcome=outcome, message=message, settled_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def settle_rest_deleted(op_id: int, now: datetime) -> int:
+    """Every still unsettled item of a finished operation was deleted; returns how many."""
+    result = db.session.execute(
+        update(DeletionItem)
+        .where(DeletionItem.op_id == op_id, DeletionItem.outcome.in_(UNSETTLED))
+        .values(outcome="deleted", message=None, settled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
