@@ -83,6 +83,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fragments.py
 	$(BIN)/python bench/lists.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/safety.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/bulk.py
 	$(BIN)/python bench/soak.py --minutes 2

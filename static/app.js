@@ -30,10 +30,11 @@
   }
   setInterval(function () { localiseTimes(document); }, 30000);
 
-  // Toasts: the server sends HX-Trigger {"toast": {"message", "level", "href"}}. A toast links
-  // to what it is about; a failure stays until dismissed, others go after 8 s. They sit in a
-  // corner column that lets clicks through to the page around them.
-  function showToast(message, level, href) {
+  // Toasts: the server sends HX-Trigger {"toast": {"message", "level", "href", "undo"}}. A toast
+  // links to what it is about; a failure stays until dismissed, others go after 8 s. They sit in
+  // a corner column that lets clicks through to the page around them. A toast may carry an Undo
+  // URL (a deletion in its undo window): a button POSTs to it.
+  function showToast(message, level, href, undoUrl) {
     const box = document.getElementById("toasts");
     if (!box || !message) return;
     const toast = document.createElement("div");
@@ -43,6 +44,18 @@
     text.textContent = message;
     if (href) text.href = href;
     toast.appendChild(text);
+    if (undoUrl && window.htmx) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "small";
+      button.textContent = "Undo";
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        window.htmx.ajax("POST", undoUrl, { values: { source: "toast" }, swap: "none", target: "body" });
+        toast.remove();
+      });
+      toast.append(" — ", button);
+    }
     const close = document.createElement("button");
     close.type = "button";
     close.className = "toast-close";
@@ -55,7 +68,7 @@
   }
   document.body.addEventListener("toast", function (event) {
     const detail = event.detail || {};
-    showToast(detail.message, detail.level, detail.href);
+    showToast(detail.message, detail.level, detail.href, detail.undo);
   });
 
   // Screen readers: a polite live region for what just happened ("Deletion #12 sent").
@@ -85,6 +98,27 @@
     const open = bar.classList.toggle("nav-open");
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
+
+  // "Copy failed ids": <button data-copy-text="…" data-copied-label="…"> copies its text.
+  document.body.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy-text]");
+    if (!button) return;
+    const text = button.dataset.copyText;
+    const done = function () { button.textContent = button.dataset.copiedLabel || "Copied"; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { copyByHand(text); done(); });
+    } else { copyByHand(text); done(); }
+  });
+  function copyByHand(text) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
 
   // CSRF: every htmx request carries the token from the page's meta tag.
   document.body.addEventListener("htmx:configRequest", function (event) {

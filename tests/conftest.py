@@ -142,6 +142,7 @@ def app(
         "WESOG_POLLER": "off",
         "WESOG_READ_TIMEOUT": 5.0,
         "RATELIMIT_ENABLED": False,
+        "WESOG_UNDO_SECONDS": 0,  # deletions are sent at once unless a test asks for a window
     }
     config.update(app_overrides)
     app = create_app(config)

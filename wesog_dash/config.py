@@ -40,10 +40,14 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_READ_ONLY": False,
     "WESOG_CONNECT_TIMEOUT": 3.05,
     "WESOG_READ_TIMEOUT": 10.0,
-    "WESOG_QUERY_DELETE_MAX": 5000,  # ids a "delete every match of this search" may hold
     "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
     "WESOG_WAIT_SEND_TIMEOUT": 600.0,  # read timeout of a wait=true delete (dispatcher)
     "WESOG_RECONCILE_GRACE": 30.0,  # seconds an `unknown` deletion waits before reconciling
+    # The safety net of deletions (undo, failure stop, chunk pacing, snapshots).
+    "WESOG_UNDO_SECONDS": 5.0,  # a deletion made in the browser waits this long (Undo)
+    "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
+    "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
+    "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
     "WESOG_SANDBOX_IMAGES": 500,
     "WESOG_SANDBOX_ITEM_MS": 400,
     "WESOG_SANDBOX_START_MS": 800,
@@ -116,6 +120,10 @@ ENVIRONMENT = {
     "WESOG_CHUNK_SIZE": ("WESOG_CHUNK_SIZE", int),
     "WESOG_WAIT_SEND_TIMEOUT": ("WESOG_WAIT_SEND_TIMEOUT", float),
     "WESOG_RECONCILE_GRACE": ("WESOG_RECONCILE_GRACE", float),
+    "WESOG_UNDO_SECONDS": ("WESOG_UNDO_SECONDS", float),
+    "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
+    "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
+    "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", int),
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),

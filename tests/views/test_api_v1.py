@@ -39,7 +39,9 @@ def operator_token(app: Flask) -> str:
 def test_me_answers_who_the_token_belongs_to(client: FlaskClient, operator_token: str) -> None:
     response = client.get("/api/v1/me", headers=bearer(operator_token))
     assert response.status_code == 200
-    assert response.json == {"username": "otto", "role": "operator", "read_only": False}
+    body = response.json
+    assert body.pop("token_expires_at").endswith("Z")
+    assert body == {"username": "otto", "role": "operator", "scope": "operate", "read_only": False}
 
 
 @pytest.mark.parametrize(
@@ -54,8 +56,11 @@ def test_me_answers_who_the_token_belongs_to(client: FlaskClient, operator_token
 def test_a_missing_or_wrong_token_is_a_json_401(client, operator_token, headers) -> None:
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
-    assert response.json["error"] == "unauthorized"
-    assert "Authorization: Bearer" in response.json["message"]
+    assert response.mimetype == "application/problem+json"
+    assert response.json["type"] == "https://wesog-dash/problems/unauthorized"
+    assert response.json["status"] == 401 and response.json["title"] == "Unauthorized"
+    assert "Authorization: Bearer" in response.json["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_session_cookie_does_not_authenticate_the_api(client, auth: AuthActions) -> None:
@@ -83,20 +88,21 @@ def test_a_viewer_token_cannot_delete(app: Flask, client) -> None:
     body = {"image_ids": ["100001"], "reason": "test"}
     response = client.post("/api/v1/deletions", json=body, headers=bearer(viewer))
     assert response.status_code == 403
-    assert response.json["error"] == "forbidden"
-    assert "operator" in response.json["message"]
+    assert response.json["type"].endswith("/insufficient-scope")
+    assert "operate" in response.json["detail"]
 
 
 def test_unknown_operation_and_deletion_are_json_404s(client, operator_token) -> None:
     for url in ("/api/v1/ops/999", "/api/v1/deletions/999"):
         response = client.get(url, headers=bearer(operator_token))
-        assert response.status_code == 404 and response.is_json
-        assert "999" in response.json["message"]
+        assert response.status_code == 404 and response.mimetype == "application/problem+json"
+        assert response.json["type"].endswith("/not-found") and "999" in response.json["detail"]
 
 
 def test_a_wrong_method_is_a_json_405(client, operator_token) -> None:
     response = client.delete("/api/v1/me", headers=bearer(operator_token))
-    assert response.status_code == 405 and response.is_json
+    assert response.status_code == 405 and response.mimetype == "application/problem+json"
+    assert response.json["type"].endswith("/method-not-allowed")
     assert "GET" in response.headers["Allow"]
 
 
@@ -105,13 +111,15 @@ def test_a_wrong_method_is_a_json_405(client, operator_token) -> None:
     [
         (None, "Send a JSON object"),
         ([], "Send a JSON object"),
-        ({"reason": "x"}, "'image_ids' must be a non-empty list"),
-        ({"image_ids": [], "reason": "x"}, "'image_ids' must be a non-empty list"),
-        ({"image_ids": [100001], "reason": "x"}, "'image_ids' must be a non-empty list"),
-        ({"image_ids": ["100001"]}, "'reason' is required"),
-        ({"image_ids": ["100001"], "reason": "  "}, "'reason' is required"),
-        ({"image_ids": ["100001"], "reason": "x", "wait": "yes"}, "'wait' must be true or false"),
-        ({"image_ids": ["100001"], "reason": "x", "ticket": 5}, "'ticket' must be a string"),
+        ({"reason": "x"}, "Give either image ids or a query"),
+        ({"image_ids": [], "reason": "x"}, "image_ids: List should have at least 1 item"),
+        ({"image_ids": [100001], "reason": "x"}, "image_ids.0: Input should be a valid string"),
+        ({"image_ids": ["100001"]}, "reason: Field required"),
+        ({"image_ids": ["100001"], "reason": "  "}, "A reason is required"),
+        ({"image_ids": ["100001"], "reason": "x", "wait": "maybe"}, "wait: Input should be"),
+        ({"image_ids": ["100001"], "reason": "x", "ticket": 5}, "ticket: Input should be"),
+        ({"image_ids": ["1"], "query": "id=1", "reason": "x"}, "either image ids or a query"),
+        ({"image_ids": ["1"], "reason": "x", "extra": 1}, "extra: Extra inputs"),
     ],
 )
 def test_bad_deletion_requests_are_json_400s_with_the_reason(
@@ -122,13 +130,14 @@ def test_bad_deletion_requests_are_json_400s_with_the_reason(
     )
     response = client.post("/api/v1/deletions", headers=bearer(operator_token), **kwargs)
     assert response.status_code == 400
-    assert message in response.json["message"]
+    assert response.json["type"] == "https://wesog-dash/problems/invalid-request"
+    assert message in response.json["detail"]
 
 
 def test_the_deletion_service_refusal_is_a_json_400(client, operator_token) -> None:
     body = {"image_ids": ["bad/id"], "reason": "cleanup"}
     response = client.post("/api/v1/deletions", json=body, headers=bearer(operator_token))
-    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert response.status_code == 400 and response.json["type"].endswith("/invalid-request")
 
 
 def test_a_deletion_through_the_api_needs_no_csrf_and_can_be_followed(
@@ -174,7 +183,7 @@ def test_read_only_refuses_api_deletions_with_a_clear_message(
     body = {"image_ids": ["100001"], "reason": "takedown"}
     response = client.post("/api/v1/deletions", json=body, headers=bearer(operator_token))
     assert response.status_code == 403
-    assert "read-only" in response.json["message"]
+    assert response.json["type"].endswith("/read-only") and "read-only" in response.json["detail"]
     assert client.get("/api/v1/me", headers=bearer(operator_token)).json["read_only"] is True
     assert sandbox.state.stats.get("DELETE /imgs/{image_id}", 0) == 0
     with app.app_context():

@@ -77,6 +77,15 @@ ROUTES = [
     R("deletions.deletion_detail", "GET", DEL, "viewer", False),
     R("deletions.deletion_live", "GET", DEL, "viewer", False),
     R("deletions.deletion_card", "GET", DEL, "viewer", False),
+    # The safety net: taking a deletion back is allowed while read-only; sending again is not.
+    R("safety.deletion_undo", "POST", DEL, "operator", True),
+    R("safety.deletion_pause", "POST", DEL, "operator", True),
+    R("safety.deletion_resume", "POST", DEL, "operator", True, destructive=True),
+    R("safety.deletion_cancel", "POST", DEL, "operator", True),
+    R("safety.deletion_retry", "POST", DEL, "operator", True, destructive=True),
+    R("safety.deletion_restore", "POST", DEL, "operator", True, destructive=True),
+    R("safety.snapshot_restore", "POST", {"snapshot_id": 1}, "operator", True, destructive=True),
+    R("safety.deletion_report", "GET", DEL, "viewer", False),
     R(
         "selections.selection_detail",
         "GET",
@@ -107,10 +116,17 @@ ROUTES = [
     R("users.user_set_role", "POST", USER, "admin", True),
     R("users.user_disable", "POST", USER, "admin", True),
     R("users.user_end_sessions", "POST", USER, "admin", True),
+    R("users.token_revoke", "POST", {"token_id": 1}, "admin", True),
+    R("api.openapi_document", "GET", {}, PUBLIC, False),
     R("api.me", "GET", {}, "viewer", False),
-    R("api.operation", "GET", OP, "viewer", False),
-    R("api.deletion", "GET", DEL, "viewer", False),
+    R("api.operation_list", "GET", {}, "viewer", False),
+    R("api.operation_detail", "GET", OP, "viewer", False),
+    R("api.deletion_list", "GET", {}, "viewer", False),
+    R("api.deletion_detail", "GET", DEL, "viewer", False),
+    R("api.deletion_items", "GET", DEL, "viewer", False),
     R("api.create_deletion", "POST", {}, "operator", True, destructive=True),
+    R("api.audit_events", "GET", {}, "viewer", False),
+    R("api.audit_verdict", "GET", {}, "viewer", False),
 ]
 
 
@@ -282,7 +298,7 @@ def test_state_changes_without_a_csrf_token_are_refused(
 
 def test_the_api_ignores_session_cookies(app: Flask, identities: dict[str, Identity]) -> None:
     admin = identities["admin"]
-    for row in (r for r in ROUTES if r.is_api):
+    for row in (r for r in ROUTES if r.is_api and r.role != PUBLIC):
         cookie_only = Identity("admin-cookie", admin.cookie, admin.csrf, None)
         client = app.test_client()
         client.set_cookie("session", cookie_only.cookie or "")

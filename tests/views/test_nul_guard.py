@@ -30,4 +30,5 @@ def test_a_nul_inside_api_json_is_refused_as_json(app, client: FlaskClient, auth
     answer = client.post(
         "/api/v1/deletions", json=body, headers={"Authorization": f"Bearer {token}"}
     )
-    assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request"
+    assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    assert answer.get_json()["type"] == "https://wesog-dash/problems/invalid-request"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import AuditEvent, DeletionItem, DeletionRequest, Operation
+from ..models import AuditEvent, DeletionItem, DeletionRequest, ImageSnapshot, Operation
 from .queries import image_condition
 
 MAX_EVENTS = 1000
@@ -92,6 +92,22 @@ def summarise(attempts: list[Attempt]) -> tuple[Part, ...]:
     return ("Deletion requested, still in progress.",)
 
 
+def restored_parts(image_id: str) -> tuple[Part, ...]:
+    """ " · Restored by ana on <time> (operation #N, its state)" for the latest restore, if any."""
+    snapshot = db.session.scalars(
+        select(ImageSnapshot)
+        .where(ImageSnapshot.image_id == image_id, ImageSnapshot.restored_at.is_not(None))
+        .order_by(ImageSnapshot.restored_at.desc())
+        .limit(1)
+    ).first()
+    if snapshot is None:
+        return ()
+    op = snapshot.restore_operation
+    state = op.state.replace("_", " ") if op is not None else "unknown"
+    return (f" Restored by {snapshot.restored_by} on ", snapshot.restored_at,
+            f" (operation #{snapshot.restore_op_id}, {state}).")  # fmt: skip
+
+
 def _attempt_entries(attempt: Attempt, seen_ops: set[int]) -> list[Entry]:
     """Timeline entries that come from the operation and the item, not from audit events."""
     op, item = attempt.operation, attempt.item
@@ -157,4 +173,5 @@ def image_history(image_id: str) -> ImageHistory:
     for attempt in attempts:
         timeline.extend(_attempt_entries(attempt, seen_ops))
     timeline.sort(key=lambda entry: entry.at)
-    return ImageHistory(image_id, attempts, timeline, summarise(attempts), len(events) > MAX_EVENTS)
+    summary = summarise(attempts) + restored_parts(image_id)
+    return ImageHistory(image_id, attempts, timeline, summary, len(events) > MAX_EVENTS)

@@ -19,6 +19,14 @@ ACTIONS = (
     "deletion.rejected",
     "deletion.unknown",
     "deletion.ended",
+    "deletion.undone",
+    "deletion.paused",
+    "deletion.resumed",
+    "deletion.cancelled",
+    "deletion.stopped",
+    "deletion.retried",
+    "image.restore_requested",
+    "snapshot.pruned",
     "operation.tracked",
     "operation.untracked",
     "operation.imported",
@@ -32,6 +40,8 @@ ACTIONS = (
     "user.password_changed",
     "user.sessions_ended",
     "token.issued",
+    "token.revoked",
+    "token.refused",
     "setup.completed",
     "audit.verified",
     "audit.pruned",
@@ -40,8 +50,13 @@ ACTIONS = (
     "alert.tested",
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
-ACTION_GROUPS = ("deletion.*", "operation.*", "login.*", "user.*", "audit.*", "alert.*")
-OUTCOMES = ("done", "done_with_errors", "rejected", "unknown", "failed", "intact", "broken")
+ACTION_GROUPS = (
+    "deletion.*", "operation.*", "image.*", "login.*", "user.*", "token.*", "audit.*", "alert.*",
+)  # fmt: skip
+OUTCOMES = (
+    "done", "done_with_errors", "rejected", "unknown", "failed", "cancelled", "stopped",
+    "intact", "broken", "revoked", "expired", "disabled",
+)  # fmt: skip
 QUIET_ACTION = "login.succeeded"  # left out of the audit page's default view
 TEXT_FIELDS = ("actor", "action", "image_id", "outcome", "q")
 

@@ -3,15 +3,14 @@
 `dmca licen*` finds the events whose reason holds the word "dmca" and a word starting with
 "licen" (any case). SQLite answers from the FTS5 table `audit_reason_fts`, PostgreSQL from
 the GIN index on to_tsvector('simple', reason) — both made by migration metrics_0003. Text
-with punctuation ("100%", "a_b") is also matched literally among the index's candidates, and
-text without any word falls back to the old substring scan.
+with punctuation ("100%", "m_a") keeps the old meaning, a literal substring (a scan).
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 
 from ..extensions import db
 from ..models import AuditEvent
@@ -52,10 +51,10 @@ def fts_condition(words: list[tuple[str, bool]]) -> ColumnElement[bool]:
 
 
 def reason_condition(query: str) -> ColumnElement[bool]:
-    """The audit filter for `q`: full-text words and prefixes, exact where punctuation asks."""
+    """The audit filter for `q`: full-text words and prefixes; text with punctuation is
+    matched literally as a substring (a scan), as before the index existed."""
     words = tokens(query)
-    if not words:
-        return substring(query)
-    condition = fts_condition(words)
-    plain = all(part.isalnum() or part.endswith("*") for part in query.split())
-    return condition if plain else and_(condition, substring(query))
+    plain = all(
+        part.isalnum() or (part.endswith("*") and part[:-1].isalnum()) for part in query.split()
+    )
+    return fts_condition(words) if words and plain else substring(query)

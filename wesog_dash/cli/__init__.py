@@ -5,12 +5,16 @@ from __future__ import annotations
 from flask import Flask
 
 from .audit import audit_cli
+from .deleting import delete_command
 from .metrics import metrics_cli
 from .users import users_cli
+from .watching import watch_command
 from .wesog import wesog_cli
 
 
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
+    wesog_cli.add_command(delete_command)
+    wesog_cli.add_command(watch_command)
     for group in (wesog_cli, users_cli, audit_cli, metrics_cli):
         app.cli.add_command(group)

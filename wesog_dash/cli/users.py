@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from .. import accounts
 from ..accounts import first_run as setup
 from ..accounts import sessions, tokens
-from ..models import ROLES
+from ..models import ROLES, TOKEN_SCOPES
 from .actor import cli_actor
 
 users_cli = AppGroup("users", help="Manage console users.")
@@ -47,9 +47,9 @@ def list_command() -> None:
     click.echo(f"{'username':<24} {'role':<9} {'status':<9} {'tokens':>6}  last login (UTC)")
     for user in users:
         status = "disabled" if user.disabled else "active"
-        tokens = sum(1 for token in user.tokens if not token.revoked)
+        live = sum(1 for token in user.tokens if tokens.token_status(token) == "active")
         seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
-        click.echo(f"{user.username:<24} {user.role:<9} {status:<9} {tokens:>6}  {seen}")
+        click.echo(f"{user.username:<24} {user.role:<9} {status:<9} {live:>6}  {seen}")
 
 
 @users_cli.command("set-role")
@@ -101,18 +101,73 @@ def logout_command(name: str) -> None:
 
 @users_cli.command("token")
 @click.argument("name")
-def token_command(name: str) -> None:
-    """Issue a personal API token for a user and print it once (only its hash is kept)."""
+@click.option(
+    "--scope",
+    type=click.Choice(TOKEN_SCOPES),
+    default=None,
+    help="read: only reads; operate: what the role allows. Default: what the role allows.",
+)
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, tokens.MAX_EXPIRY_DAYS),
+    default=tokens.DEFAULT_EXPIRY_DAYS,
+    show_default=True,
+    help="Days until the token stops working.",
+)
+@click.option("--label", default=None, help="What the token is for (shown in lists).")
+def token_command(name: str, scope: str | None, expires_days: int, label: str | None) -> None:
+    """Issue a personal API token and print it once, as the last word (only its hash is kept)."""
     try:
-        token = tokens.issue_token(accounts.get_user(name), actor=cli_actor())
+        issued = tokens.issue(
+            accounts.get_user(name),
+            actor=cli_actor(),
+            scope=scope,
+            expires_days=expires_days,
+            label=label,
+        )
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(token)
     click.echo(
         "This token is shown only now; keep it secret. Send it as the header "
         "'Authorization: Bearer <token>' to /api/v1/.",
         err=True,
     )
+    expires = issued.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    click.echo(f"Token {issued.id} ({issued.scope}, expires {expires}): {issued.token}")
+
+
+@users_cli.command("tokens")
+@click.argument("name")
+def tokens_command(name: str) -> None:
+    """List a user's API tokens: id, scope, status, expiry, last use, label (never secrets)."""
+    try:
+        rows = tokens.tokens_of(accounts.get_user(name))
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    if not rows:
+        click.echo(f"{name} has no API token.")
+        return
+    click.echo(
+        f"{'id':>5}  {'scope':<8} {'status':<8} {'expires (UTC)':<17} {'last used':<17} label"
+    )
+    for row in rows:
+        used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "never"
+        expires = row.expires_at.strftime("%Y-%m-%d %H:%M")
+        status = tokens.token_status(row)
+        click.echo(
+            f"{row.id:>5}  {row.scope:<8} {status:<8} {expires:<17} {used:<17} {row.label or ''}"
+        )
+
+
+@users_cli.command("revoke-token")
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id: int) -> None:
+    """Revoke an API token by id: it stops working at once (audited)."""
+    try:
+        row = tokens.revoke(token_id, actor=cli_actor())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Token {row.id} of {row.user.username} is revoked.")
 
 
 @users_cli.command("setup-url")

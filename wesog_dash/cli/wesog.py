@@ -1,4 +1,5 @@
-"""`flask --app app wesog …`: the sandbox and the poller."""
+"""`flask --app app wesog …`: the sandbox and the poller (`delete` and `watch` live in
+`deleting.py` and `watching.py`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from flask import current_app
 from flask.cli import AppGroup
 from prometheus_client import start_http_server
 
+from ..deletions import prune_snapshots
 from ..poller import Poller
 from ..sandbox import SandboxSettings, run_standalone
 from ..telemetry.prometheus import REGISTRY
 
-wesog_cli = AppGroup("wesog", help="The Wesog API: run the sandbox, run the poller.")
+wesog_cli = AppGroup(
+    "wesog", help="The Wesog API: delete and watch, run the sandbox, run the poller."
+)
 
 
 @wesog_cli.command("sandbox")
@@ -55,3 +59,15 @@ def poll_command(metrics_port: int | None) -> None:
     finally:
         poller.close()  # idempotent: releases the lease so a stand-by poller takes over
     click.echo("Wesog poller stopped")
+
+
+@wesog_cli.command("prune-snapshots")
+@click.option(
+    "--days", type=click.IntRange(0), default=None,
+    help="Keep this many days (default: WESOG_SNAPSHOT_DAYS).",
+)  # fmt: skip
+def prune_snapshots_command(days: int | None) -> None:
+    """Delete the metadata kept of deleted images once older than WESOG_SNAPSHOT_DAYS."""
+    count = prune_snapshots(days, actor="cli:prune-snapshots")
+    kept = days if days is not None else current_app.config["WESOG_SNAPSHOT_DAYS"]
+    click.echo(f"Pruned {count} snapshot(s) older than {kept} days.")

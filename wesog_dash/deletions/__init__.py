@@ -2,14 +2,20 @@
 request (validate and commit before any call), send, reconcile a lost answer, and settle each
 item's outcome from its operation.
 
-Owns the `deletion_requests` and `deletion_items` tables, and `id_selections` (the exact ids of
-a big deletion, resolved from a search in the background or parsed from a list, before it is
-confirmed). May import `operations`, `audit`,
-`models`, `signals`, `upstream` and `wesog`; never the poller or views.
+Round 2 adds the safety net: undo, pause and cancel (`control`), pacing of the chunks and the
+failure stop (`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is
+deleted and restore (`keeping`, `restore`), the completion report (`report`).
+
+Owns the `deletion_requests`, `deletion_items` and `image_snapshots` tables, and `id_selections`
+(the exact ids of a big deletion, resolved from a search in the background or parsed from a
+list, before it is confirmed). May import `operations`, `audit`, `models`, `signals`,
+`upstream` and `wesog`; never the poller or views.
 """
 
-from .dispatcher import CHUNK_SIZE, SENDING, send
+from .control import CANCELLABLE, PAUSABLE, CancelReport, ControlError, cancel, pause, resume, undo
+from .dispatcher import SENDING, send
 from .idlists import ids_from_file, ids_from_text
+from .keeping import unrestorable
 from .markers import deletions_marker
 from .outbox import (
     MAX_IDS,
@@ -29,34 +35,64 @@ from .outcomes import (
     settle_deletion,
     settle_lost,
 )
+from .pacing import CHUNK_SIZE
 from .pasted import Review, review_ids, split_pasted
 from .queries import (
+    WAITING,
     Work,
+    deletions_before,
+    find_item,
     get_deletion,
     item_summary,
+    items_after,
     items_of,
+    latest_items,
     outcome_counts,
+    outcome_counts_of,
     pending_work,
     recent_deletions,
     waiting_for_room,
     wants_wait,
 )
 from .reconciler import INFERRED_MESSAGES, reconcile
+from .report import failed_id_text, report_chunks
+from .restore import (
+    RestoreError,
+    prune_snapshots,
+    restorable,
+    restore,
+    restore_problem,
+    snapshots_of,
+)
+from .retry import failed_ids, retry_failures
 from .selections import get_selection, preview, resolve, start_query, store_list, unresolved
+from .standing import Standing, seconds_left, standing
 
 __all__ = [
+    "CANCELLABLE",
     "CHUNK_SIZE",
     "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",
     "MAX_TICKET",
+    "PAUSABLE",
     "SELECTION_KINDS",
     "SENDING",
+    "WAITING",
+    "CancelReport",
+    "ControlError",
     "DeletionInputError",
+    "RestoreError",
     "Review",
+    "Standing",
     "Work",
+    "cancel",
     "clean_ids",
+    "deletions_before",
     "deletions_marker",
+    "failed_id_text",
+    "failed_ids",
+    "find_item",
     "finish_operation",
     "get_deletion",
     "get_selection",
@@ -64,25 +100,41 @@ __all__ = [
     "ids_from_file",
     "ids_from_text",
     "item_summary",
+    "items_after",
     "items_of",
+    "latest_items",
     "operation_lost",
     "operation_updated",
     "outcome_counts",
+    "outcome_counts_of",
+    "pause",
     "pending_work",
     "preview",
+    "prune_snapshots",
     "recent_deletions",
     "reconcile",
     "record_ended",
+    "report_chunks",
     "request_deletion",
     "resolve",
+    "restorable",
+    "restore",
+    "restore_problem",
+    "resume",
+    "retry_failures",
     "review_ids",
+    "seconds_left",
     "send",
     "settle_deletion",
     "settle_lost",
+    "snapshots_of",
     "split_pasted",
+    "standing",
     "start_query",
     "store_list",
+    "undo",
     "unresolved",
+    "unrestorable",
     "waiting_for_room",
     "wants_wait",
 ]

@@ -34,9 +34,10 @@ from ..wesog import (
 )
 from . import items
 from .flight import peek, room_in_flight, wait_for_room
+from .keeping import keep
 from .outcomes import finish_operation, settle_deletion
+from .pacing import chunk_size, ready_for_chunk, release_scheduled
 
-CHUNK_SIZE = 1000  # ids per DELETE /imgs call, one operation each (WESOG_CHUNK_SIZE)
 # Held while deciding there is room for one more operation and sending it, so that two
 # senders of this process never both take the last room.
 ROOM_LOCK = threading.Lock()
@@ -92,16 +93,14 @@ def claim(deletion_id: int, timeout: float | None) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def chunk_size() -> int:
-    """Ids per DELETE /imgs call (WESOG_CHUNK_SIZE)."""
-    return max(1, int(current_app.config.get("WESOG_CHUNK_SIZE", CHUNK_SIZE)))
-
-
 def send(
     deletion_id: int, *, timeout: float | None = None, actor: str | None = None
 ) -> DeletionRequest | None:
     """Send a due pending request upstream (claiming it first); returns it as it now stands."""
     deletion = db.session.get(DeletionRequest, deletion_id)
+    if deletion is not None and deletion.state == "scheduled":
+        release_scheduled(deletion_id)  # the undo window is over, unless undone meanwhile
+        deletion = db.session.get(DeletionRequest, deletion_id)
     if deletion is None or deletion.state != "pending":
         return deletion
     timeout = timeout if timeout is not None else send_timeout(deletion)
@@ -120,8 +119,8 @@ def send_claimed(
 ) -> DeletionRequest:
     """Send the unsent chunks of a claimed request back to back, while there is room in flight.
 
-    Each answer is committed before the next chunk goes. Without room, the claim is handed
-    back (`WAITING`): the end of one of our operations makes the request due again.
+    Each answer is committed before the next chunk goes; before each, `ready_for_chunk`.
+    Without room, the claim is handed back (`WAITING`) until one of our operations ends.
     """
     deletion = _get(deletion_id)
     options = {"wait": deletion.do_wait, "urgent": deletion.do_urgent, "strict": deletion.do_strict}
@@ -129,7 +128,7 @@ def send_claimed(
     capped = batch and not deletion.do_wait  # a blocking send is in flight only while it runs
     db.session.commit()  # no transaction stays open while we wait for the network
     client = wesog_client()
-    while True:
+    while ready_for_chunk(deletion_id, SENDING):
         with ROOM_LOCK if capped else nullcontext():
             if capped and not has_room(client):
                 wait_for_room(_get(deletion_id))
@@ -140,8 +139,6 @@ def send_claimed(
                 client, deletion_id, chunk, batch, options, timeout, actor
             ):
                 break
-        if _get(deletion_id).state != "pending":
-            break
     db.session.commit()
     return _get(deletion_id)
 
@@ -161,9 +158,10 @@ def _send_chunk(
     actor: str | None,
 ) -> bool:
     """One DELETE call and its answer, committed; False when the request must stop here."""
-    item_ids = [item_id for item_id, _ in chunk]
+    item_ids, image_ids = [item_id for item_id, _ in chunk], [image_id for _, image_id in chunk]
+    keep(deletion_id, image_ids)  # the images' metadata, for a restore
     try:
-        op = _call(client, [image_id for _, image_id in chunk], batch, options, timeout)
+        op = _call(client, image_ids, batch, options, timeout)
     except WesogError as exc:
         _failed(deletion_id, item_ids, exc, actor, batch)
         db.session.commit()
@@ -231,7 +229,9 @@ def attach(
         "deletion.submitted", actor=actor, deletion_id=deletion.id, op_id=op.op_id,
         image_id=_only_image(deletion), details={"items": len(item_ids), **(details or {})},
     )  # fmt: skip
-    if not items.has_unsent(deletion.id):
+    if deletion.state not in ("pending", "unknown"):
+        pass  # paused, cancelled or stopped meanwhile: that state stands
+    elif not items.has_unsent(deletion.id):
         deletion.state, deletion.message, deletion.next_attempt_at = "submitted", None, None
         deletion.submitted_at = deletion.submitted_at or utcnow()
     elif deletion.state == "unknown":
@@ -284,6 +284,9 @@ def mark_unknown(
 
 def retry_later(deletion: DeletionRequest, message: str, retry_after: float | None) -> None:
     """Upstream did not carry it out (down, 5xx, 429): stay pending and back off."""
+    if deletion.state != "pending":
+        deletion.message = message  # paused or cancelled meanwhile: that state stands
+        return
     delay = backoff_seconds(deletion.attempts - 1)
     if retry_after:
         delay = max(delay, retry_after)

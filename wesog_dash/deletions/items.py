@@ -65,8 +65,15 @@ def any_sent(deletion_id: int) -> bool:
 
 
 def link_items(item_ids: list[int], op_id: int) -> None:
-    """These items travel in operation `op_id`; items in doubt become pending again."""
-    outcome = case((DeletionItem.outcome == "unknown", "pending"), else_=DeletionItem.outcome)
+    """These items travel in operation `op_id`; items in doubt become pending again.
+
+    So do cancelled ones: sent after all (cancelled while their call was under way), the
+    operation decides.
+    """
+    outcome = case(
+        (DeletionItem.outcome.in_(("unknown", "cancelled")), "pending"),
+        else_=DeletionItem.outcome,
+    )
     for batch in batches(item_ids):
         db.session.execute(
             update(DeletionItem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -17,6 +18,7 @@ from . import dispatcher
 MAX_IDS = 100_000
 MAX_REASON = 2000
 MAX_TICKET = 128
+MAX_UNDO_SECONDS = 3600
 SELECTION_KINDS = ("single", "list", "query")
 
 
@@ -90,40 +92,38 @@ def ids_digest(ids: list[str]) -> str:
 
 
 def request_deletion(
-    image_ids: list[str],
-    reason: str,
-    *,
-    wait: bool = False,
-    urgent: bool = False,
-    strict: bool = False,
-    ticket: str | None = None,
-    selection_kind: str = "single",
-    selection_query: str | None = None,
-    selection_id: int | None = None,
-    actor: str,
-    user_id: int | None,
-    remote_addr: str | None,
-) -> DeletionRequest:
+    image_ids: list[str], reason: str, *, wait: bool = False, urgent: bool = False,
+    strict: bool = False, ticket: str | None = None, selection_kind: str = "single",
+    selection_query: str | None = None, selection_id: int | None = None, actor: str,
+    user_id: int | None, remote_addr: str | None, send_after: float = 0.0,
+    stop_ratio: float | None = None, stop_min_items: int | None = None,
+    retry_of_id: int | None = None, send_inline: bool = True,
+) -> DeletionRequest:  # fmt: skip
     """Validate, commit the request and its items, then send it (one id) or wake the dispatcher.
 
-    With `selection_id`, the ids are those of a stored selection (`image_ids` is ignored).
+    `send_after` > 0 keeps it `scheduled` that many seconds first (the undo window);
+    `stop_ratio`/`stop_min_items` override the failure threshold for this request. With
+    `selection_id`, the ids are those of a stored selection (`image_ids` is ignored).
+    `send_inline=False` leaves even a single id to the dispatcher (the CLI, when the API is
+    the embedded sandbox of another process).
     """
+    extra = safety_fields(send_after, stop_ratio, stop_min_items, retry_of_id)
     if selection_id is not None:
         return _request_selected(
-            selection_id, reason, wait=wait, urgent=urgent, strict=strict, ticket=ticket,
+            selection_id, reason, extra, wait=wait, urgent=urgent, strict=strict, ticket=ticket,
             actor=actor, user_id=user_id, remote_addr=remote_addr,
         )  # fmt: skip
     ids, reason, ticket = clean_ids(image_ids), clean_reason(reason), clean_ticket(ticket)
     if selection_kind not in SELECTION_KINDS:
         raise DeletionInputError("Unknown kind of selection")
-    # One id without wait is quick upstream: send it inside the web request.
-    inline = len(ids) == 1 and not wait
+    # One id without wait (nor undo window) is quick upstream: send it inside the web request.
+    inline = send_inline and len(ids) == 1 and not wait and extra["state"] == "pending"
     timeout = float(current_app.config["WESOG_SYNC_SEND_TIMEOUT"])
     deletion = DeletionRequest(
         created_at=utcnow(), user_id=user_id, actor=actor, remote_addr=remote_addr,
         reason=reason, ticket=ticket, do_wait=wait, do_urgent=urgent, do_strict=strict,
         selection_kind=selection_kind, selection_query=(selection_query or "").strip() or None,
-        item_count=len(ids), ids_sha256=ids_digest(ids), state="pending", attempts=0,
+        item_count=len(ids), ids_sha256=ids_digest(ids), attempts=0, **extra,
     )  # fmt: skip
     _write(deletion, ids, claim_for=timeout if inline else None)
     if inline:
@@ -132,8 +132,27 @@ def request_deletion(
     return deletion
 
 
+def safety_fields(
+    send_after: float, stop_ratio: float | None, stop_min_items: int | None, retry_of_id: int | None
+) -> dict[str, Any]:
+    """The undo window, failure threshold and retry link of a new request, checked."""
+    if not 0 <= send_after <= MAX_UNDO_SECONDS:
+        raise DeletionInputError(f"The undo window is 0 to {MAX_UNDO_SECONDS} seconds")
+    if stop_ratio is not None and not 0 <= stop_ratio <= 1:
+        raise DeletionInputError("The failure threshold is a share between 0 and 1 (0 % to 100 %)")
+    if stop_min_items is not None and not 1 <= stop_min_items <= MAX_IDS:
+        raise DeletionInputError(f"The minimum of finished images is 1 to {MAX_IDS}")
+    send_at = utcnow() + timedelta(seconds=send_after) if send_after > 0 else None
+    return {
+        "state": "scheduled" if send_at else "pending", "send_at": send_at,
+        "next_attempt_at": send_at, "stop_ratio": stop_ratio,
+        "stop_min_items": stop_min_items, "retry_of_id": retry_of_id,
+    }  # fmt: skip
+
+
 def _request_selected(
-    selection_id: int, reason: str, *, wait: bool, urgent: bool, strict: bool,
+    selection_id: int, reason: str, extra: dict[str, Any], *, wait: bool, urgent: bool,
+    strict: bool,
     ticket: str | None, actor: str, user_id: int | None, remote_addr: str | None,
 ) -> DeletionRequest:  # fmt: skip
     """A request whose ids are a stored, hashed selection (copied by INSERT … SELECT)."""
@@ -146,7 +165,7 @@ def _request_selected(
         reason=reason, ticket=ticket, do_wait=wait, do_urgent=urgent, do_strict=strict,
         selection_kind=selection.kind if selection.kind in SELECTION_KINDS else "list",
         selection_query=selection.query, item_count=selection.resolved,
-        ids_sha256=selection.ids_sha256, state="pending", attempts=0,
+        ids_sha256=selection.ids_sha256, attempts=0, **extra,
     )  # fmt: skip
     _write(deletion, None, claim_for=None, selection_id=selection_id)
     signals.wake()
@@ -209,4 +228,17 @@ def _requested_details(deletion: DeletionRequest) -> dict[str, Any]:
         "selection": {"kind": deletion.selection_kind, "query": deletion.selection_query},
         "ticket": deletion.ticket,
         "ids_sha256": deletion.ids_sha256,
+        **_safety_details(deletion),
     }
+
+
+def _safety_details(deletion: DeletionRequest) -> dict[str, Any]:
+    """The round-2 options, only when asked for (undo window, threshold, retry link)."""
+    found: dict[str, Any] = {}
+    if deletion.send_at:
+        found["send_at"] = deletion.send_at.isoformat()
+    if deletion.stop_ratio is not None or deletion.stop_min_items is not None:
+        found["stop"] = {"ratio": deletion.stop_ratio, "min_items": deletion.stop_min_items}
+    if deletion.retry_of_id:
+        found["retry_of"] = deletion.retry_of_id
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, utcnow
@@ -49,8 +50,9 @@ class Work(NamedTuple):
 
 
 def pending_work(limit: int = 100) -> Work:
-    """Ids of due pending requests and of due unknown requests, oldest first."""
-    return Work(pending=_due_ids("pending", limit), unknown=_due_ids("unknown", limit))
+    """Ids of due pending (or scheduled) requests and of due unknown requests, oldest first."""
+    pending = _due_ids("pending", limit) + _due_ids("scheduled", limit)  # undo window over
+    return Work(pending=pending, unknown=_due_ids("unknown", limit))
 
 
 def _due_ids(state: str, limit: int) -> list[int]:
@@ -78,6 +80,94 @@ def item_summary(deletion_id: int, limit: int) -> dict[str, object]:
         "item_total": sum(counts.values()),
         "outcome_counts": counts,
     }
+
+
+MAX_PAGE = 200
+
+
+def deletions_before(
+    before: int | None, limit: int, state: str | None = None
+) -> tuple[list[DeletionRequest], int | None]:
+    """A keyset page of deletion requests with id < `before`, newest first, and the next
+    page's `before` (None on the last page)."""
+    limit = min(MAX_PAGE, max(1, int(limit)))
+    query = select(DeletionRequest)
+    if before is not None:
+        query = query.where(DeletionRequest.id < before)
+    if state:
+        query = query.where(DeletionRequest.state == state)
+    rows = list(db.session.scalars(query.order_by(DeletionRequest.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].id if more and rows else None
+
+
+def items_after(
+    deletion_id: int, after: int | None, limit: int, outcome: str | None = None
+) -> tuple[list[DeletionItem], int | None]:
+    """A keyset page of one request's items with position > `after`, in the order given, and
+    the next page's `after` (None on the last page)."""
+    limit = min(MAX_PAGE * 5, max(1, int(limit)))
+    query = select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)
+    if after is not None:
+        query = query.where(DeletionItem.position > after)
+    if outcome:
+        query = query.where(DeletionItem.outcome == outcome)
+    rows = list(db.session.scalars(query.order_by(DeletionItem.position).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].position if more and rows else None
+
+
+def outcome_counts_of(deletion_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Outcome counts of several deletion requests in one grouped query."""
+    found: dict[int, dict[str, int]] = {deletion_id: {} for deletion_id in deletion_ids}
+    if not deletion_ids:
+        return found
+    query = (
+        select(DeletionItem.deletion_id, DeletionItem.outcome, func.count())
+        .where(DeletionItem.deletion_id.in_(deletion_ids))
+        .group_by(DeletionItem.deletion_id, DeletionItem.outcome)
+    )
+    for deletion_id, outcome, count in db.session.execute(query):
+        found[deletion_id][outcome] = count
+    return found
+
+
+def latest_items(image_ids: list[str]) -> dict[str, DeletionItem]:
+    """For each id, the item of the newest deletion request that contains it (one query)."""
+    if not image_ids:
+        return {}
+    newest = (
+        select(func.max(DeletionItem.id))
+        .where(DeletionItem.image_id.in_(image_ids))
+        .group_by(DeletionItem.image_id)
+    )
+    query = (
+        select(DeletionItem)
+        .where(DeletionItem.id.in_(newest))
+        .options(selectinload(DeletionItem.deletion))
+    )
+    return {item.image_id: item for item in db.session.scalars(query)}
+
+
+def find_item(deletion_id: int, image_id: str | None) -> DeletionItem | None:
+    """The item of `image_id` in the request (or its only item when no id is given)."""
+    query = select(DeletionItem).where(DeletionItem.deletion_id == deletion_id)
+    if image_id is not None:
+        query = query.where(DeletionItem.image_id == image_id)
+    found = list(db.session.scalars(query.order_by(DeletionItem.position).limit(2)))
+    return found[0] if len(found) == 1 or (image_id is not None and found) else None
+
+
+def unsent_total(deletion_id: int) -> int:
+    """Items of the request never handed to upstream (counted by the database)."""
+    query = select(func.count()).where(
+        DeletionItem.deletion_id == deletion_id,
+        DeletionItem.op_id.is_(None),
+        DeletionItem.outcome == "pending",
+    )
+    return int(db.session.scalar(query) or 0)
 
 
 def waiting_for_room() -> bool:

@@ -1,7 +1,7 @@
 """The database models, one module per concern."""
 
 from . import search
-from .accounts import ROLES, ApiToken, LoginFailure, SetupToken, User, UserSession
+from .accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginFailure, SetupToken, User, UserSession
 from .alerts import ALERT_STATES, Alert
 from .audit import AuditEvent, AuditHead
 from .deletions import (
@@ -15,6 +15,7 @@ from .lease import Lease
 from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
 from .selections import SELECTION_STATES, IdSelection, IdSelectionItem
+from .snapshots import ImageSnapshot
 from .types import UTCDateTime, day_start, parse_day, utcnow
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "OP_STATES",
     "ROLES",
     "SELECTION_STATES",
+    "TOKEN_SCOPES",
     "Alert",
     "ApiToken",
     "AuditEvent",
@@ -35,6 +37,7 @@ __all__ = [
     "DeletionRequest",
     "IdSelection",
     "IdSelectionItem",
+    "ImageSnapshot",
     "Lease",
     "LoginFailure",
     "Operation",

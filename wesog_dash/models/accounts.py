@@ -39,8 +39,11 @@ class User(UserMixin, db.Model):
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
+TOKEN_SCOPES = ("read", "operate")
+
+
 class ApiToken(db.Model):
-    """A personal API token; only its SHA-256 is kept."""
+    """A personal API token; only its SHA-256 is kept. `scope` caps what the role allows."""
 
     __tablename__ = "api_tokens"
 
@@ -50,6 +53,10 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(default=False)
+    scope: Mapped[str] = mapped_column(String(16), default="read")
+    label: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 

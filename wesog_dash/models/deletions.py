@@ -10,10 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
-# The outbox state machine of DESIGN.md.
-DELETION_STATES = ("pending", "submitted", "done", "done_with_errors", "rejected", "unknown")
-FINAL_DELETION_STATES = ("done", "done_with_errors", "rejected")
-ITEM_OUTCOMES = ("pending", "deleted", "failed", "not_found", "unknown")
+# The outbox state machine of DESIGN.md (round 2 adds the undo window `scheduled`, `paused`,
+# `cancelled` and `stopped`: the last two end the sending, not the operations already sent).
+DELETION_STATES = (
+    "scheduled", "pending", "paused", "submitted", "done", "done_with_errors", "rejected",
+    "unknown", "cancelled", "stopped",
+)  # fmt: skip
+FINAL_DELETION_STATES = ("done", "done_with_errors", "rejected", "cancelled", "stopped")
+ITEM_OUTCOMES = ("pending", "deleted", "failed", "not_found", "unknown", "cancelled")
 
 
 class DeletionRequest(db.Model):
@@ -41,12 +45,28 @@ class DeletionRequest(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Round 2: the undo window, the retry link and the failure threshold of this request.
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("deletion_requests.id"), index=True)
+    stop_ratio: Mapped[float | None]
+    stop_min_items: Mapped[int | None]
 
     items: Mapped[list[DeletionItem]] = relationship(
         back_populates="deletion", order_by="DeletionItem.position", cascade="all, delete-orphan"
     )
     operations = relationship("Operation", back_populates="deletion", order_by="Operation.op_id")
     user = relationship("User")
+    retry_of = relationship("DeletionRequest", remote_side=[id], back_populates="retries")
+    retries = relationship(
+        "DeletionRequest", back_populates="retry_of", order_by="DeletionRequest.id"
+    )
+
+    @property
+    def is_live(self) -> bool:
+        """True while something can still change: not final, or an operation still runs."""
+        if self.state not in FINAL_DELETION_STATES:
+            return True
+        return any(not op.is_finished for op in self.operations)
 
     # The overview's counters and reports group a period's requests by state and by actor.
     __table_args__ = (

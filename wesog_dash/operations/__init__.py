@@ -14,6 +14,7 @@ from .queries import (
     OpPage,
     get_operation,
     list_operations,
+    operations_before,
     running_count,
 )
 from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
@@ -32,6 +33,7 @@ __all__ = [
     "get_operation",
     "list_operations",
     "mark_viewed",
+    "operations_before",
     "operations_marker",
     "parse_op_id",
     "poll_interval",

@@ -91,3 +91,18 @@ def running_count() -> int:
     """How many known operations have not finished: what the `unfinished` filter lists."""
     query = select(func.count()).where(Operation.state.in_(UNFINISHED_STATES))
     return db.session.scalar(query) or 0
+
+
+def operations_before(
+    filters: OpFilters, before: int | None, limit: int
+) -> tuple[list[Operation], int | None]:
+    """A keyset page: up to `limit` operations with op_id < `before`, newest first, and the
+    `before` of the next page (None when this one is the last)."""
+    limit = min(MAX_PER_PAGE, max(1, int(limit)))
+    query = _filtered(select(Operation), filters)
+    if before is not None:
+        query = query.where(Operation.op_id < before)
+    rows = list(db.session.scalars(query.order_by(Operation.op_id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].op_id if more and rows else None

@@ -209,7 +209,7 @@ class Poller:
             )
             next_deletion = db.session.scalar(
                 select(func.min(func.coalesce(DeletionRequest.next_attempt_at, at_now))).where(
-                    DeletionRequest.state.in_(("pending", "unknown"))
+                    DeletionRequest.state.in_(("scheduled", "pending", "unknown"))
                 )
             )
         times = [(t - now).total_seconds() for t in (next_op, next_deletion) if t is not None]

@@ -20,6 +20,7 @@ from . import (
     operations,
     overview,
     reports,
+    safety,
     selections,
     users,
 )
@@ -36,6 +37,7 @@ def register_views(app: Flask) -> None:
         auth,
         images,
         deletions,
+        safety,
         selections,
         operations,
         audit,

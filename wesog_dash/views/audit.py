@@ -121,4 +121,6 @@ def export_jsonl() -> Response:
 @role_required("viewer")
 def image_history(image_id: str) -> str:
     """Everything that happened to one image id, ending with one sentence that sums it up."""
-    return render_template("image_history.html", history=gather_history(image_id))
+    kept = [(snapshot, deletions.restore_problem(snapshot)) for snapshot in
+            deletions.snapshots_of(image_id)]  # fmt: skip
+    return render_template("image_history.html", history=gather_history(image_id), kept=kept)

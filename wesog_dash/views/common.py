@@ -142,16 +142,23 @@ def error_page(error: HTTPException) -> tuple[str, int] | Response:
     return render_template(template, error=error), error.code or 500
 
 
-MAX_ROW_ID = 2**63 - 1  # ids are signed 64-bit integers in every table
+MAX_ROW_ID = 2**63 - 1  # operation ids are signed 64-bit (upstream's numbers)
+MAX_SERIAL_ID = 2**31 - 1  # our own rows' ids are INTEGER on PostgreSQL
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:…>` in every route: a positive id that fits the database, else 404 (not a 500)."""
+    """`<int:…>` in every route: an id that fits its column, else 404 (never a 500).
+
+    Our own rows (users, deletions, tokens…) have 32-bit ids on PostgreSQL; `<int(signed=True)>`
+    is for operation ids: 64-bit, and negative for retired operations.
+    """
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ROW_ID)
-        if kwargs.get("signed"):  # retired operations live at negative keys
+        if kwargs.get("signed"):
+            kwargs.setdefault("max", MAX_ROW_ID)
             kwargs.setdefault("min", -MAX_ROW_ID)
+        else:
+            kwargs.setdefault("max", MAX_SERIAL_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -169,7 +176,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
 def int_arg_or_none(name: str) -> int | None:
     """An optional id-like query argument: None when absent, junk or out of range."""
     raw = request.args.get(name, "").strip()
-    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ROW_ID:
+    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_SERIAL_ID:
         return None
     return int(raw)
 

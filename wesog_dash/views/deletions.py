@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from htmx_flask import make_response as htmx_response
@@ -19,6 +19,7 @@ from .live import deletion_live_context
 from .selections import MAX_SHOWN, selection_page
 
 bp = Blueprint("deletions", __name__)
+RESTORE_CHECK_MAX = 1000  # a confirmation reads the metadata of at most this many ids
 
 
 @bp.app_context_processor
@@ -27,7 +28,9 @@ def deletions_context() -> dict[str, Any]:
     return {
         "deletion_sending": deletions.SENDING,
         "deletion_inferred": deletions.INFERRED_MESSAGES,
+        "deletion_waiting": deletions.WAITING,
         "final_deletion_states": FINAL_DELETION_STATES,
+        "undo_seconds_left": deletions.seconds_left,
     }
 
 
@@ -76,16 +79,21 @@ def confirmation(
 ) -> ResponseReturnValue:
     """The page that says what will be sent (with thumbnails of the first ones), what was
     dropped and why, the list to edit, and the delete form."""
-    lookup = images.look_up(review.ids) if review.ids else None
-    form.image_ids.data = review.ids
+    ids = review.ids
+    lookup = images.look_up(ids) if ids else None
+    form.image_ids.data = ids
     if form.kind != "query":
-        form.selection_kind.data = "single" if len(review.ids) == 1 else "list"
+        form.selection_kind.data = "single" if len(ids) == 1 else "list"
+    # Read now, so the confirmation says which images could not be restored afterwards.
+    checked = ids and not message and len(ids) <= RESTORE_CHECK_MAX
     page = render_template(
         "deletion_new.html", review=review, lookup=lookup, form=form, message=message,
         lookup_limit=images.LOOKUP_LIMIT,
-        edit_form=PastedIdsForm(formdata=None, data={"ids_text": "\n".join(review.ids)}),
+        edit_form=PastedIdsForm(formdata=None, data={"ids_text": "\n".join(ids)}),
+        unrestorable=deletions.unrestorable(ids) if checked else None,
+        undo_seconds=current_app.config.get("WESOG_UNDO_SECONDS") or 0,
     )  # fmt: skip
-    return page, 200 if review.ids and not message else 422
+    return page, 200 if ids and not message else 422
 
 
 def confirm_stored(ids: list[str], form: DeleteForm) -> ResponseReturnValue:
@@ -122,6 +130,8 @@ def deletion_create() -> ResponseReturnValue:
             selection_kind=form.kind, selection_query=form.selection_query.data or None,
             selection_id=checked_selection(form), actor=current_user.username,
             user_id=current_user.id, remote_addr=request.remote_addr,
+            send_after=float(current_app.config.get("WESOG_UNDO_SECONDS") or 0),
+            **form.stop_rule(),
         )  # fmt: skip
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
@@ -134,13 +144,31 @@ def deletion_create() -> ResponseReturnValue:
 
 
 def card_sent(deletion: DeletionRequest) -> ResponseReturnValue:
-    """The card's new state; screen readers hear "Deletion #12 sent" and focus moves there."""
-    response = no_store(render_template("_card_deletion.html", deletion=deletion))
-    announce = {"message": f"Deletion #{deletion.id} sent", "focus": f"card-status-{deletion.id}"}
+    """The card's new state; screen readers hear "Deletion #12 sent" (or "sending in N s", with
+    Undo in a toast) and focus moves there."""
+    item = deletions.find_item(deletion.id, None)
+    response = no_store(render_template("_card_deletion.html", deletion=deletion, item=item))
+    left = deletions.seconds_left(deletion)
+    said = (
+        f"Deletion #{deletion.id} sent"
+        if left is None
+        else f"Deletion #{deletion.id}: sending in {left} s"
+    )
+    announce = {"message": said, "focus": f"card-status-{deletion.id}"}
     return htmx_response(
-        response, retarget="closest .card-state", trigger={"ops-changed": True},
+        response, retarget="closest .card-state", trigger=created_events(deletion),
         trigger_after_settle={"announce": announce},
     )  # fmt: skip
+
+
+def created_events(deletion: DeletionRequest) -> dict[str, Any]:
+    """HX-Trigger events of a new request: a toast with Undo while it waits to be sent."""
+    left = deletions.seconds_left(deletion)
+    if left is None:
+        return {"ops-changed": True}
+    undo = url_for("safety.deletion_undo", deletion_id=deletion.id)
+    message = f"Deletion #{deletion.id}: sending in {left} s"
+    return {"ops-changed": True, "toast": {"message": message, "level": "info", "undo": undo}}
 
 
 def checked_selection(form: DeleteForm) -> int | None:
@@ -199,17 +227,21 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
 def deletion_card(deletion_id: int) -> ResponseReturnValue:
     """The polled state of an image card whose deletion was requested, from the database."""
     deletion = find_deletion(deletion_id)
-    body = render_template("_card_deletion.html", deletion=deletion)
+    item = deletions.find_item(deletion.id, request.args.get("image_id") or None)
+    body = render_template("_card_deletion.html", deletion=deletion, item=item)
     return toast_when_final(no_store(body), deletion)
 
 
 def toast_when_final(response: Any, deletion: DeletionRequest) -> Any:
     """A polled fragment that comes back final announces it once: polling stops there."""
-    if not wants_fragment() or deletion.state not in FINAL_DELETION_STATES:
+    if not wants_fragment() or deletion.is_live:
         return response
     if deletion.state == "rejected":
         message = f"Deletion #{deletion.id} was refused: {deletion.message}"
         return announce_end(response, message, "error")
+    if deletion.state in ("cancelled", "stopped"):
+        message = f"Deletion #{deletion.id} {deletion.state}: {deletion.message}"
+        return announce_end(response, message, "info" if deletion.state == "cancelled" else "error")
     ops = list(deletion.operations)
     # A refused chunk fails items without any operation counting them: count those too.
     counts = deletions.outcome_counts(deletion.id)  # counted by the database, never loaded

@@ -110,6 +110,21 @@ class DeleteForm(FlaskForm):
     # A stored list (views/selections.py) is confirmed by its id and the hash that was shown.
     selection_id = HiddenField(filters=[strip])
     ids_sha256 = HiddenField(filters=[strip])
+    # Advanced options: the failure threshold, as typed (empty: the configured defaults).
+    stop_percent = StringField("Stop when this % failed", filters=[strip])
+    stop_min = StringField("…and at least this many images", filters=[strip])
+
+    def stop_rule(self) -> dict[str, Any]:
+        """The failure threshold asked for (empty fields: the configured defaults)."""
+        percent, least = (self.stop_percent.data or "")[:12], (self.stop_min.data or "")[:12]
+        try:
+            ratio = float(percent) / 100 if percent else None
+            minimum = int(least) if least else None
+        except ValueError:
+            raise deletions.DeletionInputError(
+                "The failure threshold is a percentage and a whole number of images"
+            ) from None
+        return {"stop_ratio": ratio, "stop_min_items": minimum}
 
     @property
     def stored_list(self) -> int | None:

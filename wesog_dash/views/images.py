@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from htmx_flask import make_response as htmx_response
 
-from .. import images
+from .. import deletions, images
 from ..accounts.permissions import role_required
 from ..upstream import UpstreamProblem
 from .common import int_arg, swap_error, wants_fragment
@@ -39,9 +39,12 @@ def formula_help(search: images.Search) -> dict[str, Any]:
 def image_list() -> ResponseReturnValue:
     """The image grid: search, page, select and delete."""
     search = images.run_search(request.args.get("q", "").strip(), int_arg("page", 1, 1, MAX_PAGE))
+    on_page = [image.image_id for image in search.results.results] if search.results else []
     context = {
         "search": search, "per_page": images.PER_PAGE, "delete_form": DeleteForm(formdata=None),
         "examples": EXAMPLES, **formula_help(search),
+        # A card remembers its latest deletion after a reload: in progress, or why it failed.
+        "latest": deletions.latest_items(on_page),
     }  # fmt: skip
     if wants_fragment():
         body = render_template("_image_grid.html", oob_formula_error=True, **context)

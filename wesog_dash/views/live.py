@@ -15,8 +15,11 @@ MAX_ITEMS_SHOWN = 200
 
 
 def deletion_live_context(deletion: DeletionRequest) -> dict[str, Any]:
-    """Items (the first MAX_ITEMS_SHOWN), their total and the outcome counts."""
-    return deletions.item_summary(deletion.id, MAX_ITEMS_SHOWN)
+    """Items (the first MAX_ITEMS_SHOWN), their total, the outcome counts, and what the safety
+    net offers now (undo, pause, cancel, retry, restore)."""
+    context = deletions.item_summary(deletion.id, MAX_ITEMS_SHOWN)
+    context["standing"] = deletions.standing(deletion)
+    return context
 
 
 def finished_toast(response: Response, row: Operation) -> Response:

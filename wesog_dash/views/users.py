@@ -4,7 +4,8 @@ None of these views is @destructive: the read-only switch (WESOG_READ_ONLY) prot
 images in the Wesog tenant, and managing who may use the console deletes nothing there, so
 admins must still be able to lock an account out while the console is read-only.
 Issuing API tokens stays CLI-only (`flask --app app users token NAME`): a token shown in a
-page could linger in a browser's history or cache.
+page could linger in a browser's history or cache. The page lists tokens (never their
+secrets) and revokes them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import accounts
-from ..accounts import sessions
+from ..accounts import sessions, tokens
 from ..accounts.permissions import role_required
 from ..models import ROLES, User
 from .forms import NewUserForm, RoleForm
@@ -32,7 +33,8 @@ def page(status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("create_error", None)
     html = render_template(
         "users.html", users=accounts.list_users(), role_form=RoleForm(formdata=None),
-        roles=ROLES, me=current_user.id, **context,
+        api_tokens=tokens.all_tokens(), token_status=tokens.token_status, roles=ROLES,
+        me=current_user.id, min_password=accounts.MIN_PASSWORD_LENGTH, **context,
     )  # fmt: skip
     return html, status
 
@@ -111,6 +113,17 @@ def user_disable(user_id: int) -> Response:
     return apply_change(
         change, f"{user.username} is disabled; their sessions and API tokens no longer work."
     )
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@role_required("admin")
+def token_revoke(token_id: int) -> Response:
+    """Revoke an API token: it stops working at once (audited)."""
+    row = tokens.get_token(token_id)
+    if row is None:
+        abort(404, description="There is no such token.")
+    change = partial(tokens.revoke, token_id, actor=current_user.username)
+    return apply_change(change, f"Token {token_id} of {row.user.username} is revoked.")
 
 
 @bp.post("/<int:user_id>/sessions/end")

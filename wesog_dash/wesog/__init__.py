@@ -1,5 +1,6 @@
 """The Wesog API client: typed results and typed errors over `requests`."""
 
+from .cancelling import CancelResult
 from .client import WesogClient
 from .errors import (
     WesogAuthError,
@@ -16,6 +17,7 @@ from .types import Image, Operation, OpError, SearchPage
 
 __all__ = [
     "MAX_IMAGE_ID_LENGTH",
+    "CancelResult",
     "Image",
     "OpError",
     "Operation",

@@ -18,6 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .cancelling import Cancelling
 from .errors import (
     WesogBadResponse,
     WesogError,
@@ -70,7 +71,7 @@ def image_path(image_id: str) -> str:
     return "/imgs/" + quote(image_id, safe="")
 
 
-class WesogClient:
+class WesogClient(Cancelling):
     """A pooled, timed-out, typed client for one Wesog API base URL and key."""
 
     def __init__(

@@ -1,0 +1,142 @@
+"""Bringing deleted images back from their snapshots: one `POST /imgs` operation (method
+`add`, strict: it never overwrites an image that exists again), watched by the poller like any
+other. Restores are audited; old snapshots are pruned after WESOG_SNAPSHOT_DAYS.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, and_, delete, func, or_, select
+
+from .. import audit
+from ..extensions import db
+from ..models import DeletionItem, ImageSnapshot, Operation, utcnow
+from ..operations import record_snapshot
+from ..upstream import upstream_call, wesog_client
+
+# The input fields of an image (wesog-api.md §4.2): what a restore may send back.
+INPUT_FIELDS = (
+    "src", "url_img_watermark", "url_img_thumbnail", "title", "headline", "caption",
+    "alt_text", "ai_generated", "model_release", "property_release", "nsfw", "status", "date",
+    "location", "city", "country", "event", "author", "provider", "shot", "scene", "technique",
+    "medium", "keywords", "categories", "collections",
+)  # fmt: skip
+
+
+class RestoreError(ValueError):
+    """Nothing can be restored from what was asked; the message says why."""
+
+
+def restore_body(snapshot: ImageSnapshot) -> dict[str, Any]:
+    """The batch element re-adding the image: its id and every input field it had."""
+    data = snapshot.data or {}
+    fields = {name: data[name] for name in INPUT_FIELDS if data.get(name) is not None}
+    return {"id": snapshot.image_id, **fields}
+
+
+def restore_problem(snapshot: ImageSnapshot) -> str | None:
+    """Why this snapshot cannot be restored now (None: it can)."""
+    if snapshot.data is None or snapshot.problem is not None:
+        return f"cannot be restored: {snapshot.problem or 'its metadata was not read'}"
+    if not snapshot.data.get("src"):
+        return "cannot be restored: the API gave it no src"
+    outcome = db.session.scalar(
+        select(DeletionItem.outcome)
+        .where(
+            DeletionItem.deletion_id == snapshot.deletion_id,
+            DeletionItem.image_id == snapshot.image_id,
+        )
+        .limit(1)
+    )
+    if outcome != "deleted":
+        return "nothing to restore: this deletion did not delete it" if outcome not in (
+            "pending", "unknown") else "its deletion has not finished yet"  # fmt: skip
+    op = snapshot.restore_operation
+    if snapshot.restore_op_id and not (op is not None and op.is_finished and op.num_bad):
+        return "already restored (or being restored)"
+    return None
+
+
+def _restorable(deletion_id: int) -> Select[tuple[ImageSnapshot]]:
+    """The same rules as `restore_problem`, as one query: metadata kept (no `problem`), the
+    image deleted by this request, and no restore yet unless the last one failed."""
+    failed_restores = select(Operation.op_id).where(
+        Operation.is_finished.is_(True), Operation.num_bad > 0
+    )
+    item = and_(
+        DeletionItem.deletion_id == ImageSnapshot.deletion_id,
+        DeletionItem.image_id == ImageSnapshot.image_id,
+    )
+    query = (
+        select(ImageSnapshot)
+        .join(DeletionItem, item)
+        .where(
+            ImageSnapshot.deletion_id == deletion_id,
+            ImageSnapshot.problem.is_(None),
+            DeletionItem.outcome == "deleted",
+            or_(
+                ImageSnapshot.restore_op_id.is_(None),
+                ImageSnapshot.restore_op_id.in_(failed_restores),
+            ),
+        )
+        .order_by(ImageSnapshot.id)
+    )
+    return query
+
+
+def restorable(deletion_id: int) -> list[ImageSnapshot]:
+    """Snapshots of a deletion's deleted images that can be restored now."""
+    return list(db.session.scalars(_restorable(deletion_id)))
+
+
+def restorable_count(deletion_id: int) -> int:
+    """How many of a deletion's deleted images can be restored now (counted by the database)."""
+    query = _restorable(deletion_id).with_only_columns(func.count(ImageSnapshot.id))
+    return int(db.session.scalar(query.order_by(None)) or 0)
+
+
+def restore(snapshot_ids: list[int], actor: str) -> Operation:
+    """Re-add these snapshots' images in one operation (commits); RestoreError, UpstreamProblem."""
+    snapshots = [db.session.get(ImageSnapshot, i) for i in dict.fromkeys(snapshot_ids)]
+    chosen = [s for s in snapshots if s is not None and restore_problem(s) is None]
+    if not chosen:
+        found = [s for s in snapshots if s is not None]
+        raise RestoreError(restore_problem(found[0]) if found else "Nothing to restore.")
+    body = [restore_body(snapshot) for snapshot in chosen]
+    ids = [(s.id, s.deletion_id, s.image_id) for s in chosen]
+    db.session.commit()  # no transaction stays open while we wait for the network
+    with upstream_call("POST /imgs"):
+        op = wesog_client().add_images(body, strict=True)
+    row = record_snapshot(op, origin="dashboard")
+    now = utcnow()
+    for snapshot_id, _, _ in ids:
+        snapshot = db.session.get(ImageSnapshot, snapshot_id)
+        assert snapshot is not None
+        snapshot.restored_at, snapshot.restored_by, snapshot.restore_op_id = now, actor, row.op_id
+    audit.record(
+        "image.restore_requested", actor=actor, op_id=row.op_id, deletion_id=ids[0][1],
+        image_id=ids[0][2] if len(ids) == 1 else None,
+        details={"images": len(ids), "image_ids": [image_id for _, _, image_id in ids][:100]},
+    )  # fmt: skip
+    db.session.commit()
+    return row
+
+
+def snapshots_of(image_id: str) -> list[ImageSnapshot]:
+    """Every snapshot kept of one image id, oldest first."""
+    query = select(ImageSnapshot).where(ImageSnapshot.image_id == image_id)
+    return list(db.session.scalars(query.order_by(ImageSnapshot.id)))
+
+
+def prune_snapshots(days: int | None = None, actor: str = "system") -> int:
+    """Delete snapshots older than `days` (WESOG_SNAPSHOT_DAYS); how many (commits)."""
+    keep_days = int(current_app.config["WESOG_SNAPSHOT_DAYS"] if days is None else days)
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = db.session.execute(delete(ImageSnapshot).where(ImageSnapshot.taken_at < cutoff))
+    count = int(getattr(result, "rowcount", 0) or 0)
+    audit.record("snapshot.pruned", actor=actor, details={"days": keep_days, "deleted": count})
+    db.session.commit()
+    return count

@@ -1,0 +1,145 @@
+"""What /api/v1 takes: query parameters and bodies as pydantic models, read with `parse`.
+
+The OpenAPI parameters and request bodies are generated from these models; a value that
+does not fit becomes an `invalid-request` problem listing every field at fault.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from ...audit.queries import ACTION_GROUPS, ACTIONS, OUTCOMES
+from ...deletions import MAX_IDS, MAX_REASON, MAX_TICKET
+from .problems import ApiProblem
+from .schemas import DeletionState, ItemOutcome, OpOrigin, OpState
+
+M = TypeVar("M", bound=BaseModel)
+BIGINT = 2**63 - 1
+# Row ids of deletions, items and audit events are INTEGER columns (32-bit on PostgreSQL);
+# operation ids are BIGINT.
+INT32 = 2**31 - 1
+Cursor = Annotated[int, Field(ge=0, le=INT32)]
+BigCursor = Annotated[int, Field(ge=0, le=BIGINT)]
+ImageId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Query(BaseModel):
+    """Query parameters: unknown ones are ignored, known ones must be right."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class OpQuery(Query):
+    """Filters and keyset paging of GET /ops."""
+
+    state: OpState | None = None
+    method: Annotated[str, StringConstraints(max_length=16)] | None = None
+    resource: Annotated[str, StringConstraints(max_length=16)] | None = None
+    origin: OpOrigin | None = None
+    created_from: date | None = Field(None, description="UTC day, inclusive")
+    created_to: date | None = Field(None, description="UTC day, inclusive")
+    before: Annotated[int, Field(ge=-BIGINT, le=BIGINT)] | None = Field(
+        None, description="only operations with a smaller op_id (retired rows are negative)"
+    )
+    limit: int = Field(50, ge=1, le=200)
+
+
+class DeletionQuery(Query):
+    """Filter and keyset paging of GET /deletions."""
+
+    state: DeletionState | None = None
+    before: Cursor | None = Field(None, description="only requests with a smaller id")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class ItemQuery(Query):
+    """Filter and keyset paging of GET /deletions/{id}/items."""
+
+    outcome: ItemOutcome | None = None
+    after: Cursor | None = Field(None, description="only items at a later position")
+    limit: int = Field(500, ge=1, le=1000)
+
+
+class AuditQuery(Query):
+    """The /audit page's filters, and keyset paging."""
+
+    actor: Annotated[str, StringConstraints(max_length=128)] | None = None
+    action: Literal[ACTIONS + ACTION_GROUPS] | None = None  # type: ignore[valid-type]
+    from_: date | None = Field(None, alias="from", description="UTC day, inclusive")
+    to: date | None = Field(None, description="UTC day, inclusive")
+    image_id: Annotated[str, StringConstraints(max_length=256)] | None = None
+    op_id: BigCursor | None = None
+    outcome: Literal[OUTCOMES] | None = None  # type: ignore[valid-type]
+    q: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        None, description="words in the reason"
+    )
+    before: Cursor | None = Field(None, description="the older page: events with a smaller id")
+    after: Cursor | None = Field(None, description="the newer page: events with a larger id")
+    limit: int = Field(50, ge=1, le=500)
+
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
+Ticket = Annotated[str, StringConstraints(max_length=MAX_TICKET)]
+
+
+class DeletionOptions(BaseModel):
+    """Reason, ticket and options of a new deletion request."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason = Field(description="why these images are deleted (audited)")
+    ticket: Ticket | None = None
+    wait: bool = Field(False, description="the API finishes the operation before answering")
+    urgent: bool = Field(False, description="to the head of the tenant's queue")
+    strict: bool = Field(False, description="a missing id fails its element")
+
+
+class NewDeletion(DeletionOptions):
+    """A JSON body: give `image_ids`, or a search formula in `query` (resolved to its ids)."""
+
+    image_ids: list[ImageId] | None = Field(None, min_length=1, max_length=MAX_IDS)
+    query: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = Field(
+        None, description="a Wesog `q` formula; every match is deleted"
+    )
+
+
+class NewDeletionForm(BaseModel):
+    """A multipart form: `ids` is a text file of ids (one per line), or give `query`."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+    ticket: Ticket | None = None
+    wait: bool = False
+    urgent: bool = False
+    strict: bool = False
+    ids: bytes | None = Field(None, description="text file, one image id per line")
+    query: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
+class TextDeletionQuery(Query):
+    """Options of a `text/plain` body (the ids, one per line) travel as query parameters."""
+
+    reason: Reason | None = Field(None, description="required with a text/plain body")
+    ticket: Ticket | None = None
+    wait: bool = False
+    urgent: bool = False
+    strict: bool = False
+
+
+def field_problems(error: ValidationError) -> list[dict[str, Any]]:
+    """Each field at fault, as `{loc, msg}`."""
+    return [{"loc": list(item["loc"]), "msg": item["msg"]} for item in error.errors()]
+
+
+def parse(model: type[M], data: Any, where: str) -> M:
+    """`data` read as `model`; an ApiProblem (invalid-request) says what is wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = field_problems(error)
+        first = problems[0]
+        place = ".".join(str(part) for part in first["loc"]) or where
+        detail = f"Invalid {where}: {place}: {first['msg']}"
+        raise ApiProblem("invalid-request", detail, errors=problems) from error

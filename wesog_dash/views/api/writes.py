@@ -1,0 +1,129 @@
+"""Creating a deletion request through the API: ids in JSON, an uploaded list (text/plain or
+multipart), or a search formula resolved to its ids before anything is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ... import deletions, images
+from ...accounts.permissions import destructive, role_required
+from ...upstream import UpstreamProblem
+from . import bp, schemas
+from .inputs import (
+    DeletionOptions,
+    NewDeletion,
+    NewDeletionForm,
+    TextDeletionQuery,
+    parse,
+)
+from .problems import ApiProblem
+from .reads import answer
+from .serialize import deletion_out
+from .spec import operation
+
+TEXT_BODY = {"type": "string", "description": "image ids, one per line"}
+UPSTREAM_SLUGS = {"rejected": "upstream-rejected", "rate_limited": "upstream-rate-limited",
+                  "not_found": "upstream-rejected"}  # fmt: skip
+
+
+def utf8(data: bytes) -> str:
+    """An uploaded id list as text; invalid-request when it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ApiProblem("invalid-request", "The id list must be UTF-8 text.") from error
+
+
+def json_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
+    """Ids or a formula, and the options, from a JSON body."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiProblem("invalid-request", 'Send a JSON object: {"image_ids": [...], ...}.')
+    found = parse(NewDeletion, body, "body")
+    return found.image_ids, found.query, found
+
+
+def text_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
+    """Ids from a text/plain body (one per line); the options from the query string."""
+    options = parse(TextDeletionQuery, request.args.to_dict(), "query")
+    if options.reason is None:
+        raise ApiProblem("invalid-request", "Give the reason as ?reason=… with a text body.")
+    ids = deletions.ids_from_text(utf8(request.get_data(cache=False)))
+    return ids, None, DeletionOptions(**options.model_dump())
+
+
+def form_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
+    """Ids from an uploaded `ids` file, or a `query`; the options from the form fields."""
+    data: dict[str, Any] = request.form.to_dict()
+    if "ids" in request.files:
+        data["ids"] = request.files["ids"].read()
+    found = parse(NewDeletionForm, data, "form")
+    ids = deletions.ids_from_text(utf8(found.ids)) if found.ids is not None else None
+    options = DeletionOptions(**found.model_dump(exclude={"ids", "query"}))
+    return ids, found.query, options
+
+
+READERS = {
+    "application/json": json_request,
+    "text/plain": text_request,
+    "multipart/form-data": form_request,
+}
+
+
+def resolve(ids: list[str] | None, query: str | None) -> tuple[list[str], str, str | None]:
+    """The ids to delete, the kind of selection, and the formula they came from."""
+    if (ids is None) == (query is None):
+        raise ApiProblem("invalid-request", "Give either image ids or a query, not both.")
+    if query is None:
+        return ids or [], "list" if len(ids or []) > 1 else "single", None
+    try:
+        matches = images.matching_ids(query)
+    except images.TooManyMatches as error:
+        raise ApiProblem("too-many-matches", str(error)) from error
+    if not matches.ids:
+        raise ApiProblem("invalid-request", f"The search {query!r} matches no image.")
+    return matches.ids, "query", query
+
+
+@bp.post("/deletions")
+@role_required("operator")
+@destructive
+@operation(
+    "Create a deletion request", scope="operate",
+    body={"application/json": NewDeletion, "text/plain": TEXT_BODY,
+          "multipart/form-data": NewDeletionForm},
+    query=TextDeletionQuery, responses={202: schemas.Deletion},
+    problems=(400, 415, 422, 502, 503), tag="deletions",
+)  # fmt: skip
+def create_deletion() -> Response:
+    """Ask for images to be deleted; answers 202 with the request to follow (`Location`).
+
+    The body is JSON (`image_ids` or `query`, with `reason` and options), a text/plain list
+    of ids (options as query parameters), or a multipart form with an `ids` file or `query`.
+    A query is resolved to its ids now: exactly those are deleted.
+    """
+    reader = READERS.get(request.mimetype)
+    if reader is None:
+        media = ", ".join(READERS)
+        raise ApiProblem("unsupported-media-type", f"Send the request as one of: {media}.")
+    try:
+        ids, query, options = reader()
+        ids, kind, formula = resolve(ids, query)
+        found = deletions.request_deletion(
+            ids, options.reason, wait=options.wait, urgent=options.urgent,
+            strict=options.strict, ticket=options.ticket, selection_kind=kind,
+            selection_query=formula, actor=current_user.username, user_id=current_user.id,
+            remote_addr=request.remote_addr,
+        )  # fmt: skip
+    except deletions.DeletionInputError as error:
+        raise ApiProblem("invalid-request", error.message) from error
+    except UpstreamProblem as error:
+        slug = UPSTREAM_SLUGS.get(error.problem.kind, "upstream-unavailable")
+        raise ApiProblem(slug, error.message) from error
+    response = answer(deletion_out(found), 202)
+    response.headers["Location"] = url_for("api.deletion_detail", deletion_id=found.id)
+    return response

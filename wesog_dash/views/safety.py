@@ -1,0 +1,182 @@
+"""The safety net of a deletion: undo, pause, resume, cancel, retry the failures, restore what
+was deleted, and the completion report. Every change is a POST with a CSRF token; the
+deletion page answers with a message shown once, a card (htmx) with its new state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from htmx_flask import make_response as htmx_response
+
+from .. import deletions
+from ..accounts.permissions import destructive, role_required
+from ..upstream import UpstreamProblem
+from .common import no_store, wants_fragment
+from .deletions import find_deletion
+
+bp = Blueprint("safety", __name__)
+
+
+def undo_seconds() -> float:
+    """The undo window of deletions made in the browser (WESOG_UNDO_SECONDS)."""
+    return max(0.0, float(current_app.config.get("WESOG_UNDO_SECONDS") or 0))
+
+
+def back(deletion_id: int, message: str, level: str = "success") -> ResponseReturnValue:
+    """Back to the deletion page (or, for htmx, to the card) saying what happened, once."""
+    if wants_fragment():
+        return card(deletion_id, message, level)
+    flash(message, level)
+    return redirect(url_for("deletions.deletion_detail", deletion_id=deletion_id), 303)
+
+
+def card(deletion_id: int, message: str, level: str) -> Response:
+    """The card state of a deletion, with a toast."""
+    deletion = find_deletion(deletion_id)
+    item = deletions.find_item(deletion.id, request.form.get("image_id") or None)
+    body = render_template("_card_deletion.html", deletion=deletion, item=item)
+    events = {"toast": {"message": message, "level": level}, "ops-changed": True}
+    return htmx_response(no_store(body), trigger=events)
+
+
+def run(deletion_id: int, change: Any, done: str) -> ResponseReturnValue:
+    """Apply one control change; a refusal is a message, never an error page."""
+    try:
+        change(deletion_id, current_user.username)
+    except deletions.ControlError as exc:
+        return back(deletion_id, str(exc), "error")
+    return back(deletion_id, done)
+
+
+@bp.post("/deletions/<int:deletion_id>/undo")
+@role_required("operator")
+def deletion_undo(deletion_id: int) -> ResponseReturnValue:
+    """Undo a deletion still in its undo window: nothing is sent."""
+    find_deletion(deletion_id)
+    if request.form.get("source") == "toast" and wants_fragment():
+        try:
+            deletions.undo(deletion_id, current_user.username)
+        except deletions.ControlError as exc:
+            return _toast(str(exc), "error")
+        return _toast(f"Deletion #{deletion_id} undone: nothing was sent.", "success")
+    return run(deletion_id, deletions.undo, f"Deletion #{deletion_id} undone: nothing was sent.")
+
+
+def _toast(message: str, level: str) -> Response:
+    return htmx_response(no_store(""), trigger={"toast": {"message": message, "level": level},
+                                                 "ops-changed": True})  # fmt: skip
+
+
+@bp.post("/deletions/<int:deletion_id>/pause")
+@role_required("operator")
+def deletion_pause(deletion_id: int) -> ResponseReturnValue:
+    """Keep the unsent chunks in the outbox until resumed."""
+    find_deletion(deletion_id)
+    return run(deletion_id, deletions.pause, f"Deletion #{deletion_id} paused.")
+
+
+@bp.post("/deletions/<int:deletion_id>/resume")
+@role_required("operator")
+@destructive
+def deletion_resume(deletion_id: int) -> ResponseReturnValue:
+    """Send the unsent chunks again."""
+    find_deletion(deletion_id)
+    return run(deletion_id, deletions.resume, f"Deletion #{deletion_id} resumed.")
+
+
+@bp.post("/deletions/<int:deletion_id>/cancel")
+@role_required("operator")
+def deletion_cancel(deletion_id: int) -> ResponseReturnValue:
+    """Drop the unsent chunks and cancel the operations still queued upstream."""
+    find_deletion(deletion_id)
+    try:
+        report = deletions.cancel(deletion_id, current_user.username)
+    except deletions.ControlError as exc:
+        return back(deletion_id, str(exc), "error")
+    return back(deletion_id, report.message, "success" if report.cancelled_ops or
+                report.dropped else "info")  # fmt: skip
+
+
+@bp.post("/deletions/<int:deletion_id>/retry")
+@role_required("operator")
+@destructive
+def deletion_retry(deletion_id: int) -> ResponseReturnValue:
+    """A new deletion of exactly the failed ids (one of them, from a card), same options."""
+    find_deletion(deletion_id)
+    try:
+        child = deletions.retry_failures(
+            deletion_id, actor=current_user.username, user_id=current_user.id,
+            remote_addr=request.remote_addr, send_after=undo_seconds(),
+            only=request.form.get("image_id") or None,
+        )  # fmt: skip
+    except deletions.DeletionInputError as exc:
+        return back(deletion_id, str(exc), "error")
+    return back(child.id, f"Retry of #{deletion_id}: deletion #{child.id} created.")
+
+
+@bp.post("/deletions/<int:deletion_id>/restore")
+@role_required("operator")
+@destructive
+def deletion_restore(deletion_id: int) -> ResponseReturnValue:
+    """Re-add every deleted image of the request that can be restored, in one operation."""
+    find_deletion(deletion_id)
+    ids = [snapshot.id for snapshot in deletions.restorable(deletion_id)]
+    return restore(ids, url_for("deletions.deletion_detail", deletion_id=deletion_id))
+
+
+@bp.post("/snapshots/<int:snapshot_id>/restore")
+@role_required("operator")
+@destructive
+def snapshot_restore(snapshot_id: int) -> ResponseReturnValue:
+    """Re-add one image from the metadata kept when it was deleted (image history)."""
+    image_id = request.form.get("image_id", "")
+    if image_id and not deletions.id_problem(image_id):
+        target = url_for("audit.image_history", image_id=image_id)
+    else:
+        target = url_for("images.image_list")
+    return restore([snapshot_id], target)
+
+
+def restore(snapshot_ids: list[int], target: str) -> ResponseReturnValue:
+    """Send the restore; its operation is watched like any other."""
+    try:
+        row = deletions.restore(snapshot_ids, current_user.username)
+    except deletions.RestoreError as exc:
+        flash(str(exc), "error")
+        return redirect(target, 303)
+    except UpstreamProblem as exc:
+        flash(f"The restore was not sent: {exc.message}", "error")
+        return redirect(target, 303)
+    flash(
+        f"Restore sent: operation #{row.upstream_id} re-adds {len(snapshot_ids)} image(s).",
+        "success",
+    )
+    return redirect(target, 303)
+
+
+@bp.get("/deletions/<int:deletion_id>/report.csv")
+@role_required("viewer")
+def deletion_report(deletion_id: int) -> Response:
+    """Every item of the request as CSV: id, title, outcome, message, operation, time."""
+    find_deletion(deletion_id)
+    chunks = stream_with_context(deletions.report_chunks(deletion_id))
+    response = Response(chunks, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    name = f"deletion-{deletion_id}-report.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
