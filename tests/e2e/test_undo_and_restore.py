@@ -23,7 +23,7 @@ def delete_from_card(page: Page, server: LiveServer, image_id: str) -> Any:
     """Search one image, delete it from its card; returns the card."""
     page.goto(f"{server.url}/images?q=id%3D{image_id}")
     card = page.locator("article.card").filter(has_text=image_id)
-    card.get_by_role("link", name="Delete").click()
+    card.get_by_role("button", name=re.compile("^Delete")).click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Reason").fill("Takedown request")
     dialog.get_by_role("button", name="Delete 1 image").click()
@@ -47,7 +47,7 @@ def test_undo_keeps_the_image_and_restore_brings_one_back(
     assert live_server.sandbox.state.stats["DELETE /imgs/{image_id}"] == 0
 
     card = delete_from_card(page, live_server, "100006")
-    expect(card).to_contain_text("finished", timeout=20_000)
+    expect(card).to_contain_text("Deleted", timeout=20_000)
     page.goto(f"{live_server.url}/images/100006/history")
     expect(page.locator("#history-summary")).to_contain_text("Deleted on")
     page.get_by_role("button", name="Restore").click()
