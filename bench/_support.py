@@ -6,6 +6,7 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -87,3 +88,12 @@ def summary_ms(samples: list[float]) -> str:
         f"n={len(samples):5d}  p50={statistics.median(samples) * 1000:7.1f} ms  "
         f"p95={percentile(samples, 0.95) * 1000:7.1f} ms  max={max(samples) * 1000:7.1f} ms"
     )
+
+
+def run_concurrently(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+    """Run each (function, args) in its own thread and wait for all of them."""
+    threads = [threading.Thread(target=function, args=args) for function, args in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -16,7 +16,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from _support import (
     logged_in_session,
     migrated_database,
     percentile,
+    run_concurrently,
     start_sandbox,
     summary_ms,
     wait_until,
@@ -147,18 +147,11 @@ def poll_both(
     trivial: list[float] = []
     stop_at = time.monotonic() + args.seconds
     url = f"{base_url}/ops/{op_id}/progress"
-    threads = [
-        threading.Thread(target=poll, args=(s, url, stop_at, args.interval, fragment))
-        for s in sessions
-    ]
     healthz = (f"{base_url}/healthz", stop_at, args.interval / 5, trivial)
-    threads += [
-        threading.Thread(target=poll, args=(requests.Session(), *healthz)) for _ in range(5)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(
+        [(poll, (s, url, stop_at, args.interval, fragment)) for s in sessions]
+        + [(poll, (requests.Session(), *healthz)) for _ in range(5)]
+    )
     return fragment, trivial
 
 

@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from _support import (
     logged_in_session,
     migrated_database,
     percentile,
+    run_concurrently,
     start_sandbox,
     summary_ms,
     wait_until,
@@ -86,18 +86,14 @@ def measure(base_url: str, sessions: list[requests.Session], args: argparse.Name
     lists: list[float] = []
     trivial: list[float] = []
     stop_at = time.monotonic() + args.seconds
-    threads = [
-        threading.Thread(target=poll_204, args=(s, u, stop_at, args.interval, lists))
-        for s, u in zip(sessions, urls, strict=True)
-    ]
     healthz = (f"{base_url}/healthz", stop_at, args.interval / 5, trivial)
-    threads += [
-        threading.Thread(target=poll_204, args=(requests.Session(), *healthz)) for _ in range(5)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(
+        [
+            (poll_204, (s, u, stop_at, args.interval, lists))
+            for s, u in zip(sessions, urls, strict=True)
+        ]
+        + [(poll_204, (requests.Session(), *healthz)) for _ in range(5)]
+    )
     print(f"gunicorn 2 workers × 8 threads; nothing running; {args.seconds:.0f} s")
     label = f"/ops/list + /overview/live ({args.clients} clients every {args.interval} s)"
     print(f"  {label:45s} {summary_ms(lists)}")
