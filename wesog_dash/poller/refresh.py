@@ -20,28 +20,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from .. import deletions
 from ..extensions import db
-from ..models import Operation, utcnow
+from ..models import Operation
 from ..operations import backoff_seconds
 from ..upstream import Budget, upstream, wesog_client
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogError
-from .discovery import WATCHED_FOR, Applied, apply_listed
+from .discovery import Applied, apply_listed
+from .due import UNFINISHED, due_operations, ours_due
 from .fence import LeaseLost
 from .lease import record_pause
 from .polling import fetch, store
 
 log = logging.getLogger(__name__)
-MAX_DUE = 5000  # due operations considered in one cycle
-# Operations still worth asking about: "lost" ones never are, retired incarnations neither.
-UNFINISHED = (
-    Operation.is_finished.is_(False),
-    Operation.state != "lost",
-    Operation.op_id > 0,
-)
 
 
 @dataclass
@@ -77,22 +71,6 @@ def poll_one(op_id: int) -> None:
     store(op_id, result)
 
 
-def due_operations(limit: int = MAX_DUE) -> list[int]:
-    """Unfinished operations due now: watched ones first, then the longest unrefreshed."""
-    now = utcnow()
-    watched = func.coalesce(Operation.last_viewed_at >= now - WATCHED_FOR, False)
-    query = (
-        select(Operation.op_id)
-        .where(
-            *UNFINISHED,
-            or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
-        )
-        .order_by(watched.desc(), Operation.last_polled_at.asc().nulls_first())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
-
-
 class Refresher:
     """Keeps what cycles learn: discovery's cursor, the list's cost and its failures."""
 
@@ -108,6 +86,7 @@ class Refresher:
         self.shown_pause: object = None
         self.deferred = False  # the last cycle left due operations for the next list read
         self.hurry = False  # a bulk deletion waits for one of our operations to end
+        self.ours_due = False  # an operation of our deletions is due: the list may go early
 
     def config(self, name: str) -> float:
         """A numeric setting of the app."""
@@ -145,6 +124,7 @@ class Refresher:
             select(func.count(), func.min(Operation.op_id)).where(*UNFINISHED)
         ).one()
         self.hurry = deletions.waiting_for_room()
+        self.ours_due = ours_due()
         if self.cursor is None and known_max is not None:
             self.cursor = known_max  # after a restart: look for newer ones only
         return due, known_max, (int(count), oldest)
@@ -178,7 +158,7 @@ class Refresher:
         cheaper = count > 0 and for_all < count
         if not (cheaper or discover_due):
             return plan  # one call per due operation is cheaper
-        if not discover_due and now < self.next_list:
+        if not discover_due and now < self.next_list and not self.ours_due:
             plan.deferred = bool(due)  # the next list read (within an interval) has them
             return plan
         plan.discover = discovering
