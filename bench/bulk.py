@@ -1,14 +1,18 @@
 """Bulk: the same ids deleted by direct batch calls, then through the dashboard, on one sandbox.
 
-The sandbox (its own process, no per-item delay) first receives the batch DELETE calls a
-script would make (chunks of 1,000, back to back, each operation then polled until it ends);
-the images are added back; then an operator uploads the same ids as a .txt file, confirms,
-and the dashboard (its own process, poller thread) sends and follows them. Printed: both wall
+The sandbox (its own process) first receives the batch DELETE calls a script would make (chunks
+of 1,000, back to back, each operation then polled until it ends); the images are added back;
+then an operator uploads the same ids as a .txt file, confirms, and the dashboard (its own
+process, poller thread, no undo window) sends and follows them. Each way runs against an API
+that takes no time per image (what is left is the dashboard's own work: it also reads every
+image's metadata before deleting it, for a restore) and one that takes --item-ms per image
+(what an API doing real work costs). The dashboard runs at each request budget of --budgets
+(WESOG_MAX_CALLS_PER_SECOND; 10, the default, costs the most). Printed per run: both wall
 times (dashboard: from the confirming POST until the request is done in its database), the
-ratio (target ≤ 1.25), the share of items with a recorded outcome (target 100 %), and the
-web process's peak RSS growth (target < 100 MB with --ids 100000).
+ratio (target ≤ 1.25), the share of items with a recorded outcome (target 100 %), the upstream
+calls it made and the web process's peak RSS growth (target < 100 MB with --ids 100000).
 
-    .venv/bin/python bench/bulk.py [--ids 10000] [--interval 0.2] [--budget 20]
+    .venv/bin/python bench/bulk.py [--ids 10000] [--budgets 50,10] [--item-ms 0,1] [--timeline]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime
 
 import requests
 from _procs import free_port, memory_mb, serve, stop
@@ -25,12 +30,24 @@ from _support import logged_in_session, migrated_database
 
 KEY = "bench-key"
 CHUNK = 1000
+SLOW_LIMIT = 20_000  # above this many ids, the per-image-cost runs are skipped unless asked
+
+
+def api(url: str) -> requests.Session:
+    """A session that talks to the sandbox with its key."""
+    session = requests.Session()
+    session.headers["API-Key"] = KEY
+    return session
+
+
+def set_item_ms(url: str, item_ms: int) -> None:
+    """The sandbox's processing time per image, changed at runtime."""
+    api(url).patch(f"{url}/_sandbox/settings", json={"item_ms": item_ms}, timeout=10)
 
 
 def direct(url: str, ids: list[str]) -> float:
     """Seconds to delete `ids` with batch calls and see every operation end."""
-    session = requests.Session()
-    session.headers["API-Key"] = KEY
+    session = api(url)
     started = time.monotonic()
     op_ids = []
     for start in range(0, len(ids), CHUNK):
@@ -43,9 +60,9 @@ def direct(url: str, ids: list[str]) -> float:
 
 
 def restore(url: str, ids: list[str]) -> None:
-    """Add the images back (waiting for each operation)."""
-    session = requests.Session()
-    session.headers["API-Key"] = KEY
+    """Add the images back at no cost per image (waiting for each operation)."""
+    session = api(url)
+    set_item_ms(url, 0)
     for start in range(0, len(ids), 10_000):
         body = [
             {"id": i, "src": f"https://example.org/{i}.jpg"} for i in ids[start : start + 10_000]
@@ -59,10 +76,8 @@ def read(path: str, sql: str, *args: object) -> tuple:
         return connection.execute(sql, args).fetchone()
 
 
-def through_dashboard(
-    session: requests.Session, base: str, path: str, ids: list[str]
-) -> tuple[float, float, int]:
-    """(seconds from the confirming POST to done, share of items settled, deletion id)."""
+def confirm_form(session: requests.Session, base: str, ids: list[str]) -> dict[str, str]:
+    """Upload the ids as a file and return the confirming form's fields."""
     page = session.get(f"{base}/images", timeout=30).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     files = {"ids_file": ("ids.txt", "\n".join(ids).encode())}
@@ -70,8 +85,14 @@ def through_dashboard(
         f"{base}/deletions/new", data={"csrf_token": token}, files=files, timeout=120
     )
     fields = dict(re.findall(r'name="(selection_id|ids_sha256)" value="([^"]+)"', review.text))
-    form = {"csrf_token": token, "reason": "bulk bench", **fields}
-    started = time.monotonic()
+    return {"csrf_token": token, "reason": "bulk bench", **fields}
+
+
+def through_dashboard(
+    session: requests.Session, base: str, path: str, form: dict[str, str], count: int
+) -> tuple[float, float, int, float]:
+    """(seconds from the confirming POST to done, share settled, deletion id, POST's time)."""
+    wall, started = time.time(), time.monotonic()
     answer = session.post(f"{base}/deletions", data=form, allow_redirects=False, timeout=120)
     deletion_id = int(answer.headers["Location"].rsplit("/", 1)[1])
     final = ("done", "done_with_errors", "rejected")
@@ -84,7 +105,35 @@ def through_dashboard(
         path, "SELECT count(*) FROM deletion_items WHERE deletion_id = ? AND outcome IN "
         "('deleted', 'failed', 'not_found')", deletion_id,
     )[0]  # fmt: skip
-    return seconds, settled / len(ids), deletion_id
+    return seconds, settled / count, deletion_id, wall
+
+
+def timeline(path: str, deletion_id: int, started_utc: float) -> str:
+    """Per chunk, seconds after the confirming POST: sent, ended upstream, outcomes recorded."""
+    rows = []
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as connection:
+        sent = dict(
+            connection.execute(
+                "SELECT op_id, at FROM audit_events WHERE deletion_id = ? AND action = "
+                "'deletion.submitted'",
+                (deletion_id,),
+            )
+        )
+        for op_id, finished, recorded in connection.execute(
+            "SELECT o.op_id, o.finished_at, max(i.settled_at) FROM operations o JOIN "
+            "deletion_items i ON i.op_id = o.op_id WHERE o.deletion_id = ? GROUP BY o.op_id "
+            "ORDER BY o.op_id", (deletion_id,)):  # fmt: skip
+            rows.append(" ".join(f"{_since(t, started_utc):8.2f}" for t in
+                                 (sent.get(op_id), finished, recorded)))  # fmt: skip
+    return "      sent    ended recorded (s after the POST)\n" + "\n".join(rows)
+
+
+def _since(text: str | None, started_utc: float) -> float:
+    if text is None:
+        return float("nan")
+    moment = datetime.fromisoformat(text)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.timestamp() - started_utc
 
 
 def sample_rss(pid: int, samples: list[float], done: threading.Event) -> None:
@@ -94,55 +143,97 @@ def sample_rss(pid: int, samples: list[float], done: threading.Event) -> None:
         time.sleep(0.02)
 
 
-def main() -> None:
-    """Run both ways and print the figures."""
+def dashboard_runs(url: str, ids: list[str], budget: float, args: argparse.Namespace) -> list:
+    """A web process at `budget`; one deletion per per-image cost; (item_ms, figures) each."""
+    uri = migrated_database({"bulk": "operator"})
+    env = {
+        "DATABASE_URL": uri, "WESOG_API_URL": url, "WESOG_API_KEY": KEY,
+        "SECRET_KEY": "bench", "WESOG_POLLER": "thread", "WESOG_UNDO_SECONDS": "0",
+        "WESOG_POLL_INTERVAL": str(args.interval), "WESOG_MAX_CALLS_PER_SECOND": str(budget),
+        "WESOG_MAX_INFLIGHT_OPS": str(args.inflight),
+    }  # fmt: skip
+    port, results, path = free_port(), [], uri.removeprefix("sqlite:///")
+    web = serve("web", port, env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        # Logged in first: argon2 verifies a password in 64 MiB, which is not the deletion's.
+        session = logged_in_session(base, "bulk")
+        for item_ms in args.item_ms:
+            form = confirm_form(session, base, ids)
+            set_item_ms(url, item_ms)
+            api(url).post(f"{url}/_sandbox/stats/reset", timeout=10)
+            rss_before, samples, done = memory_mb(web.pid), [], threading.Event()
+            sampler = threading.Thread(target=sample_rss, args=(web.pid, samples, done))
+            sampler.start()
+            seconds, share, deletion_id, wall = through_dashboard(
+                session, base, path, form, len(ids)
+            )
+            done.set()
+            sampler.join()
+            calls = api(url).get(f"{url}/_sandbox/stats", timeout=10).json()
+            growth = max(samples, default=rss_before) - rss_before
+            results.append((item_ms, seconds, share, calls, growth))
+            if args.timeline:
+                print(
+                    f"budget {budget:g}/s, {item_ms} ms per image:\n"
+                    + timeline(path, deletion_id, wall)
+                )
+            restore(url, ids)
+    finally:
+        stop(web)
+    return results
+
+
+def report(directs: dict[int, float], budget: float, runs: list) -> None:
+    """One line per run of one web process."""
+    for item_ms, seconds, share, calls, growth in runs:
+        ratio = seconds / directs[item_ms]
+        called = ", ".join(f"{n} {route}" for route, n in sorted(calls.items()))
+        print(
+            f"budget {budget:g}/s, API {item_ms} ms per image: direct {directs[item_ms]:.2f} s, "
+            f"dashboard {seconds:.2f} s, ratio {ratio:.2f} (target ≤ 1.25); outcomes recorded "
+            f"{share:.1%}; web RSS growth {growth:.0f} MB; upstream calls: {called}"
+        )
+
+
+def arguments() -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ids", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=0.2, help="WESOG_POLL_INTERVAL")
-    parser.add_argument("--budget", type=float, default=20, help="WESOG_MAX_CALLS_PER_SECOND")
+    parser.add_argument("--budgets", default="50,10", help="WESOG_MAX_CALLS_PER_SECOND values")
+    parser.add_argument("--item-ms", default=None, help="sandbox ms per image (default 0,1)")
     parser.add_argument("--inflight", type=int, default=4, help="WESOG_MAX_INFLIGHT_OPS")
+    parser.add_argument("--timeline", action="store_true", help="per chunk: sent, ended, recorded")
     args = parser.parse_args()
+    args.budgets = [float(b) for b in args.budgets.split(",")]
+    if args.item_ms is None:
+        args.item_ms = "0,1" if args.ids <= SLOW_LIMIT else "0"
+    args.item_ms = [int(ms) for ms in args.item_ms.split(",")]
+    return args
+
+
+def main() -> None:
+    """Run both ways and print the figures."""
+    args = arguments()
     ids = [str(100001 + n) for n in range(args.ids)]
-    sandbox_port, web_port = free_port(), free_port()
-    sandbox = web = None
+    sandbox_port = free_port()
+    sandbox = serve("sandbox", sandbox_port, {}, str(args.ids + 10), "0", "0", KEY)
+    url = f"http://127.0.0.1:{sandbox_port}"
     try:
-        sandbox = serve("sandbox", sandbox_port, {}, str(args.ids + 10), "0", "0", KEY)
-        url = f"http://127.0.0.1:{sandbox_port}"
-        uri = migrated_database({"bulk": "operator"})
-        env = {
-            "DATABASE_URL": uri, "WESOG_API_URL": url, "WESOG_API_KEY": KEY,
-            "SECRET_KEY": "bench", "WESOG_POLLER": "thread",
-            "WESOG_POLL_INTERVAL": str(args.interval),
-            "WESOG_MAX_CALLS_PER_SECOND": str(args.budget),
-            "WESOG_MAX_INFLIGHT_OPS": str(args.inflight),
-        }  # fmt: skip
-        web = serve("web", web_port, env)
-        base = f"http://127.0.0.1:{web_port}"
-        requests.get(f"{base}/login", timeout=30)  # starts the poller thread
-        direct_seconds = direct(url, ids)
-        restore(url, ids)
-        # Logged in first: argon2 verifies a password in 64 MiB, which is not the deletion's.
-        session = logged_in_session(base, "bulk")
-        rss_before, samples, done = memory_mb(web.pid), [], threading.Event()
-        sampler = threading.Thread(target=sample_rss, args=(web.pid, samples, done), daemon=True)
-        sampler.start()
-        path = uri.removeprefix("sqlite:///")
-        seconds, share, deletion_id = through_dashboard(session, base, path, ids)
-        done.set()
-        sampler.join()
-        peak = max(samples, default=rss_before)
+        directs = {}
+        for item_ms in args.item_ms:
+            set_item_ms(url, item_ms)
+            directs[item_ms] = direct(url, ids)
+            restore(url, ids)
         print(
-            f"{args.ids:,} ids, chunks of {CHUNK:,}; dashboard poll interval {args.interval} s, "
-            f"budget {args.budget:g} calls/s, {args.inflight} operations in flight\n"
-            f"direct batch calls: {direct_seconds:.2f} s\n"
-            f"through the dashboard (deletion #{deletion_id}): {seconds:.2f} s\n"
-            f"ratio dashboard / direct: {seconds / direct_seconds:.2f} (target ≤ 1.25)\n"
-            f"items with a recorded outcome: {share:.1%} (target 100 %)\n"
-            f"web RSS: {rss_before:.0f} MB before the upload, peak {peak:.0f} MB during it: "
-            f"growth {peak - rss_before:.0f} MB (target < 100 MB for 100,000 ids)"
+            f"{args.ids:,} ids, chunks of {CHUNK:,}; dashboard: poll interval {args.interval} s, "
+            f"{args.inflight} operations in flight, no undo window"
         )
+        for budget in args.budgets:
+            report(directs, budget, dashboard_runs(url, ids, budget, args))
     finally:
-        stop(web, sandbox)
+        stop(sandbox)
 
 
 if __name__ == "__main__":
