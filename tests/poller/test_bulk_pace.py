@@ -80,6 +80,30 @@ def test_an_operation_just_sent_is_read_again_soon_then_on_a_growing_back_off(
         assert (row.next_poll_at - row.last_polled_at).total_seconds() == 30, "old: as usual"
 
 
+def op_json(op_id: int, *, started: bool, done: int, exec_ms: float) -> dict[str, Any]:
+    """An operation body of 100 deletions, `done` of them done."""
+    return {
+        "op_id": op_id, "method": "del", "resource": "image", "num_total": 100,
+        "num_good": done, "num_bad": 0, "is_started": started, "is_finished": done == 100,
+        "all_good": True if done == 100 else None, "do_wait": False, "do_urgent": False,
+        "do_strict": False, "idle_ms": 0, "exec_ms": exec_ms, "errors": [],
+    }  # fmt: skip
+
+
+def test_a_queued_operation_of_ours_is_read_when_its_deletion_pace_says_it_ends(
+    app: Flask, sandbox: SandboxServer
+) -> None:
+    deletion_id = request_deletion(app, ["100001"], send_after=60)
+    with app.app_context():
+        for op_id, started, done in ((901, True, 100), (902, True, 40), (903, False, 0)):
+            body = op_json(op_id, started=started, done=done, exec_ms=1000 if done else 0)
+            record_snapshot(Snapshot.from_json(body), deletion_id=deletion_id)
+        db.session.commit()
+        queued = db.session.get(Operation, 903)
+        # 10 ms per image in #901; 60 images left in #902 ahead of it, then its own 100.
+        assert (queued.next_poll_at - queued.last_polled_at).total_seconds() == pytest.approx(1.6)
+
+
 def test_the_list_is_read_early_for_a_due_operation_of_ours_only(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:

@@ -51,7 +51,6 @@ from .queries import (
     outcome_counts_of,
     pending_work,
     recent_deletions,
-    waiting_for_room,
     wants_wait,
 )
 from .reconciler import INFERRED_MESSAGES, reconcile
@@ -135,6 +134,5 @@ __all__ = [
     "undo",
     "unresolved",
     "unrestorable",
-    "waiting_for_room",
     "wants_wait",
 ]

@@ -168,11 +168,3 @@ def unsent_total(deletion_id: int) -> int:
         DeletionItem.outcome == "pending",
     )
     return int(db.session.scalar(query) or 0)
-
-
-def waiting_for_room() -> bool:
-    """True while a bulk request waits for one of our operations to end before its next chunk."""
-    query = select(DeletionRequest.id).where(
-        DeletionRequest.state == "pending", DeletionRequest.message == WAITING
-    )
-    return db.session.scalar(query.limit(1)) is not None

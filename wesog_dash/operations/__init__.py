@@ -7,6 +7,7 @@ fetches `GET /ops/{op_id}`; everything the web pages call here reads the databas
 """
 
 from .markers import ended_since, operations_marker
+from .pace import next_poll_delay, poll_interval
 from .progress import Progress, progress
 from .queries import (
     UNFINISHED,
@@ -17,7 +18,7 @@ from .queries import (
     operations_before,
     running_count,
 )
-from .snapshots import backoff_seconds, derive_state, poll_interval, record_snapshot
+from .snapshots import backoff_seconds, derive_state, record_snapshot
 from .tracking import TrackError, parse_op_id, track, untrack
 from .viewing import mark_viewed
 
@@ -33,6 +34,7 @@ __all__ = [
     "get_operation",
     "list_operations",
     "mark_viewed",
+    "next_poll_delay",
     "operations_before",
     "operations_marker",
     "parse_op_id",

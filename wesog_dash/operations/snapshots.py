@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
-
 from .. import metrics, wesog
 from ..extensions import db
 from ..models import Operation, OperationSample, utcnow
 from .identity import claim, current_row
+from .pace import next_poll_delay, setting
 
 UPSTREAM_FIELDS = (
     "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
@@ -18,12 +17,6 @@ UPSTREAM_FIELDS = (
 )  # fmt: skip
 MAX_ERROR_TEXT = 500  # an upstream message is kept at most this long
 SAMPLED_FIELDS = ("num_good", "num_bad", "is_started", "is_finished")
-YOUNG_MIN = 0.05  # seconds: the soonest a young operation of ours is read again
-
-
-def setting(name: str) -> float:
-    """A numeric setting of the current app."""
-    return float(current_app.config[name])
 
 
 def derive_state(row: Operation, now: datetime) -> str:
@@ -46,33 +39,6 @@ def backoff_seconds(failures: int, base: float | None = None) -> float:
     """
     base = setting("WESOG_POLL_INTERVAL") if base is None else base
     return min(setting("WESOG_POLL_MAX_BACKOFF"), base * 2 ** min(max(0, failures), 30))
-
-
-def poll_interval(row: Operation) -> float:
-    """Seconds until the next regular poll: fast while running, slower while queued."""
-    if row.is_started:
-        return setting("WESOG_POLL_INTERVAL")
-    return setting("WESOG_QUEUED_POLL_INTERVAL")
-
-
-def next_poll_delay(row: Operation, now: datetime) -> float:
-    """Seconds until the next poll of an unfinished operation.
-
-    One this console just sent for a deletion is re-read soon, on a short back-off while it
-    is young: at its expected end when its progress shows a rate (`exec_ms` per element
-    done), else at half its age, never sooner than YOUNG_MIN and never later than the poll
-    interval. Its end frees room for the next chunk, so noticing it late idles the bulk.
-    """
-    interval = poll_interval(row)
-    if row.deletion_id is None:
-        return interval
-    done = row.num_good + row.num_bad
-    if row.is_started and done and row.exec_ms:
-        expected = (row.num_total - done) * row.exec_ms / done / 1000
-    else:
-        age = (now - (row.first_seen_at or now)).total_seconds()
-        expected = age / 2
-    return min(interval, max(YOUNG_MIN, expected))
 
 
 def _sample_key(row: Operation) -> tuple[object, ...]:

@@ -219,8 +219,6 @@ class Poller:
         hint = self.refresher.wake_hint()
         if hint is not None:
             times.append(hint)
-        if self.refresher.hurry:
-            times.append(self.refresher.until_next_list())
         if not times:
             return cap
         return max(MIN_PAUSE, min(cap, *times))

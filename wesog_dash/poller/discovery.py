@@ -18,7 +18,7 @@ from .. import audit, metrics
 from ..deletions import finish_operation, operation_updated, record_ended
 from ..extensions import db
 from ..models import Operation, utcnow
-from ..operations import derive_state, poll_interval, record_snapshot
+from ..operations import derive_state, next_poll_delay, record_snapshot
 from ..operations.snapshots import SAMPLED_FIELDS
 from ..upstream import upstream_call, wesog_client
 from ..wesog import Operation as Snapshot
@@ -121,7 +121,7 @@ def _refresh(row: Operation, op: Snapshot, now: datetime, ended: list[Operation]
         operation_updated(row, errors_before=errors_before, ended=ended)
         return
     row.last_polled_at, row.poll_failures, row.last_poll_error = now, 0, None
-    row.next_poll_at = now + timedelta(seconds=poll_interval(row))
+    row.next_poll_at = now + timedelta(seconds=next_poll_delay(row, now))
     row.state = derive_state(row, now)
 
 

@@ -3,7 +3,8 @@
 Each cycle weighs the two ways of asking: one `GET /ops/{id}` per due operation, or the pages
 of `GET /ops` (newest first) down to the oldest due one. The list wins when it needs fewer
 calls, and it also discovers the tenant's other operations. It is read at most once per poll
-interval, and at most as many pages as its measured time per page fits in half an interval.
+interval, sooner only when an operation of our deletions is due (a young one is due soon, at
+its expected end: `operations.pace`), and at most as many pages as fit in half an interval.
 Operations the list does not show (forgotten upstream, older than the pages read, or the
 list failed) are read one by one, as many as the budget has free slots, watched ones first,
 then the longest unrefreshed. Op ids are taken as increasing with time (wesog-api.md §7 #1).
@@ -22,7 +23,6 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from .. import deletions
 from ..extensions import db
 from ..models import Operation
 from ..operations import backoff_seconds
@@ -85,7 +85,6 @@ class Refresher:
         self.calls = {"list": 0, "id": 0}  # upstream calls made, by kind (for benchmarks)
         self.shown_pause: object = None
         self.deferred = False  # the last cycle left due operations for the next list read
-        self.hurry = False  # a bulk deletion waits for one of our operations to end
         self.ours_due = False  # an operation of our deletions is due: the list may go early
 
     def config(self, name: str) -> float:
@@ -123,7 +122,6 @@ class Refresher:
         count, oldest = db.session.execute(
             select(func.count(), func.min(Operation.op_id)).where(*UNFINISHED)
         ).one()
-        self.hurry = deletions.waiting_for_room()
         self.ours_due = ours_due()
         if self.cursor is None and known_max is not None:
             self.cursor = known_max  # after a restart: look for newer ones only
@@ -242,18 +240,10 @@ class Refresher:
         walk.discovered += len(applied.discovered)
         walk.too_young += applied.too_young
 
-    def list_spacing(self) -> float:
-        """Seconds between list reads: the poll interval, shorter while a bulk deletion waits
-        for room (its next chunk goes as soon as one of ours ends), within a quarter of the budget.
-        """
-        interval = self.config("WESOG_POLL_INTERVAL")
-        if not self.hurry:
-            return interval
-        return min(interval, max(0.05, 4.0 / self.config("WESOG_MAX_CALLS_PER_SECOND")))
-
     def _after_walk(self, plan: Plan, walk: Walk) -> None:
         now = walk.started
-        self.next_list = now + self.list_spacing()
+        # Our young operations need no shorter spacing: being due, they let the list go early.
+        self.next_list = now + self.config("WESOG_POLL_INTERVAL")
         if not plan.discover or walk.failed:
             return
         self.next_discovery = now + self.config("WESOG_DISCOVER_INTERVAL")
