@@ -107,14 +107,15 @@ def deletion_cancel(deletion_id: int) -> Response:
     none of their operations) the answer is the `cancel-refused-upstream` problem.
     Allowed while the console is read-only.
     """
-    deletion_or_404(deletion_id)
+    state = deletion_or_404(deletion_id).state
     try:
         report = deletions.cancel(deletion_id, current_user.username)
     except deletions.ControlError as error:
         raise refused(error, "nothing-to-cancel") from error
-    if not (report.dropped or report.cancelled_ops):
+    deletion = deletion_or_404(deletion_id)
+    if not (report.dropped or report.cancelled_ops) and deletion.state == state:
         raise ApiProblem("cancel-refused-upstream", report.message)
-    return answer(deletion_out(deletion_or_404(deletion_id)))
+    return answer(deletion_out(deletion))
 
 
 @bp.post("/deletions/<int:deletion_id>/retry")
