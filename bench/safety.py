@@ -1,8 +1,8 @@
 """Keeping what is deleted: the upstream cost of reading each image's metadata before sending.
 
-Snapshots of N ids are read with `id∩…` search formulas, PAGE ids per `GET /imgs`, instead of
-one `GET /imgs/{id}` per image. This prints, for N ids, the calls each way (counted by the
-sandbox) and the time each way, as ratios. Nothing is deleted.
+Snapshots of N ids are read with `id∩…` search formulas, as many ids per `GET /imgs` as fit in
+`keeping.FORMULA_CHARS`, instead of one `GET /imgs/{id}` per image. This prints, for N ids, the
+calls each way (counted by the sandbox) and the time each way, as ratios. Nothing is deleted.
 
     .venv/bin/python bench/safety.py [--ids 2000]
 """
