@@ -123,8 +123,10 @@ def test_the_list_is_read_early_for_a_due_operation_of_ours_only(
         )
         db.session.commit()
     sandbox.state.reset_stats()
+    regular = poller.refresher.next_list
     poller.run_once()
     assert sandbox.state.stats["GET /ops"] == 1, "ours are due: the list goes before 30 s"
+    assert poller.refresher.next_list == regular, "an early read keeps the regular schedule"
     sandbox.state.reset_stats()
     with app.app_context():
         db.session.execute(update(Operation).values(next_poll_at=utcnow()))
@@ -137,6 +139,14 @@ def test_the_list_is_read_early_for_a_due_operation_of_ours_only(
     poller.run_once()
     assert sandbox.state.stats["GET /ops"] == 0, "only the tenant's op is due: it waits"
     assert sandbox.state.stats["GET /ops/{op_id}"] == 0
+    with app.app_context():  # the wait until the next cycle ends when one of ours is due
+        db.session.execute(
+            update(Operation)
+            .where(Operation.deletion_id.is_not(None))
+            .values(next_poll_at=utcnow() + timedelta(seconds=0.3))
+        )
+        db.session.commit()
+    assert poller.pause() <= 0.3
 
 
 def test_the_next_chunk_goes_on_the_cycle_after_an_end_without_a_timer(

@@ -207,6 +207,11 @@ class Poller:
             next_op = db.session.scalar(
                 select(func.min(Operation.next_poll_at)).where(Operation.is_finished.is_(False))
             )
+            next_ours = db.session.scalar(
+                select(func.min(Operation.next_poll_at)).where(
+                    Operation.is_finished.is_(False), Operation.deletion_id.is_not(None)
+                )
+            )
             next_deletion = db.session.scalar(
                 select(func.min(func.coalesce(DeletionRequest.next_attempt_at, at_now))).where(
                     DeletionRequest.state.in_(("scheduled", "pending", "unknown"))
@@ -216,6 +221,8 @@ class Poller:
         if next_op is not None and self.refresher.deferred:
             # Due operations wait for the next list read, not for a spin of empty cycles.
             times[0] = max(times[0], self.refresher.until_next_list())
+        if next_ours is not None:  # ours are read early (young ones soon): never deferred
+            times.append((next_ours - now).total_seconds())
         hint = self.refresher.wake_hint()
         if hint is not None:
             times.append(hint)

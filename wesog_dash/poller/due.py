@@ -33,12 +33,12 @@ def due_operations(limit: int = MAX_DUE) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def ours_due() -> bool:
-    """True when an operation one of our deletions sent is due (young ones are due often)."""
+def ours_due(limit: int = 100) -> list[int]:
+    """Due operations that our deletions sent (young ones are due soon after each read)."""
     now = utcnow()
     query = select(Operation.op_id).where(
         *UNFINISHED,
         Operation.deletion_id.is_not(None),
         or_(Operation.next_poll_at.is_(None), Operation.next_poll_at <= now),
     )
-    return db.session.scalar(query.limit(1)) is not None
+    return list(db.session.scalars(query.order_by(Operation.op_id).limit(limit)))

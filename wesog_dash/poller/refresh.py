@@ -46,6 +46,7 @@ class Plan:
     pages: int = 0  # list pages to read (0: none)
     discover: bool = False
     deferred: bool = False  # the list is the cheaper way, but it was read too recently
+    early: bool = False  # read before its time for our due operations only: its first page
     oldest: int | None = None  # the walk goes down to this op id (the oldest unfinished)
 
 
@@ -85,7 +86,7 @@ class Refresher:
         self.calls = {"list": 0, "id": 0}  # upstream calls made, by kind (for benchmarks)
         self.shown_pause: object = None
         self.deferred = False  # the last cycle left due operations for the next list read
-        self.ours_due = False  # an operation of our deletions is due: the list may go early
+        self.ours: list[int] = []  # due operations of our deletions: the list may go early
 
     def config(self, name: str) -> float:
         """A numeric setting of the app."""
@@ -105,7 +106,8 @@ class Refresher:
         plan = self.plan(due, known_max, unfinished)
         self.deferred = plan.deferred
         walk = self.walk(plan) if plan.pages else Walk()
-        rest = [] if plan.deferred else [op_id for op_id in due if op_id not in walk.listed]
+        wanted = self.ours if plan.early else [] if plan.deferred else due
+        rest = [op_id for op_id in wanted if op_id not in walk.listed]
         rest = rest[: budget.free_slots()]
         wait([self.pool.submit(self.in_context, poll_one, op_id) for op_id in rest])
         self.calls["id"] += len(rest)
@@ -122,7 +124,7 @@ class Refresher:
         count, oldest = db.session.execute(
             select(func.count(), func.min(Operation.op_id)).where(*UNFINISHED)
         ).one()
-        self.ours_due = ours_due()
+        self.ours = ours_due()
         if self.cursor is None and known_max is not None:
             self.cursor = known_max  # after a restart: look for newer ones only
         return due, known_max, (int(count), oldest)
@@ -156,8 +158,11 @@ class Refresher:
         cheaper = count > 0 and for_all < count
         if not (cheaper or discover_due):
             return plan  # one call per due operation is cheaper
-        if not discover_due and now < self.next_list and not self.ours_due:
-            plan.deferred = bool(due)  # the next list read (within an interval) has them
+        if not discover_due and now < self.next_list:
+            if not self.ours:
+                plan.deferred = bool(due)  # the next list read (within an interval) has them
+                return plan
+            plan.early, plan.pages = True, 1  # ours are the newest; the others keep their turn
             return plan
         plan.discover = discovering
         plan.pages = max(1, min(for_all if cheaper else 1, self.max_pages()))
@@ -241,6 +246,8 @@ class Refresher:
         walk.too_young += applied.too_young
 
     def _after_walk(self, plan: Plan, walk: Walk) -> None:
+        if plan.early:
+            return  # the regular read keeps its schedule: an early one covers only ours
         now = walk.started
         # Our young operations need no shorter spacing: being due, they let the list go early.
         self.next_list = now + self.config("WESOG_POLL_INTERVAL")
