@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_POLL_CONCURRENCY": 4,
     "WESOG_POLLER": "thread",  # thread | external | off
     "WESOG_LEASE_TTL": 10.0,  # seconds a silent poller keeps the lease; a stand-by then takes it
+    # PostgreSQL ends a poller transaction left idle this long (None: a third of the lease TTL),
+    # and a takeover waits at most this long for the lease row's lock (None: likewise).
+    "WESOG_POLLER_IDLE_TX_TIMEOUT": None,
+    "WESOG_POLLER_LOCK_TIMEOUT": None,
     "WESOG_READ_ONLY": False,
     "WESOG_CONNECT_TIMEOUT": 3.05,
     "WESOG_READ_TIMEOUT": 10.0,
@@ -105,6 +109,8 @@ ENVIRONMENT = {
     "WESOG_POLL_INTERVAL": ("WESOG_POLL_INTERVAL", float),
     "WESOG_POLLER": ("WESOG_POLLER", str),
     "WESOG_LEASE_TTL": ("WESOG_LEASE_TTL", float),
+    "WESOG_POLLER_IDLE_TX_TIMEOUT": ("WESOG_POLLER_IDLE_TX_TIMEOUT", float),
+    "WESOG_POLLER_LOCK_TIMEOUT": ("WESOG_POLLER_LOCK_TIMEOUT", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),

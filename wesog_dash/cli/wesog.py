@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from prometheus_client import start_http_server
 
 from ..deletions import prune_snapshots
-from ..poller import Poller
+from ..poller import Poller, end_frozen_transactions
 from ..sandbox import SandboxSettings, run_standalone
 from ..telemetry.prometheus import REGISTRY
 
@@ -50,8 +50,14 @@ def poll_command(metrics_port: int | None) -> None:
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        idle = end_frozen_transactions(app)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     poller = Poller(app, lease_ttl=float(app.config["WESOG_LEASE_TTL"]))
     click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
+    if idle is not None:
+        click.echo(f"PostgreSQL ends a transaction of this poller left idle {idle:.3g} s")
     try:
         poller.run_forever(threading.Event(), report=click.echo)
     except KeyboardInterrupt:
