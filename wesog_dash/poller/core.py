@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
@@ -17,7 +18,7 @@ from flask import Flask
 from sqlalchemy import func, literal, select
 from sqlalchemy.exc import DBAPIError
 
-from .. import alerts, deletions
+from .. import alerts, deletions, metrics
 from ..audit.digests import DigestSchedule
 from ..database import discard, end_idle_transactions
 from ..extensions import db
@@ -29,6 +30,7 @@ from .refresh import Refresher
 log = logging.getLogger(__name__)
 MIN_PAUSE = 0.05  # seconds: never spin, even when something is due at once
 LONG_SENDERS = 2  # wait=true deletes block for a whole operation: at most this many at once
+PRUNE_EVERY = 60.0  # seconds between two rounds of pruning old minute rollups
 
 
 def end_frozen_transactions(app: Flask) -> float | None:
@@ -80,7 +82,8 @@ class Poller:
         self.refresher = Refresher(app, self.pool, self._in_context)
         self._long_sends: set[int] = set()
         self.digests = DigestSchedule()
-        self._background: set[str] = set()  # helper threads running (alerts)
+        self._background: set[str] = set()  # helper threads running (alerts, prune)
+        self._pruned_at = -PRUNE_EVERY
         self._lock = threading.Lock()
 
     @property
@@ -110,12 +113,20 @@ class Poller:
         refreshed = self.refresher.run()
         self._in_context(self.digests.run)  # the lease holder signs the audit head
         self._start_alerts()
+        self._start_pruning()
         return refreshed
 
     def _start_alerts(self) -> None:
         """Scan for alerts and deliver them in a helper thread: the cycle never waits for it."""
         if self.app.config.get("WESOG_ALERT_URL"):
             self._in_background("alerts", alerts.run_cycle)
+
+    def _start_pruning(self) -> None:
+        """Every PRUNE_EVERY seconds, drop old minute rollups in a helper thread, a small
+        batch (its own transaction) at a time: the cycle never waits for it."""
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            self._in_background("prune", metrics.prune_old_minutes)
 
     def _in_background(self, name: str, function: Callable[[], Any]) -> None:
         with self._lock:
