@@ -332,6 +332,8 @@ def test_a_holder_stopped_past_its_ttl_neither_calls_nor_writes_after_the_takeov
     assert [call for call in late if call[0] >= stood_by] == []
     assert any(call[1] == own_host for call in upstream_calls)  # …though it did work before
     print(f"stopped holder: {len(late)} call(s) already past the fence went out on SIGCONT")
+    ended = pollers.output(holding).count("the database ended this poller's connection")
+    print(f"stopped holder: {ended} task(s) found their transaction ended by PostgreSQL")
     # Woken, it stopped cleanly: log lines, no traceback, and it still runs, standing by.
     assert "Traceback" not in pollers.output(holding), pollers.output(holding)[-3000:]
     assert pollers.procs[holding].poll() is None
