@@ -2,8 +2,9 @@
 
 The dashboard runs under gunicorn (2 workers × 8 threads) against the sandbox. A finished
 deletion is on record and nothing runs. 50 clients poll the live lists as the pages do —
-half `/ops/list`, half `/overview/live` — each sending back the version (`v`) its page was
-rendered with, so every answer is "nothing changed" (204, nothing rendered). 5 clients hit
+a third each `/ops/list`, `/overview/live` and the image grid's watcher `/images/cards` (24
+cards) — each sending back the version its page was rendered with (`v`; the cards' state
+digests), so every answer is "nothing changed" (204, nothing rendered). 5 clients hit
 `/healthz` (no database, no login) at the same time. Target: list p95 ≤ 1.5 × trivial p95.
 
     .venv/bin/python bench/lists.py [--seconds 15] [--clients 50] [--interval 0.5]
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 from _support import (
@@ -34,6 +36,11 @@ from _support import (
 from fragments import _up, free_port
 
 VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
+SINCE = re.compile(r"data-card-watch[^>]*hx-vals='\{\"since\": \"(\d+)\"\}'")
+CARD = re.compile(
+    r'data-card-slot="(\d+)" data-image-id="([^"]+)">\s*(?:\{#[^#]*#\}\s*)?'
+    r'(?:<div class="card-state[^"]*" data-card-token="([^"]+)")?'
+)
 
 
 def poll_204(
@@ -75,32 +82,47 @@ def finish_one_deletion(uri: str, sandbox_url: str, key: str) -> None:
     time.sleep(1.5)  # the poller's last writes for it are done
 
 
+def live_url(session: requests.Session, base_url: str, n: int) -> tuple[str, str]:
+    """A list kind and its polled URL with the version the page was rendered with."""
+    if n % 3 == 2:
+        html = session.get(f"{base_url}/images", timeout=30).text
+        since = SINCE.search(html)
+        assert since, "/images carries no watcher"
+        query = [("since", since.group(1))]
+        for slot, image_id, token in CARD.findall(html):
+            query += [("n", slot), ("id", image_id), ("t", token or "none")]
+        return "/images/cards", f"{base_url}/images/cards?{urlencode(query)}"
+    page, live = ("/ops", "/ops/list") if n % 3 == 0 else ("/", "/overview/live")
+    found = VERSION.search(session.get(base_url + page, timeout=10).text)
+    assert found, f"{page} carries no list version"
+    return live, f"{base_url}{live}?v={found.group(1)}"
+
+
 def measure(base_url: str, sessions: list[requests.Session], args: argparse.Namespace) -> None:
     """Poll the lists with their versions next to /healthz; print the figures."""
-    urls = []
-    for n, session in enumerate(sessions):
-        page, live = ("/ops", "/ops/list") if n % 2 == 0 else ("/", "/overview/live")
-        found = VERSION.search(session.get(base_url + page, timeout=10).text)
-        assert found, f"{page} carries no list version"
-        urls.append(f"{base_url}{live}?v={found.group(1)}")
-    lists: list[float] = []
+    urls = [live_url(session, base_url, n) for n, session in enumerate(sessions)]
+    lists: dict[str, list[float]] = {kind: [] for kind, _ in urls}
     trivial: list[float] = []
     stop_at = time.monotonic() + args.seconds
     healthz = (f"{base_url}/healthz", stop_at, args.interval / 5, trivial)
     run_concurrently(
         [
-            (poll_204, (s, u, stop_at, args.interval, lists))
-            for s, u in zip(sessions, urls, strict=True)
+            (poll_204, (s, url, stop_at, args.interval, lists[kind]))
+            for s, (kind, url) in zip(sessions, urls, strict=True)
         ]
         + [(poll_204, (requests.Session(), *healthz)) for _ in range(5)]
     )
     print(f"gunicorn 2 workers × 8 threads; nothing running; {args.seconds:.0f} s")
-    label = f"/ops/list + /overview/live ({args.clients} clients every {args.interval} s)"
-    print(f"  {label:45s} {summary_ms(lists)}")
+    print(f"  ({args.clients} clients every {args.interval} s, a third on each list)")
+    for kind, latencies in lists.items():
+        print(f"  {kind:45s} {summary_ms(latencies)}")
     print(f"  {'trivial /healthz (5 clients)':45s} {summary_ms(trivial)}")
-    ratio = percentile(lists, 0.95) / percentile(trivial, 0.95)
+    everything = [latency for latencies in lists.values() for latency in latencies]
+    ratio = percentile(everything, 0.95) / percentile(trivial, 0.95)
     verdict = "OK" if ratio <= 1.5 else "MISSED"
     print(f"  idle list p95 / trivial p95 = {ratio:.2f} (target ≤ 1.50): {verdict}")
+    grid = percentile(lists["/images/cards"], 0.95) / percentile(trivial, 0.95)
+    print(f"  image grid watcher p95 / trivial p95 = {grid:.2f}")
 
 
 def main() -> None:
