@@ -19,7 +19,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import database, models, runner
+from . import database, memory, models, runner
 from .cli import register_cli
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .upstream import Upstream
@@ -52,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(uri))
 
+    memory.limit_malloc_arenas(int(app.config["WESOG_MALLOC_ARENAS"]))
     trust_proxies(app)
     register_extensions(app)
     register_views(app)

@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_TRUSTED_HOSTS": None,  # comma list; "*" trusts any; default: BASE_URL's or local
     "WESOG_TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-*: ProxyFix
     "WESOG_METRICS": False,  # /metrics (Prometheus) on
+    "WESOG_MALLOC_ARENAS": 2,  # glibc malloc arenas per process (0: glibc's default)
     "WESOG_METRICS_TOKEN": None,  # bearer token for /metrics from other hosts
     "WESOG_AUDIT_KEY_FILE": None,  # Ed25519 signing key; default instance/audit-signing.key
     "WESOG_AUDIT_DIGEST_DIR": None,  # where signed chain-head digests go (unset: none)
@@ -138,6 +139,7 @@ ENVIRONMENT = {
     "WESOG_TRUSTED_HOSTS": ("WESOG_TRUSTED_HOSTS", str),
     "WESOG_TRUSTED_PROXIES": ("WESOG_TRUSTED_PROXIES", int),
     "WESOG_METRICS": ("WESOG_METRICS", env_flag),
+    "WESOG_MALLOC_ARENAS": ("WESOG_MALLOC_ARENAS", int),
     "WESOG_METRICS_TOKEN": ("WESOG_METRICS_TOKEN", str),
     "WESOG_AUDIT_KEY_FILE": ("WESOG_AUDIT_KEY_FILE", str),
     "WESOG_AUDIT_DIGEST_DIR": ("WESOG_AUDIT_DIGEST_DIR", str),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
 from tests.metrics.helpers import done, snapshot, store
 from wesog_dash import metrics
+from wesog_dash.extensions import db
 from wesog_dash.metrics.digest import bucket_of, representative
 from wesog_dash.models import utcnow
 
@@ -107,3 +110,27 @@ def test_the_overview_buckets_add_up_to_the_counters(app: Flask) -> None:
         # in the first minute of an hour).
         [busy] = [b for b in view.buckets if b.ops_finished]
         assert busy.idle_p95 == pytest.approx(representative(bucket_of(300)))
+
+
+def test_rollup_upserts_have_one_statement_shape_per_table(app: Flask) -> None:
+    """Timings in many buckets still upsert with three SQL texts (minute, hour, day).
+
+    A shape per touched column set filled SQLAlchemy's compiled cache with thousands of
+    statements and grew the poller's memory on a busy tenant.
+    """
+    texts: set[str] = set()
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "metric_" in statement and statement.lstrip().upper().startswith("INSERT"):
+            texts.add(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            for n in range(1, 41):
+                store(done(n, "del" if n % 2 else "add", n, n % 3, idle=1.7**n, run=n * 3.1))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        hour = metrics.counters(HOUR, utcnow())
+    assert hour.ops_finished == 40
+    assert len(texts) == 3, sorted(texts)

@@ -25,6 +25,14 @@ def bucket_column(kind: str, index: int) -> str:
     return f"{kind}_b{index:02d}"
 
 
+def _counted_columns() -> tuple[str, ...]:
+    """Every column a rollup row adds up (all but its key and method), in table order."""
+    names = list(COUNTERS)
+    for kind in TIMINGS:
+        names += [f"{kind}_sum_ms", *(bucket_column(kind, i) for i in range(BUCKETS))]
+    return tuple(names)
+
+
 def _columns() -> list[Column[object]]:
     columns: list[Column[object]] = [
         Column(name, BigInteger, nullable=False, server_default="0") for name in COUNTERS
@@ -51,3 +59,6 @@ def _rollup_table(name: str, key: str) -> Table:
 metric_minutes = _rollup_table("metric_minutes", "minute")
 metric_hours = _rollup_table("metric_hours", "hour")
 metric_days = _rollup_table("metric_days", "day")
+
+# Every column a rollup row adds up, in table order.
+COUNTED_COLUMNS = _counted_columns()
