@@ -52,7 +52,12 @@ def test_an_eta_under_a_second_is_not_shown() -> None:
         ("single", 3, None, "3 ids given"),  # an old client's default kind, told truthfully
         ("list", 3, None, "3 ids given"),
         ("list", 1, None, "One image"),
-        ("list", 11, "t~car", "11 images ticked among the matches of <code>t~car</code>"),
+        (
+            "list",
+            11,
+            "t~car",
+            "11 images ticked on the images page (last search: <code>t~car</code>)",
+        ),
         ("query", 1_234, "t~<b>", "Every image matching <code>t~&lt;b&gt;</code> (1,234 images)"),
         ("query", 1, "id=7", "Every image matching <code>id=7</code> (1 image)"),
     ],

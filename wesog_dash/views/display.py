@@ -128,7 +128,8 @@ def badge(code: str | None, kind: str = "") -> Markup:
 SELECTION_WORDS = {
     "single": "One image",
     "list": "{ids} given",
-    "ticked": "{images} ticked among the matches of {query}",
+    # Ticks survive new searches: the formula is only the one on screen when sent.
+    "ticked": "{images} ticked on the images page (last search: {query})",
     "query": "Every image matching {query} ({images})",
 }
 
