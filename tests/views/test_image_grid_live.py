@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 from tests.conftest import AuthActions, cycle_until, request_deletion
 from wesog_dash import deletions
@@ -15,12 +16,13 @@ from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 
 HTMX = {"HX-Request": "true"}
+CSRF: dict[FlaskClient, str] = {}  # each test client's CSRF token, as the page's meta tag has it
 
 
 def watcher(html: str) -> tuple[str, dict[str, str]]:
     """The watcher's URL and when the grid's results were read, from the grid's page."""
     found = re.search(
-        r'data-card-watch hx-get="([^"]+)"[^>]*hx-vals=\'\{"since": "(\d+)"\}\'', html
+        r'data-card-watch hx-post="([^"]+)"[^>]*hx-vals=\'\{"since": "(\d+)"\}\'', html
     )
     assert found, "the grid has no watcher"
     return found.group(1), {"since": found.group(2)}
@@ -37,11 +39,13 @@ def slots(html: str) -> list[tuple[str, str, str]]:
 
 
 def poll(client: FlaskClient, url: str, since: dict[str, str], cards: list) -> tuple[int, str]:
-    """One poll of the watcher with these cards."""
-    query = [("since", since["since"])]
+    """One poll of the watcher with these cards, as htmx sends it (with the CSRF header)."""
+    form = MultiDict([("since", since["since"])])
     for n, image_id, token in cards:
-        query += [("n", n), ("id", image_id), ("t", token)]
-    response = client.get(url, query_string=query, headers=HTMX)
+        form.add("n", n)
+        form.add("id", image_id)
+        form.add("t", token)
+    response = client.post(url, data=form, headers={**HTMX, "X-CSRFToken": CSRF[client]})
     assert response.headers["Cache-Control"] == "no-store"
     return response.status_code, response.get_data(as_text=True)
 
@@ -65,7 +69,7 @@ def ended(app: Flask, deletion_id: int) -> bool:
 def test_a_deletion_started_elsewhere_changes_only_its_card_then_nothing(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, sandbox: SandboxServer
 ) -> None:
-    auth.login("viewer")
+    CSRF[client] = auth.login("viewer")
     html = client.get("/images", query_string={"q": "id<=100004"}).get_data(as_text=True)
     url, since = watcher(html)
     cards = slots(html)
@@ -107,13 +111,31 @@ def test_a_deletion_that_ended_before_the_results_were_read_stays_off_the_card(
 def test_junk_from_a_watcher_is_nothing_to_swap_never_an_error(
     client: FlaskClient, auth: AuthActions
 ) -> None:
-    auth.login("viewer")
-    for query in (
+    CSRF[client] = auth.login("viewer")
+    for form in (
         {}, {"since": "abc", "n": "1", "id": "x", "t": "none"},
         {"since": "9" * 40, "n": "1", "id": "x", "t": "none"},
-        {"since": "1", "n": "-1", "id": "x", "t": "none"},
         {"since": "9" * 15, "n": "1", "id": "x", "t": "none"},
+        {"since": "1", "n": "-1", "id": "x", "t": "none"},
         {"since": "1", "n": "1", "id": "x" * 300, "t": "none"},
     ):  # fmt: skip
-        response = client.get("/images/cards", query_string=query, headers=HTMX)
-        assert response.status_code == 204
+        headers = {**HTMX, "X-CSRFToken": CSRF[client]}
+        assert client.post("/images/cards", data=form, headers=headers).status_code == 204
+    # Like any POST, it needs the session's CSRF token (htmx sends the page's).
+    assert client.post("/images/cards", data={"since": "1"}, headers=HTMX).status_code == 400
+
+
+def test_a_failure_elsewhere_reads_not_deleted_with_its_reason_on_the_card(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, sandbox: SandboxServer
+) -> None:
+    CSRF[client] = auth.login("operator")
+    html = client.get("/images", query_string={"q": "id<=100002"}).get_data(as_text=True)
+    url, since = watcher(html)
+    cards = slots(html)
+    sandbox.settings.fail_rate = 1.0  # every element fails upstream
+    deletion_id = request_deletion(app, ["100002"], "fails upstream")
+    cycle_until(poller, lambda: ended(app, deletion_id))
+    status, body = poll(client, url, since, cards)
+    assert status == 200 and body.count("hx-swap-oob") == 1 and 'id="card-slot-2"' in body
+    assert 'data-outcome="failed"' in body and "Not deleted: " in body
+    assert ">Retry</button>" in body  # an operator can retry it from the card
