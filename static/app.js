@@ -226,6 +226,10 @@
       if (q === null) sessionStorage.removeItem(MATCHES); else sessionStorage.setItem(MATCHES, q);
     } catch (e) { /* private mode */ }
   }
+  function focusIn(root, selector) {
+    const target = root && root.querySelector(selector);
+    if (target) target.focus();
+  }
   function plural(n) { return n.toLocaleString("en") + " image" + (n === 1 ? "" : "s"); }
   function syncSelection() {
     const form = document.querySelector("[data-bulk-form]");
@@ -287,10 +291,12 @@
       saveMatches(form ? form.dataset.query : null);
       syncSelection();
       announce("All " + plural(Number(form.dataset.matchCount)) + " matching the search are selected");
+      focusIn(form, "[data-selected-button]");  // the button that was clicked is hidden now
     } else if (event.target.closest("[data-clear-selection]")) {
       saveSelection([]);
       saveMatches(null);
       syncSelection();
+      focusIn(document.querySelector("[data-bulk-form]"), "[data-select-page]");
     }
   });
   document.body.addEventListener("submit", function (event) {

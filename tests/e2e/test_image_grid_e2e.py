@@ -53,6 +53,7 @@ def test_select_all_matches_selects_the_whole_search_and_confirms_it(
     page.get_by_role("button", name="Select all 30 matches").click()
     delete = page.get_by_role("button", name="Delete 30 images…")
     expect(delete).to_be_enabled()
+    expect(delete).to_be_focused()  # the clicked button is gone; focus lands on what is next
     note = page.locator("#all-matches-note")
     expect(note).to_be_visible()
     expect(note).to_contain_text("To leave some out, narrow the formula")
@@ -91,6 +92,7 @@ def test_clearing_all_matches_goes_back_to_ticking_one_by_one(
     page.get_by_role("button", name="Select all 30 matches").click()
     page.get_by_role("button", name="Clear selection").click()
     expect(page.locator("#all-matches-note")).to_be_hidden()
+    expect(page.get_by_role("button", name="Select all on this page")).to_be_focused()
     expect(page.get_by_role("button", name="Delete selected…")).to_be_disabled()
     box = page.get_by_label("Select", exact=True).first
     expect(box).to_be_enabled()
