@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import FAST_POLLING, AuthActions, request_deletion
+from tests.conftest import FAST_POLLING, AuthActions, cycle_until, request_deletion
 from tests.views.test_deletions import deletion_id_from, resolved_page, settle
 from wesog_dash import deletions
 from wesog_dash.poller import Poller
+from wesog_dash.sandbox import SandboxServer
 
 
 @pytest.fixture
@@ -55,6 +56,11 @@ def test_confirming_every_match_resolves_the_search_and_deletes_exactly_those(
               "all_matching": "1"}  # fmt: skip
     html = resolved_page(app, client, poller, client.post("/deletions/new", data=fields))
     assert "Delete 5 images?" in html and 'name="selection_kind" value="query"' in html
+    # Opened as a page, the resolved list shows its first images with thumbnail and title.
+    selection_id = re.search(r'name="selection_id" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+    page = client.get(f"/selections/{selection_id}").get_data(as_text=True)
+    assert '<ol class="id-preview">' in page and "/thumbs/100001.svg" in page
+    assert page.count("<li>") >= 5 and "not checked" not in page
     confirm = dict(re.findall(r'name="(selection_id|ids_sha256)" value="([^"]+)"', html))
     response = client.post("/deletions", data={**confirm, "csrf_token": token,
                                                "selection_kind": "query",
@@ -69,6 +75,31 @@ def test_confirming_every_match_resolves_the_search_and_deletes_exactly_those(
         assert [item.image_id for item in row.items] == [f"10000{n}" for n in range(1, 6)]
     page = client.get(f"/deletions/{deletion_id}").get_data(as_text=True)
     assert "Every image matching <code>id&lt;=100005</code> (5 images)" in page
+
+
+def test_the_polled_list_reloads_its_page_once_ready_instead_of_asking_the_api(
+    app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, sandbox: SandboxServer
+) -> None:
+    token = auth.login("operator")
+    fields = {"csrf_token": token, "selection_query": "id<=100003", "all_matching": "1"}
+    response = client.post("/deletions/new", data=fields)
+    url = response.headers["Location"]
+    resolving = client.get(url + "/live", headers={"HX-Request": "true"})
+    assert "HX-Refresh" not in resolving.headers  # still resolving: it polls on
+    cycle_until(poller, lambda: ready(app, url))
+    calls = sum(sandbox.state.stats.values())
+    live = client.get(url + "/live", headers={"HX-Request": "true"})
+    assert live.headers.get("HX-Refresh") == "true" and "Delete 3 images?" in live.get_data(
+        as_text=True
+    )
+    assert sum(sandbox.state.stats.values()) == calls  # the poll asked the API nothing
+
+
+def ready(app: Flask, url: str) -> bool:
+    """True once the stored list at `url` is resolved."""
+    with app.app_context():
+        selection = deletions.get_selection(int(url.rsplit("/", 1)[1]))
+        return selection is not None and selection.state == "ready"
 
 
 def test_a_request_of_several_ids_never_reads_as_single(
