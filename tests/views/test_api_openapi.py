@@ -28,7 +28,12 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.serving import make_server
 
+from tests.conftest import FAST_POLLING, request_deletion
 from tests.views.test_api_v1 import bearer, token_for
+from tests.views.test_deletions import settle
+from wesog_dash import deletions
+from wesog_dash.poller import Poller
+from wesog_dash.sandbox import SandboxServer
 from wesog_dash.views.api.problems import PROBLEM_TYPES
 
 EXAMPLES_PER_OPERATION = 20
@@ -95,20 +100,65 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join(5)
 
 
-@pytest.mark.parametrize("app_overrides", [{"PROPAGATE_EXCEPTIONS": False}])
+def seed_deletions(app: Flask, poller: Poller, sandbox: SandboxServer) -> dict[str, list[int]]:
+    """Deletions for each safety action to act on: `deletion_id` of its path, by action."""
+    deleted = request_deletion(app, ["100005"])
+    settle(app, poller, deleted)
+    sandbox.settings.fail_rate = 1.0
+    failed = request_deletion(app, ["100006"])
+    settle(app, poller, failed)
+    sandbox.settings.fail_rate = 0.0
+    with app.app_context():
+        assert deletions.failed_ids(deletions.get_deletion(failed)) == ["100006"]
+    # In their undo window: never sent while the test runs.
+    undo = request_deletion(app, ["100001"], send_after=600)
+    pause = request_deletion(app, ["100002"], send_after=600)
+    cancel = request_deletion(app, ["100003", "100004"], selection_kind="list", send_after=600)
+    every = [undo, pause, cancel, deleted, failed]
+    return {"undo": [undo], "pause": [pause], "resume": [pause], "cancel": [cancel],
+            "restore": [deleted], "retry": [failed], "": every}  # fmt: skip
+
+
+def aim_at(document: dict[str, Any], seeded: dict[str, list[int]]) -> None:
+    """Generate only the seeded `deletion_id`s (negative cases: anything else, a 404)."""
+    for path, item in document["paths"].items():
+        found = re.fullmatch(r"/api/v1/deletions/\{deletion_id\}(?:/(\w+))?(?:\.csv)?", path)
+        if found:
+            action = found.group(1) if found.group(1) in seeded else ""
+            for param in item["parameters"]:
+                param["schema"] = {"type": "integer", "enum": seeded[action]}
+
+
+# Every safety action must reach its service at least once with a success answer (resume
+# may find its deletion not paused when it runs before pause: then its 409 must show).
+SAFETY = {"undo": "200", "pause": "200", "resume": "(200|409)", "cancel": "200",
+          "retry": "202", "restore": "202", "report": "200"}  # fmt: skip
+
+
+@pytest.mark.parametrize("app_overrides", [{"PROPAGATE_EXCEPTIONS": False, **FAST_POLLING}])
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    app: Flask, live_server: str, document: dict[str, Any]
+    app: Flask, live_server: str, document: dict[str, Any], poller: Poller, sandbox: SandboxServer
 ) -> None:
     headers = bearer(token_for(app, "fuzz", "operator"))
+    aim_at(document, seed_deletions(app, poller, sandbox))
     schema = schemathesis.openapi.from_dict(document)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 10
+    assert len(operations) >= 17
+    seen: list[str] = []
     for operation in operations:
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-            run_operation(operation, mode, live_server, headers)
+            run_operation(operation, mode, live_server, headers, seen)
+    for action, status in SAFETY.items():
+        wanted = re.compile(rf"(POST|GET) /api/v1/deletions/{{deletion_id}}/{action}\S* {status}")
+        assert any(wanted.fullmatch(answer) for answer in seen), (
+            action,
+            "\n".join(sorted(set(seen))),
+        )
 
 
-def run_operation(operation: Any, mode: Any, base_url: str, headers: dict[str, str]) -> None:
+def run_operation(
+    operation: Any, mode: Any, base_url: str, headers: dict[str, str], seen: list[str]
+) -> None:
     """Send bounded generated cases for one operation and check every answer."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -120,7 +170,8 @@ def run_operation(operation: Any, mode: Any, base_url: str, headers: dict[str, s
         suppress_health_check=list(HealthCheck),
     )
     def check(case: Any) -> None:
-        case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+        response = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+        seen.append(f"{operation.label} {response.status_code}")
 
     try:
         check()

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, csrf_token_from
+from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token_from
 from wesog_dash import accounts
 from wesog_dash.accounts import tokens
 
@@ -126,6 +126,14 @@ ROUTES = [
     R("api.deletion_detail", "GET", DEL, "viewer", False),
     R("api.deletion_items", "GET", DEL, "viewer", False),
     R("api.create_deletion", "POST", {}, "operator", True, destructive=True),
+    # The safety net by token: the browser's rules (taking back is allowed while read-only).
+    R("api.deletion_undo", "POST", DEL, "operator", True),
+    R("api.deletion_pause", "POST", DEL, "operator", True),
+    R("api.deletion_resume", "POST", DEL, "operator", True, destructive=True),
+    R("api.deletion_cancel", "POST", DEL, "operator", True),
+    R("api.deletion_retry", "POST", DEL, "operator", True, destructive=True),
+    R("api.deletion_restore", "POST", DEL, "operator", True, destructive=True),
+    R("api.deletion_report", "GET", DEL, "viewer", False),
     R("api.audit_events", "GET", {}, "viewer", False),
     R("api.audit_verdict", "GET", {}, "viewer", False),
 ]
@@ -294,6 +302,33 @@ def test_state_changes_without_a_csrf_token_are_refused(
             body = response.get_data(as_text=True)
             if response.status_code != 400 or "CSRF" not in body:
                 problems.append(f"{row} as {who}: {response.status_code} without a CSRF token")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_table_agrees_with_each_api_views_token_scope(app: Flask) -> None:
+    for row in (r for r in ROUTES if r.is_api):
+        scope = app.view_functions[row.endpoint].api_doc.scope
+        expected = PUBLIC if row.role == PUBLIC else "operate" if row.changes_state else "read"
+        assert scope == expected, f"{row}: scope {scope}, the table implies {expected}"
+
+
+def test_a_read_token_may_only_read_whatever_the_role(app: Flask) -> None:
+    problems = []
+    for role in ("viewer", "operator", "admin"):
+        with app.app_context():
+            user = accounts.create_user(f"r-{role}", TEST_PASSWORD, role, actor="cli:test")
+            token = tokens.issue(user, actor="cli:test", scope="read").token
+        who = Identity(f"read-{role}", None, "", token)
+        for row in (r for r in ROUTES if r.is_api and r.role != PUBLIC):
+            response = call(app, row, who, csrf=False)
+            body = response.get_json(silent=True) or {}
+            if row.changes_state:
+                if response.status_code != 403 or not body.get("type", "").endswith(
+                    "/insufficient-scope"
+                ):
+                    problems.append(f"{row} with a read token of a {role}: {response.status_code}")
+            elif problem := verdict(row, role, response):
+                problems.append(f"{row} with a read token of a {role}: {problem}")
     assert not problems, "\n".join(problems)
 
 

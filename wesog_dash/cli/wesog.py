@@ -16,7 +16,8 @@ from ..sandbox import SandboxSettings, run_standalone
 from ..telemetry.prometheus import REGISTRY
 
 wesog_cli = AppGroup(
-    "wesog", help="The Wesog API: delete and watch, run the sandbox, run the poller."
+    "wesog",
+    help="The Wesog API: delete, watch, pause, resume, cancel, retry; the sandbox, the poller.",
 )
 
 

@@ -25,11 +25,17 @@ CANCELLABLE = ("scheduled", "pending", "paused", "submitted")
 class ControlError(ValueError):
     """The change is not possible now; the message says why (safe to show)."""
 
+    # `reason` names the refusal for scripts (the API's problem types): not-found, too-late,
+    # not-pausable, not-paused, finished.
+    def __init__(self, message: str, reason: str = "refused") -> None:
+        super().__init__(message)
+        self.reason = reason
+
 
 def _found(deletion_id: int) -> DeletionRequest:
     deletion = get_deletion(deletion_id)
     if deletion is None:
-        raise ControlError(f"There is no deletion request #{deletion_id}.")
+        raise ControlError(f"There is no deletion request #{deletion_id}.", "not-found")
     return deletion
 
 
@@ -48,7 +54,9 @@ def undo(deletion_id: int, actor: str) -> DeletionRequest:
     _found(deletion_id)
     if not _move(deletion_id, ("scheduled",), "cancelled"):
         db.session.rollback()
-        raise ControlError(f"Too late to undo: deletion #{deletion_id} is already being sent.")
+        raise ControlError(
+            f"Too late to undo: deletion #{deletion_id} is already being sent.", "too-late"
+        )
     db.session.expire_all()
     deletion = _found(deletion_id)
     dropped = drop_unsent(deletion, f"undone by {actor}; nothing was sent")
@@ -71,7 +79,9 @@ def pause(deletion_id: int, actor: str) -> DeletionRequest:
     _found(deletion_id)
     if not _move(deletion_id, PAUSABLE, "paused"):
         db.session.rollback()
-        raise ControlError("Only a deletion with chunks still to send can be paused.")
+        raise ControlError(
+            "Only a deletion with chunks still to send can be paused.", "not-pausable"
+        )
     db.session.expire_all()
     deletion = _found(deletion_id)
     audit.record("deletion.paused", actor=actor, deletion_id=deletion.id,
@@ -85,7 +95,7 @@ def resume(deletion_id: int, actor: str) -> DeletionRequest:
     _found(deletion_id)
     if not _move(deletion_id, ("paused",), "pending"):
         db.session.rollback()
-        raise ControlError("Only a paused deletion can be resumed.")
+        raise ControlError("Only a paused deletion can be resumed.", "not-paused")
     db.session.expire_all()
     deletion = _found(deletion_id)
     deletion.next_attempt_at = None
@@ -121,7 +131,9 @@ def cancel(deletion_id: int, actor: str) -> CancelReport:
     """Drop the unsent chunks and ask upstream to cancel the queued operations (commits)."""
     deletion = _found(deletion_id)
     if deletion.state not in CANCELLABLE:
-        raise ControlError(f"Deletion #{deletion_id} is {deletion.state}: nothing to cancel.")
+        raise ControlError(
+            f"Deletion #{deletion_id} is {deletion.state}: nothing to cancel.", "finished"
+        )
     report = CancelReport()
     if _move(deletion_id, ("scheduled", "pending", "paused"), "cancelled"):
         db.session.expire_all()

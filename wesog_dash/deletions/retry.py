@@ -26,10 +26,12 @@ def retry_failures(
     remote_addr: str | None,
     send_after: float = 0.0,
     only: str | None = None,
+    send_inline: bool = True,
 ) -> DeletionRequest:
     """Create (and send, or schedule) the retry of a request's failed ids; the new request.
 
-    `only` retries just that one failed id (the Retry of an image card).
+    `only` retries just that one failed id (the Retry of an image card); `send_inline` as for
+    `request_deletion` (False: the CLI, when the API is another process's embedded sandbox).
     """
     parent = get_deletion(deletion_id)
     if parent is None:
@@ -46,6 +48,7 @@ def retry_failures(
         ids, reason, **options, ticket=ticket, selection_kind="list" if len(ids) > 1 else "single",
         actor=actor, user_id=user_id, remote_addr=remote_addr, send_after=send_after,
         stop_ratio=stop_ratio, stop_min_items=stop_min_items, retry_of_id=parent_id,
+        send_inline=send_inline,
     )  # fmt: skip
     audit.record(
         "deletion.retried", actor=actor, deletion_id=parent_id, remote_addr=remote_addr,

@@ -2,7 +2,8 @@
 
 `problems` (RFC 9457 errors), `schemas` and `inputs` (pydantic models), `spec` (the OpenAPI
 document built from them), `serialize` (rows to models), and the views: `reads`, `audit`,
-`writes`, `docs`. A token's scope is checked here, before the view; the role in the view.
+`writes`, `safety` (undo, pause, resume, cancel, retry, restore, report), `docs`. A token's
+scope is checked here, before the view; the role in the view.
 """
 
 from __future__ import annotations
@@ -51,4 +52,4 @@ def authenticate_by_token() -> Response | None:
     return None
 
 
-from . import audit, docs, reads, writes  # noqa: E402,F401  (the views register on bp)
+from . import audit, docs, reads, safety, writes  # noqa: E402,F401  (the views register on bp)

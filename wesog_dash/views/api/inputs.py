@@ -81,6 +81,12 @@ class AuditQuery(Query):
     limit: int = Field(50, ge=1, le=500)
 
 
+class RetryQuery(Query):
+    """Which failures of a deletion POST /deletions/{id}/retry sends again."""
+
+    image_id: ImageId | None = Field(None, description="only this failed id (default: all)")
+
+
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
 Ticket = Annotated[str, StringConstraints(max_length=MAX_TICKET)]
 

@@ -33,6 +33,21 @@ PROBLEM_TYPES: dict[str, tuple[str, int, str]] = {
                            "methods."),
     "unsupported-media-type": ("Unsupported media type", 415, "The body's Content-Type is "
                                "not one the endpoint takes."),
+    "undo-window-closed": ("Too late to undo", 409, "The deletion has left its undo window "
+                           "(WESOG_UNDO_SECONDS; API and CLI deletions have none): cancel it."),
+    "not-pausable": ("Cannot pause", 409, "Only a deletion with chunks still to send "
+                     "(scheduled or pending) can be paused."),
+    "not-paused": ("Not paused", 409, "Only a paused deletion can be resumed."),
+    "nothing-to-cancel": ("Nothing to cancel", 409, "The deletion has finished (or stopped): "
+                          "nothing is left to cancel."),
+    "cancel-refused-upstream": ("Nothing could be cancelled", 409, "Every chunk was sent and "
+                                "the Wesog API cancelled none of their operations (started, "
+                                "no cancel, or not reachable); `detail` says which."),
+    "nothing-to-retry": ("Nothing to retry", 409, "The deletion has no failed image (or not "
+                         "the one named by `image_id`)."),
+    "nothing-to-restore": ("Nothing to restore", 409, "No image of the deletion can be "
+                           "restored now (not deleted, not finished, metadata not kept, or "
+                           "already restored)."),
     "too-many-matches": ("Too many matches", 422, "A search formula matches more images than "
                          "one deletion may hold (WESOG_QUERY_DELETE_MAX)."),
     "upstream-rejected": ("Rejected by the Wesog API", 422, "The Wesog API refused the "

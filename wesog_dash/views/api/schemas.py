@@ -132,6 +132,10 @@ class DeletionSummary(Out):
     finished_at: datetime | None
     op_ids: list[int]
     outcome_counts: dict[str, int] = Field(description="items per outcome")
+    send_at: datetime | None = Field(
+        description="while `scheduled`: the end of its undo window, when it is sent"
+    )
+    retry_of_id: int | None = Field(description="the deletion whose failures this one retries")
 
 
 class Deletion(DeletionSummary):

@@ -37,9 +37,12 @@ class ApiDoc:
     scope: str  # read | operate | public
     query: type[BaseModel] | None = None
     body: dict[str, type[BaseModel] | dict[str, Any]] = field(default_factory=dict)
-    responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
-    problems: tuple[int, ...] = ()
+    # A model (JSON), a literal schema (in `media`, e.g. text/csv) or None (no body).
+    responses: dict[int, type[BaseModel] | dict[str, Any] | None] = field(default_factory=dict)
+    # Statuses (every problem type of that status), or slugs (only those types).
+    problems: tuple[int | str, ...] = ()
     tag: str = "api"
+    media: str = "application/json"
 
 
 def operation(summary: str, *, scope: str, **details: Any) -> Callable[[F], F]:
@@ -159,14 +162,19 @@ def responses(builder: Builder, doc: ApiDoc) -> dict[str, Any]:
     for status, model in doc.responses.items():
         answer: dict[str, Any] = {"description": "OK" if status == 200 else "Accepted"}
         if model is not None:
-            answer["content"] = {"application/json": {"schema": builder.ref(model)}}
+            schema = model if isinstance(model, dict) else builder.ref(model)
+            answer["content"] = {doc.media: {"schema": schema}}
         if status == 202:
             answer["headers"] = {"Location": header("where to follow what was created")}
         found[str(status)] = answer
-    statuses = set(doc.problems) | ({401, 403} if doc.scope != "public" else set()) | {500}
+    slugs = [p for p in doc.problems if isinstance(p, str)]
+    statuses = {p if isinstance(p, int) else PROBLEM_TYPES[p][1] for p in doc.problems}
+    statuses |= ({401, 403} if doc.scope != "public" else set()) | {500}
     problem = {PROBLEM_MEDIA_TYPE: {"schema": builder.ref(Problem)}}
     for status in sorted(statuses):
         kinds = [slug for slug, (_, code, _) in PROBLEM_TYPES.items() if code == status]
+        if status not in doc.problems:  # named by slug: only those
+            kinds = [slug for slug in kinds if slug in slugs] or kinds
         described = ", ".join(f"`{slug}`" for slug in kinds)
         found[str(status)] = {"description": f"Problem: {described}", "content": problem}
     if "401" in found:
