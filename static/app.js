@@ -128,7 +128,9 @@
       const state = slot.querySelector("[data-card-token]");
       slots.push(slot.dataset.cardSlot);
       ids.push(slot.dataset.imageId);
-      tokens.push(state ? state.dataset.cardToken : "none");
+      // A card that polls its own deletion follows it itself (and says when it ends).
+      if (state && state.hasAttribute("data-card-live")) tokens.push("live:" + state.dataset.cardDeletion);
+      else tokens.push(state ? state.dataset.cardToken : "none");
     });
     event.detail.parameters.n = slots;
     event.detail.parameters.id = ids;

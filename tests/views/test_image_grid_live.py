@@ -87,6 +87,9 @@ def test_a_deletion_started_elsewhere_changes_only_its_card_then_nothing(
 
     cycle_until(poller, lambda: ended(app, deletion_id))
     sandbox.stop()  # from here on, an upstream call would fail: the watcher makes none
+    # A card that polls its own deletion follows it itself (its poll toasts the end).
+    polling = [*cards[:2], ("3", "100003", f"live:{deletion_id}"), cards[3]]
+    assert poll(client, url, since, polling) == (204, "")
     status, body = poll(client, url, since, cards)
     assert status == 200 and 'data-outcome="deleted"' in body and "by alice" in body
     cards[2] = ("3", "100003", token_in(body, "3"))

@@ -104,8 +104,11 @@ def image_cards() -> ResponseReturnValue:
     changed = []
     for n, image_id, token in slots:
         item = shown.get(image_id)
-        # A card goes from no deletion to one, or from one state to the next, never back.
-        if item is not None and display.card_token(item.deletion, item) != token:
+        # A card goes from no deletion to one, or from one state to the next, never back; a
+        # card polling its own deletion ("live:<id>") follows it itself, toast included.
+        if item is None or token == f"live:{item.deletion_id}":
+            continue
+        if display.card_token(item.deletion, item) != token:
             changed.append((int(n), item))
     if not changed:
         return nothing_changed()
