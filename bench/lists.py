@@ -2,8 +2,9 @@
 
 The dashboard runs under gunicorn (2 workers × 8 threads) against the sandbox. A finished
 deletion is on record and nothing runs. 50 clients poll the live lists as the pages do —
-half `/ops/list`, half `/overview/live` — each sending back the version (`v`) its page was
-rendered with, so every answer is "nothing changed" (204, nothing rendered). 5 clients hit
+a third each `/ops/list`, `/overview/live` and the image grid's watcher `/images/cards` (24
+cards) — each sending back the version its page was rendered with (`v`; the cards' state
+digests), so every answer is "nothing changed" (204, nothing rendered). 5 clients hit
 `/healthz` (no database, no login) at the same time. Target: list p95 ≤ 1.5 × trivial p95.
 
     .venv/bin/python bench/lists.py [--seconds 15] [--clients 50] [--interval 0.5]
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from _support import (
@@ -34,18 +36,29 @@ from _support import (
 from fragments import _up, free_port
 
 VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
+CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+SINCE = re.compile(r"data-card-watch[^>]*hx-vals='\{\"since\": \"(\d+)\"\}'")
+CARD = re.compile(
+    r'data-card-slot="(\d+)" data-image-id="([^"]+)">\s*(?:\{#[^#]*#\}\s*)?'
+    r'(?:<div class="card-state[^"]*" data-card-token="([^"]+)")?'
+)
 
 
 def poll_204(
-    session: requests.Session, url: str, stop_at: float, interval: float, out: list
-) -> None:
-    """GET `url` every `interval` s until `stop_at`; each answer must be 200 or 204."""
-    headers = {"HX-Request": "true"}
+    session: requests.Session, url: str, stop_at: float, interval: float, out: list,
+    form: list | None = None, csrf: str = "",
+) -> None:  # fmt: skip
+    """GET `url` (POST `form`, for the grid's watcher) every `interval` s until `stop_at`;
+    each answer must be 200 or 204."""
+    headers = {"HX-Request": "true", **({"X-CSRFToken": csrf} if csrf else {})}
     next_at = time.monotonic() + interval * (hash(url + str(id(session))) % 100) / 100
     while next_at < stop_at:
         time.sleep(max(0.0, next_at - time.monotonic()))
         started = time.perf_counter()
-        response = session.get(url, headers=headers, timeout=30)
+        if form is None:
+            response = session.get(url, headers=headers, timeout=30)
+        else:
+            response = session.post(url, data=form, headers=headers, timeout=30)
         elapsed = time.perf_counter() - started
         if response.status_code not in (200, 204):
             raise SystemExit(f"{url} answered {response.status_code}")
@@ -75,32 +88,48 @@ def finish_one_deletion(uri: str, sandbox_url: str, key: str) -> None:
     time.sleep(1.5)  # the poller's last writes for it are done
 
 
+def live_url(session: requests.Session, base_url: str, n: int) -> tuple[str, str, Any]:
+    """A list kind, its polled URL with the version the page was rendered with, and (for the
+    grid's watcher, a POST) its form and CSRF token."""
+    if n % 3 == 2:
+        html = session.get(f"{base_url}/images", timeout=30).text
+        since, csrf = SINCE.search(html), CSRF.search(html)
+        assert since and csrf, "/images carries no watcher"
+        form = [("since", since.group(1))]
+        for slot, image_id, token in CARD.findall(html):
+            form += [("n", slot), ("id", image_id), ("t", token or "none")]
+        return "/images/cards", f"{base_url}/images/cards", (form, csrf.group(1))
+    page, live = ("/ops", "/ops/list") if n % 3 == 0 else ("/", "/overview/live")
+    found = VERSION.search(session.get(base_url + page, timeout=10).text)
+    assert found, f"{page} carries no list version"
+    return live, f"{base_url}{live}?v={found.group(1)}", (None, "")
+
+
 def measure(base_url: str, sessions: list[requests.Session], args: argparse.Namespace) -> None:
     """Poll the lists with their versions next to /healthz; print the figures."""
-    urls = []
-    for n, session in enumerate(sessions):
-        page, live = ("/ops", "/ops/list") if n % 2 == 0 else ("/", "/overview/live")
-        found = VERSION.search(session.get(base_url + page, timeout=10).text)
-        assert found, f"{page} carries no list version"
-        urls.append(f"{base_url}{live}?v={found.group(1)}")
-    lists: list[float] = []
+    urls = [live_url(session, base_url, n) for n, session in enumerate(sessions)]
+    lists: dict[str, list[float]] = {kind: [] for kind, _, _ in urls}
     trivial: list[float] = []
     stop_at = time.monotonic() + args.seconds
     healthz = (f"{base_url}/healthz", stop_at, args.interval / 5, trivial)
     run_concurrently(
         [
-            (poll_204, (s, u, stop_at, args.interval, lists))
-            for s, u in zip(sessions, urls, strict=True)
+            (poll_204, (s, url, stop_at, args.interval, lists[kind], *post))
+            for s, (kind, url, post) in zip(sessions, urls, strict=True)
         ]
         + [(poll_204, (requests.Session(), *healthz)) for _ in range(5)]
     )
     print(f"gunicorn 2 workers × 8 threads; nothing running; {args.seconds:.0f} s")
-    label = f"/ops/list + /overview/live ({args.clients} clients every {args.interval} s)"
-    print(f"  {label:45s} {summary_ms(lists)}")
+    print(f"  ({args.clients} clients every {args.interval} s, a third on each list)")
+    for kind, latencies in lists.items():
+        print(f"  {kind:45s} {summary_ms(latencies)}")
     print(f"  {'trivial /healthz (5 clients)':45s} {summary_ms(trivial)}")
-    ratio = percentile(lists, 0.95) / percentile(trivial, 0.95)
+    everything = [latency for latencies in lists.values() for latency in latencies]
+    ratio = percentile(everything, 0.95) / percentile(trivial, 0.95)
     verdict = "OK" if ratio <= 1.5 else "MISSED"
     print(f"  idle list p95 / trivial p95 = {ratio:.2f} (target ≤ 1.50): {verdict}")
+    grid = percentile(lists["/images/cards"], 0.95) / percentile(trivial, 0.95)
+    print(f"  image grid watcher p95 / trivial p95 = {grid:.2f}")
 
 
 def main() -> None:

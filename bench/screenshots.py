@@ -82,6 +82,37 @@ def make_history(app: Any) -> dict[str, Any]:
     return {"deletion_id": deletion_id, "op_id": wait_until(ended, timeout=60)}
 
 
+def grid_scenes(page: Page, base: str, app: Any, out: Path, label: str) -> None:
+    """The grid live: a card deleted from elsewhere (no reload), then "Select all N matches"
+    and the confirmation it leads to (resolved, not confirmed: nothing more is deleted)."""
+    from wesog_dash import deletions
+
+    victim = "100010" if label == "desktop" else "100011"
+    page.goto(f"{base}/images?q=id%3C%3D100016")
+    page.wait_for_load_state("load")
+    with app.app_context():
+        deletions.request_deletion(
+            [victim], "Deleted from the CLI while the grid is open", actor="cli:root",
+            user_id=None, remote_addr=None,
+        )  # fmt: skip
+    card = page.locator("article.card").filter(has_text=victim)
+    card.locator('.card-state[data-outcome="deleted"]').wait_for(timeout=30_000)
+    time.sleep(0.5)
+    snap(page, out, "images-live-deleted", label)
+    page.get_by_role("button", name="Select all").filter(has_text="matches").click()
+    snap(page, out, "images-all-matches", label)
+    page.locator("[data-selected-button]").click()
+    page.locator("form.delete-form").wait_for(timeout=30_000)  # the search is resolved
+    snap(page, out, "confirm-all-matches", label)
+
+
+def snap(page: Page, out: Path, name: str, label: str) -> None:
+    """One full-page PNG, and how wide the page is."""
+    page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    print(f"{label:8s} {name:20s} scrollWidth {wide}")
+
+
 def log_in(page: Page, base: str) -> None:
     """Log in as the admin through the form."""
     page.goto(f"{base}/login")
@@ -119,6 +150,7 @@ def main() -> None:
                 page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 print(f"{label:8s} {name:20s} scrollWidth {wide} (viewport {width})")
+            grid_scenes(page, base, app, out, label)
             context.close()
         browser.close()
     sandbox.stop()

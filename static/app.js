@@ -120,6 +120,23 @@
     area.remove();
   }
 
+  // The image grid's watcher sends, for each card, its slot, image id and state digest.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.hasAttribute("data-card-watch")) return;
+    const slots = [], ids = [], tokens = [];
+    document.querySelectorAll("[data-card-slot]").forEach(function (slot) {
+      const state = slot.querySelector("[data-card-token]");
+      slots.push(slot.dataset.cardSlot);
+      ids.push(slot.dataset.imageId);
+      // A card that polls its own deletion follows it itself (and says when it ends).
+      if (state && state.hasAttribute("data-card-live")) tokens.push("live:" + state.dataset.cardDeletion);
+      else tokens.push(state ? state.dataset.cardToken : "none");
+    });
+    event.detail.parameters.n = slots;
+    event.detail.parameters.id = ids;
+    event.detail.parameters.t = tokens;
+  });
+
   // CSRF: every htmx request carries the token from the page's meta tag.
   document.body.addEventListener("htmx:configRequest", function (event) {
     const meta = document.querySelector('meta[name="csrf-token"]');
@@ -136,6 +153,11 @@
   });
 
   document.body.addEventListener("htmx:afterSettle", function (event) { localiseTimes(event.target); });
+  // Out-of-band swaps (the image grid's watcher refills card slots) settle elsewhere.
+  document.body.addEventListener("htmx:oobAfterSwap", function () {
+    localiseTimes(document);
+    syncSelection();
+  });
   localiseTimes(document);
 
   // Tab title: "(N running) …" from the element that counts running operations.
@@ -188,33 +210,66 @@
 
   // Selection of images for "Delete selected": kept in sessionStorage by id, so that ticks
   // survive paging and new searches; ids ticked on other pages travel as hidden inputs.
+  // "Select all N matches" is a mode of its own (kept with its formula, dropped by another
+  // search): the form then asks for every match, and single cards cannot be unticked.
   const SELECTION = "wesog-selection";
+  const MATCHES = "wesog-selection-matches";
   function loadSelection() {
     try { return JSON.parse(sessionStorage.getItem(SELECTION) || "[]"); } catch (e) { return []; }
   }
   function saveSelection(ids) {
     try { sessionStorage.setItem(SELECTION, JSON.stringify(ids)); } catch (e) { /* private mode */ }
   }
+  function matchesQuery() {
+    try { return sessionStorage.getItem(MATCHES); } catch (e) { return null; }
+  }
+  function saveMatches(q) {
+    try {
+      if (q === null) sessionStorage.removeItem(MATCHES); else sessionStorage.setItem(MATCHES, q);
+    } catch (e) { /* private mode */ }
+  }
+  function focusIn(root, selector) {
+    const target = root && root.querySelector(selector);
+    if (target) target.focus();
+  }
+  function plural(n) { return n.toLocaleString("en") + " image" + (n === 1 ? "" : "s"); }
   function syncSelection() {
     const form = document.querySelector("[data-bulk-form]");
+    if (form && matchesQuery() !== null && matchesQuery() !== form.dataset.query) saveMatches(null);
+    const all = Boolean(form) && matchesQuery() !== null && Number(form.dataset.matchCount) > 0;
     const chosen = loadSelection();
     const set = new Set(chosen);
-    const boxes = document.querySelectorAll("input[data-select-id]");
     const onPage = new Set();
-    boxes.forEach(function (box) { box.checked = set.has(box.value); onPage.add(box.value); });
-    if (!form) return;
-    form.querySelectorAll("input[data-carried]").forEach(function (el) { el.remove(); });
-    chosen.forEach(function (id) {
-      if (onPage.has(id)) return;
-      const hidden = document.createElement("input");
-      hidden.type = "hidden"; hidden.name = "image_ids"; hidden.value = id; hidden.dataset.carried = "1";
-      form.appendChild(hidden);
+    document.querySelectorAll("input[data-select-id]").forEach(function (box) {
+      box.checked = all || set.has(box.value);
+      box.disabled = all;
+      box.title = all ? "Part of all matches: clear the selection to tick images one by one" : "";
+      onPage.add(box.value);
     });
-    form.querySelectorAll("[data-selected-count]").forEach(function (el) { el.textContent = String(chosen.length); });
+    if (!form) return;
+    document.querySelectorAll('input[name="image_ids"][form="bulk-form"]:not([data-select-id])').forEach(function (box) {
+      box.disabled = all;
+    });
+    form.querySelectorAll("input[data-carried]").forEach(function (el) { el.remove(); });
+    if (!all) {
+      chosen.forEach(function (id) {
+        if (onPage.has(id)) return;
+        const hidden = document.createElement("input");
+        hidden.type = "hidden"; hidden.name = "image_ids"; hidden.value = id; hidden.dataset.carried = "1";
+        form.appendChild(hidden);
+      });
+    }
+    const count = all ? Number(form.dataset.matchCount) : chosen.length;
+    form.querySelector("[data-all-matching]").disabled = !all;
     const button = form.querySelector("[data-selected-button]");
-    if (button) button.disabled = chosen.length === 0;
-    const clear = form.querySelector("[data-clear-selection]");
-    if (clear) clear.hidden = chosen.length === 0;
+    button.disabled = count === 0;
+    button.textContent = count === 0 ? "Delete selected…" : "Delete " + plural(count) + "…";
+    form.querySelector("[data-clear-selection]").hidden = count === 0;
+    form.querySelector("[data-select-page]").hidden = all;
+    const matches = form.querySelector("[data-select-matches]");
+    if (matches) matches.hidden = all;
+    const note = document.querySelector("[data-all-matches-note]");
+    if (note) note.hidden = !all;
   }
   document.body.addEventListener("change", function (event) {
     const box = event.target.closest && event.target.closest("input[data-select-id]");
@@ -232,13 +287,25 @@
       });
       saveSelection(chosen);
       syncSelection();
+    } else if (event.target.closest("[data-select-matches]")) {
+      const form = document.querySelector("[data-bulk-form]");
+      saveSelection([]);
+      saveMatches(form ? form.dataset.query : null);
+      syncSelection();
+      announce("All " + plural(Number(form.dataset.matchCount)) + " matching the search are selected");
+      focusIn(form, "[data-selected-button]");  // the button that was clicked is hidden now
     } else if (event.target.closest("[data-clear-selection]")) {
       saveSelection([]);
+      saveMatches(null);
       syncSelection();
+      focusIn(document.querySelector("[data-bulk-form]"), "[data-select-page]");
     }
   });
   document.body.addEventListener("submit", function (event) {
-    if (event.target.matches && event.target.matches("[data-bulk-form]")) saveSelection([]);
+    if (event.target.matches && event.target.matches("[data-bulk-form]")) {
+      saveSelection([]);
+      saveMatches(null);
+    }
   });
   document.body.addEventListener("htmx:afterSettle", syncSelection);
   syncSelection();

@@ -22,6 +22,7 @@ from . import config as config_module
 from . import database, memory, models, runner
 from .cli import register_cli
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .poller import wakeups
 from .upstream import Upstream
 from .views import register_views
 
@@ -64,6 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the Flask extensions and our own per-app services."""
     db.init_app(app)
+    wakeups.install(app)  # NOTIFY the poller process on PostgreSQL
     with app.app_context():
         database.tune_sqlite(db.engine)
     migrate.init_app(

@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_POLL_CONCURRENCY": 4,
     "WESOG_POLLER": "thread",  # thread | external | off
     "WESOG_LEASE_TTL": 10.0,  # seconds a silent poller keeps the lease; a stand-by then takes it
+    # PostgreSQL ends a poller transaction left idle this long (None: a third of the lease TTL),
+    # and a takeover waits at most this long for the lease row's lock (None: likewise).
+    "WESOG_POLLER_IDLE_TX_TIMEOUT": None,
+    "WESOG_POLLER_LOCK_TIMEOUT": None,
     "WESOG_READ_ONLY": False,
     "WESOG_CONNECT_TIMEOUT": 3.05,
     "WESOG_READ_TIMEOUT": 10.0,
@@ -48,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
     "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
     "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
+    "WESOG_METRIC_MINUTES_KEEP": 120,  # minutes of per-minute rollups kept (at least 60)
     "WESOG_SANDBOX_IMAGES": 500,
     "WESOG_SANDBOX_ITEM_MS": 400,
     "WESOG_SANDBOX_START_MS": 800,
@@ -106,6 +111,8 @@ ENVIRONMENT = {
     "WESOG_POLL_INTERVAL": ("WESOG_POLL_INTERVAL", float),
     "WESOG_POLLER": ("WESOG_POLLER", str),
     "WESOG_LEASE_TTL": ("WESOG_LEASE_TTL", float),
+    "WESOG_POLLER_IDLE_TX_TIMEOUT": ("WESOG_POLLER_IDLE_TX_TIMEOUT", float),
+    "WESOG_POLLER_LOCK_TIMEOUT": ("WESOG_POLLER_LOCK_TIMEOUT", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
@@ -125,6 +132,7 @@ ENVIRONMENT = {
     "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
     "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
     "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
+    "WESOG_METRIC_MINUTES_KEEP": ("WESOG_METRIC_MINUTES_KEEP", int),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", int),
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),

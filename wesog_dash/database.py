@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 # Both spellings of a bare PostgreSQL URL (`postgres://` is what many hosts hand out) mean
@@ -68,6 +68,39 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def end_idle_transactions(engine: Engine, seconds: float) -> bool:
+    """Have PostgreSQL end any transaction of `engine` left idle `seconds` (its session too).
+
+    Set at each connection's start (libpq `options`), so no statement is spent on it; the
+    pooled connections opened before are replaced. False on SQLite: nothing to set.
+    """
+    if engine.dialect.name != "postgresql":
+        return False
+    setting = f"-c idle_in_transaction_session_timeout={max(1, round(seconds * 1000))}"
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        params["options"] = f"{params.get('options') or ''} {setting}".strip()
+
+    engine.dispose()
+    return True
+
+
+def discard(session: Session) -> None:
+    """Roll `session` back, even when the database ended its connection meanwhile."""
+    try:
+        session.rollback()
+    except DBAPIError:  # that rollback found the connection gone and invalidated it
+        session.rollback()
+
+
+def limit_lock_wait(session: Session, seconds: float) -> None:
+    """On PostgreSQL, the current transaction's statements wait at most `seconds` for a lock
+    (then fail with LockNotAvailable) instead of as long as the holder keeps it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = {max(1, round(seconds * 1000))}"))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import threading
 
 from flask import Flask, current_app
 
-from .poller import Poller
+from .poller import Poller, wakeups
 from .signals import wake_event
 
 EXTENSION = "wesog_background"
@@ -60,6 +60,7 @@ def start(app: Flask) -> bool:
             daemon=True,
         )
         state.thread.start()
+        wakeups.listen(app, wake_event(app), state.stop_event)
     atexit.register(stop, app)
     return True
 

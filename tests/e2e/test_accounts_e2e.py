@@ -52,7 +52,9 @@ def test_first_run_setup_through_the_printed_url_then_logout_and_login(
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.locator(".topbar .user")).to_contain_text("root (admin)")
 
-    page.get_by_role("button", name="Log out").click()
+    # Two buttons, each saying what it ends: this session, or every session of the user.
+    expect(page.get_by_role("button", name="Log out everywhere")).to_be_visible()
+    page.get_by_role("button", name="Log out", exact=True).click()
     page.wait_for_url(f"{live_server.url}/login")
     expect(page.get_by_text("You are logged out.")).to_be_visible()
     page.goto(f"{live_server.url}/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import update
 
@@ -53,3 +54,23 @@ def test_one_of_many_pollers_takes_a_free_lease_then_one_takes_it_when_expired(
         lease = db.session.get(Lease, LEASE_NAME)
         assert lease is not None and lease.holder == keepers[won.index(True)].holder
         assert lease.expires_at > utcnow()
+
+
+def test_transaction_limits_default_to_a_third_of_the_ttl_and_refuse_values_past_it(
+    app: Flask,
+) -> None:
+    from wesog_dash.poller import Poller, end_frozen_transactions
+    from wesog_dash.poller.lease import transaction_limits
+
+    assert transaction_limits({}, 9.0) == (3.0, 3.0)
+    config = {"WESOG_POLLER_IDLE_TX_TIMEOUT": 2, "WESOG_POLLER_LOCK_TIMEOUT": 0.5}
+    assert transaction_limits(config, 9.0) == (2.0, 0.5)
+    for bad in (0, -1, 9, 30):
+        with pytest.raises(ValueError, match="WESOG_POLLER_IDLE_TX_TIMEOUT must be more than 0"):
+            transaction_limits({"WESOG_POLLER_IDLE_TX_TIMEOUT": bad}, 9.0)
+    app.config.update(WESOG_LEASE_TTL=6.0, WESOG_POLLER_LOCK_TIMEOUT=6.0)
+    with pytest.raises(ValueError, match="WESOG_POLLER_LOCK_TIMEOUT"):
+        end_frozen_transactions(app)  # what `wesog poll` reports as a usage error
+    poller = Poller(app, lease_ttl=6.0)  # a poller thread warns and takes a third of the TTL
+    assert poller.lease.lock_timeout == 2.0
+    poller.close()

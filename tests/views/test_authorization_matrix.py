@@ -71,6 +71,7 @@ ROUTES = [
     R("reports.deletions_csv", "GET", {}, "viewer", False),
     R("images.image_list", "GET", {}, "viewer", False),
     R("images.image_detail", "GET", IMG, "viewer", False),
+    R("images.image_cards", "POST", {}, "viewer", False),
     R("deletions.deletion_new", "GET", {}, "operator", False, destructive=True),
     R("deletions.deletion_new", "POST", {}, "operator", True, destructive=True),
     R("deletions.deletion_create", "POST", {}, "operator", True, destructive=True),

@@ -43,3 +43,26 @@ def test_durations_in_words(ms: float | None, words: str) -> None:
 def test_an_eta_under_a_second_is_not_shown() -> None:
     assert display.eta_words(None) is None and display.eta_words(0.4) is None
     assert display.eta_words(80) == "about 1 min 20 s left"
+
+
+@pytest.mark.parametrize(
+    ("kind", "count", "query", "words"),
+    [
+        ("single", 1, None, "One image"),
+        ("single", 3, None, "3 ids given"),  # an old client's default kind, told truthfully
+        ("list", 3, None, "3 ids given"),
+        ("list", 1, None, "One image"),
+        (
+            "list",
+            11,
+            "t~car",
+            "11 images ticked on the images page (last search: <code>t~car</code>)",
+        ),
+        ("query", 1_234, "t~<b>", "Every image matching <code>t~&lt;b&gt;</code> (1,234 images)"),
+        ("query", 1, "id=7", "Every image matching <code>id=7</code> (1 image)"),
+    ],
+)
+def test_how_the_ids_were_chosen_reads_as_words(
+    kind: str, count: int, query: str | None, words: str
+) -> None:
+    assert str(display.selection_words(kind, count, query)) == words

@@ -30,14 +30,20 @@ def open_session(user: User) -> str:
     return session_id
 
 
-def is_open(session_id: str | None, user_id: int) -> bool:
-    """True while this session id is recorded for this user."""
+def signed_in_user(session_id: str | None, user_id: int) -> User | None:
+    """The enabled user `user_id` while this session id is recorded for them: one query, as
+    every request of a logged-in page (polls included) asks it."""
     if not session_id:
-        return False
-    owner = db.session.scalar(
-        select(UserSession.user_id).where(UserSession.id_sha256 == _digest(session_id))
+        return None
+    return db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            User.disabled.is_(False),
+            UserSession.id_sha256 == _digest(session_id),
+        )
     )
-    return owner == user_id
 
 
 def close_session(session_id: str | None) -> None:

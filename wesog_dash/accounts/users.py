@@ -29,10 +29,9 @@ class AccountError(ValueError):
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the active user with this id, while the session is still open."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 19 else None
-    if user is None or user.disabled:
+    if not (user_id.isdigit() and len(user_id) < 19):
         return None
-    return user if sessions.is_open(session.get(sessions.SESSION_KEY), user.id) else None
+    return sessions.signed_in_user(session.get(sessions.SESSION_KEY), int(user_id))
 
 
 def user_by_id(user_id: int) -> User | None:

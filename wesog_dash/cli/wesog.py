@@ -11,8 +11,9 @@ from flask.cli import AppGroup
 from prometheus_client import start_http_server
 
 from ..deletions import prune_snapshots
-from ..poller import Poller
+from ..poller import Poller, end_frozen_transactions, wakeups
 from ..sandbox import SandboxSettings, run_standalone
+from ..signals import wake_event
 from ..telemetry.prometheus import REGISTRY
 
 wesog_cli = AppGroup(
@@ -51,13 +52,24 @@ def poll_command(metrics_port: int | None) -> None:
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    poller = Poller(app, lease_ttl=float(app.config["WESOG_LEASE_TTL"]))
-    click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
     try:
-        poller.run_forever(threading.Event(), report=click.echo)
+        idle = end_frozen_transactions(app)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    # The app's own wake-up event: a deletion queued in this process, or a NOTIFY from a
+    # web process (PostgreSQL), starts a cycle at once instead of at the next interval.
+    wake, stop = wake_event(app), threading.Event()
+    poller = Poller(app, wake_event=wake, lease_ttl=float(app.config["WESOG_LEASE_TTL"]))
+    wakeups.listen(app, wake, stop)
+    click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
+    if idle is not None:
+        click.echo(f"PostgreSQL ends a transaction of this poller left idle {idle:.3g} s")
+    try:
+        poller.run_forever(stop, report=click.echo)
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         poller.close()  # idempotent: releases the lease so a stand-by poller takes over
     click.echo("Wesog poller stopped")
 

@@ -40,6 +40,7 @@ from .pasted import Review, review_ids, split_pasted
 from .queries import (
     WAITING,
     Work,
+    card_items,
     deletions_before,
     find_item,
     get_deletion,
@@ -86,6 +87,7 @@ __all__ = [
     "Standing",
     "Work",
     "cancel",
+    "card_items",
     "clean_ids",
     "deletions_before",
     "deletions_marker",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
@@ -146,9 +147,21 @@ def latest_items(image_ids: list[str]) -> dict[str, DeletionItem]:
     query = (
         select(DeletionItem)
         .where(DeletionItem.id.in_(newest))
-        .options(selectinload(DeletionItem.deletion))
+        .options(selectinload(DeletionItem.deletion).selectinload(DeletionRequest.operations))
     )
     return {item.image_id: item for item in db.session.scalars(query)}
+
+
+def card_items(image_ids: list[str], shown_since: datetime) -> dict[str, DeletionItem]:
+    """The deletion each image card of a grid shows (one query): the newest one of the image
+    while it runs, when it failed, or when it ended after the grid's search results were read
+    (`shown_since`); an older finished one is not shown (the search still lists the image)."""
+    shown = {}
+    for image_id, item in latest_items(image_ids).items():
+        ended = item.settled_at or item.deletion.finished_at or item.deletion.created_at
+        if item.deletion.is_live or item.outcome == "failed" or ended >= shown_since:
+            shown[image_id] = item
+    return shown
 
 
 def find_item(deletion_id: int, image_id: str | None) -> DeletionItem | None:

@@ -6,7 +6,14 @@ operations (`discovery`). A lease row makes sure one poller works at a time. May
 and `wesog`; never views.
 """
 
-from .core import Poller
+from .core import Poller, end_frozen_transactions
 from .lease import LEASE_NAME, LeaseKeeper, new_holder_id, pause_shown
 
-__all__ = ["LEASE_NAME", "LeaseKeeper", "Poller", "new_holder_id", "pause_shown"]
+__all__ = [
+    "LEASE_NAME",
+    "LeaseKeeper",
+    "Poller",
+    "end_frozen_transactions",
+    "new_holder_id",
+    "pause_shown",
+]

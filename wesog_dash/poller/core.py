@@ -9,24 +9,46 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, literal, select
+from sqlalchemy.exc import DBAPIError
 
-from .. import alerts, deletions
+from .. import alerts, deletions, metrics
 from ..audit.digests import DigestSchedule
+from ..database import discard, end_idle_transactions
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
 from .fence import LeaseLost, fenced
-from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id
+from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id, transaction_limits
 from .refresh import Refresher
 
 log = logging.getLogger(__name__)
 MIN_PAUSE = 0.05  # seconds: never spin, even when something is due at once
 LONG_SENDERS = 2  # wait=true deletes block for a whole operation: at most this many at once
+PRUNE_EVERY = 60.0  # seconds between two rounds of pruning old minute rollups
+
+
+def end_frozen_transactions(app: Flask) -> float | None:
+    """In a process that only polls: PostgreSQL ends any of its transactions left idle past
+    WESOG_POLLER_IDLE_TX_TIMEOUT, so a frozen poller cannot keep the lease row locked past its
+    lease. Returns those seconds (None on SQLite); ValueError names a setting out of range."""
+    idle, _ = transaction_limits(app.config, float(app.config["WESOG_LEASE_TTL"]))
+    with app.app_context():
+        return idle if end_idle_transactions(db.engine, idle) else None
+
+
+def ended(exc: BaseException) -> str | None:
+    """Why the database ended our connection (e.g. a transaction idle past the timeout), in
+    one line; None for any other error."""
+    if not isinstance(exc, DBAPIError) or not exc.connection_invalidated:
+        return None
+    lines = str(exc.orig or exc).strip().splitlines() or [type(exc).__name__]
+    return f"the database ended this poller's connection ({lines[0]})"
 
 
 def send_all(deletion_ids: list[int]) -> None:
@@ -47,7 +69,12 @@ class Poller:
         holder: str | None = None,
     ) -> None:
         self.app = app
-        self.lease = LeaseKeeper(holder or new_holder_id(), lease_ttl)
+        try:
+            lock_timeout: float | None = transaction_limits(app.config, lease_ttl)[1]
+        except ValueError as exc:  # the poll command refuses it; a poller thread warns
+            log.warning("%s; using a third of the lease TTL", exc)
+            lock_timeout = None
+        self.lease = LeaseKeeper(holder or new_holder_id(), lease_ttl, lock_timeout=lock_timeout)
         self.wake_event = wake_event or threading.Event()
         self.holding = False
         workers = max(1, int(app.config["WESOG_POLL_CONCURRENCY"]))
@@ -55,7 +82,8 @@ class Poller:
         self.refresher = Refresher(app, self.pool, self._in_context)
         self._long_sends: set[int] = set()
         self.digests = DigestSchedule()
-        self._alerting = False
+        self._background: set[str] = set()  # helper threads running (alerts, prune)
+        self._pruned_at = -PRUNE_EVERY
         self._lock = threading.Lock()
 
     @property
@@ -85,24 +113,37 @@ class Poller:
         refreshed = self.refresher.run()
         self._in_context(self.digests.run)  # the lease holder signs the audit head
         self._start_alerts()
+        self._start_pruning()
         return refreshed
 
     def _start_alerts(self) -> None:
         """Scan for alerts and deliver them in a helper thread: the cycle never waits for it."""
-        if not self.app.config.get("WESOG_ALERT_URL"):
-            return
-        with self._lock:
-            if self._alerting:
-                return  # the previous round is still delivering
-            self._alerting = True
-        threading.Thread(target=self._alerts, name="wesog-alerts", daemon=True).start()
+        if self.app.config.get("WESOG_ALERT_URL"):
+            self._in_background("alerts", alerts.run_cycle)
 
-    def _alerts(self) -> None:
+    def _start_pruning(self) -> None:
+        """Every PRUNE_EVERY seconds, drop old minute rollups in a helper thread, a small
+        batch (its own transaction) at a time: the cycle never waits for it."""
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            self._in_background("prune", metrics.prune_old_minutes)
+
+    def _in_background(self, name: str, function: Callable[[], Any]) -> None:
+        with self._lock:
+            if name in self._background:
+                return  # the previous round is still running
+            self._background.add(name)
+        threading.Thread(
+            target=self._background_task, args=(name, function), name=f"wesog-{name}",
+            daemon=True,
+        ).start()  # fmt: skip
+
+    def _background_task(self, name: str, function: Callable[[], Any]) -> None:
         try:
-            self._in_context(alerts.run_cycle)
+            self._in_context(function)
         finally:
             with self._lock:
-                self._alerting = False
+                self._background.discard(name)
 
     def _all(self, function: Callable[[int], Any], ids: list[int]) -> None:
         wait([self.pool.submit(self._in_context, function, i) for i in ids])
@@ -116,13 +157,19 @@ class Poller:
                     raise LeaseLost()
                 return function(*args)
             except LeaseLost:
-                db.session.rollback()
+                discard(db.session)
                 self.holding = False
                 log.info("poller task %s%r stopped: the lease was lost", function.__name__, args)
                 return None
-            except Exception:  # one failure must not stop the cycle or kill the thread
-                db.session.rollback()
-                log.exception("poller task %s%r failed", function.__name__, args)
+            except Exception as exc:  # one failure must not stop the cycle or kill the thread
+                discard(db.session)
+                if not ended(exc):
+                    log.exception("poller task %s%r failed", function.__name__, args)
+                    return None
+                # E.g. PostgreSQL ended a transaction left idle while this process was frozen:
+                # none of it was committed; the lease is checked again before anything else.
+                self.holding = False
+                log.warning("poller task %s%r stopped: %s", function.__name__, args, ended(exc))
                 return None
 
     def _start_long_send(self, deletion_id: int) -> None:
@@ -185,9 +232,12 @@ class Poller:
         try:
             self.run_once()
             return self.pause()
-        except Exception:
-            log.exception("poller cycle failed")
+        except Exception as exc:
             self.holding = False
+            if ended(exc):
+                log.warning("poller cycle stopped: %s", ended(exc))
+            else:
+                log.exception("poller cycle failed")
             return self.lease.ttl / 3
 
     def status(self) -> str:

@@ -8,20 +8,41 @@ another holder or generation, so a poller that lost the lease changes nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
+from ..database import discard, limit_lock_wait
 from ..extensions import db
 from ..models import Lease, utcnow
 
+log = logging.getLogger(__name__)
 LEASE_NAME = "poller"
 DEFAULT_TTL = 10.0
+LOCKED = "unknown: the lease row is locked by a poller that does not answer"
+
+
+def transaction_limits(config: dict[str, Any], ttl: float) -> tuple[float, float]:
+    """(idle-in-transaction timeout, takeover lock wait) in seconds, each well below the TTL.
+
+    A frozen holder's transaction is ended by PostgreSQL after the first, so the lock it held
+    on the lease row cannot outlive its lease; a stand-by's takeover waits at most the second.
+    """
+    limits = []
+    for name in ("WESOG_POLLER_IDLE_TX_TIMEOUT", "WESOG_POLLER_LOCK_TIMEOUT"):
+        value = config.get(name)
+        seconds = ttl / 3 if value is None else float(value)
+        if not 0 < seconds < ttl:
+            raise ValueError(f"{name} must be more than 0 and less than WESOG_LEASE_TTL ({ttl} s)")
+        limits.append(seconds)
+    return limits[0], limits[1]
 
 
 def new_holder_id() -> str:
@@ -32,9 +53,16 @@ def new_holder_id() -> str:
 class LeaseKeeper:
     """Takes, renews and releases the named lease for one holder (call inside an app context)."""
 
-    def __init__(self, holder: str, ttl: float = DEFAULT_TTL, name: str = LEASE_NAME) -> None:
+    def __init__(
+        self,
+        holder: str,
+        ttl: float = DEFAULT_TTL,
+        name: str = LEASE_NAME,
+        lock_timeout: float | None = None,
+    ) -> None:
         self.holder = holder
         self.ttl = ttl
+        self.lock_timeout = lock_timeout if lock_timeout is not None else ttl / 3
         self.name = name
         self.until: datetime | None = None  # our lease's expiry, when we hold it
         self.other: str | None = None  # the live holder we stand by for
@@ -46,9 +74,23 @@ class LeaseKeeper:
         now = utcnow()
         if self.until is not None and (self.until - now).total_seconds() > self.ttl / 2:
             return True  # renewed recently: spare the database a write per cycle
+        try:
+            return self._take(now)
+        except DBAPIError as exc:
+            if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+                raise
+            # The row stayed locked past lock_timeout (a frozen holder's transaction, which
+            # PostgreSQL ends after its idle timeout), or our connection ended: not this time.
+            discard(db.session)
+            log.warning("poller lease not taken this round: %s", str(exc.orig).splitlines()[0])
+            self.other = LOCKED
+            return False
+
+    def _take(self, now: datetime) -> bool:
         until = now + timedelta(seconds=self.ttl)
         free_or_ours = or_(Lease.holder == self.holder, Lease.expires_at <= now)
         taken_over = case((Lease.holder == self.holder, 0), else_=1)
+        limit_lock_wait(db.session, self.lock_timeout)
         result = db.session.execute(
             update(Lease)
             .where(Lease.name == self.name, free_or_ours)
@@ -94,14 +136,23 @@ class LeaseKeeper:
                 & (table.c.holder == self.holder)
                 & (table.c.generation == self.generation)
             )
-            with db.engine.begin() as connection:
-                if (self.until - now).total_seconds() > self.ttl / 2:
-                    held = connection.execute(select(table.c.name).where(ours)).first() is not None
-                else:
-                    until = now + timedelta(seconds=self.ttl)
-                    renewed = connection.execute(update(table).where(ours).values(expires_at=until))
-                    held = renewed.rowcount == 1
-                    self.until = until if held else self.until
+            try:
+                with db.engine.begin() as connection:
+                    if (self.until - now).total_seconds() > self.ttl / 2:
+                        found = connection.execute(select(table.c.name).where(ours)).first()
+                        held = found is not None
+                    else:
+                        until = now + timedelta(seconds=self.ttl)
+                        renewed = connection.execute(
+                            update(table).where(ours).values(expires_at=until)
+                        )
+                        held = renewed.rowcount == 1
+                        self.until = until if held else self.until
+            except SQLAlchemyError as exc:
+                # Unverifiable (e.g. PostgreSQL ended this frozen process's transaction):
+                # act as if lost; the next cycle's acquire() takes it back if still ours.
+                log.warning("poller lease check failed: %s", str(exc).splitlines()[0])
+                held = False
             return True if held else self._lost()
 
     def release(self) -> None:

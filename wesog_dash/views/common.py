@@ -190,7 +190,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["word"] = display.word
     app.jinja_env.filters["action_word"] = display.action_word
     # Globals, not context: imported macros (`_state_badge.html`) see them too.
-    app.jinja_env.globals.update(badge=display.badge, eta_words=display.eta_words)
+    app.jinja_env.globals.update(
+        badge=display.badge,
+        eta_words=display.eta_words,
+        card_token=display.card_token,
+        selection_words=display.selection_words,
+    )
 
     @app.context_processor
     def shared_context() -> dict[str, Any]:

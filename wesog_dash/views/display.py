@@ -6,6 +6,7 @@ Pages use these words; exports and the JSON API keep the codes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -122,6 +123,33 @@ def badge(code: str | None, kind: str = "") -> Markup:
     )
 
 
+# How the ids of a deletion were chosen (its selection_kind), with their count; a "single"
+# request of several ids (an old client's default) is told as the list it is.
+SELECTION_WORDS = {
+    "single": "One image",
+    "list": "{ids} given",
+    # Ticks survive new searches: the formula is only the one on screen when sent.
+    "ticked": "{images} ticked on the images page (last search: {query})",
+    "query": "Every image matching {query} ({images})",
+}
+
+
+def selection_words(kind: str | None, count: int, query: str | None) -> Markup:
+    """ "3 ids given", "Every image matching <code>t~car</code> (40 images)"…"""
+    if kind == "query" and query:
+        key = "query"
+    elif query:
+        key = "ticked"
+    else:
+        key = "single" if count == 1 else "list"
+    plural = "" if count == 1 else "s"
+    return Markup(escape(SELECTION_WORDS[key])).format(
+        ids=f"{count:,} id{plural}",
+        images=f"{count:,} image{plural}",
+        query=Markup("<code>{}</code>").format(query or ""),
+    )
+
+
 def action_word(action: str | None) -> str:
     """ "deletion.requested" -> "Deletion requested" (unknown actions readable too)."""
     if not action:
@@ -208,3 +236,18 @@ def deletion_bar(deletion: Any) -> Bar:
     ops = list(deletion.operations)
     total = max(deletion.item_count or 0, sum(op.num_total or 0 for op in ops))
     return Bar(total, sum(op.num_good or 0 for op in ops), sum(op.num_bad or 0 for op in ops))
+
+
+def card_token(deletion: Any | None, item: Any | None) -> str:
+    """What an image card's state shows, as a short digest ("none": no deletion shown); the
+    grid's watcher (views/images.py) swaps a card whose digest is no longer the current one."""
+    if deletion is None:
+        return "none"
+    ops = ",".join(
+        f"{op.op_id}:{op.state}:{op.num_good}:{op.num_bad}:{op.num_total}"
+        for op in deletion.operations
+    )
+    parts = [deletion.id, deletion.state, deletion.message, ops]
+    if item is not None:
+        parts += [item.image_id, item.outcome, item.message, item.op_id, item.settled_at]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]

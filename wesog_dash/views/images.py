@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
@@ -11,8 +12,10 @@ from htmx_flask import make_response as htmx_response
 
 from .. import deletions, images
 from ..accounts.permissions import role_required
+from ..models import utcnow
 from ..upstream import UpstreamProblem
-from .common import int_arg, swap_error, wants_fragment
+from . import display
+from .common import int_arg, no_store, nothing_changed, polled, swap_error, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
 
 bp = Blueprint("images", __name__)
@@ -38,13 +41,15 @@ def formula_help(search: images.Search) -> dict[str, Any]:
 @role_required("viewer")
 def image_list() -> ResponseReturnValue:
     """The image grid: search, page, select and delete."""
+    read_at = utcnow()  # deletions that end after this are shown on the cards, live
     search = images.run_search(request.args.get("q", "").strip(), int_arg("page", 1, 1, MAX_PAGE))
     on_page = [image.image_id for image in search.results.results] if search.results else []
     context = {
         "search": search, "per_page": images.PER_PAGE, "delete_form": DeleteForm(formdata=None),
         "examples": EXAMPLES, **formula_help(search),
-        # A card remembers its latest deletion after a reload: in progress, or why it failed.
-        "latest": deletions.latest_items(on_page),
+        # A card remembers its deletion after a reload: in progress, or why it failed.
+        "latest": deletions.card_items(on_page, read_at),
+        "read_at_ms": int(read_at.timestamp() * 1000),
     }  # fmt: skip
     if wants_fragment():
         body = render_template("_image_grid.html", oob_formula_error=True, **context)
@@ -76,3 +81,46 @@ def image_detail(image_id: str) -> ResponseReturnValue:
         "image_detail.html", image=image, image_id=image_id, error=error,
         delete_form=DeleteForm(formdata=None),
     ), status  # fmt: skip
+
+
+MAX_CARDS = 100  # cards one watcher request may ask about (a page shows images.PER_PAGE)
+
+
+# POST, not GET: 24 image ids of up to 256 characters would not fit a request line (4 KiB
+# under gunicorn). It reads only; the CSRF token comes with it like with every htmx request.
+@bp.post("/images/cards")
+@polled
+@role_required("viewer")
+def image_cards() -> ResponseReturnValue:
+    """The grid's watcher, from the database only: each card it shows (slot `n`, image `id`,
+    state digest `t`) whose deletion changed comes back out of band; 204 when none did."""
+    read_at = read_at_arg()
+    slots = list(zip(request.form.getlist("n"), request.form.getlist("id"),
+                     request.form.getlist("t"), strict=False))[:MAX_CARDS]  # fmt: skip
+    slots = [(n, image_id, token) for n, image_id, token in slots if n.isdigit() and len(n) < 5]
+    if read_at is None or not slots:
+        return nothing_changed()
+    shown = deletions.card_items([image_id for _, image_id, _ in slots], read_at)
+    changed = []
+    for n, image_id, token in slots:
+        item = shown.get(image_id)
+        # A card goes from no deletion to one, or from one state to the next, never back; a
+        # card polling its own deletion ("live:<id>") follows it itself, toast included.
+        if item is None or token == f"live:{item.deletion_id}":
+            continue
+        if display.card_token(item.deletion, item) != token:
+            changed.append((int(n), item))
+    if not changed:
+        return nothing_changed()
+    return no_store(render_template("_card_slots.html", changed=changed))
+
+
+def read_at_arg() -> datetime | None:
+    """When the grid's search results were read (`since`, ms since the epoch), or None."""
+    raw = request.form.get("since", "")
+    if not raw.isdigit() or len(raw) > 15:
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):  # beyond the year 9999
+        return None

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
+from htmx_flask import make_response as htmx_response
 
-from .. import deletions
+from .. import deletions, images
 from ..accounts.permissions import destructive, role_required
 from ..models import IdSelection
 from .common import no_store, polled
@@ -28,13 +29,20 @@ def find_selection(selection_id: int) -> IdSelection:
 
 
 def selection_context(
-    selection: IdSelection, message: str | None = None, form: DeleteForm | None = None
+    selection: IdSelection,
+    message: str | None = None,
+    form: DeleteForm | None = None,
+    look: bool = False,
 ) -> dict[str, Any]:
-    """What the confirmation of a stored list draws (the delete form as typed, or empty)."""
+    """What the confirmation of a stored list draws (the delete form as typed, or empty); with
+    `look` (a page, never a polled fragment), the first ids' thumbnails and titles."""
     ready = selection.state == "ready"
+    preview = deletions.preview(selection.id, MAX_SHOWN) if ready else []
     return {
         "selection": selection,
-        "preview": deletions.preview(selection.id, MAX_SHOWN) if ready else [],
+        "preview": preview,
+        "lookup": images.look_up(preview) if look and preview else None,
+        "lookup_limit": images.LOOKUP_LIMIT,
         "message": message,
         "form": form if form is not None else DeleteForm(formdata=None),
     }
@@ -42,7 +50,8 @@ def selection_context(
 
 def selection_page(selection: IdSelection, message: str | None, form: DeleteForm) -> Any:
     """The confirmation page again, with what was wrong (422)."""
-    return render_template("deletion_selection.html", **selection_context(selection, message, form))
+    context = selection_context(selection, message, form, look=True)
+    return render_template("deletion_selection.html", **context)
 
 
 @bp.get("/selections/<int:selection_id>")
@@ -51,7 +60,8 @@ def selection_page(selection: IdSelection, message: str | None, form: DeleteForm
 def selection_detail(selection_id: int) -> ResponseReturnValue:
     """Confirm a stored list of ids: its progress while a search resolves, then the form."""
     selection = find_selection(selection_id)
-    return render_template("deletion_selection.html", **selection_context(selection))
+    context = selection_context(selection, look=True)
+    return render_template("deletion_selection.html", **context)
 
 
 @bp.get("/selections/<int:selection_id>/live")
@@ -61,4 +71,6 @@ def selection_detail(selection_id: int) -> ResponseReturnValue:
 def selection_live(selection_id: int) -> ResponseReturnValue:
     """The polled part of that page, from the database (the poller does the searching)."""
     selection = find_selection(selection_id)
-    return no_store(render_template("_selection.html", **selection_context(selection)))
+    response = no_store(render_template("_selection.html", **selection_context(selection)))
+    # Ready: the page is opened again, once, to show the first images (a poll never asks the API).
+    return htmx_response(response, refresh=True) if selection.state == "ready" else response
