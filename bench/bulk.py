@@ -42,7 +42,7 @@ def api(url: str) -> requests.Session:
     return session
 
 
-def set_item_ms(url: str, item_ms: int) -> None:
+def set_item_ms(url: str, item_ms: float) -> None:
     """The sandbox's processing time per image, changed at runtime."""
     api(url).patch(f"{url}/_sandbox/settings", json={"item_ms": item_ms}, timeout=10)
 
@@ -204,14 +204,14 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--ids", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=1.0, help="WESOG_POLL_INTERVAL")
     parser.add_argument("--budgets", default="50,10", help="WESOG_MAX_CALLS_PER_SECOND values")
-    parser.add_argument("--item-ms", default=None, help="sandbox ms per image (default 0,1)")
+    parser.add_argument("--item-ms", default=None, help="sandbox ms per image (default 0,0.1,1)")
     parser.add_argument("--inflight", type=int, default=4, help="WESOG_MAX_INFLIGHT_OPS")
     parser.add_argument("--timeline", action="store_true", help="per chunk: sent, ended, recorded")
     args = parser.parse_args()
     args.budgets = [float(b) for b in args.budgets.split(",")]
     if args.item_ms is None:
-        args.item_ms = "0,1" if args.ids <= SLOW_LIMIT else "0"
-    args.item_ms = [int(ms) for ms in args.item_ms.split(",")]
+        args.item_ms = "0,0.1,1" if args.ids <= SLOW_LIMIT else "0"
+    args.item_ms = [float(ms) for ms in args.item_ms.split(",")]
     return args
 
 

@@ -99,13 +99,13 @@ def fill_operations(path: str, count: int) -> None:
 
 def fill(path: str, count: int, result: Any) -> None:
     """Child process: the audit fill (which migrates), then operations, then the rebuild."""
-    fill_audit(path, count, result)
+    fill_audit(f"sqlite:///{path}", count, result)
     started = time.perf_counter()
     fill_operations(path, count)
     filled = time.perf_counter() - started
     from wesog_dash import metrics
 
-    app = bench_app(Path(path))
+    app = bench_app(f"sqlite:///{path}")
     started = time.perf_counter()
     with app.app_context():
         done = metrics.rebuild()
@@ -143,7 +143,7 @@ def timed(client: Any, urls: list[str], ok: tuple[int, ...] = (200,)) -> list[tu
 
 def measure(path: Path, requests: int) -> list[tuple[str, list[tuple[float, float]]]]:
     """Latencies of the overview per period and of the realtime poll."""
-    app = bench_app(path)
+    app = bench_app(f"sqlite:///{path}")
     client = logged_in_client(app)
     found = []
     for period in ("hour", "day", "week", "month"):

@@ -533,10 +533,15 @@ def test_settings_endpoint_reads_and_patches_knobs(server: SandboxServer, api: A
     patched = api.call("PATCH", "/_sandbox/settings", json={"item_ms": 5, "fail_rate": 0.25})
     assert patched.status_code == 200
     assert patched.json()["item_ms"] == 5 and server.settings.fail_rate == 0.25
-    for body in ({"api_key": "x"}, {"item_ms": "fast"}, {"fail_rate": 2}, {"latency_ms": True}):
+    bad = ({"api_key": "x"}, {"item_ms": "fast"}, {"item_ms": -0.5}, {"fail_rate": 2},
+           {"latency_ms": True}, {"start_ms": 0.5})  # fmt: skip
+    for body in bad:
         assert api.call("PATCH", "/_sandbox/settings", json=body).status_code == 422
     assert requests.get(server.url + "/_sandbox/stats", timeout=TIMEOUT).status_code == 401
     assert server.settings.item_ms == 5
+    # A fraction of a millisecond per element: an API as fast as a real bulk backend.
+    fraction = api.call("PATCH", "/_sandbox/settings", json={"item_ms": 0.1})
+    assert fraction.status_code == 200 and server.settings.item_ms == 0.1
 
 
 # --- thumbnails and odd ids -----------------------------------------------------------------

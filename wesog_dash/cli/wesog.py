@@ -27,11 +27,11 @@ wesog_cli = AppGroup(
 @click.option("--port", default=8700, show_default=True, type=int)
 @click.option("--api-key", required=True, help="The API-Key clients must send.")
 @click.option("--images", default=500, show_default=True, type=click.IntRange(0, 1_000_000))
-@click.option("--item-ms", default=150, show_default=True, type=click.IntRange(0))
+@click.option("--item-ms", default=150.0, show_default=True, type=click.FloatRange(0))
 @click.option("--start-ms", default=300, show_default=True, type=click.IntRange(0))
 @click.option("--fail-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
 def sandbox_command(
-    host: str, port: int, api_key: str, images: int, item_ms: int, start_ms: int, fail_rate: float
+    host: str, port: int, api_key: str, images: int, item_ms: float, start_ms: int, fail_rate: float
 ) -> None:
     """Run the Wesog sandbox alone, in the foreground."""
     settings = SandboxSettings(

@@ -17,7 +17,7 @@ class SandboxSettings:
     api_key: str = "sandbox-key"
     images: int = 500  # number of seeded demo images (read once, at creation)
     seed: int = 42  # deterministic seeding and randomness (read once, at creation)
-    item_ms: int = 150  # processing time per element of an operation
+    item_ms: float = 150  # processing time per element of an operation (fractions allowed)
     start_ms: int = 300  # delay before an operation starts, once it reaches the queue head
     fail_rate: float = 0.0  # probability that one element fails ("simulated failure")
     latency_ms: int = 0  # extra latency after the work is done / enqueued
@@ -85,6 +85,10 @@ def _checker(name: str) -> Callable[[Any], str | None]:
         )
     if name == "seed":
         return lambda v: _number(v, int)
+    if name == "item_ms":
+        return lambda v: (
+            _number(v, float) or (None if v >= 0 else "Input should be greater than or equal to 0")
+        )
     return lambda v: (
         _number(v, int) or (None if v >= 0 else "Input should be greater than or equal to 0")
     )

@@ -80,7 +80,7 @@ def start_sandbox(config: dict[str, Any]) -> SandboxServer:
     settings = SandboxSettings(
         api_key=config.get("WESOG_API_KEY") or secrets.token_urlsafe(24),
         images=int(config["WESOG_SANDBOX_IMAGES"]),
-        item_ms=int(config["WESOG_SANDBOX_ITEM_MS"]),
+        item_ms=float(config["WESOG_SANDBOX_ITEM_MS"]),
         start_ms=int(config["WESOG_SANDBOX_START_MS"]),
         fail_rate=float(config["WESOG_SANDBOX_FAIL_RATE"]),
     )
