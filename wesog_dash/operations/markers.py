@@ -2,8 +2,9 @@
 changed, so that a polled list answers "nothing changed" (204) without rendering anything.
 
 Only unfinished rows can change (finished ones are final), so the marker aggregates those,
-through the index on `state`, plus the newest op id and the row count for rows that appear.
-One round trip, one plain SQL statement.
+through the index on `state` (named states: `NOT IN` would scan the table), plus the newest
+op id and the newest `first_seen_at` (indexed) for rows that appear. One round trip, one
+plain SQL statement, and no step that grows with the finished rows.
 """
 
 from __future__ import annotations
@@ -13,22 +14,23 @@ from datetime import datetime
 from sqlalchemy import select, text
 
 from ..extensions import db
-from ..models import FINAL_OP_STATES, Operation
+from ..models import FINAL_OP_STATES, OP_STATES, Operation
 
 
-def _final_states_sql() -> str:
-    return ", ".join(f"'{state}'" for state in FINAL_OP_STATES)  # our constants, not input
+def _unfinished_states_sql() -> str:
+    unfinished = [state for state in OP_STATES if state not in FINAL_OP_STATES]
+    return ", ".join(f"'{state}'" for state in unfinished)  # our constants, not input
 
 
 # Plain SQL, built once: this runs on every poll of every open list, so it skips building
 # and compiling an ORM statement each time (a third of the cost of a "nothing changed").
 MARKER_SQL = text(
     f"""
-    SELECT (SELECT count(*) FROM operations),
+    SELECT (SELECT max(first_seen_at) FROM operations),
            (SELECT max(op_id) FROM operations),
            count(*), max(last_change_at), max(last_polled_at), sum(poll_failures),
            sum(CASE WHEN state = 'stale' THEN 1 ELSE 0 END)
-    FROM operations WHERE state NOT IN ({_final_states_sql()})
+    FROM operations WHERE state IN ({_unfinished_states_sql()})
     """
 )
 
