@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from .. import deletions
 from ..accounts.permissions import role_required
@@ -16,7 +16,7 @@ from ..audit.history import image_history as gather_history
 from ..audit.queries import AuditFilters
 from ..audit.verdict import current_verdict
 from . import display
-from .common import int_arg_or_none, no_store, polled
+from .common import attachment, int_arg_or_none, no_store, polled
 from .forms import AuditFilterForm, SelectChoice, choices
 
 bp = Blueprint("audit", __name__)
@@ -93,12 +93,7 @@ def audit_verdict() -> Response:
 
 def _download(chunks: Iterator[str], content_type: str, extension: str) -> Response:
     """A streamed attachment with a dated filename."""
-    # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8".
-    response = Response(stream_with_context(chunks), content_type=content_type)
-    name = audit_export.filename(extension)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(chunks, audit_export.filename(extension), content_type)
 
 
 @bp.get("/audit/export.csv")

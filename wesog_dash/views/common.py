@@ -13,7 +13,16 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask.json.provider import DefaultJSONProvider
 from htmx_flask import make_response as htmx_response
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -41,6 +50,17 @@ def no_store(body: Any, status: int = 200) -> Response:
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def attachment(body: Any, filename: str, content_type: str = "text/csv; charset=utf-8") -> Response:
+    """A download (text, or chunks streamed inside the request's context), never cached."""
+    if not isinstance(body, str):
+        body = stream_with_context(body)
+    # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8".
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

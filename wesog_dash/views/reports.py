@@ -7,6 +7,7 @@ from flask import Blueprint, Response, render_template, request
 from ..accounts.permissions import role_required
 from ..metrics import reports
 from ..models import utcnow
+from .common import attachment
 
 bp = Blueprint("reports", __name__)
 
@@ -38,11 +39,7 @@ def report_page() -> str:
 
 
 def _csv(name: str, text: str, days: reports.DayRange) -> Response:
-    response = Response(text, mimetype="text/csv; charset=utf-8")
-    filename = f"wesog-{name}-{days.start.isoformat()}-{days.end.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(text, f"wesog-{name}-{days.start.isoformat()}-{days.end.isoformat()}.csv")
 
 
 @bp.get("/reports/days.csv")

@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -25,7 +24,7 @@ from htmx_flask import make_response as htmx_response
 from .. import deletions
 from ..accounts.permissions import destructive, role_required
 from ..upstream import UpstreamProblem
-from .common import no_store, wants_fragment
+from .common import attachment, no_store, wants_fragment
 from .deletions import find_deletion
 
 bp = Blueprint("safety", __name__)
@@ -173,10 +172,4 @@ def restore(snapshot_ids: list[int], target: str) -> ResponseReturnValue:
 def deletion_report(deletion_id: int) -> Response:
     """Every item of the request as CSV: id, title, outcome, message, operation, time."""
     find_deletion(deletion_id)
-    chunks = stream_with_context(deletions.report_chunks(deletion_id))
-    response = Response(chunks, mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    name = f"deletion-{deletion_id}-report.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(deletions.report_chunks(deletion_id), f"deletion-{deletion_id}-report.csv")

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request, stream_with_context, url_for
+from flask import Response, request, url_for
 from flask_login import current_user
 
 from ... import deletions
 from ...accounts.permissions import destructive, role_required
 from ...upstream import UpstreamProblem
+from ..common import attachment
 from . import bp, schemas
 from .inputs import RetryQuery, parse
 from .problems import ApiProblem
@@ -188,10 +189,5 @@ def deletion_restore(deletion_id: int) -> Response:
 def deletion_report(deletion_id: int) -> Response:
     """Every item of the deletion as CSV: id, title, outcome, message, operation, time."""
     deletion_or_404(deletion_id)
-    chunks = stream_with_context(deletions.report_chunks(deletion_id))
-    response = Response(chunks, mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
     name = f"deletion-{deletion_id}-report.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(deletions.report_chunks(deletion_id), name)
