@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from .. import audit
 from ..extensions import db
@@ -30,20 +30,23 @@ def open_session(user: User) -> str:
     return session_id
 
 
+# Built once: it runs on every request of a signed-in user, polls included.
+SIGNED_IN = (
+    select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        User.disabled.is_(False),
+        UserSession.id_sha256 == bindparam("digest"),
+    )
+)
+
+
 def signed_in_user(session_id: str | None, user_id: int) -> User | None:
-    """The enabled user `user_id` while this session id is recorded for them: one query, as
-    every request of a logged-in page (polls included) asks it."""
+    """The enabled user `user_id` while this session id is recorded for them (one query)."""
     if not session_id:
         return None
-    return db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.disabled.is_(False),
-            UserSession.id_sha256 == _digest(session_id),
-        )
-    )
+    return db.session.scalar(SIGNED_IN, {"user_id": user_id, "digest": _digest(session_id)})
 
 
 def close_session(session_id: str | None) -> None:
