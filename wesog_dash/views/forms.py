@@ -80,7 +80,19 @@ USERNAME_HELP = "letters, digits, '.', '-', '_'"
 USERNAME_MAX = 64
 
 
-class DeleteForm(FlaskForm):
+class OneErrorForm(FlaskForm):
+    """A form whose page shows one error line: the first validation message."""
+
+    @property
+    def first_error(self) -> str | None:
+        """The first validation message (CSRF included), or None."""
+        for errors in self.errors.values():
+            if errors:
+                return str(errors[0])
+        return None
+
+
+class DeleteForm(OneErrorForm):
     """Delete images: the ids, why (required), a ticket, and the three API options."""
 
     image_ids = IdListField()
@@ -138,14 +150,6 @@ class DeleteForm(FlaskForm):
         kind = self.selection_kind.data or "single"
         return kind if kind in deletions.SELECTION_KINDS else "list"
 
-    @property
-    def first_error(self) -> str | None:
-        """The first validation message, for the form's one error line."""
-        for errors in self.errors.values():
-            if errors:
-                return str(errors[0])
-        return None
-
 
 class PastedIdsForm(FlaskForm):
     """ "Delete by id": ids pasted from a ticket, split by `deletions.split_pasted`."""
@@ -173,7 +177,7 @@ class UntrackForm(FlaskForm):
     """Stop watching a tracked or imported operation (nothing to fill: the token only)."""
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(OneErrorForm):
     """An admin creates a console user. The accounts service checks the name, the password
     and the role (its messages are the ones shown); the browser gets the same limits."""
 
@@ -195,14 +199,6 @@ class NewUserForm(FlaskForm):
         validators=[EqualTo("password", message="The two passwords differ.")],
         render_kw={"minlength": MIN_PASSWORD_LENGTH, "autocomplete": "new-password"},
     )
-
-    @property
-    def first_error(self) -> str | None:
-        """The first validation message (CSRF or the confirmation)."""
-        for errors in self.errors.values():
-            if errors:
-                return str(errors[0])
-        return None
 
 
 class RoleForm(FlaskForm):
