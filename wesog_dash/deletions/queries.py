@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -135,21 +135,27 @@ def outcome_counts_of(deletion_ids: list[int]) -> dict[int, dict[str, int]]:
     return found
 
 
+# Built once: the image grid's watcher runs it on every poll, and building a statement with
+# loader options costs more than running it (its cache key is computed anew each time).
+LATEST_ITEMS = (
+    select(DeletionItem)
+    .where(
+        DeletionItem.id.in_(
+            select(func.max(DeletionItem.id))
+            .where(DeletionItem.image_id.in_(bindparam("image_ids", expanding=True)))
+            .group_by(DeletionItem.image_id)
+        )
+    )
+    .options(selectinload(DeletionItem.deletion).selectinload(DeletionRequest.operations))
+)
+
+
 def latest_items(image_ids: list[str]) -> dict[str, DeletionItem]:
     """For each id, the item of the newest deletion request that contains it (one query)."""
     if not image_ids:
         return {}
-    newest = (
-        select(func.max(DeletionItem.id))
-        .where(DeletionItem.image_id.in_(image_ids))
-        .group_by(DeletionItem.image_id)
-    )
-    query = (
-        select(DeletionItem)
-        .where(DeletionItem.id.in_(newest))
-        .options(selectinload(DeletionItem.deletion).selectinload(DeletionRequest.operations))
-    )
-    return {item.image_id: item for item in db.session.scalars(query)}
+    found = db.session.scalars(LATEST_ITEMS, {"image_ids": image_ids})
+    return {item.image_id: item for item in found}
 
 
 def card_items(image_ids: list[str], shown_since: datetime) -> dict[str, DeletionItem]:
