@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_POLLER_IDLE_TX_TIMEOUT": None,
     "WESOG_POLLER_LOCK_TIMEOUT": None,
     "WESOG_READ_ONLY": False,
+    # Idle polls answered from memory (views/idle.py): how long a process trusts a session it
+    # found open, and how long a list's change marker it read stays current.
+    "WESOG_SIGNED_IN_RECHECK_SECONDS": 5.0,
+    "WESOG_MARKER_CACHE_SECONDS": 0.5,
     "WESOG_CONNECT_TIMEOUT": 3.05,
     "WESOG_READ_TIMEOUT": 10.0,
     "WESOG_SYNC_SEND_TIMEOUT": 3.0,  # a single delete sent inside the web request
@@ -114,6 +118,8 @@ ENVIRONMENT = {
     "WESOG_POLLER_IDLE_TX_TIMEOUT": ("WESOG_POLLER_IDLE_TX_TIMEOUT", float),
     "WESOG_POLLER_LOCK_TIMEOUT": ("WESOG_POLLER_LOCK_TIMEOUT", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
+    "WESOG_SIGNED_IN_RECHECK_SECONDS": ("WESOG_SIGNED_IN_RECHECK_SECONDS", float),
+    "WESOG_MARKER_CACHE_SECONDS": ("WESOG_MARKER_CACHE_SECONDS", float),
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),
     "WESOG_READ_TIMEOUT": ("WESOG_READ_TIMEOUT", float),
     "WESOG_STALE_AFTER": ("WESOG_STALE_AFTER", float),

@@ -1,7 +1,16 @@
 """The database models, one module per concern."""
 
 from . import search
-from .accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginFailure, SetupToken, User, UserSession
+from .accounts import (
+    ROLES,
+    TOKEN_SCOPES,
+    ApiToken,
+    LoginFailure,
+    SetupToken,
+    User,
+    UserSession,
+    role_at_least,
+)
 from .alerts import ALERT_STATES, Alert
 from .audit import AuditEvent, AuditHead
 from .deletions import (
@@ -51,6 +60,7 @@ __all__ = [
     "metric_hours",
     "metric_minutes",
     "parse_day",
+    "role_at_least",
     "search",
     "utcnow",
 ]

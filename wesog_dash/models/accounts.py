@@ -14,6 +14,11 @@ from .types import UTCDateTime, utcnow
 ROLES = ("viewer", "operator", "admin")
 
 
+def role_at_least(held: str, needed: str) -> bool:
+    """True when the role `held` is `needed` or above it."""
+    return ROLES.index(held) >= ROLES.index(needed)
+
+
 class User(UserMixin, db.Model):
     """A console user with one role."""
 
@@ -36,7 +41,7 @@ class User(UserMixin, db.Model):
 
     def has_role(self, role: str) -> bool:
         """True when this user's role is `role` or above it."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return role_at_least(self.role, role)
 
 
 TOKEN_SCOPES = ("read", "operate")

@@ -93,7 +93,9 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint != "static" and _authenticated():
+    # (An idle poll's 204 says no-store already: its session must not be loaded just for this.)
+    already = response.headers.get("Cache-Control") == "no-store"
+    if request.endpoint != "static" and not already and _authenticated():
         # What a signed-in person sees must not stay in a shared cache or the back button.
         response.headers["Cache-Control"] = "no-store"
     return response

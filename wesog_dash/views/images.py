@@ -17,6 +17,7 @@ from ..upstream import UpstreamProblem
 from . import display
 from .common import int_arg, no_store, nothing_changed, polled, swap_error, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
+from .idle import answers_idle
 
 bp = Blueprint("images", __name__)
 
@@ -90,16 +91,25 @@ MAX_CARDS = 100  # cards one watcher request may ask about (a page shows images.
 # under gunicorn). It reads only; the CSRF token comes with it like with every htmx request.
 @bp.post("/images/cards")
 @polled
+@answers_idle(lambda: not changed_cards())
 @role_required("viewer")
 def image_cards() -> ResponseReturnValue:
     """The grid's watcher, from the database only: each card it shows (slot `n`, image `id`,
     state digest `t`) whose deletion changed comes back out of band; 204 when none did."""
+    changed = changed_cards()
+    if not changed:
+        return nothing_changed()
+    return no_store(render_template("_card_slots.html", changed=changed))
+
+
+def changed_cards() -> list[tuple[int, Any]]:
+    """The posted cards whose state digest is no longer current: (slot, deletion item)."""
     read_at = read_at_arg()
     slots = list(zip(request.form.getlist("n"), request.form.getlist("id"),
                      request.form.getlist("t"), strict=False))[:MAX_CARDS]  # fmt: skip
     slots = [(n, image_id, token) for n, image_id, token in slots if n.isdigit() and len(n) < 5]
     if read_at is None or not slots:
-        return nothing_changed()
+        return []
     shown = deletions.card_items([image_id for _, image_id, _ in slots], read_at)
     changed = []
     for n, image_id, token in slots:
@@ -110,9 +120,7 @@ def image_cards() -> ResponseReturnValue:
             continue
         if display.card_token(item.deletion, item) != token:
             changed.append((int(n), item))
-    if not changed:
-        return nothing_changed()
-    return no_store(render_template("_card_slots.html", changed=changed))
+    return changed
 
 
 def read_at_arg() -> datetime | None:

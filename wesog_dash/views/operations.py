@@ -30,7 +30,6 @@ from ..poller.discovery import import_from_api
 from ..upstream import UpstreamProblem
 from .common import (
     int_arg,
-    list_token,
     no_store,
     nothing_changed,
     polled,
@@ -39,6 +38,7 @@ from .common import (
     wants_fragment,
 )
 from .forms import OpsFilterForm, TrackForm, UntrackForm
+from .idle import answers_idle, list_unchanged, list_version
 from .live import deletion_live_context, finished_toast, toast_ended_since
 
 bp = Blueprint("ops", __name__)
@@ -103,17 +103,18 @@ def op_list_context(token: str) -> dict[str, Any]:
 @role_required("viewer")
 def op_list() -> ResponseReturnValue:
     """Every operation we know, newest first, filtered and paginated."""
-    context = op_list_context(list_token("ops", operations.operations_marker()))
+    context = op_list_context(list_version("ops", operations.operations_marker))
     body = render_fragment_or_page("ops.html", "_op_table.html", track_form=TrackForm(), **context)
     return body, 200, {"Vary": "HX-Request"}
 
 
 @bp.get("/ops/list")
 @polled
+@answers_idle(list_unchanged("ops", operations.operations_marker))
 @role_required("viewer")
 def op_list_live() -> ResponseReturnValue:
     """The table of /ops, polled: 204 (swap nothing) while no operation changed."""
-    token = list_token("ops", operations.operations_marker())
+    token = list_version("ops", operations.operations_marker)
     if unchanged(token):
         return nothing_changed()
     body = render_template("_op_table.html", **op_list_context(token))

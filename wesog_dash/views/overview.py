@@ -15,15 +15,19 @@ from .. import alerts, deletions, metrics, operations, signals
 from ..accounts.permissions import can, role_required
 from ..models import utcnow
 from . import display
-from .common import list_token, no_store, nothing_changed, polled, unchanged
+from .common import no_store, nothing_changed, polled, unchanged
+from .idle import answers_idle, list_unchanged, list_version
 from .live import toast_ended_since
 
 bp = Blueprint("overview", __name__)
 
 
+OVERVIEW_MARKERS = (operations.operations_marker, deletions.deletions_marker)
+
+
 def overview_token() -> str:
     """The version of the panels: every operation and every deletion request they could show."""
-    return list_token("overview", operations.operations_marker() + deletions.deletions_marker())
+    return list_version("overview", *OVERVIEW_MARKERS)
 
 
 def panels_context(token: str) -> dict[str, Any]:
@@ -38,6 +42,7 @@ def panels_context(token: str) -> dict[str, Any]:
 
 @bp.get("/overview/live")
 @polled
+@answers_idle(list_unchanged("overview", *OVERVIEW_MARKERS))
 @role_required("viewer")
 def overview_live() -> ResponseReturnValue:
     """The overview's live panels, polled: 204 while no operation or deletion changed."""

@@ -1,0 +1,76 @@
+"""Idle polls: "nothing changed" (204) answered from this process's memory, not the database.
+
+Every open list polls every second, and almost every answer is "nothing changed". Under load a
+database round trip costs a request far more than its query (each statement lets the other
+threads run first), so an idle poll is answered from short-lived memories of this process: the
+sessions it found open in the last WESOG_SIGNED_IN_RECHECK_SECONDS (accounts/sessions.py),
+and, for versioned lists, each list's change marker as read in the last
+WESOG_MARKER_CACHE_SECONDS (the image grid's watcher still reads its cards). Only a 204 is ever
+answered that way; a change, or a session this process has not checked lately, takes the full
+path (session checked in the database, fresh reads, render).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, session
+
+from ..accounts import sessions
+from ..accounts.sessions import bounded_seconds
+from .common import list_token, nothing_changed, unchanged
+
+F = TypeVar("F", bound=Callable[..., Any])
+Marker = Callable[[], str]
+RECENT = "wesog_recent_markers"  # app.extensions: marker function -> (value, when read)
+
+
+def list_version(scope: str, *markers: Marker) -> str:
+    """The version of a list read now: its scope, query arguments and fresh markers."""
+    return list_token(scope, "".join(marker() for marker in markers))
+
+
+def recent(marker: Marker) -> str:
+    """`marker()` as read by this process less than WESOG_MARKER_CACHE_SECONDS ago."""
+    max_age = bounded_seconds(current_app.config.get("WESOG_MARKER_CACHE_SECONDS"), 5.0)
+    memory = current_app.extensions.setdefault(RECENT, {})
+    value, read_at = memory.get(marker, ("", float("-inf")))
+    if not time.monotonic() - read_at < max_age:
+        value = marker()
+        memory[marker] = (value, time.monotonic())
+    return value
+
+
+def answers_idle(unchanged_now: Callable[[], bool]) -> Callable[[F], F]:
+    """Put above `role_required`: a poll from a session this process checked lately (with the
+    view's role) that `unchanged_now()` finds unchanged gets 204; any other takes the view."""
+
+    def decorator(view: F) -> F:
+        role = view.required_role  # type: ignore[attr-defined]  # set by role_required
+
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if signed_in_lately(role) and unchanged_now():
+                g.passive_request = True
+                return nothing_changed()
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def list_unchanged(scope: str, *markers: Marker) -> Callable[[], bool]:
+    """For `answers_idle`: the list's version, from recent markers, is the one the poll sent."""
+    return lambda: unchanged(list_token(scope, "".join(recent(marker) for marker in markers)))
+
+
+def signed_in_lately(role: str) -> bool:
+    """True when the cookie's session was found open, with `role`, by this process lately."""
+    user_id = str(session.get("_user_id", ""))  # Flask-Login's key
+    if not (user_id.isdigit() and len(user_id) < 19):
+        return False
+    return sessions.verified_recently(session.get(sessions.SESSION_KEY), int(user_id), role)
