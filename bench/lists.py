@@ -5,7 +5,8 @@ deletion is on record and nothing runs. 50 clients poll the live lists as the pa
 a third each `/ops/list`, `/overview/live` and the image grid's watcher `/images/cards` (24
 cards) — each sending back the version its page was rendered with (`v`; the cards' state
 digests), so every answer is "nothing changed" (204, nothing rendered). 5 clients hit
-`/healthz` (no database, no login) at the same time. Target: list p95 ≤ 1.5 × trivial p95.
+`/healthz` (no database, no login) at the same time. Target: p95 of the `/ops` list and the
+overview ≤ 1.5 × trivial p95; the grid's watcher and all three together are printed too.
 
     .venv/bin/python bench/lists.py [--seconds 15] [--clients 50] [--interval 0.5]
 """
@@ -124,12 +125,16 @@ def measure(base_url: str, sessions: list[requests.Session], args: argparse.Name
     for kind, latencies in lists.items():
         print(f"  {kind:45s} {summary_ms(latencies)}")
     print(f"  {'trivial /healthz (5 clients)':45s} {summary_ms(trivial)}")
-    everything = [latency for latencies in lists.values() for latency in latencies]
-    ratio = percentile(everything, 0.95) / percentile(trivial, 0.95)
+    trivial_p95 = percentile(trivial, 0.95)
+    named = lists["/ops/list"] + lists["/overview/live"]  # the lists issue 9's target names
+    ratio = percentile(named, 0.95) / trivial_p95
     verdict = "OK" if ratio <= 1.5 else "MISSED"
-    print(f"  idle list p95 / trivial p95 = {ratio:.2f} (target ≤ 1.50): {verdict}")
-    grid = percentile(lists["/images/cards"], 0.95) / percentile(trivial, 0.95)
-    print(f"  image grid watcher p95 / trivial p95 = {grid:.2f}")
+    print(f"  /ops/list + /overview/live p95 / trivial p95 = {ratio:.2f} (target ≤ 1.50): "
+          f"{verdict}")  # fmt: skip
+    everything = [latency for latencies in lists.values() for latency in latencies]
+    print(f"  all three lists p95 / trivial p95 = {percentile(everything, 0.95) / trivial_p95:.2f}")
+    grid = percentile(lists["/images/cards"], 0.95) / trivial_p95
+    print(f"  image grid watcher p95 / trivial p95 = {grid:.2f} (reads its cards on every poll)")
 
 
 def main() -> None:

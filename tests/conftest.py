@@ -143,6 +143,9 @@ def app(
         "WESOG_READ_TIMEOUT": 5.0,
         "RATELIMIT_ENABLED": False,
         "WESOG_UNDO_SECONDS": 0,  # deletions are sent at once unless a test asks for a window
+        # Polls read fresh markers, so a test sees a change at once; test_idle_polls proves the
+        # marker memory with its own setting.
+        "WESOG_MARKER_CACHE_SECONDS": 0,
     }
     config.update(app_overrides)
     app = create_app(config)

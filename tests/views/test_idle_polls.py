@@ -53,7 +53,12 @@ def version_of(client: FlaskClient, page: str) -> str:
 class TestFromMemory:
     @pytest.fixture
     def app_overrides(self) -> dict[str, Any]:
-        return {"WESOG_SIGNED_IN_RECHECK_SECONDS": 60, "WESOG_MARKER_CACHE_SECONDS": 60}
+        # A long poll interval, so that the marker memory outlives a slow test machine.
+        return {
+            "WESOG_SIGNED_IN_RECHECK_SECONDS": 60,
+            "WESOG_MARKER_CACHE_SECONDS": 60,
+            "WESOG_POLL_INTERVAL": 30,
+        }
 
     @pytest.mark.parametrize(("page", "live"), LISTS)
     def test_an_unchanged_list_is_answered_without_a_statement(

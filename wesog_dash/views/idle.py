@@ -21,7 +21,7 @@ from flask import current_app, g, session
 
 from ..accounts import sessions
 from ..accounts.sessions import bounded_seconds
-from .common import list_token, nothing_changed, unchanged
+from .common import list_token, nothing_changed, poll_seconds, unchanged
 
 F = TypeVar("F", bound=Callable[..., Any])
 Marker = Callable[[], str]
@@ -34,8 +34,11 @@ def list_version(scope: str, *markers: Marker) -> str:
 
 
 def recent(marker: Marker) -> str:
-    """`marker()` as read by this process less than WESOG_MARKER_CACHE_SECONDS ago."""
-    max_age = bounded_seconds(current_app.config.get("WESOG_MARKER_CACHE_SECONDS"), 5.0)
+    """`marker()` as read by this process less than WESOG_MARKER_CACHE_SECONDS ago (and less
+    than half a poll interval)."""
+    # Never more than half a poll interval: a change reaches the page within 1.5 intervals.
+    ceiling = poll_seconds() / 2
+    max_age = bounded_seconds(current_app.config.get("WESOG_MARKER_CACHE_SECONDS"), ceiling)
     memory = current_app.extensions.setdefault(RECENT, {})
     value, read_at = memory.get(marker, ("", float("-inf")))
     if not time.monotonic() - read_at < max_age:
