@@ -8,14 +8,17 @@ server named by WESOG_TEST_DATABASE_URL and then runs only the tests that use a 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tests.databases import (
     Databases,
@@ -50,6 +53,27 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
 def cycle_until(poller: Any, condition: Callable[[], Any], timeout: float = 15.0) -> Any:
     """Run poller cycles until `condition` holds."""
     return wait_for(lambda: (poller.run_once(), condition())[1], timeout=timeout)
+
+
+@contextmanager
+def sql_statements(app: Flask, table: str = "") -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs meanwhile that name `table` (an executemany
+    counts once)."""
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if table in statement:
+            with lock:
+                seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def request_deletion(

@@ -4,17 +4,14 @@ chunk's images are kept with a few searches, and its outcomes are recorded set-b
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
-from tests.conftest import request_deletion, wait_for
+from tests.conftest import request_deletion, sql_statements, wait_for
 from wesog_dash import deletions
 from wesog_dash.deletions import keeping
 from wesog_dash.extensions import db
@@ -175,24 +172,7 @@ def test_the_next_chunk_goes_on_the_cycle_after_an_end_without_a_timer(
     assert sandbox.state.stats["DELETE /imgs"] == 2
 
 
-@contextmanager
-def statements(app: Flask, table: str) -> Iterator[list[str]]:
-    """The SQL statements run on `table` meanwhile (an executemany counts once)."""
-    seen: list[str] = []
-    lock = threading.Lock()
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if table in statement:
-            with lock:
-                seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+statements = sql_statements
 
 
 def test_a_chunk_of_1000_is_kept_with_two_searches_and_settled_in_a_few_statements(

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
-from tests.conftest import AuthActions, request_deletion, wait_for
+from tests.conftest import AuthActions, request_deletion, sql_statements, wait_for
 from tests.views.test_image_grid_live import CSRF, poll, slots, watcher
 from wesog_dash import accounts, deletions
 from wesog_dash.accounts import sessions
@@ -26,21 +24,7 @@ VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
 LISTS = [("/ops", "/ops/list"), ("/", "/overview/live")]
 
 
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+statements = sql_statements
 
 
 def version_of(client: FlaskClient, page: str) -> str:
