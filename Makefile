@@ -81,7 +81,6 @@ sandbox: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fanin.py
 	$(BIN)/python bench/fragments.py
-	$(BIN)/python bench/lists.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/safety.py
 	$(BIN)/python bench/scale.py

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _procs import free_port  # noqa: E402
 
 from wesog_dash import create_app  # noqa: E402
 from wesog_dash.sandbox import SandboxServer, SandboxSettings  # noqa: E402
@@ -97,3 +102,31 @@ def run_concurrently(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) ->
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def server_up(base_url: str) -> bool:
+    """True once the server answers /healthz."""
+    try:
+        return requests.get(f"{base_url}/healthz", timeout=1).ok
+    except requests.RequestException:  # not listening yet, or workers still booting
+        return False
+
+
+@contextmanager
+def gunicorn_serving(uri: str, sandbox: SandboxServer) -> Iterator[str]:
+    """The console under gunicorn (2 workers × 8 threads, its poller in a thread) on `uri`,
+    talking to `sandbox`; yields its base URL and stops it afterwards."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": uri, "WESOG_API_URL": sandbox.url,
+           "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "thread",
+           "SECRET_KEY": "bench-secret"}  # fmt: skip
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8"]
+    gunicorn += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
+    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: server_up(base_url), timeout=30)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -5,26 +5,24 @@ operation. 50 clients poll `/ops/<op_id>/progress` as htmx does; 5 clients hit `
 (no database, no login) on the same server at the same time. Prints p50/p95 of both and the ratio.
 Target: fragment p95 ≤ 2 × trivial p95. With DATABASE_URL naming a PostgreSQL server, the same
 measurement runs again on PostgreSQL (in a database of its own there), printed below SQLite's.
+Then, unless --no-lists, the idle list fragments are measured the same way (bench/lists.py:
+`/ops/list` and the overview, target ≤ 1.5 × trivial p95, and the image grid's watcher).
 
-    .venv/bin/python bench/fragments.py [--seconds 15] [--clients 50] [--interval 0.5]
+    .venv/bin/python bench/fragments.py [--seconds 15] [--clients 50] [--interval 0.5] [--no-lists]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
+import lists
 import requests
 from _engines import engines, fresh_database
 from _support import (
-    ROOT,
     create_app,
+    gunicorn_serving,
     logged_in_session,
     migrated_database,
     percentile,
@@ -33,13 +31,6 @@ from _support import (
     summary_ms,
     wait_until,
 )
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def poll(session: requests.Session, url: str, stop_at: float, interval: float, out: list) -> None:
@@ -63,6 +54,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.5)
+    parser.add_argument("--no-lists", action="store_true", help="skip the idle list fragments")
     args = parser.parse_args()
     for engine in engines():
         with fresh_database(engine) as uri:
@@ -76,6 +68,9 @@ def main() -> None:
         ratio = percentile(fragment, 0.95) / percentile(trivial, 0.95)
         verdict = "OK" if ratio <= 2 else "MISSED"
         print(f"  fragment p95 / trivial p95 = {ratio:.2f} (target ≤ 2.00): {verdict}")
+    if not args.no_lists:
+        print("SQLite: the idle list fragments (bench/lists.py)")
+        lists.run(args)
 
 
 def measure(uri: str, args: argparse.Namespace) -> tuple[list[float], list[float], int]:
@@ -83,28 +78,13 @@ def measure(uri: str, args: argparse.Namespace) -> tuple[list[float], list[float
     items = 900  # one chunk, so one operation, outlasting the measurement
     item_ms = int((args.seconds + 30) * 1000 / items) + 1
     sandbox = start_sandbox(images=items + 10, item_ms=item_ms, start_ms=0)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": uri,
-        "WESOG_API_URL": sandbox.url,
-        "WESOG_API_KEY": sandbox.settings.api_key,
-        "WESOG_POLLER": "thread",
-        "SECRET_KEY": "bench-secret",
-    }
-    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8"]
-    gunicorn += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
-    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _up(base_url), timeout=30)
-        op_id = start_operation(uri, sandbox, items)
-        sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
-        fragment, trivial = poll_both(base_url, op_id, sessions, args)
-        return fragment, trivial, op_id
+        with gunicorn_serving(uri, sandbox) as base_url:
+            op_id = start_operation(uri, sandbox, items)
+            sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
+            fragment, trivial = poll_both(base_url, op_id, sessions, args)
+            return fragment, trivial, op_id
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         sandbox.stop()
 
 
@@ -153,13 +133,6 @@ def poll_both(
         + [(poll, (requests.Session(), *healthz)) for _ in range(5)]
     )
     return fragment, trivial
-
-
-def _up(base_url: str) -> bool:
-    try:
-        return requests.get(f"{base_url}/healthz", timeout=1).ok
-    except requests.RequestException:  # not listening yet, or workers still booting
-        return False
 
 
 if __name__ == "__main__":

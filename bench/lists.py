@@ -14,18 +14,14 @@ overview ≤ 1.5 × trivial p95; the grid's watcher and all three together are p
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
 from _support import (
-    ROOT,
     create_app,
+    gunicorn_serving,
     logged_in_session,
     migrated_database,
     percentile,
@@ -34,7 +30,6 @@ from _support import (
     summary_ms,
     wait_until,
 )
-from fragments import _up, free_port
 
 VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -138,30 +133,24 @@ def measure(base_url: str, sessions: list[requests.Session], args: argparse.Name
 
 
 def main() -> None:
-    """Start everything, measure, print."""
+    """Parse the arguments, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.5)
-    args = parser.parse_args()
+    run(parser.parse_args())
+
+
+def run(args: argparse.Namespace) -> None:
+    """Start a sandbox and the console on SQLite, finish one deletion, measure, print."""
     sandbox = start_sandbox(images=20, item_ms=20, start_ms=0)
     uri = migrated_database({"watcher": "viewer"})
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": uri, "WESOG_API_URL": sandbox.url,
-           "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "thread",
-           "SECRET_KEY": "bench-secret"}  # fmt: skip
-    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8"]
-    gunicorn += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
-    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _up(base_url), timeout=30)
-        sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
-        finish_one_deletion(uri, sandbox.url, sandbox.settings.api_key)
-        measure(base_url, sessions, args)
+        with gunicorn_serving(uri, sandbox) as base_url:
+            sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
+            finish_one_deletion(uri, sandbox.url, sandbox.settings.api_key)
+            measure(base_url, sessions, args)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         sandbox.stop()
 
 
