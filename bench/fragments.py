@@ -69,7 +69,7 @@ def main() -> None:
         verdict = "OK" if ratio <= 2 else "MISSED"
         print(f"  fragment p95 / trivial p95 = {ratio:.2f} (target ≤ 2.00): {verdict}")
     if not args.no_lists:
-        print("SQLite: the idle list fragments (bench/lists.py)")
+        print("The idle list fragments (bench/lists.py):")
         lists.run(args)
 
 

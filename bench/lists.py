@@ -5,7 +5,8 @@ deletion is on record and nothing runs. 50 clients poll the live lists as the pa
 a third each `/ops/list`, `/overview/live` and the image grid's watcher `/images/cards` (24
 cards) — each sending back the version its page was rendered with (`v`; the cards' state
 digests), so every answer is "nothing changed" (204, nothing rendered). 5 clients hit
-`/healthz` (no database, no login) at the same time. Target: p95 of the `/ops` list and the
+`/healthz` (no database, no login) at the same time. PostgreSQL is measured after SQLite when
+DATABASE_URL names a server. Target: p95 of the `/ops` list and the
 overview ≤ 1.5 × trivial p95; the grid's watcher and all three together are printed too.
 
     .venv/bin/python bench/lists.py [--seconds 15] [--clients 50] [--interval 0.5]
@@ -19,6 +20,7 @@ import time
 from typing import Any
 
 import requests
+from _engines import engines, fresh_database
 from _support import (
     create_app,
     gunicorn_serving,
@@ -142,16 +144,20 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Start a sandbox and the console on SQLite, finish one deletion, measure, print."""
-    sandbox = start_sandbox(images=20, item_ms=20, start_ms=0)
-    uri = migrated_database({"watcher": "viewer"})
-    try:
-        with gunicorn_serving(uri, sandbox) as base_url:
-            sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
-            finish_one_deletion(uri, sandbox.url, sandbox.settings.api_key)
-            measure(base_url, sessions, args)
-    finally:
-        sandbox.stop()
+    """On each engine (PostgreSQL too when DATABASE_URL names one): start a sandbox and the
+    console, finish one deletion, measure, print."""
+    for engine in engines():
+        print(f"{engine}:")
+        sandbox = start_sandbox(images=20, item_ms=20, start_ms=0)
+        try:
+            with fresh_database(engine) as empty:
+                uri = migrated_database({"watcher": "viewer"}, empty)
+                with gunicorn_serving(uri, sandbox) as base_url:
+                    sessions = [logged_in_session(base_url, "watcher") for _ in range(args.clients)]
+                    finish_one_deletion(uri, sandbox.url, sandbox.settings.api_key)
+                    measure(base_url, sessions, args)
+        finally:
+            sandbox.stop()
 
 
 if __name__ == "__main__":
