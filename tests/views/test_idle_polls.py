@@ -76,6 +76,18 @@ class TestFromMemory:
             assert poll(client, url, since, slots(html)) == (204, "")
         assert len(seen) == 1 and "deletion_items" in seen[0], seen
 
+    def test_a_changed_card_is_read_once_though_memory_and_view_both_ask(
+        self, app: Flask, client: FlaskClient, auth: AuthActions
+    ) -> None:
+        CSRF[client] = auth.login("viewer")
+        html = client.get("/images", query_string={"q": "id<=100004"}).get_data(as_text=True)
+        url, since = watcher(html)
+        request_deletion(app, ["100003"], "seen by the grid")
+        with statements(app, "max(deletion_items.id)") as seen:
+            status, body = poll(client, url, since, slots(html))
+        assert status == 200 and 'id="card-slot-3"' in body
+        assert len(seen) == 1, seen
+
     def test_ending_sessions_in_this_process_stops_idle_answers_at_once(
         self, app: Flask, client: FlaskClient, auth: AuthActions
     ) -> None:

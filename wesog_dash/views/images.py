@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from htmx_flask import make_response as htmx_response
 
@@ -103,7 +103,15 @@ def image_cards() -> ResponseReturnValue:
 
 
 def changed_cards() -> list[tuple[int, Any]]:
-    """The posted cards whose state digest is no longer current: (slot, deletion item)."""
+    """The posted cards whose state digest is no longer current: (slot, deletion item); read
+    once per request (the idle answer and the view both ask)."""
+    if "changed_cards" not in g:
+        g.changed_cards = read_changed_cards()
+    return g.changed_cards
+
+
+def read_changed_cards() -> list[tuple[int, Any]]:
+    """The posted cards whose state digest is no longer current, from the database."""
     read_at = read_at_arg()
     slots = list(zip(request.form.getlist("n"), request.form.getlist("id"),
                      request.form.getlist("t"), strict=False))[:MAX_CARDS]  # fmt: skip
