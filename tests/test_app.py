@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask_migrate import upgrade
 
 from tests.conftest import AuthActions
 from wesog_dash import create_app
+from wesog_dash.config import ConfigError, from_environment
 from wesog_dash.upstream import upstream
 
 
@@ -74,3 +76,20 @@ def test_unknown_page_is_a_friendly_404(client, auth: AuthActions) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Back to the overview" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("WESOG_POLL_INTERVAL", "abc", "'abc' is not a number"),
+        ("WESOG_MARKER_CACHE_SECONDS", "½", "is not a number"),
+        ("WESOG_CHUNK_SIZE", "1.5", "'1.5' is not a whole number"),
+        ("WESOG_SNAPSHOT_DAYS", "7 days" * 50, "is not a whole number"),
+    ],
+)
+def test_a_junk_number_in_the_environment_is_named_not_a_traceback(
+    name: str, raw: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=name) as caught:
+        from_environment({name: raw})
+    assert expected in str(caught.value) and len(str(caught.value)) < 120

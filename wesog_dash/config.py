@@ -161,13 +161,24 @@ ENVIRONMENT = {
 }
 
 
+EXPECTED = {int: "a whole number", float: "a number"}
+
+
+class ConfigError(ValueError):
+    """An environment variable the console cannot use; the message names it and says why."""
+
+
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
-    """Settings named in the environment, parsed to their types."""
+    """Settings named in the environment, parsed to their types (ConfigError on junk)."""
     found: dict[str, Any] = {}
     for name, (key, parse) in ENVIRONMENT.items():
         raw = environ.get(name)
         if raw is not None and raw != "":
-            found[key] = parse(raw)
+            try:
+                found[key] = parse(raw)
+            except ValueError:
+                expected = EXPECTED.get(parse, "a valid value")  # type: ignore[call-overload]
+                raise ConfigError(f"{name}={raw[:40]!r} is not {expected}.") from None
     return found
 
 
