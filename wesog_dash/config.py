@@ -161,6 +161,15 @@ ENVIRONMENT = {
 }
 
 
+def bounded_seconds(value: object, ceiling: float) -> float:
+    """A duration setting as seconds in [0, ceiling]; junk, NaN or negative: 0 (off)."""
+    try:
+        seconds = float(value or 0)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return min(seconds, ceiling) if seconds > 0 else 0.0
+
+
 EXPECTED = {int: "a whole number", float: "a number"}
 
 

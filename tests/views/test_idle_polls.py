@@ -16,6 +16,7 @@ from tests.conftest import AuthActions, request_deletion, sql_statements, wait_f
 from tests.views.test_image_grid_live import CSRF, poll, slots, watcher
 from wesog_dash import accounts, deletions
 from wesog_dash.accounts import sessions
+from wesog_dash.config import bounded_seconds
 from wesog_dash.extensions import db
 from wesog_dash.models import UserSession
 
@@ -175,12 +176,12 @@ class TestMarkers:
 
 @pytest.mark.parametrize("setting", [-1, "nan", "junk", None, 0])
 def test_a_nonsense_memory_setting_turns_the_memory_off(setting: Any) -> None:
-    assert sessions.bounded_seconds(setting, 60.0) == 0.0
+    assert bounded_seconds(setting, 60.0) == 0.0
 
 
 def test_a_huge_memory_setting_is_capped() -> None:
-    assert sessions.bounded_seconds("1e9", 60.0) == 60.0
-    assert sessions.bounded_seconds(float("inf"), 5.0) == 5.0
+    assert bounded_seconds("1e9", 60.0) == 60.0
+    assert bounded_seconds(float("inf"), 5.0) == 5.0
 
 
 class TestFreshMarkers:

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select
 
 from .. import audit
+from ..config import bounded_seconds
 from ..extensions import db
 from ..models import User, UserSession, role_at_least, utcnow
 
@@ -84,15 +85,6 @@ def verified_recently(session_id: str | None, user_id: int, role: str) -> bool:
     known_id, known_role, checked_at = entry
     fresh = time.monotonic() - checked_at < max_age
     return fresh and known_id == user_id and role_at_least(known_role, role)
-
-
-def bounded_seconds(value: object, ceiling: float) -> float:
-    """A memory's lifetime setting as seconds in [0, ceiling]; junk, NaN or negative: 0 (off)."""
-    try:
-        seconds = float(value or 0)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0
-    return min(seconds, ceiling) if seconds > 0 else 0.0
 
 
 def forget_verified() -> None:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, session
 
 from ..accounts import sessions
-from ..accounts.sessions import bounded_seconds
+from ..config import bounded_seconds
 from .common import list_token, nothing_changed, poll_seconds, unchanged
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,9 +28,9 @@ Marker = Callable[[], str]
 RECENT = "wesog_recent_markers"  # app.extensions: marker function -> (value, when read)
 
 
-def list_version(scope: str, *markers: Marker) -> str:
-    """The version of a list read now: its scope, query arguments and fresh markers."""
-    return list_token(scope, "".join(marker() for marker in markers))
+def list_version(scope: str, *markers: Marker, read: Callable[[Marker], str] | None = None) -> str:
+    """The version of a list: its scope, query arguments and markers (read now, or by `read`)."""
+    return list_token(scope, "".join(read(m) if read else m() for m in markers))
 
 
 def recent(marker: Marker) -> str:
@@ -68,7 +68,7 @@ def answers_idle(unchanged_now: Callable[[], bool]) -> Callable[[F], F]:
 
 def list_unchanged(scope: str, *markers: Marker) -> Callable[[], bool]:
     """For `answers_idle`: the list's version, from recent markers, is the one the poll sent."""
-    return lambda: unchanged(list_token(scope, "".join(recent(marker) for marker in markers)))
+    return lambda: unchanged(list_version(scope, *markers, read=recent))
 
 
 def signed_in_lately(role: str) -> bool:
