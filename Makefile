@@ -44,18 +44,11 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-# Every test on SQLite, then the database tests again on PostgreSQL when
-# WESOG_TEST_DATABASE_URL names a server (.ci/run sets it; see tests/engines.py).
-test: $(VENV)/.installed-dev chromium
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest --db=sqlite
-	@if [ -n "$$WESOG_TEST_DATABASE_URL" ]; then \
-	  echo "PostgreSQL run: the database tests again, on WESOG_TEST_DATABASE_URL"; \
-	  $(BIN)/python -m pytest --db=postgresql; \
-	else \
-	  echo "PostgreSQL run skipped: WESOG_TEST_DATABASE_URL is not set"; \
-	fi
+# Every test on SQLite and, at the same time, the `dialect` tests on PostgreSQL when
+# WESOG_TEST_DATABASE_URL names a server (.ci/run sets it; see tests/engines.py), each leg
+# on PYTEST_WORKERS processes (pytest-xdist); tests/legs.sh prints each leg's wall time.
+test: lint chromium
+	tests/legs.sh $(BIN)/python
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

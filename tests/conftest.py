@@ -7,6 +7,7 @@ server named by WESOG_TEST_DATABASE_URL and then runs only the tests that use a 
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -32,6 +33,11 @@ from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
 # The --db option, the markers and which tests each engine runs.
 pytest_plugins = ("tests.engines",)
+
+# Argon2's cheapest parameters for every app the tests start, in this process and in the servers
+# and CLI processes they spawn (which inherit the environment): ~400 production-strength hashes
+# cost over a minute a run. tests/accounts/test_passwords.py proves the production default.
+os.environ["WESOG_PASSWORD_HASH"] = "cheapest"
 
 TEST_PASSWORD = "correct horse battery"
 # Poll intervals that let a test's poller finish sandbox operations in a few cycles.

@@ -1,11 +1,13 @@
 """Which tests run on which database engine (a pytest plugin, loaded by tests/conftest.py).
 
 * `pytest` (or `--db=sqlite`): every test, on SQLite; `postgresql_only` tests are skipped.
-* `pytest --db=postgresql` (needs WESOG_TEST_DATABASE_URL): only the tests that use a
-  database through the fixtures (`database_url`, `make_database_url`, or anything built on
-  them: `app`, `client`, `auth`, `runner`, `poller`, `live_server`…), minus the `sqlite_only`
-  ones; the others (sandbox, HTTP client, pure units) do not depend on the engine and are
-  deselected.
+* `pytest --db=postgresql` (needs WESOG_TEST_DATABASE_URL): only the tests whose result can
+  depend on the engine: those marked `dialect` (or `postgresql_only`) that use a database
+  through the fixtures (`database_url`, `make_database_url`, or anything built on them: `app`,
+  `client`, `auth`, `runner`, `poller`, `live_server`…), minus the `sqlite_only` ones. Pages,
+  the CLI and the browser run the same SQL through the same services on either engine, so
+  they run once, on SQLite; tests/test_engine_coverage.py checks that every package that
+  touches the database still has a `dialect` test module.
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     """Say which engine this run tests."""
     if config.option.db == "postgresql":
-        return "database engine: postgresql (only the tests that use a database)"
+        return "database engine: postgresql (only the tests marked dialect)"
     return "database engine: sqlite"
+
+
+def depends_on_dialect(item: pytest.Item) -> bool:
+    """Whether the test is marked as one whose result can depend on the database engine."""
+    return any(item.get_closest_marker(name) for name in ("dialect", "postgresql_only"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -49,7 +56,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         kept, dropped = [], []
         for item in items:
             uses_db = DATABASE_FIXTURE in getattr(item, "fixturenames", ())
-            wanted = uses_db and item.get_closest_marker("sqlite_only") is None
+            wanted = (
+                uses_db
+                and depends_on_dialect(item)
+                and item.get_closest_marker("sqlite_only") is None
+            )
             (kept if wanted else dropped).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)

@@ -15,6 +15,8 @@ from wesog_dash.database import engine_options, normalize_url
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, Lease
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 PG = "postgresql+psycopg://u@db.example:5432/wesog"
 
 

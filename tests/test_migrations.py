@@ -18,6 +18,8 @@ from wesog_dash import create_app
 from wesog_dash.extensions import db
 from wesog_dash.models import search
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_POLLER_IDLE_TX_TIMEOUT": None,
     "WESOG_POLLER_LOCK_TIMEOUT": None,
     "WESOG_READ_ONLY": False,
+    # Argon2 parameters: "standard" (RFC 9106's low-memory profile, argon2-cffi's default);
+    # "cheapest" exists for test suites only, where ~400 hashes would otherwise cost minutes.
+    "WESOG_PASSWORD_HASH": "standard",
     # Idle polls answered from memory (views/idle.py): how long a process trusts a session it
     # found open, and how long a list's change marker it read stays current.
     "WESOG_SIGNED_IN_RECHECK_SECONDS": 5.0,
@@ -118,6 +121,7 @@ ENVIRONMENT = {
     "WESOG_POLLER_IDLE_TX_TIMEOUT": ("WESOG_POLLER_IDLE_TX_TIMEOUT", float),
     "WESOG_POLLER_LOCK_TIMEOUT": ("WESOG_POLLER_LOCK_TIMEOUT", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
+    "WESOG_PASSWORD_HASH": ("WESOG_PASSWORD_HASH", str),
     "WESOG_SIGNED_IN_RECHECK_SECONDS": ("WESOG_SIGNED_IN_RECHECK_SECONDS", float),
     "WESOG_MARKER_CACHE_SECONDS": ("WESOG_MARKER_CACHE_SECONDS", float),
     "WESOG_CONNECT_TIMEOUT": ("WESOG_CONNECT_TIMEOUT", float),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from wesog_dash import accounts
 from wesog_dash.extensions import db
 from wesog_dash.models import User
+
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 
 
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(app: Flask) -> None:

@@ -16,6 +16,8 @@ from wesog_dash.accounts import first_run as setup
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, SetupToken, User, utcnow
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 SETUP_URL = re.compile(r"http://localhost/setup/([A-Za-z0-9_-]{20,})")
 
 

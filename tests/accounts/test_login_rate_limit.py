@@ -14,6 +14,8 @@ from wesog_dash import create_app
 from wesog_dash.extensions import db
 from wesog_dash.models import LoginFailure
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:

@@ -13,6 +13,8 @@ from tests.conftest import TEST_PASSWORD, AuthActions
 from wesog_dash import accounts
 from wesog_dash.models import AuditEvent
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def session_cookie(client: FlaskClient) -> str:
     """The current session cookie's value (what an attacker could have copied)."""

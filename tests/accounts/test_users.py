@@ -12,6 +12,8 @@ from wesog_dash import accounts
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, User
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def events(app: Flask, action: str) -> list[AuditEvent]:
     """Audit events of one action, oldest first."""

@@ -22,6 +22,8 @@ from wesog_dash.extensions import db
 from wesog_dash.models import Alert, AuditEvent
 from wesog_dash.poller import Poller
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 SECRET = "alert-secret-9d2e"
 
 

@@ -18,6 +18,8 @@ from wesog_dash.audit.hashing import GENESIS_HASH
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, AuditHead
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 ME = f"cli:{getpass.getuser()}"
 
 

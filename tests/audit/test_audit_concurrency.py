@@ -14,6 +14,8 @@ from wesog_dash import create_app
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES, THREADS, PER_THREAD = 2, 8, 125  # 2,000 events
 

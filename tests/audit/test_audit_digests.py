@@ -16,6 +16,8 @@ from wesog_dash.audit.hashing import event_hash
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, AuditHead
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 @pytest.fixture
 def app_overrides(tmp_path: Path) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -13,6 +14,8 @@ from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token_from
 from wesog_dash import accounts, deletions
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent
+
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 
 
 def newest(app: Flask) -> AuditEvent:

@@ -16,6 +16,8 @@ from tests.conftest import AuthActions
 from wesog_dash.audit import export as audit_export
 from wesog_dash.models import AuditEvent
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def csv_rows(client: FlaskClient, query: str = "") -> list[dict[str, str]]:
     """The CSV export, parsed."""

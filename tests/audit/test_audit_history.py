@@ -16,6 +16,8 @@ from wesog_dash.models import DeletionRequest
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 FAST = FAST_POLLING
 FINAL = ("done", "done_with_errors", "rejected")
 

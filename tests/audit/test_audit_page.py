@@ -15,6 +15,8 @@ from tests.audit.helpers import add_events, clock_at, event_ids
 from tests.conftest import AuthActions
 from wesog_dash import deletions
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def shown_ids(page: str) -> list[int]:
     """Event ids of the rows on a page, top to bottom."""

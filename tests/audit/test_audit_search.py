@@ -15,6 +15,8 @@ from wesog_dash.audit.search import tokens
 from wesog_dash.extensions import db
 from wesog_dash.models import utcnow
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def found(app: Flask, q: str) -> list[int]:
     """Ids of the events the reason search `q` finds, oldest first."""

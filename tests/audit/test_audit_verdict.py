@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 from tests.audit.helpers import add_events, tamper
 from wesog_dash.audit.verdict import keeper
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def verdict(client: FlaskClient) -> str:
     """The verdict fragment's HTML."""

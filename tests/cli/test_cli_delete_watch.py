@@ -16,6 +16,8 @@ from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, DeletionItem, DeletionRequest
 from wesog_dash.sandbox import SandboxSettings
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 WATCH = ["--poll", "--interval", "0.05", "--timeout", "60"]
 
 

@@ -17,6 +17,8 @@ from wesog_dash.models import AuditEvent, DeletionItem, DeletionRequest, Operati
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 FAST = {**FAST_POLLING, "WESOG_POLL_MAX_BACKOFF": 1.0, "WESOG_RECONCILE_GRACE": 0.0}
 
 

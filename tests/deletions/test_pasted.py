@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from wesog_dash.deletions import ids_from_file, ids_from_text, review_ids, split_pasted
+
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 
 
 def test_newlines_commas_semicolons_tabs_and_spaces_all_separate_ids() -> None:

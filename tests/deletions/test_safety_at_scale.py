@@ -17,6 +17,8 @@ from wesog_dash import deletions
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 IDS = [str(100010 + n) for n in range(7)]  # two chunks of at most 5
 
 

@@ -18,6 +18,8 @@ from wesog_dash.models import DeletionRequest, utcnow
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 QUICK_KNOBS = {"api_key": "test-key-5f3a", "images": 60, "item_ms": 0, "start_ms": 0}
 
 

@@ -21,6 +21,8 @@ from wesog_dash.models import AuditEvent, ImageSnapshot, Operation
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 QUICK = SandboxSettings(api_key="test-key-5f3a", images=60, item_ms=0, start_ms=0)
 SET_BY_THE_API = {"height", "width", "n_faces"}  # computed upstream, not sent back
 

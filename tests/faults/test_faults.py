@@ -19,6 +19,8 @@ from wesog_dash.models import Operation
 from wesog_dash.operations import record_snapshot
 from wesog_dash.upstream import upstream
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 HTMX = {"HX-Request": "true"}
 
 

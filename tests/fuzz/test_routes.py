@@ -18,6 +18,8 @@ from tests.fuzz.inputs import FIELD_NAMES, Call, calls, fuzzable_rules, send
 from wesog_dash import accounts
 from wesog_dash.accounts import tokens
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 MAX_EXAMPLES = 400
 
 

@@ -15,6 +15,8 @@ from wesog_dash.extensions import db
 from wesog_dash.metrics.digest import bucket_of, representative
 from wesog_dash.models import utcnow
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 HOUR = metrics.period_named("hour")
 DAY = metrics.period_named("day")
 

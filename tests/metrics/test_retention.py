@@ -19,6 +19,8 @@ from wesog_dash.metrics.rollups import upsert
 from wesog_dash.models import metric_days, metric_hours, metric_minutes, utcnow
 from wesog_dash.poller import Poller
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 HOUR_S, DAY_S = 3600, 86400
 
 

@@ -16,6 +16,8 @@ from wesog_dash.extensions import db
 from wesog_dash.models import DeletionRequest, Operation, utcnow
 from wesog_dash.poller import Poller
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 HOUR = metrics.period_named("hour")
 
 

@@ -11,6 +11,8 @@ from tests.metrics.helpers import done, snapshot, store
 from wesog_dash import deletions, operations
 from wesog_dash.extensions import db
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def marker(app: Flask) -> str:
     """Both markers the overview polls, read now."""

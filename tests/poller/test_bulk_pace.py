@@ -24,6 +24,8 @@ from wesog_dash.upstream import upstream
 from wesog_dash.wesog import Operation as Snapshot
 from wesog_dash.wesog import WesogValidationError
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 SLOW = {  # slow regular polling: whatever is read soon is read soon because it is young
     "WESOG_POLL_INTERVAL": 30.0,
     "WESOG_QUEUED_POLL_INTERVAL": 30.0,

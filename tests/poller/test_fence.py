@@ -19,6 +19,8 @@ from wesog_dash.poller import LEASE_NAME, Poller
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.upstream import upstream
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 POLL = "GET /ops/{op_id}"
 
 

@@ -13,6 +13,8 @@ from wesog_dash.extensions import db
 from wesog_dash.models import Lease, utcnow
 from wesog_dash.poller.lease import LEASE_NAME, LeaseKeeper
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 CONTENDERS = 8
 
 

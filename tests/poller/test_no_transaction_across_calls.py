@@ -23,6 +23,8 @@ from wesog_dash.models import FINAL_DELETION_STATES, DeletionRequest
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 @pytest.fixture
 def sandbox_settings() -> SandboxSettings:

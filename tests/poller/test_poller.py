@@ -21,6 +21,8 @@ from wesog_dash.poller import LEASE_NAME, Poller
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.upstream import upstream
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 FAST = {**FAST_POLLING, "WESOG_POLL_MAX_BACKOFF": 5.0, "WESOG_RECONCILE_GRACE": 0.0}
 
 

@@ -21,6 +21,8 @@ from wesog_dash.poller import Poller, pause_shown
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.upstream import upstream
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 FAST = {
     **FAST_POLLING,
     "WESOG_POLL_MAX_BACKOFF": 5.0,

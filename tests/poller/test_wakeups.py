@@ -26,6 +26,8 @@ from wesog_dash.models import DeletionItem
 from wesog_dash.poller import wakeups
 from wesog_dash.sandbox import SandboxServer
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 SLOW = 60.0  # the poller's own cadence in these tests: far longer than any wait below
 

@@ -14,6 +14,8 @@ from tests.views.test_api_v1 import bearer, token_for
 from wesog_dash.extensions import db
 from wesog_dash.models import Operation
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 @pytest.fixture
 def token(app: Flask) -> str:

@@ -17,6 +17,8 @@ from wesog_dash import deletions
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxSettings
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 HTMX = {"HX-Request": "true"}
 BIG = 25_000
 

@@ -15,6 +15,8 @@ from wesog_dash import create_app
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 
 def test_readyz_is_ready_on_a_migrated_database(client: Any) -> None:
     response = client.get("/readyz")

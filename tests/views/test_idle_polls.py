@@ -20,6 +20,8 @@ from wesog_dash.config import bounded_seconds
 from wesog_dash.extensions import db
 from wesog_dash.models import UserSession
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 HTMX = {"HX-Request": "true"}
 VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
 LISTS = [("/ops", "/ops/list"), ("/", "/overview/live")]

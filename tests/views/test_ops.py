@@ -21,6 +21,8 @@ from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.wesog import WesogClient
 
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
+
 HTMX = {"HX-Request": "true"}
 FAST = FAST_POLLING
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions
 from tests.metrics.helpers import done, snapshot, store
+
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 
 
 def test_the_overview_shows_the_counters_and_every_chart_with_its_numbers(

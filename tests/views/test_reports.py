@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -12,6 +13,8 @@ from tests.conftest import AuthActions
 from tests.metrics.helpers import done, store
 from wesog_dash.extensions import db
 from wesog_dash.models import DeletionItem, DeletionRequest, utcnow
+
+pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 
 
 def make_deletion(actor: str, reason: str, outcomes: list[str], state: str) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import session
 from sqlalchemy import func, select
 
@@ -13,11 +11,8 @@ from .. import audit
 from ..database import hold_writes_to
 from ..extensions import db, login_manager
 from ..models import ROLES, User, utcnow
-from . import sessions, throttle
+from . import passwords, sessions, throttle
 
-hasher = PasswordHasher()
-# Verified against when the username is unknown, so that both paths cost the same time.
-_DUMMY_HASH = hasher.hash("not a real password")
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MIN_PASSWORD_LENGTH = 10
 
@@ -65,12 +60,14 @@ def user_count() -> int:
 def authenticate(username: str, password: str) -> User | None:
     """The active user whose password matches, else None."""
     user = find_user(username)
-    try:
-        hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if not passwords.verify(user.password_hash if user else None, password):
         return None
     if user is None or user.disabled:
         return None
+    if passwords.needs_rehash(user.password_hash):
+        # Parameters changed since this hash was made: upgrade it now that we hold the password.
+        user.password_hash = passwords.hash_password(password)
+        db.session.commit()
     return user
 
 
@@ -96,7 +93,7 @@ def validate_new_user(username: str, password: str, role: str) -> str:
 def add_user(username: str, password: str, role: str, *, actor: str) -> User:
     """Add a user and its audit event to the current transaction (the caller commits)."""
     username = validate_new_user(username, password, role)
-    user = User(username=username, password_hash=hasher.hash(password), role=role)
+    user = User(username=username, password_hash=passwords.hash_password(password), role=role)
     db.session.add(user)
     db.session.flush()
     audit.record("user.created", actor=actor, details={"username": username, "role": role})
@@ -189,7 +186,7 @@ def set_password(username: str, password: str, *, actor: str) -> User:
     user = get_user(username)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
-    user.password_hash = hasher.hash(password)
+    user.password_hash = passwords.hash_password(password)
     sessions.end_all(user)
     audit.record("user.password_changed", actor=actor, details={"username": user.username})
     db.session.commit()
