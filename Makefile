@@ -50,9 +50,11 @@ chromium:
 test: lint chromium
 	tests/legs.sh $(BIN)/python
 
+# The gates: ruff (style, complexity, argument counts), the package contracts of pyproject.toml.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

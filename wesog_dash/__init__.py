@@ -23,6 +23,7 @@ from . import database, memory, models, runner
 from .cli import register_cli
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .poller import wakeups
+from .telemetry import observe_upstream_call
 from .upstream import Upstream
 from .views import register_views
 
@@ -78,7 +79,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    app.extensions["wesog_upstream"] = Upstream(app.config)
+    app.extensions["wesog_upstream"] = Upstream(app.config, observer=observe_upstream_call)
 
 
 def trust_proxies(app: Flask) -> None:

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, has_app_context
 
 from ..sandbox import SandboxServer, SandboxSettings
-from ..telemetry import observe_upstream_call
 from ..wesog import WesogClient
+from ..wesog.client import Observer
 from .budget import Budget
 from .problems import Problem, UpstreamProblem, describe, problem_of, upstream_call
 
@@ -25,8 +25,9 @@ from .problems import Problem, UpstreamProblem, describe, problem_of, upstream_c
 class Upstream:
     """Lazily built WesogClient (and sandbox, when no API URL is configured)."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], observer: Observer | None = None) -> None:
         self.config = config
+        self.observer = observer  # told of every call (the app factory passes telemetry's)
         self.is_sandbox = not config.get("WESOG_API_URL")
         self.sandbox: Any = None
         self.budget = Budget(float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 10))
@@ -54,7 +55,7 @@ class Upstream:
             connect_timeout=float(self.config["WESOG_CONNECT_TIMEOUT"]),
             read_timeout=float(self.config["WESOG_READ_TIMEOUT"]),
             gate=self.budget,
-            observer=observe_upstream_call,
+            observer=self.observer,
         )
 
     def base_url(self) -> str:
