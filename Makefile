@@ -50,10 +50,12 @@ chromium:
 test: lint chromium
 	tests/legs.sh $(BIN)/python
 
-# The gates: ruff (style, complexity, argument counts), the package contracts of pyproject.toml.
+# The gates: ruff (style, complexity, argument counts), mypy, the package contracts
+# (import-linter); their settings are in pyproject.toml.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev

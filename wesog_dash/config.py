@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -110,7 +111,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
 
 
 # Environment variable -> (config key, parser). Only these are read from the environment.
-ENVIRONMENT = {
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "WESOG_API_URL": ("WESOG_API_URL", str),
     "WESOG_API_KEY": ("WESOG_API_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),

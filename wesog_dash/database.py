@@ -17,7 +17,10 @@ from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
+
+# A session, or Flask-SQLAlchemy's per-context proxy of one (`db.session`).
+AnySession = Session | scoped_session[Any]
 
 # Both spellings of a bare PostgreSQL URL (`postgres://` is what many hosts hand out) mean
 # psycopg 3, the only PostgreSQL driver we ship; SQLAlchemy alone would pick psycopg2.
@@ -88,7 +91,7 @@ def end_idle_transactions(engine: Engine, seconds: float) -> bool:
     return True
 
 
-def discard(session: Session) -> None:
+def discard(session: AnySession) -> None:
     """Roll `session` back, even when the database ended its connection meanwhile."""
     try:
         session.rollback()
@@ -96,7 +99,7 @@ def discard(session: Session) -> None:
         session.rollback()
 
 
-def limit_lock_wait(session: Session, seconds: float) -> None:
+def limit_lock_wait(session: AnySession, seconds: float) -> None:
     """On PostgreSQL, the current transaction's statements wait at most `seconds` for a lock
     (then fail with LockNotAvailable) instead of as long as the holder keeps it."""
     if session.get_bind().dialect.name == "postgresql":
@@ -137,7 +140,7 @@ def schema_status(app: Flask) -> SchemaStatus:
     return SchemaStatus("ok", f"behind ({found}; newest is {', '.join(sorted(expected))})")
 
 
-def hold_writes_to(session: Session, table: str) -> None:
+def hold_writes_to(session: AnySession, table: str) -> None:
     """Keep other transactions from writing `table` until ours ends, before counting its rows.
 
     What SQLite's single write lock gives for free: once a transaction has written, no other

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.conftest import TEST_PASSWORD, AuthActions
 from wesog_dash import accounts
+from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent
 
 pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
@@ -77,7 +79,7 @@ def test_log_out_everywhere_ends_other_devices_and_is_audited(
     assert response.status_code == 302
     assert not opens_audit(app, laptop) and not opens_audit(app, phone_cookie)
     with app.app_context():
-        event = AuditEvent.query.filter_by(action="user.sessions_ended").one()
+        event = db.session.scalars(select(AuditEvent).filter_by(action="user.sessions_ended")).one()
         assert event.details == {"username": "viewer-user", "count": 2}
 
 

@@ -11,9 +11,10 @@ import logging
 import secrets
 import threading
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import CursorResult, Select, select, update
 
 from .. import audit
 from ..database import hold_writes_to
@@ -56,7 +57,7 @@ def setup_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/setup/{token}"
 
 
-def _usable_token_query(digest: str | None = None) -> Select[tuple[SetupToken]]:
+def _usable_token_query(digest: str | None = None) -> Select[SetupToken]:
     query = select(SetupToken).where(SetupToken.used_at.is_(None))
     query = query.where(SetupToken.expires_at > utcnow())
     return query if digest is None else query.where(SetupToken.token_sha256 == digest)
@@ -110,8 +111,9 @@ def complete_setup(token: str, username: str, password: str) -> User:
         .where(SetupToken.token_sha256 == token_digest(token), SetupToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
+    spent_count = cast(CursorResult[Any], spent).rowcount  # an UPDATE's result has one
     hold_writes_to(db.session, User.__tablename__)
-    if spent.rowcount != 1 or accounts.user_count() > 0:
+    if spent_count != 1 or accounts.user_count() > 0:
         db.session.rollback()
         raise SetupError("Setup is already complete: log in instead.")
     try:

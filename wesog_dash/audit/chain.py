@@ -161,9 +161,9 @@ def verify(since: Checkpoint | None = None, batch: int = BATCH) -> ChainReport:
     first_id = since.first_id if since else 0
     previous: Row[Any] | Checkpoint | None = since
     for row in stream_rows(since.event_id if since else 0, batch):
-        problem = _link_problem(row, previous, starts)
-        if problem:
-            return ChainReport(count, _as_checkpoint(previous, count, first_id), row[ID], problem)
+        broken = _link_problem(row, previous, starts)
+        if broken:
+            return ChainReport(count, _as_checkpoint(previous, count, first_id), row[ID], broken)
         count += 1
         first_id = first_id or row[ID]
         previous = row

@@ -62,10 +62,23 @@ def batches(filters: AuditFilters, batch: int | None = None) -> Iterator[Sequenc
         after = found[-1].id
 
 
-def _csv_row(row: Row[Any]) -> tuple[Any, ...]:
+def _csv_row(row: Sequence[Any]) -> tuple[Any, ...]:
     """One event as CSV cells: ISO time, every text cell neutralised, hashes as they are."""
-    (id_, at, actor, addr, action, image, op_id, deletion_id, outcome, reason, details,
-     prev_hash, hash_) = row  # fmt: skip
+    (
+        id_,
+        at,
+        actor,
+        addr,
+        action,
+        image,
+        op_id,
+        deletion_id,
+        outcome,
+        reason,
+        details,
+        prev_hash,
+        hash_,
+    ) = row
     return (
         id_, stored_iso(at), neutralise(actor), neutralise(addr), neutralise(action),
         neutralise(image), op_id, deletion_id, neutralise(outcome), neutralise(reason),

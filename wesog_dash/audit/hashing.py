@@ -17,18 +17,42 @@ GENESIS_HASH = "0" * 64
 class EventLike(Protocol):
     """Anything with an audit event's fields: a model instance or a Core result row."""
 
-    id: int
-    at: datetime
-    actor: str
-    remote_addr: str | None
-    action: str
-    image_id: str | None
-    op_id: int | None
-    deletion_id: int | None
-    outcome: str | None
-    reason: str | None
-    details: dict[str, Any] | None
-    prev_hash: str
+    # Read-only, so that mapped columns (settable) and result rows (not) both conform.
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def remote_addr(self) -> str | None: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def image_id(self) -> str | None: ...
+
+    @property
+    def op_id(self) -> int | None: ...
+
+    @property
+    def deletion_id(self) -> int | None: ...
+
+    @property
+    def outcome(self) -> str | None: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def details(self) -> dict[str, Any] | None: ...
+
+    @property
+    def prev_hash(self) -> str: ...
 
 
 # The hashed fields, in the order `stored_row_hash` expects them.

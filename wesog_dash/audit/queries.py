@@ -92,7 +92,17 @@ class AuditFilters:
                 op_id = int(raw_op)
             else:
                 errors.append("An operation id is a whole number.")
-        return cls(**texts, date_from=date_from, date_to=date_to, op_id=op_id, errors=tuple(errors))
+        return cls(
+            actor=texts["actor"],
+            action=texts["action"],
+            image_id=texts["image_id"],
+            outcome=texts["outcome"],
+            q=texts["q"],
+            date_from=date_from,
+            date_to=date_to,
+            op_id=op_id,
+            errors=tuple(errors),
+        )
 
     def to_args(self) -> dict[str, str]:
         """The query-string form, without empty values (for links and exports)."""

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Row, select
@@ -52,7 +51,7 @@ class Verdict:
 HeadKey = tuple[int, str, bool] | None
 
 
-def head_key(head: Row[Any] | None) -> HeadKey:
+def head_key(head: Row[int, str] | None) -> HeadKey:
     """What the cached verdict is valid for: the head row, and whether its event is intact.
 
     Re-hashing the newest event (one primary-key lookup) makes a changed or deleted newest
@@ -95,11 +94,11 @@ class VerdictKeeper:
         self._start(job)
         return self._verdict(checking=True, head=head)
 
-    def _verdict(self, *, checking: bool, head: Row[Any] | None) -> Verdict:
+    def _verdict(self, *, checking: bool, head: Row[int, str] | None) -> Verdict:
         return Verdict(self.report, self.full_at, checking, head.event_id if head else None)
 
     def _job_for(
-        self, head: Row[Any] | None, key: HeadKey
+        self, head: Row[int, str] | None, key: HeadKey
     ) -> tuple[Callable[[], None] | None, int]:
         """What walk brings the cache up to date with `head` (None: it already is)."""
         head_id = head.event_id if head else 0

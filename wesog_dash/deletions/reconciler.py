@@ -106,7 +106,7 @@ def _take_turn(deletion_id: int, seen: int) -> bool:
     return True
 
 
-def _link(deletion: DeletionRequest, op: Snapshot, item_ids: list[int]) -> DeletionRequest:
+def _link(deletion: DeletionRequest, op: Snapshot, item_ids: list[int]) -> DeletionRequest | None:
     """Tie the certain operation to the deletion; if another took it first, try again later."""
     details = {"reconciled": True}
     if not dispatcher.attach(deletion, op, item_ids, actor="system", details=details):

@@ -60,7 +60,7 @@ def restore_problem(snapshot: ImageSnapshot) -> str | None:
     return None
 
 
-def _restorable(deletion_id: int) -> Select[tuple[ImageSnapshot]]:
+def _restorable(deletion_id: int) -> Select[ImageSnapshot]:
     """The same rules as `restore_problem`, as one query: metadata kept (no `problem`), the
     image deleted by this request, and no restore yet unless the last one failed."""
     failed_restores = select(Operation.op_id).where(

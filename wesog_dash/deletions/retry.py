@@ -41,11 +41,11 @@ def retry_failures(
         raise DeletionInputError(f"Deletion #{deletion_id} has no failed image to retry.")
     prefix = f"Retry of #{parent.id}: "
     reason = prefix + parent.reason[: MAX_REASON - len(prefix)]
-    options = {"wait": parent.do_wait, "urgent": parent.do_urgent, "strict": parent.do_strict}
     parent_id, ticket = parent.id, parent.ticket
     stop_ratio, stop_min_items = parent.stop_ratio, parent.stop_min_items
     child = request_deletion(
-        ids, reason, **options, ticket=ticket, selection_kind="list" if len(ids) > 1 else "single",
+        ids, reason, wait=parent.do_wait, urgent=parent.do_urgent, strict=parent.do_strict,
+        ticket=ticket, selection_kind="list" if len(ids) > 1 else "single",
         actor=actor, user_id=user_id, remote_addr=remote_addr, send_after=send_after,
         stop_ratio=stop_ratio, stop_min_items=stop_min_items, retry_of_id=parent_id,
         send_inline=send_inline,

@@ -108,7 +108,7 @@ def resolve(selection_id: int) -> None:
     db.session.execute(delete(IdSelectionItem).where(IdSelectionItem.selection_id == selection_id))
     selection.resolved = selection.pages = 0  # a restart begins again from the first page
     db.session.commit()
-    digest, seen = hashlib.sha256(), set()
+    digest, seen = hashlib.sha256(), set[str]()
     try:
         for page, count, ids in _pages(q):
             fresh = [image_id for image_id in ids if image_id not in seen]

@@ -41,7 +41,8 @@ def matching_ids(q: str) -> Matches:
     The ids are resolved once, here, and shown on the confirmation page: what the user
     confirms is exactly what is sent, even if the index changes in between.
     """
-    cap, client, ids = query_delete_cap(), wesog_client(), []
+    cap, client = query_delete_cap(), wesog_client()
+    ids: list[str] = []
     page = 1
     while True:
         with upstream_call("GET /imgs"):

@@ -11,6 +11,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -75,7 +76,7 @@ class DayCounts:
         return [self.day.isoformat(), *(self.values.get(c, 0) for c in DAY_COLUMNS[1:])]
 
 
-def _day_index(column: object, first: datetime) -> object:
+def _day_index(column: Any, first: datetime) -> Any:
     return (minute_of(column) - epoch_minute(first)) // 1440
 
 

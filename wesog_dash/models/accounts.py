@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 ROLES = ("viewer", "operator", "admin")
@@ -19,7 +19,7 @@ def role_at_least(held: str, needed: str) -> bool:
     return ROLES.index(held) >= ROLES.index(needed)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A console user with one role."""
 
     __tablename__ = "users"
@@ -47,7 +47,7 @@ class User(UserMixin, db.Model):
 TOKEN_SCOPES = ("read", "operate")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal API token; only its SHA-256 is kept. `scope` caps what the role allows."""
 
     __tablename__ = "api_tokens"
@@ -66,7 +66,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class SetupToken(db.Model):
+class SetupToken(Model):
     """The one-time token that creates the first admin; only its SHA-256 is kept."""
 
     __tablename__ = "setup_tokens"
@@ -77,7 +77,7 @@ class SetupToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """One failed login: for how the throttle counts, shared by every process and host.
 
     The username is kept only as the SHA-256 of its lowercased form: people type passwords
@@ -97,7 +97,7 @@ class LoginFailure(db.Model):
     )
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in browser, known on the server, so that logging out really ends it.
 
     The cookie holds a random id; only its SHA-256 is stored. Logout deletes the row; disabling

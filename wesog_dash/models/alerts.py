@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 ALERT_STATES = ("pending", "sent", "failed")
 
 
-class Alert(db.Model):
+class Alert(Model):
     """One alert to deliver: what happened (`kind`, `text`), and how delivery went."""
 
     __tablename__ = "alert_outbox"

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import BigInt, UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One thing that happened: who, when, from where, what, to what, why."""
 
     __tablename__ = "audit_events"
@@ -42,7 +42,7 @@ class AuditEvent(db.Model):
     )
 
 
-class AuditHead(db.Model):
+class AuditHead(Model):
     """The newest event of the chain, moved by `audit.record()` in the same transaction.
 
     A hash chain alone cannot show that its newest events were deleted: what is left still

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 # The outbox state machine of DESIGN.md (round 2 adds the undo window `scheduled`, `paused`,
@@ -20,7 +20,7 @@ FINAL_DELETION_STATES = ("done", "done_with_errors", "rejected", "cancelled", "s
 ITEM_OUTCOMES = ("pending", "deleted", "failed", "not_found", "unknown", "cancelled")
 
 
-class DeletionRequest(db.Model):
+class DeletionRequest(Model):
     """Who asked to delete which images, when, why and with what options."""
 
     __tablename__ = "deletion_requests"
@@ -76,7 +76,7 @@ class DeletionRequest(db.Model):
     )
 
 
-class DeletionItem(db.Model):
+class DeletionItem(Model):
     """One image id inside a deletion request, and what became of it."""
 
     __tablename__ = "deletion_items"

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime
 
 
-class Lease(db.Model):
+class Lease(Model):
     """Who holds a named lease, until when."""
 
     __tablename__ = "leases"

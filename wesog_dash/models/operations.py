@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 # Display states, derived from the upstream fields and our own bookkeeping.
@@ -21,7 +21,7 @@ FINAL_OP_STATES = ("finished", "finished_with_errors", "lost")
 OP_ORIGINS = ("dashboard", "tracked", "imported", "discovered")
 
 
-class Operation(db.Model):
+class Operation(Model):
     """One upstream operation, keyed by its Wesog op_id.
 
     An op id the API reuses (it restarted and counts from 1 again: another `created_at`) is
@@ -89,7 +89,7 @@ class Operation(db.Model):
         return self.is_finished
 
 
-class OperationSample(db.Model):
+class OperationSample(Model):
     """One observed change of an operation's progress: the points of its curve."""
 
     __tablename__ = "operation_samples"

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 SELECTION_STATES = ("resolving", "ready", "failed")
 
 
-class IdSelection(db.Model):
+class IdSelection(Model):
     """One list of ids waiting to be confirmed: its origin, progress and the hash of its ids."""
 
     __tablename__ = "id_selections"
@@ -33,7 +33,7 @@ class IdSelection(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class IdSelectionItem(db.Model):
+class IdSelectionItem(Model):
     """One id of a selection, at its position."""
 
     __tablename__ = "id_selection_items"

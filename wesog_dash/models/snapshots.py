@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class ImageSnapshot(db.Model):
+class ImageSnapshot(Model):
     """One image's full metadata (`GET /imgs/{id}`), read just before a deletion sent it.
 
     `data` is None when it could not be read (`problem` says why): that image cannot be

@@ -54,7 +54,7 @@ class OpPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _filtered(query: Select[tuple[Operation]], filters: OpFilters) -> Select[tuple[Operation]]:
+def _filtered(query: Select[Operation], filters: OpFilters) -> Select[Operation]:
     if filters.state == UNFINISHED:
         query = query.where(Operation.state.in_(UNFINISHED_STATES))
     for name in ("state", "method", "resource", "origin"):

@@ -53,9 +53,15 @@ def conninfo(app: Flask) -> str:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     # Keyword by keyword: libpq reads no '+' for a space in a URL's `options`.
     extra = {key: value for key, value in url.query.items() if isinstance(value, str)}
-    parts = dict(host=url.host, port=url.port, user=url.username, password=url.password,
-                 dbname=url.database)  # fmt: skip
-    return make_conninfo(**{k: v for k, v in parts.items() if v is not None}, **extra)
+    parts = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+        "dbname": url.database,
+    }
+    given = {key: str(value) for key, value in parts.items() if value is not None}
+    return make_conninfo("", **given, **extra)
 
 
 def listen(app: Flask, event: threading.Event, stop: threading.Event) -> threading.Thread | None:

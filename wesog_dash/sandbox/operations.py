@@ -93,7 +93,7 @@ class Operation:
         idle_end = self.started or self.finished or now
         exec_ms = 0 if self.started is None else ((self.finished or now) - self.started) * 1000
         processed = self.num_good + self.num_bad
-        body = {"op_id": self.op_id} if with_id else {}
+        body: dict[str, Any] = {"op_id": self.op_id} if with_id else {}
         body.update(
             method=self.method,
             resource="image",

@@ -17,6 +17,7 @@ operation.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import filterfalse, islice
 
@@ -127,7 +128,7 @@ class OpLog:
         low = 0 if since is None else bisect.bisect_right(ids, since)
         high = len(ids) if before is None else bisect.bisect_left(ids, before)
         total = max(0, high - low)
-        newest_first = map(ids.__getitem__, range(high - 1, low - 1, -1))
+        newest_first: Iterator[int] = map(ids.__getitem__, range(high - 1, low - 1, -1))
         if query.state == "finished":
             newest_first = filterfalse(self.unfinished.__contains__, newest_first)
             total -= sum(_in_window(op, query) for op in self.unfinished.values())

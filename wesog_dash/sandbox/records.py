@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -97,7 +98,7 @@ class TextIndex:
     distinct: dict[str, tuple[str, ...]]  # list fields without repeats, for facet counts
 
 
-def _folded(values: list[str] | None) -> frozenset[str]:
+def _folded(values: Iterable[str] | None) -> frozenset[str]:
     return frozenset(v.casefold() for v in values or ())
 
 
@@ -146,7 +147,7 @@ class ImageRecord:
         self.id_num = self.sort_key[1] if self.sort_key[0] == 0 else None
         width, height = data.get("width"), data.get("height")
         self.ratio = width / height if width and height else None
-        self.orientation = None if self.ratio is None else _orientation(width, height)
+        self.orientation = _orientation(width, height) if width and height else None
         self.thumb_path = f"thumbs/{quote(image_id, safe='')}.svg"  # relative to the root
         self._text: TextIndex | None = None
 

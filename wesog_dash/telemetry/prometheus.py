@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.orm import Mapped
 
 from ..extensions import db
 from ..models import DeletionRequest, Lease, Operation, utcnow
@@ -61,7 +62,7 @@ class DatabaseCollector(Collector):
         yield _audit_verdict(self.app)
 
 
-def _by_state(name: str, documentation: str, column: object) -> GaugeMetricFamily:
+def _by_state(name: str, documentation: str, column: Mapped[str]) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, documentation, labels=["state"])
     for state, count in db.session.execute(select(column, func.count()).group_by(column)):
         family.add_metric([str(state)], float(count))

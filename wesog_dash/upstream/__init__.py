@@ -47,7 +47,7 @@ class Upstream:
         if self.is_sandbox:
             self.sandbox = start_sandbox(self.config)
             url, key = self.sandbox.url, self.sandbox.settings.api_key
-        if not key:
+        if not (url and key):
             raise RuntimeError("WESOG_API_KEY must be set when WESOG_API_URL is set")
         return WesogClient(
             url,

@@ -11,11 +11,12 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from htmx_flask import request  # Flask's request, typed with htmx-flask's `htmx`
 from werkzeug.wrappers import Response
 
 from .. import accounts
@@ -59,7 +60,7 @@ def start_session(user: User, *, audited: bool = True) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response | tuple[str, int]:
+def login() -> ResponseReturnValue:
     """Show the login form, or log in (while no user exists: explain how to set up)."""
     if not setup.users_exist():
         setup.ensure_announced(base_url())

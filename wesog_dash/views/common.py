@@ -20,13 +20,14 @@ from flask import (
     g,
     make_response,
     render_template,
-    request,
     stream_with_context,
 )
 from flask.json.provider import DefaultJSONProvider
 from htmx_flask import make_response as htmx_response
+from htmx_flask import request  # Flask's request, typed with htmx-flask's `htmx`
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts.permissions import can, read_only
 from ..upstream import upstream
@@ -113,8 +114,8 @@ def poll_trigger(factor: float = 1.0) -> str:
 
 
 def announce_end(
-    response: Response, message: str, level: str = "success", href: str | None = None
-) -> Response:
+    response: BaseResponse, message: str, level: str = "success", href: str | None = None
+) -> BaseResponse:
     """Something ended: a toast (app.js; a link to `href`) and `ops-changed` (the nav badge)."""
     toast = {"message": message, "level": level, **({"href": href} if href else {})}
     return htmx_response(response, trigger={"toast": toast, "ops-changed": True})

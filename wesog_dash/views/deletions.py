@@ -76,7 +76,7 @@ def uploaded() -> list[str]:
 
 def confirmation(
     review: deletions.Review, form: DeleteForm, message: str | None = None
-) -> ResponseReturnValue:
+) -> tuple[str, int]:
     """The page that says what will be sent (with thumbnails of the first ones), what was
     dropped and why, the list to edit, and the delete form."""
     ids = review.ids

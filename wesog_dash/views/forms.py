@@ -210,7 +210,7 @@ class RoleForm(FlaskForm):
 class SetupForm(NewUserForm):
     """The one-time form that creates the first admin (no role: it is admin)."""
 
-    role = None  # type: ignore[assignment]
+    role = None
     password_confirm = PasswordField(
         "Password again",
         validators=[EqualTo("password", message="The passwords differ.")],

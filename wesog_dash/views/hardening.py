@@ -14,12 +14,13 @@ from flask import (
     has_request_context,
     jsonify,
     redirect,
-    request,
     session,
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from htmx_flask import request  # Flask's request, typed with htmx-flask's `htmx`
 
 from ..extensions import login_manager
 from ..upstream import upstream
@@ -121,7 +122,7 @@ def local_path() -> str:
     return request.full_path if request.query_string else request.path
 
 
-def unauthorized() -> Response | tuple[Response, int]:
+def unauthorized() -> ResponseReturnValue:
     """Not logged in: JSON 401 for the API, a full-page redirect to /login for the rest."""
     if request.blueprint == "api":
         message = "Send a valid personal token: Authorization: Bearer <token>."

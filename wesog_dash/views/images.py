@@ -63,8 +63,8 @@ def image_list() -> ResponseReturnValue:
     if search.status != 200:
         response = swap_error(body, search.status)
         return htmx_response(response, push_url=shown) if wants_fragment() else response
-    response = htmx_response(body, push_url=shown) if wants_fragment() else body
-    return response, 200, {"Vary": "HX-Request"}
+    page = htmx_response(body, push_url=shown) if wants_fragment() else body
+    return page, 200, {"Vary": "HX-Request"}
 
 
 @bp.get("/images/<image_id>")

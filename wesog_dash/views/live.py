@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, url_for
+from flask import url_for
+from werkzeug.wrappers import Response
 
 from .. import deletions, operations
 from ..models import DeletionRequest, Operation

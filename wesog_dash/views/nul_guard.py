@@ -27,7 +27,7 @@ def holds_nul(value: Any) -> bool:
 
 def refuse_nul() -> None:
     """Before each request: 400 when the path, the query, the form or the JSON holds a NUL."""
-    found = [request.path, *request.args.listvalues()]
+    found: list[Any] = [request.path, *request.args.listvalues()]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         found += request.form.listvalues()
     if request.is_json:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ... import deletions
 from ...accounts.permissions import destructive, role_required

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from ... import deletions, operations
 from ...audit.verdict import Verdict as KeptVerdict
@@ -49,7 +49,9 @@ def deletion_out(deletion: DeletionRequest) -> schemas.Deletion:
 def verdict_out(verdict: KeptVerdict) -> schemas.Verdict:
     """The chain verdict as the audit page tells it."""
     report = verdict.report
-    state = "checking" if report is None else "intact" if report.intact else "broken"
+    state: Literal["intact", "broken", "checking"] = (
+        "checking" if report is None else "intact" if report.intact else "broken"
+    )
     return schemas.Verdict(
         state=state,
         events=report.count if report else None,

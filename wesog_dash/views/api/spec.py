@@ -25,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
 # `int` is common.RowIdConverter in every route: a row id that fits the database.
 ROW_ID = {"type": "integer", "minimum": 0, "maximum": MAX_SERIAL_ID}
-CONVERTERS = {"int": ROW_ID, "default": {"type": "string"}}
+CONVERTERS: dict[str, dict[str, Any]] = {"int": ROW_ID, "default": {"type": "string"}}
 RULE_PART = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
@@ -224,7 +224,7 @@ def build(app: Flask, prefix: str) -> dict[str, Any]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
         doc: ApiDoc | None = getattr(view, "api_doc", None)
-        if doc is None or not rule.rule.startswith(prefix):
+        if view is None or doc is None or not rule.rule.startswith(prefix):
             continue
         path, params = path_of(rule.rule)
         _, operations = paths.setdefault(path, (params, {}))
