@@ -68,6 +68,16 @@ def test_a_session_cookie_does_not_authenticate_the_api(client, auth: AuthAction
     assert client.get("/api/v1/me").status_code == 401
 
 
+def test_a_token_does_not_open_the_pages_and_a_cookie_does_not_mix_into_the_api(
+    client, auth: AuthActions, operator_token: str
+) -> None:
+    page = client.get("/ops", headers=bearer(operator_token))
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    auth.login("viewer", username="vera")  # a cookie of another user, sent along
+    me = client.get("/api/v1/me", headers=bearer(operator_token))
+    assert me.status_code == 200 and me.json["username"] != "vera"
+
+
 def test_tokens_of_disabled_users_and_revoked_tokens_stop_working(app: Flask, client) -> None:
     token_for(app, "root", "admin")
     ana = token_for(app, "ana", "viewer")

@@ -15,7 +15,7 @@ import hashlib
 import secrets
 import time
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import bindparam, delete, select
 
 from .. import audit
@@ -115,3 +115,12 @@ def log_out_everywhere(user: User, *, actor: str) -> int:
     )
     db.session.commit()
     return ended
+
+
+# The blueprint whose requests a bearer token (and never a session cookie) authenticates.
+API_BLUEPRINT = "api"
+
+
+def bearer_only() -> bool:
+    """Whether this request is one that only a bearer token may authenticate (the JSON API)."""
+    return request.blueprint == API_BLUEPRINT

@@ -13,11 +13,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import Request, g, request
 from sqlalchemy import select
 
 from .. import audit
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..models import TOKEN_SCOPES, ApiToken, User, utcnow
+from . import sessions
 from .users import AccountError
 
 TOKEN_PREFIX = "wsd_"
@@ -106,6 +108,22 @@ def issue(
 def issue_token(user: User, *, actor: str) -> str:
     """Create a token with the defaults (the role's scope, 90 days) and return its secret."""
     return issue(user, actor=actor).token
+
+
+def request_check() -> TokenCheck:
+    """This request's bearer token, checked once per request (the result is kept in `g`)."""
+    check: TokenCheck | None = g.get("token_check")
+    if check is None:
+        header = request.headers.get("Authorization")
+        check = check_token(bearer_token(header), remote_addr=request.remote_addr)
+        g.token_check = check
+    return check
+
+
+@login_manager.request_loader
+def load_user_from_token(_request: Request) -> User | None:
+    """Flask-Login's request loader: under the API, the user of a valid bearer token."""
+    return request_check().user if sessions.bearer_only() else None
 
 
 def bearer_token(header: str | None) -> str | None:

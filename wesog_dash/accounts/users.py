@@ -23,8 +23,11 @@ class AccountError(ValueError):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the active user with this id, while the session is still open."""
-    if not (user_id.isdigit() and len(user_id) < 19):
+    """Flask-Login's loader: the active user with this id, while the session is still open.
+
+    Never under the API, which only a bearer token authenticates (`tokens.load_user_from_token`).
+    """
+    if sessions.bearer_only() or not (user_id.isdigit() and len(user_id) < 19):
         return None
     return sessions.signed_in_user(session.get(sessions.SESSION_KEY), int(user_id))
 

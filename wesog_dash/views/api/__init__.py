@@ -11,12 +11,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 from werkzeug.wrappers import Response
 
-from ...accounts import tokens
+from ...accounts import sessions, tokens
 from ...extensions import csrf
 from ..common import error_page
 from .problems import init_errors, problem
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint(sessions.API_BLUEPRINT, __name__, url_prefix="/api/v1")
 # No cookie ever authenticates here (see authenticate_by_token), so CSRF cannot apply.
 csrf.exempt(bp)
 init_errors(bp, error_page)
@@ -36,8 +36,7 @@ def authenticate_by_token() -> Response | None:
     doc = getattr(current_app.view_functions.get(request.endpoint or ""), "api_doc", None)
     if doc is not None and doc.scope == "public":
         return None
-    header = request.headers.get("Authorization")
-    check = tokens.check_token(tokens.bearer_token(header), remote_addr=request.remote_addr)
+    check = tokens.request_check()  # Flask-Login's request loader reads the same check
     if check.user is None:
         slug, detail = REFUSALS[check.refusal or "missing"]
         response = problem(slug, detail)
@@ -47,7 +46,6 @@ def authenticate_by_token() -> Response | None:
     if needed == "operate" and check.scope != "operate":
         detail = "This token's scope is read; this needs an operate token (--scope operate)."
         return problem("insufficient-scope", detail)
-    g._login_user = check.user  # Flask-Login's current_user, for this request only
     g.api_token = check.token
     return None
 
