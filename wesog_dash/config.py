@@ -16,6 +16,13 @@ def env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in TRUE_WORDS
 
 
+def sandbox_dialect(value: str) -> str:
+    """WESOG_SANDBOX_DIALECT: "sandbox" or "reference" (ValueError otherwise)."""
+    if value.strip().lower() not in ("sandbox", "reference"):
+        raise ValueError(value)
+    return value.strip().lower()
+
+
 # Outgoing alerts (issue 12): a webhook, off until WESOG_ALERT_URL is set.
 ALERT_DEFAULTS: dict[str, Any] = {
     "WESOG_ALERT_URL": None,  # None: no alerts are queued or sent
@@ -61,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_SANDBOX_ITEM_MS": 400,
     "WESOG_SANDBOX_START_MS": 800,
     "WESOG_SANDBOX_FAIL_RATE": 0.0,
+    "WESOG_SANDBOX_DIALECT": "sandbox",  # "reference": only what the API reference documents
+    "WESOG_SANDBOX_MAX_CALLS_PER_SECOND": 0.0,  # the sandbox answers 429 above it (0: never)
     "WESOG_THUMBNAIL_HOSTS": "",
     **ALERT_DEFAULTS,
     "WESOG_BASE_URL": None,  # e.g. https://dash.example.com: setup links, trusted host
@@ -143,6 +152,8 @@ ENVIRONMENT = {
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", float),
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),
     "WESOG_SANDBOX_FAIL_RATE": ("WESOG_SANDBOX_FAIL_RATE", float),
+    "WESOG_SANDBOX_DIALECT": ("WESOG_SANDBOX_DIALECT", sandbox_dialect),
+    "WESOG_SANDBOX_MAX_CALLS_PER_SECOND": ("WESOG_SANDBOX_MAX_CALLS_PER_SECOND", float),
     "WESOG_THUMBNAIL_HOSTS": ("WESOG_THUMBNAIL_HOSTS", str),
     "WESOG_ALERT_URL": ("WESOG_ALERT_URL", str),
     "WESOG_ALERT_SECRET": ("WESOG_ALERT_SECRET", str),
@@ -170,7 +181,7 @@ def bounded_seconds(value: object, ceiling: float) -> float:
     return min(seconds, ceiling) if seconds > 0 else 0.0
 
 
-EXPECTED = {int: "a whole number", float: "a number"}
+EXPECTED = {int: "a whole number", float: "a number", sandbox_dialect: "sandbox or reference"}
 
 
 class ConfigError(ValueError):

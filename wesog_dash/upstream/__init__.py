@@ -83,6 +83,8 @@ def start_sandbox(config: dict[str, Any]) -> SandboxServer:
         item_ms=float(config["WESOG_SANDBOX_ITEM_MS"]),
         start_ms=int(config["WESOG_SANDBOX_START_MS"]),
         fail_rate=float(config["WESOG_SANDBOX_FAIL_RATE"]),
+        dialect=str(config.get("WESOG_SANDBOX_DIALECT") or "sandbox"),
+        max_calls_per_second=float(config.get("WESOG_SANDBOX_MAX_CALLS_PER_SECOND") or 0),
     )
     return SandboxServer(settings, host="127.0.0.1", port=0).start()
 
