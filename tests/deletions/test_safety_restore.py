@@ -24,6 +24,9 @@ from wesog_dash.sandbox import SandboxServer, SandboxSettings
 QUICK = SandboxSettings(api_key="test-key-5f3a", images=60, item_ms=0, start_ms=0)
 SET_BY_THE_API = {"height", "width", "n_faces"}  # computed upstream, not sent back
 
+# Integration tests that depend on the API's shape run in both dialects of the sandbox.
+pytestmark = pytest.mark.both_dialects
+
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:

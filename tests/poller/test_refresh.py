@@ -21,6 +21,9 @@ from wesog_dash.poller import Poller, pause_shown
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.upstream import upstream
 
+# The list's shape differs between the dialects (paged with X-Total-Count, or the bare array).
+pytestmark = pytest.mark.both_dialects
+
 FAST = {
     **FAST_POLLING,
     "WESOG_POLL_MAX_BACKOFF": 5.0,

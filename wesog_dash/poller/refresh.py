@@ -5,9 +5,11 @@ of `GET /ops` (newest first) down to the oldest due one. The list wins when it n
 calls, and it also discovers the tenant's other operations. It is read at most once per poll
 interval, sooner only when an operation of our deletions is due (a young one is due soon, at
 its expected end: `operations.pace`), and at most as many pages as fit in half an interval.
-Operations the list does not show (forgotten upstream, older than the pages read, or the
-list failed) are read one by one, as many as the budget has free slots, watched ones first,
-then the longest unrefreshed. Op ids are taken as increasing with time (wesog-api.md §7 #1).
+An API that does not page (the reference's bare array) answers every operation to the
+first page: that one call is the whole walk. Operations the list does not show (forgotten
+upstream, older than the pages read, or the list failed) are read one by one, as many as the
+budget has free slots, watched ones first, then the longest unrefreshed. Op ids are taken as
+increasing with time (wesog-api.md §7 #1).
 """
 
 from __future__ import annotations
@@ -155,6 +157,8 @@ class Refresher:
         size = int(self.config("WESOG_LIST_PAGE_SIZE"))
         span = (known_max or 0) - oldest + 1 if oldest is not None else 0
         for_all = math.ceil(max(span, 0) / size)
+        if self.unpaged():
+            for_all = min(for_all, 1)  # the bare array holds every operation in one call
         cheaper = count > 0 and for_all < count
         if not (cheaper or discover_due):
             return plan  # one call per due operation is cheaper
@@ -168,6 +172,10 @@ class Refresher:
         plan.pages = max(1, min(for_all if cheaper else 1, self.max_pages()))
         plan.oldest = oldest if cheaper else None
         return plan
+
+    def unpaged(self) -> bool:
+        """The API answered a paged read with every operation (the reference's bare array)."""
+        return upstream(self.app).client().capabilities.ops_paged is False
 
     def max_pages(self) -> int:
         """Pages that fit in half a poll interval at the measured time per page."""
@@ -194,7 +202,7 @@ class Refresher:
             if ops is None:
                 break
             lowest = min((op.op_id for op in ops if op.op_id is not None), default=None)
-            if len(ops) < size or lowest is None:
+            if len(ops) < size or lowest is None or self.unpaged():
                 break
             if not self._needs(plan, lowest, oldest_due):
                 break
