@@ -63,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
     "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
     "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
+    # The metadata read before each chunk is sent takes at most this many calls and seconds;
+    # an image not read within them is sent anyway ("cannot be restored").
+    "WESOG_SNAPSHOT_CALLS": 6,
+    "WESOG_SNAPSHOT_SECONDS": 2.0,
     "WESOG_METRIC_MINUTES_KEEP": 120,  # minutes of per-minute rollups kept (at least 60)
     "WESOG_SANDBOX_IMAGES": 500,
     "WESOG_SANDBOX_ITEM_MS": 400,
@@ -147,6 +151,8 @@ ENVIRONMENT = {
     "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
     "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
     "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
+    "WESOG_SNAPSHOT_CALLS": ("WESOG_SNAPSHOT_CALLS", int),
+    "WESOG_SNAPSHOT_SECONDS": ("WESOG_SNAPSHOT_SECONDS", float),
     "WESOG_METRIC_MINUTES_KEEP": ("WESOG_METRIC_MINUTES_KEEP", int),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", float),

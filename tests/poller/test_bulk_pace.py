@@ -220,7 +220,8 @@ def test_a_formula_the_api_refuses_is_halved_not_read_id_by_id(
     monkeypatch.setattr(keeping, "wesog_client", lambda: Picky())
     ids = [str(100001 + n) for n in range(1000)]
     with app.app_context():
-        keeping.keep(request_deletion(app, ["100001"], send_after=60), ids)  # kept, not sent
+        deletion_id = request_deletion(app, ["100001"], send_after=60)
+        keeping.keep(deletion_id, list(enumerate(ids)))  # kept, not sent
         kept = db.session.scalars(select(ImageSnapshot.data)).all()
     assert len(kept) == 1000 and all(kept)
     assert sandbox.state.stats["GET /imgs"] == 4, "a probe of 2; 722 refused: 361 + 361, 276"

@@ -8,6 +8,7 @@ process: two or three calls for a chunk of 1,000 ids, not a thousand.
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import insert, select
 
 from ..extensions import db
@@ -15,8 +16,9 @@ from ..models import ImageSnapshot, utcnow
 from ..upstream import wesog_client
 from ..wesog import Image
 from ..wesog.many import ReadLimit, read_images
+from . import holding, items
+from .holding import GONE
 
-GONE = "not found upstream: nothing to restore"
 NOT_IN_TIME = "cannot be restored: metadata not read in time"
 
 
@@ -33,20 +35,47 @@ def read_metadata(image_ids: list[str], limit: ReadLimit | None = None) -> dict[
     return found
 
 
-def keep(deletion_id: int, image_ids: list[str]) -> None:
-    """Store the snapshots of these ids that this deletion does not hold yet (commits)."""
-    held = set(
-        db.session.scalars(
-            select(ImageSnapshot.image_id).where(
-                ImageSnapshot.deletion_id == deletion_id, ImageSnapshot.image_id.in_(image_ids)
+def chunk_limit() -> ReadLimit:
+    """The share of a chunk's calls and time its metadata read may take (settings)."""
+    return ReadLimit(
+        calls=max(1, int(current_app.config.get("WESOG_SNAPSHOT_CALLS", 6))),
+        seconds=max(0.0, float(current_app.config.get("WESOG_SNAPSHOT_SECONDS", 2.0))),
+    )
+
+
+def keep(deletion_id: int, chunk: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Keep the metadata of a chunk's images and return the items that may be sent (commits).
+
+    The read is bounded (`chunk_limit`): an image not read in time is sent anyway, its snapshot
+    marked NOT_IN_TIME — unless the request asked to delete only what can be restored; then
+    the items whose images could not be kept are held back (`holding`), and when a whole chunk
+    is held back the next one is kept instead. Empty: nothing is left to send.
+    """
+    size = len(chunk)
+    while chunk:
+        image_ids = [image_id for _, image_id in chunk]
+        held = set(
+            db.session.scalars(
+                select(ImageSnapshot.image_id).where(
+                    ImageSnapshot.deletion_id == deletion_id,
+                    ImageSnapshot.image_id.in_(image_ids),
+                )
             )
         )
-    )
-    missing = [image_id for image_id in image_ids if image_id not in held]
-    db.session.commit()  # no transaction stays open while we wait for the network
-    if not missing:
-        return
-    read = read_metadata(missing)
+        missing = [image_id for image_id in image_ids if image_id not in held]
+        db.session.commit()  # no transaction stays open while we wait for the network
+        if missing:
+            _store(deletion_id, missing, read_metadata(missing, chunk_limit()))
+        sendable = holding.sendable(deletion_id, chunk)
+        db.session.commit()  # nor while the chunk is sent
+        if sendable:
+            return sendable
+        chunk = items.unsent_chunk(deletion_id, size)
+    db.session.commit()
+    return []
+
+
+def _store(deletion_id: int, image_ids: list[str], read: dict[str, Image | str]) -> None:
     now = utcnow()
     rows = [
         {
@@ -54,7 +83,7 @@ def keep(deletion_id: int, image_ids: list[str]) -> None:
             "data": dict(value.fields) if isinstance(value, Image) else None,
             "problem": None if isinstance(value, Image) else value,
         }
-        for image_id, value in ((i, read[i]) for i in missing)
+        for image_id, value in ((i, read[i]) for i in image_ids)
     ]  # fmt: skip
     # Core executemany: a chunk's thousand snapshots without the ORM's bookkeeping per row.
     db.session.execute(insert(ImageSnapshot.__table__), rows)

@@ -42,6 +42,7 @@ def retry_failures(
     prefix = f"Retry of #{parent.id}: "
     reason = prefix + parent.reason[: MAX_REASON - len(prefix)]
     options = {"wait": parent.do_wait, "urgent": parent.do_urgent, "strict": parent.do_strict}
+    options["restorable_only"] = parent.restorable_only
     parent_id, ticket = parent.id, parent.ticket
     stop_ratio, stop_min_items = parent.stop_ratio, parent.stop_min_items
     child = request_deletion(
