@@ -102,7 +102,10 @@ DEFAULTS: dict[str, Any] = {
 
 # Scale: the request budget, refresh from the list, discovery, bulk sending.
 SCALE_DEFAULTS: dict[str, Any] = {
-    "WESOG_MAX_CALLS_PER_SECOND": 10.0,  # every upstream call of the poller and dispatcher
+    # The pace of every upstream call of a process: it starts here, rises while the API answers
+    # quickly, is cut on 429, 5xx, time-outs or slower answers (upstream/pace.py)…
+    "WESOG_START_CALLS_PER_SECOND": 10.0,
+    "WESOG_MAX_CALLS_PER_SECOND": 200.0,  # …and never goes above this
     "WESOG_DISCOVER": True,  # record the tenant's other operations by themselves
     "WESOG_DISCOVER_INTERVAL": 2.0,  # seconds between looks for new operations
     "WESOG_LIST_PAGE_SIZE": 1000,  # operations per GET /ops page when refreshing
@@ -139,6 +142,7 @@ ENVIRONMENT = {
     "WESOG_LOST_AFTER": ("WESOG_LOST_AFTER", float),
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
     "WESOG_MAX_CALLS_PER_SECOND": ("WESOG_MAX_CALLS_PER_SECOND", float),
+    "WESOG_START_CALLS_PER_SECOND": ("WESOG_START_CALLS_PER_SECOND", float),
     "WESOG_DISCOVER": ("WESOG_DISCOVER", env_flag),
     "WESOG_DISCOVER_INTERVAL": ("WESOG_DISCOVER_INTERVAL", float),
     "WESOG_LIST_PAGE_SIZE": ("WESOG_LIST_PAGE_SIZE", int),

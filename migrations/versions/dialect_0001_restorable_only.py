@@ -1,4 +1,5 @@
-"""deletions: restorable_only, to delete only the images whose metadata was kept for a restore
+"""deletions: restorable_only, to delete only the images whose metadata was kept for a restore;
+leases: the poller's upstream pace and why (shown on /ops and in /metrics)
 
 Revision ID: dialect_0001
 Revises: live_0001
@@ -21,8 +22,14 @@ def upgrade():
         batch_op.add_column(
             sa.Column('restorable_only', sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table('leases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pace_per_second', sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column('pace_reason', sa.String(length=24), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('leases', schema=None) as batch_op:
+        batch_op.drop_column('pace_reason')
+        batch_op.drop_column('pace_per_second')
     with op.batch_alter_table('deletion_requests', schema=None) as batch_op:
         batch_op.drop_column('restorable_only')

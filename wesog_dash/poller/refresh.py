@@ -34,7 +34,7 @@ from ..wesog import WesogError
 from .discovery import Applied, apply_listed
 from .due import UNFINISHED, due_operations, ours_due
 from .fence import LeaseLost
-from .lease import record_pause
+from .lease import record_pace, record_pause
 from .polling import fetch, store
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class Refresher:
         self.seconds_per_page: float | None = None
         self.calls = {"list": 0, "id": 0}  # upstream calls made, by kind (for benchmarks)
         self.shown_pause: object = None
+        self.shown_pace: tuple[int, str] | None = None
         self.deferred = False  # the last cycle left due operations for the next list read
         self.ours: list[int] = []  # due operations of our deletions: the list may go early
 
@@ -114,11 +115,13 @@ class Refresher:
         wait([self.pool.submit(self.in_context, poll_one, op_id) for op_id in rest])
         self.calls["id"] += len(rest)
         self.in_context(self._show_pause, budget.paused_until())  # a 429 shows at once
+        self.in_context(self._show_pace, budget)
         return len(walk.refreshed) + len(rest)
 
     def _state(self, budget: Budget) -> tuple[list[int], int | None, tuple[int, int | None]] | None:
         """Due operations, the newest op id, (count, oldest) unfinished; None while paused."""
         self._show_pause(budget.paused_until())
+        self._show_pace(budget)
         if budget.paused_for() > 0:
             return None  # the API asked for a pause: nobody calls until it ends
         due = due_operations()
@@ -136,6 +139,14 @@ class Refresher:
         if until != self.shown_pause:
             record_pause(until)  # type: ignore[arg-type]
             self.shown_pause = until
+
+    def _show_pace(self, budget: Budget) -> None:
+        """Tell the pages the pace of this process (when it moved by a call or more)."""
+        now = budget.pace_now()
+        shown = (round(now.per_second), now.reason)
+        if shown != self.shown_pace:
+            record_pace(now.per_second, now.reason)
+            self.shown_pace = shown
 
     def plan(
         self, due: list[int], known_max: int | None, unfinished: tuple[int, int | None]

@@ -29,7 +29,10 @@ class Upstream:
         self.config = config
         self.is_sandbox = not config.get("WESOG_API_URL")
         self.sandbox: Any = None
-        self.budget = Budget(float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 10))
+        self.budget = Budget(
+            float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 200),
+            start=float(config.get("WESOG_START_CALLS_PER_SECOND") or 10),
+        )
         self._client: WesogClient | None = None
         self._lock = threading.Lock()
 

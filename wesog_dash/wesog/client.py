@@ -15,7 +15,6 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from .cancelling import Cancelling
 from .capabilities import Capabilities
@@ -27,26 +26,11 @@ from .errors import (
     WesogUnavailable,
     WesogValidationError,
 )
-from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, Gate
+from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, READ_RETRY, Gate
 from .ids import image_id_problem
 from .paths import flag, image_path, never_connected, route_of
 from .responses import raise_for_error
 from .types import Image, Operation, SearchPage, search_count
-
-READ_RETRY = Retry(
-    total=2,
-    connect=2,
-    read=1,
-    status=2,
-    backoff_factor=0.2,
-    status_forcelist=(500, 502, 503, 504),
-    allowed_methods=frozenset({"GET"}),
-    raise_on_status=False,
-    # A 429 is surfaced as WesogRateLimited: sleeping inside the call would block a web
-    # worker or a poller thread; callers schedule their own retry.
-    respect_retry_after_header=False,
-)
-
 
 MAX_MESSAGE = 500  # characters of an upstream message we keep or show
 # Told of every call: (method, route template, "ok" or the error class name, seconds).
@@ -101,15 +85,25 @@ class WesogClient(Cancelling):
         attempts = GATED_READ_ATTEMPTS if method == "GET" else 1
         for attempt in range(attempts):
             self.gate.before_call()
+            started = time.perf_counter()
             try:
-                return self._observed(method, path, timeout=timeout, **kw)
+                body = self._observed(method, path, timeout=timeout, **kw)
             except WesogRateLimited as exc:
                 self.gate.rate_limited(exc.retry_after)
                 raise
-            except WesogUnavailable:
+            except WesogUnavailable as exc:
+                trouble = "5xx" if exc.status else "timeout"  # no status: no answer at all
+                self.gate.completed(None, time.perf_counter() - started, trouble)
                 if attempt + 1 >= attempts:
                     raise
                 time.sleep(0.2 * 2**attempt)
+                continue
+            except WesogError:
+                self.gate.completed(None, time.perf_counter() - started, None)  # an answer
+                raise
+            route = route_of(path) if method == "GET" else None  # reads' times are comparable
+            self.gate.completed(route, time.perf_counter() - started, None)
+            return body
         raise AssertionError("unreachable")
 
     def _observed(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
