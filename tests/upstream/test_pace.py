@@ -28,11 +28,11 @@ def paced(sandbox: SandboxServer, start: float, ceiling: float) -> tuple[WesogCl
 
 
 def reads(client: WesogClient, count: int) -> int:
-    """`count` list reads back to back (as background work); returns how many got a 429."""
+    """`count` image reads back to back (as background work); returns how many got a 429."""
     refused = 0
     for _ in range(count):
         try:
-            client.search_images(limit=1)
+            client.get_image("100001")
         except WesogRateLimited:
             refused += 1
     return refused
@@ -84,7 +84,7 @@ def test_a_503_cuts_the_pace(sandbox: SandboxServer) -> None:
     risen = budget.pace_now().per_second
     sandbox.settings.rate_5xx = 1.0
     with pytest.raises(WesogUnavailable):
-        client.search_images(limit=1)
+        client.get_image("100001")
     assert budget.pace_now().reason == CUT_5XX
     assert budget.pace_now().per_second <= risen / 2 + 1
 

@@ -126,3 +126,16 @@ def test_the_ops_list_is_known_paged_or_bare(
         assert [op.op_id for op in listed] == op_ids[::-1], "every operation, whatever asked"
         assert client.capabilities.ops_paged is False
     wait_for(lambda: client.get_operation(op_ids[-1]).is_finished)
+
+
+@pytest.mark.parametrize("dialect", ["sandbox"])
+def test_a_429_keeps_what_was_learned(client: WesogClient, sandbox: SandboxServer) -> None:
+    read_images(client, IDS[:10])
+    sandbox.settings.rate_429 = 1.0
+    refused = read_images(client, IDS)
+    assert all(str(refused[i]).startswith("could not be read") for i in IDS)
+    assert client.capabilities.ids.mode == "list", "the API is busy, not changed"
+    sandbox.settings.rate_429 = 0.0
+    searches(sandbox)
+    read_images(client, IDS)
+    assert searches(sandbox) == (2, 0), "no new probe"

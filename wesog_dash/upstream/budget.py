@@ -100,12 +100,16 @@ class Budget:
         return True
 
     def free_slots(self) -> int:
-        """How many calls could go right now without waiting."""
+        """How many calls could go right now without waiting (none: the pace is what limits)."""
         if self.paused_for() > 0:
             return 0
+        now = time.monotonic()
         with self._lock:
-            allowed, _ = self._window(time.monotonic())
-            return max(0, allowed - len(self._sent))
+            allowed, _ = self._window(now)
+            free = max(0, allowed - len(self._sent))
+            if free == 0:
+                self._busy_until = now + BUSY_FOR  # someone wanted a call and found no room
+            return free
 
     def take(self, wait: float) -> None:
         """Wait up to `wait` seconds for a slot; WesogRateLimited when none comes in time."""

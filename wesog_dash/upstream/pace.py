@@ -2,13 +2,15 @@
 decrease, like TCP's congestion control.
 
 It starts at `WESOG_START_CALLS_PER_SECOND`. While calls are limited by the pace (the window
-was at least half full) and the API answers quickly without 429 or 5xx, it rises: by one call
-per second for every call at first ("slow start", so it doubles every second of full use),
-then, once the API has pushed back, by about one call per second each second. A 429, a 503
-(any 5xx), a time-out or an answer much slower than the usual for its route cuts it in half at
-once — at most once per second, so that a burst of refusals of calls already in flight counts
-as one. It never goes above `WESOG_MAX_CALLS_PER_SECOND`; a 429's `Retry-After` is obeyed by
-the budget's pause, on top of the cut.
+was at least half full, or a caller found no free slot) and the API answers quickly without
+429 or 5xx, it rises: by one call per second for every call at first ("slow start", so it
+doubles every second of full use), then, once the API has pushed back, by about one call per
+second each second. A 429, a 503 (any 5xx), a time-out or an answer much slower than the usual
+for its route cuts it in half at once — at most once per second, so that a burst of refusals
+of calls already in flight counts as one. Latency is judged on reads of one object
+(`GET /ops/{id}`, `GET /imgs/{id}`) only: a search or a list takes as long as its answer is
+big. It never goes above `WESOG_MAX_CALLS_PER_SECOND`; a 429's `Retry-After` is obeyed by the
+budget's pause, on top of the cut.
 """
 
 from __future__ import annotations

@@ -20,13 +20,20 @@ from urllib.parse import quote_plus
 
 from .capabilities import MODES, Capabilities
 from .client import WesogClient
-from .errors import WesogBadResponse, WesogError, WesogNotFound, WesogValidationError
+from .errors import (
+    WesogBadResponse,
+    WesogError,
+    WesogNotFound,
+    WesogRateLimited,
+    WesogValidationError,
+)
 from .types import Image
 
 SAFE_ID = re.compile(r"[A-Za-z0-9_.:-]+")  # ids that travel inside a formula unchanged
 PROBE_IDS = 2  # ids of a probe formula: a one-id `∩` proves nothing about lists
 REFUSED_STATUSES = (400, 413, 414, 422, 431)  # the API (or a proxy) refused the formula
 MAX_REPROBES = 2  # within one read, at most this many probes after the API changed
+MAX_ERRORS = 2  # failed formula searches (5xx, 429, time-outs) before one read gives up
 # Per mode: the formula's text before the ids, between two ids, and the id filter's spelling.
 SPELLING = {"list": ("id∩", ","), "or": ("", "||")}
 
@@ -98,6 +105,7 @@ class ManyImages:
         self.found: dict[str, Found] = {}
         self.reprobes = 0
         self.trouble: str | None = None  # the API failed twice: the rest is not asked for
+        self.errors = 0
 
     def read(self, image_ids: list[str]) -> dict[str, Found]:
         """Each id's Image, None or reason; ids the limit left unread are absent."""
@@ -150,8 +158,11 @@ class ManyImages:
             self._search(mode, group)
         except Refused:
             return queue  # shorter formulas (or a new probe) next
-        except WesogError:
-            return queue  # the next turn probes again (`failed` forgot the way)
+        except WesogError as exc:
+            self.errors += 1
+            if self.errors >= MAX_ERRORS:
+                self.trouble = exc.message  # the rest is not asked for
+            return queue  # the next turn tries again (probing first, unless it was a 429)
         return queue[len(group) :]
 
     def _search(self, mode: str, group: list[str]) -> None:
@@ -168,6 +179,8 @@ class ManyImages:
                 raise Refused from exc
             self.caps.failed()
             raise
+        except WesogRateLimited:
+            raise  # the API is busy, not changed: what was learned stands
         except WesogError:
             self.caps.failed()
             raise
@@ -190,7 +203,8 @@ class ManyImages:
         except WesogValidationError as exc:
             return f"cannot be read: {exc.message}"
         except WesogError as exc:
-            self.caps.failed()
+            if not isinstance(exc, WesogRateLimited):
+                self.caps.failed()
             return f"could not be read: {exc.message}"
 
 
