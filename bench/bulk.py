@@ -7,14 +7,19 @@ process, poller thread, default poll interval, no undo window) sends and follows
 
 Each way runs against an API that takes no time per image (what is left is the dashboard's own
 work, and it reads every image's metadata before deleting it, for a restore) and against one
-that takes --item-ms per image (what an API doing real work costs). The dashboard runs at each
-request budget of --budgets (WESOG_MAX_CALLS_PER_SECOND; 10 is the default). Printed per run:
+that takes --item-ms per image (what an API doing real work costs). The sandbox speaks
+--dialect (`reference`: only what the API reference documents, so no `∩` lists and a bare
+`GET /ops`; `sandbox`: its conveniences) and, with --limit N, answers 429 above N calls per
+second. The dashboard's pace starts at --start (WESOG_START_CALLS_PER_SECOND, default 10) and
+never exceeds each of --max-calls (WESOG_MAX_CALLS_PER_SECOND, default 200). Printed per run:
 both wall times (dashboard: from the confirming POST until the request is done in its
 database), the ratio (target ≤ 1.25), the share of items with a recorded outcome (target
-100 %), its upstream calls and the web process's peak RSS growth (target < 100 MB with
---ids 100000, where only the API without cost per image is run unless --item-ms says more).
+100 %), its upstream calls by kind, the share answered 429 (target ≤ 5 % with --limit 20), the
+pace over time and the web process's peak RSS growth (target < 100 MB with --ids 100000, where
+only the API without cost per image is run unless --item-ms says more).
 
-    .venv/bin/python bench/bulk.py [--ids 10000] [--budgets 50,10] [--item-ms 0,1] [--timeline]
+    .venv/bin/python bench/bulk.py [--ids 10000] [--dialect reference|sandbox] [--limit 20]
+        [--max-calls 200] [--start 10] [--item-ms 0,0.1,1] [--timeline]
 """
 
 from __future__ import annotations
@@ -44,7 +49,32 @@ def api(url: str) -> requests.Session:
 
 def set_item_ms(url: str, item_ms: float) -> None:
     """The sandbox's processing time per image, changed at runtime."""
-    api(url).patch(f"{url}/_sandbox/settings", json={"item_ms": item_ms}, timeout=10)
+    knobs(url, item_ms=item_ms)
+
+
+def knobs(url: str, **values: object) -> None:
+    """Change the sandbox's knobs at runtime."""
+    api(url).patch(f"{url}/_sandbox/settings", json=values, timeout=10).raise_for_status()
+
+
+def refused_calls(base: str) -> dict[str, int]:
+    """The web process's upstream calls answered 429, by route (its /metrics)."""
+    text = requests.get(f"{base}/metrics", timeout=10).text
+    found = re.findall(
+        r'wesog_upstream_calls_total\{method="(\w+)",outcome="WesogRateLimited",'
+        r'route="([^"]+)"\} ([0-9.]+)', text
+    )  # fmt: skip
+    return {f"{method} {route}": int(float(n)) for method, route, n in found}
+
+
+def pace_samples(path: str, samples: list[tuple[float, float, str]], done: threading.Event) -> None:
+    """The poller's pace (its lease row) every 0.2 s until `done`: (seconds, pace, reason)."""
+    started = time.monotonic()
+    while not done.is_set():
+        row = read(path, "SELECT pace_per_second, pace_reason FROM leases WHERE name = 'poller'")
+        if row and row[0] is not None and (not samples or samples[-1][1:] != tuple(row)):
+            samples.append((time.monotonic() - started, row[0], row[1]))
+        time.sleep(0.2)
 
 
 def direct(url: str, ids: list[str]) -> float:
@@ -64,7 +94,7 @@ def direct(url: str, ids: list[str]) -> float:
 def restore(url: str, ids: list[str]) -> None:
     """Add the images back at no cost per image (waiting for each operation)."""
     session = api(url)
-    set_item_ms(url, 0)
+    knobs(url, item_ms=0, max_calls_per_second=0)
     for start in range(0, len(ids), 10_000):
         body = [
             {"id": i, "src": f"https://example.org/{i}.jpg"} for i in ids[start : start + 10_000]
@@ -146,12 +176,13 @@ def sample_rss(pid: int, samples: list[float], done: threading.Event) -> None:
 
 
 def dashboard_runs(url: str, ids: list[str], budget: float, args: argparse.Namespace) -> list:
-    """A web process at `budget`; one deletion per per-image cost; (item_ms, figures) each."""
+    """A web process whose pace tops at `budget`; one deletion per per-image cost."""
     uri = migrated_database({"bulk": "operator"})
     env = {
         "DATABASE_URL": uri, "WESOG_API_URL": url, "WESOG_API_KEY": KEY,
         "SECRET_KEY": "bench", "WESOG_POLLER": "thread", "WESOG_UNDO_SECONDS": "0",
         "WESOG_POLL_INTERVAL": str(args.interval), "WESOG_MAX_CALLS_PER_SECOND": str(budget),
+        "WESOG_START_CALLS_PER_SECOND": str(args.start), "WESOG_METRICS": "1",
         "WESOG_MAX_INFLIGHT_OPS": str(args.inflight),
     }  # fmt: skip
     port, results, path = free_port(), [], uri.removeprefix("sqlite:///")
@@ -162,19 +193,26 @@ def dashboard_runs(url: str, ids: list[str], budget: float, args: argparse.Names
         session = logged_in_session(base, "bulk")
         for item_ms in args.item_ms:
             form = confirm_form(session, base, ids)
-            set_item_ms(url, item_ms)
+            knobs(url, item_ms=item_ms, max_calls_per_second=args.limit)
             api(url).post(f"{url}/_sandbox/stats/reset", timeout=10)
-            rss_before, samples, done = memory_mb(web.pid), [], threading.Event()
-            sampler = threading.Thread(target=sample_rss, args=(web.pid, samples, done))
-            sampler.start()
+            refused_before = refused_calls(base)
+            rss_before, samples, paces, done = memory_mb(web.pid), [], [], threading.Event()
+            samplers = [
+                threading.Thread(target=sample_rss, args=(web.pid, samples, done)),
+                threading.Thread(target=pace_samples, args=(path, paces, done)),
+            ]
+            for sampler in samplers:
+                sampler.start()
             seconds, share, deletion_id, wall = through_dashboard(
                 session, base, path, form, len(ids)
             )
             done.set()
-            sampler.join()
+            for sampler in samplers:
+                sampler.join()
             calls = api(url).get(f"{url}/_sandbox/stats", timeout=10).json()
+            refused = {k: n - refused_before.get(k, 0) for k, n in refused_calls(base).items()}
             growth = max(samples, default=rss_before) - rss_before
-            results.append((item_ms, seconds, share, calls, growth))
+            results.append((item_ms, seconds, share, calls, growth, refused, paces))
             if args.timeline:
                 print(
                     f"budget {budget:g}/s, {item_ms} ms per image:\n"
@@ -187,14 +225,17 @@ def dashboard_runs(url: str, ids: list[str], budget: float, args: argparse.Names
 
 
 def report(directs: dict[int, float], budget: float, runs: list) -> None:
-    """One line per run of one web process."""
-    for item_ms, seconds, share, calls, growth in runs:
+    """A few lines per run of one web process."""
+    for item_ms, seconds, share, calls, growth, refused, paces in runs:
         ratio = seconds / directs[item_ms]
         called = ", ".join(f"{n} {route}" for route, n in sorted(calls.items()))
+        total, too_many = sum(calls.values()), sum(refused.values())
         print(
-            f"budget {budget:g}/s, API {item_ms} ms per image: direct {directs[item_ms]:.2f} s, "
+            f"max {budget:g}/s, API {item_ms} ms per image: direct {directs[item_ms]:.2f} s, "
             f"dashboard {seconds:.2f} s, ratio {ratio:.2f} (target ≤ 1.25); outcomes recorded "
-            f"{share:.1%}; web RSS growth {growth:.0f} MB; upstream calls: {called}"
+            f"{share:.1%}; web RSS growth {growth:.0f} MB\n  upstream calls ({total}): {called}"
+            f"\n  answered 429: {too_many} ({too_many / max(total, 1):.1%}; target ≤ 5 %)"
+            f"\n  pace: " + ", ".join(f"{t:.1f} s {p:g}/s {why}" for t, p, why in paces[:12])
         )
 
 
@@ -203,12 +244,15 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ids", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=1.0, help="WESOG_POLL_INTERVAL")
-    parser.add_argument("--budgets", default="50,10", help="WESOG_MAX_CALLS_PER_SECOND values")
+    parser.add_argument("--max-calls", default="200", help="WESOG_MAX_CALLS_PER_SECOND values")
+    parser.add_argument("--start", type=float, default=10.0, help="WESOG_START_CALLS_PER_SECOND")
+    parser.add_argument("--dialect", choices=("reference", "sandbox"), default="reference")
+    parser.add_argument("--limit", type=float, default=0.0, help="sandbox: 429 above N calls/s")
     parser.add_argument("--item-ms", default=None, help="sandbox ms per image (default 0,0.1,1)")
     parser.add_argument("--inflight", type=int, default=4, help="WESOG_MAX_INFLIGHT_OPS")
     parser.add_argument("--timeline", action="store_true", help="per chunk: sent, ended, recorded")
     args = parser.parse_args()
-    args.budgets = [float(b) for b in args.budgets.split(",")]
+    args.budgets = [float(b) for b in args.max_calls.split(",")]
     if args.item_ms is None:
         args.item_ms = "0,0.1,1" if args.ids <= SLOW_LIMIT else "0"
     args.item_ms = [float(ms) for ms in args.item_ms.split(",")]
@@ -223,6 +267,7 @@ def main() -> None:
     sandbox = serve("sandbox", sandbox_port, {}, str(args.ids + 10), "0", "0", KEY)
     url = f"http://127.0.0.1:{sandbox_port}"
     try:
+        knobs(url, dialect=args.dialect)
         directs = {}
         for item_ms in args.item_ms:
             set_item_ms(url, item_ms)
@@ -230,7 +275,9 @@ def main() -> None:
             restore(url, ids)
         print(
             f"{args.ids:,} ids, chunks of {CHUNK:,}; dashboard: poll interval {args.interval} s, "
-            f"{args.inflight} operations in flight, no undo window"
+            f"{args.inflight} operations in flight, no undo window; sandbox dialect "
+            f"{args.dialect}, 429 above {args.limit or 'no'} calls/s; "
+            f"pace starts at {args.start:g}/s"
         )
         for budget in args.budgets:
             report(directs, budget, dashboard_runs(url, ids, budget, args))

@@ -99,10 +99,30 @@ def create_user(app: Flask, username: str, role: str, password: str = TEST_PASSW
         return accounts.create_user(username, password, role, actor="cli:test")
 
 
+# Both dialects of the sandbox: a module marked `pytestmark = pytest.mark.both_dialects` runs
+# each of its tests that uses the sandbox against each (the `dialect` fixture is the default).
+DIALECTS = ("sandbox", "reference")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run `both_dialects` tests that reach the sandbox once per dialect."""
+    marked = metafunc.definition.get_closest_marker("both_dialects") is not None
+    if marked and "dialect" in metafunc.fixturenames:
+        metafunc.parametrize("dialect", DIALECTS)
+
+
 @pytest.fixture
-def sandbox_settings() -> SandboxSettings:
+def dialect() -> str:
+    """The sandbox's dialect: its own conveniences, or only what the API reference documents."""
+    return "sandbox"
+
+
+@pytest.fixture
+def sandbox_settings(dialect: str) -> SandboxSettings:
     """Small and quick sandbox settings; a test may change them before `sandbox` starts."""
-    return SandboxSettings(api_key="test-key-5f3a", images=60, item_ms=20, start_ms=20)
+    return SandboxSettings(
+        api_key="test-key-5f3a", images=60, item_ms=20, start_ms=20, dialect=dialect
+    )
 
 
 @pytest.fixture

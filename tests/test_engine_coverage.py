@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "wesog_dash"
 TOUCHES_DATABASE = re.compile(r"\bdb\.session\b|^from sqlalchemy\b|^import sqlalchemy\b", re.M)
-MARKED = re.compile(r"^pytestmark = pytest\.mark\.(dialect|postgresql_only)\b", re.M)
+MARKED = re.compile(r"^pytestmark = .*\bpytest\.mark\.(dialect|postgresql_only)\b", re.M)
 # Where the database is only declared (tables, the engine's set-up), not queried: those are
 # exercised by every test that uses a database, on PostgreSQL as on SQLite.
 DECLARATIONS = {"models", "extensions", "database"}

@@ -17,6 +17,13 @@ def env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in TRUE_WORDS
 
 
+def sandbox_dialect(value: str) -> str:
+    """WESOG_SANDBOX_DIALECT: "sandbox" or "reference" (ValueError otherwise)."""
+    if value.strip().lower() not in ("sandbox", "reference"):
+        raise ValueError(value)
+    return value.strip().lower()
+
+
 # Outgoing alerts (issue 12): a webhook, off until WESOG_ALERT_URL is set.
 ALERT_DEFAULTS: dict[str, Any] = {
     "WESOG_ALERT_URL": None,  # None: no alerts are queued or sent
@@ -60,11 +67,17 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
     "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
     "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
+    # The metadata read before each chunk is sent takes at most this many calls and seconds;
+    # an image not read within them is sent anyway ("cannot be restored").
+    "WESOG_SNAPSHOT_CALLS": 6,
+    "WESOG_SNAPSHOT_SECONDS": 2.0,
     "WESOG_METRIC_MINUTES_KEEP": 120,  # minutes of per-minute rollups kept (at least 60)
     "WESOG_SANDBOX_IMAGES": 500,
     "WESOG_SANDBOX_ITEM_MS": 400,
     "WESOG_SANDBOX_START_MS": 800,
     "WESOG_SANDBOX_FAIL_RATE": 0.0,
+    "WESOG_SANDBOX_DIALECT": "sandbox",  # "reference": only what the API reference documents
+    "WESOG_SANDBOX_MAX_CALLS_PER_SECOND": 0.0,  # the sandbox answers 429 above it (0: never)
     "WESOG_THUMBNAIL_HOSTS": "",
     **ALERT_DEFAULTS,
     "WESOG_BASE_URL": None,  # e.g. https://dash.example.com: setup links, trusted host
@@ -93,7 +106,10 @@ DEFAULTS: dict[str, Any] = {
 
 # Scale: the request budget, refresh from the list, discovery, bulk sending.
 SCALE_DEFAULTS: dict[str, Any] = {
-    "WESOG_MAX_CALLS_PER_SECOND": 10.0,  # every upstream call of the poller and dispatcher
+    # The pace of every upstream call of a process: it starts here, rises while the API answers
+    # quickly, is cut on 429, 5xx, time-outs or slower answers (upstream/pace.py)…
+    "WESOG_START_CALLS_PER_SECOND": 10.0,
+    "WESOG_MAX_CALLS_PER_SECOND": 200.0,  # …and never goes above this
     "WESOG_DISCOVER": True,  # record the tenant's other operations by themselves
     "WESOG_DISCOVER_INTERVAL": 2.0,  # seconds between looks for new operations
     "WESOG_LIST_PAGE_SIZE": 1000,  # operations per GET /ops page when refreshing
@@ -131,6 +147,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "WESOG_LOST_AFTER": ("WESOG_LOST_AFTER", float),
     "WESOG_QUERY_DELETE_MAX": ("WESOG_QUERY_DELETE_MAX", int),
     "WESOG_MAX_CALLS_PER_SECOND": ("WESOG_MAX_CALLS_PER_SECOND", float),
+    "WESOG_START_CALLS_PER_SECOND": ("WESOG_START_CALLS_PER_SECOND", float),
     "WESOG_DISCOVER": ("WESOG_DISCOVER", env_flag),
     "WESOG_DISCOVER_INTERVAL": ("WESOG_DISCOVER_INTERVAL", float),
     "WESOG_LIST_PAGE_SIZE": ("WESOG_LIST_PAGE_SIZE", int),
@@ -143,11 +160,15 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
     "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
     "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
+    "WESOG_SNAPSHOT_CALLS": ("WESOG_SNAPSHOT_CALLS", int),
+    "WESOG_SNAPSHOT_SECONDS": ("WESOG_SNAPSHOT_SECONDS", float),
     "WESOG_METRIC_MINUTES_KEEP": ("WESOG_METRIC_MINUTES_KEEP", int),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),
     "WESOG_SANDBOX_ITEM_MS": ("WESOG_SANDBOX_ITEM_MS", float),
     "WESOG_SANDBOX_START_MS": ("WESOG_SANDBOX_START_MS", int),
     "WESOG_SANDBOX_FAIL_RATE": ("WESOG_SANDBOX_FAIL_RATE", float),
+    "WESOG_SANDBOX_DIALECT": ("WESOG_SANDBOX_DIALECT", sandbox_dialect),
+    "WESOG_SANDBOX_MAX_CALLS_PER_SECOND": ("WESOG_SANDBOX_MAX_CALLS_PER_SECOND", float),
     "WESOG_THUMBNAIL_HOSTS": ("WESOG_THUMBNAIL_HOSTS", str),
     "WESOG_ALERT_URL": ("WESOG_ALERT_URL", str),
     "WESOG_ALERT_SECRET": ("WESOG_ALERT_SECRET", str),
@@ -175,7 +196,7 @@ def bounded_seconds(value: object, ceiling: float) -> float:
     return min(seconds, ceiling) if seconds > 0 else 0.0
 
 
-EXPECTED = {int: "a whole number", float: "a number"}
+EXPECTED = {int: "a whole number", float: "a number", sandbox_dialect: "sandbox or reference"}
 
 
 class ConfigError(ValueError):
@@ -191,7 +212,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             try:
                 found[key] = parse(raw)
             except ValueError:
-                expected = EXPECTED.get(parse, "a valid value")  # type: ignore[call-overload]
+                expected = EXPECTED.get(parse, "a valid value")
                 raise ConfigError(f"{name}={raw[:40]!r} is not {expected}.") from None
     return found
 

@@ -21,16 +21,22 @@ from wesog_dash.models import AuditEvent, ImageSnapshot, Operation
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
-pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
-
-QUICK = SandboxSettings(api_key="test-key-5f3a", images=60, item_ms=0, start_ms=0)
 SET_BY_THE_API = {"height", "width", "n_faces"}  # computed upstream, not sent back
+
+# Integration tests that depend on the API's shape run in both dialects of the sandbox.
+pytestmark = [pytest.mark.dialect, pytest.mark.both_dialects]  # dialect: tests/engines.py
 
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """Quick polling; small chunks."""
     return {**FAST, "WESOG_CHUNK_SIZE": 5}
+
+
+@pytest.fixture
+def quick(sandbox_settings: SandboxSettings) -> None:
+    """Operations run at once (the knobs are live: the order of the fixtures does not matter)."""
+    sandbox_settings.item_ms, sandbox_settings.start_ms = 0, 0
 
 
 def upstream_image(sandbox: SandboxServer, image_id: str) -> dict[str, Any] | None:
@@ -56,7 +62,7 @@ def snapshots(app: Flask, deletion_id: int) -> list[ImageSnapshot]:
         return rows
 
 
-@pytest.mark.parametrize("sandbox_settings", [QUICK])
+@pytest.mark.usefixtures("quick")
 def test_delete_then_restore_brings_back_the_same_image(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
@@ -98,7 +104,7 @@ def _op(app: Flask, op_id: int) -> Operation:
         return row
 
 
-@pytest.mark.parametrize("sandbox_settings", [QUICK])
+@pytest.mark.usefixtures("quick")
 def test_an_image_that_cannot_be_read_is_marked_before_sending(
     app: Flask, sandbox: SandboxServer
 ) -> None:

@@ -186,7 +186,7 @@ def test_a_chunk_of_1000_is_kept_with_two_searches_and_settled_in_a_few_statemen
     with statements(app, "image_snapshots") as kept:
         poller.run_once()  # sends the chunk, keeping its images first
     sandbox.settings.hold = False
-    assert sandbox.state.stats["GET /imgs"] == 2, "two id∩ searches, not ten"
+    assert sandbox.state.stats["GET /imgs"] == 3, "a probe of two ids, two id∩ searches"
     assert sandbox.state.stats["GET /imgs/{image_id}"] == 0
     assert len([s for s in kept if s.lstrip().upper().startswith("INSERT")]) == 1
     wait_for(lambda: upstream(app).client().get_operation(ours(app)[0].op_id).is_finished)
@@ -222,10 +222,11 @@ def test_a_formula_the_api_refuses_is_halved_not_read_id_by_id(
     monkeypatch.setattr(keeping, "wesog_client", lambda: Picky())
     ids = [str(100001 + n) for n in range(1000)]
     with app.app_context():
-        keeping.keep(request_deletion(app, ["100001"], send_after=60), ids)  # kept, not sent
+        deletion_id = request_deletion(app, ["100001"], send_after=60)
+        keeping.keep(deletion_id, list(enumerate(ids)))  # kept, not sent
         kept = db.session.scalars(select(ImageSnapshot.data)).all()
     assert len(kept) == 1000 and all(kept)
-    assert sandbox.state.stats["GET /imgs"] == 3, "722 refused: 361 + 361, then 278"
+    assert sandbox.state.stats["GET /imgs"] == 4, "a probe of 2; 722 refused: 361 + 361, 276"
     assert sandbox.state.stats["GET /imgs/{image_id}"] == 0
     with app.app_context():
         assert db.session.scalar(select(DeletionItem.outcome)) == "pending"

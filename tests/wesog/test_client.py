@@ -20,6 +20,9 @@ from wesog_dash.wesog import (
     WesogValidationError,
 )
 
+# Integration tests that depend on the API's shape run in both dialects of the sandbox.
+pytestmark = pytest.mark.both_dialects
+
 
 @pytest.fixture
 def client(sandbox: SandboxServer) -> WesogClient:

@@ -73,13 +73,18 @@ def describe(ids: list[str], reason: str, ticket: str | None, flags: dict[str, b
 @click.option("--wait", is_flag=True, help="The API finishes the operation before answering.")
 @click.option("--urgent", is_flag=True, help="To the head of the tenant's queue.")
 @click.option("--strict", is_flag=True, help="A missing id fails its element.")
+@click.option(
+    "--restorable-only",
+    is_flag=True,
+    help="Images whose metadata cannot be kept for a restore are not deleted.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the created request as JSON.")
 @click.option("--watch", "then_watch", is_flag=True, help="Then watch it (exit code as `watch`).")
 def delete_command(
     image_ids: tuple[str, ...], ids_file: IO[bytes] | None, query: str | None, reason: str,
-    ticket: str | None, wait: bool, urgent: bool, strict: bool, yes: bool, as_json: bool,
-    then_watch: bool,
+    ticket: str | None, wait: bool, urgent: bool, strict: bool, restorable_only: bool,
+    yes: bool, as_json: bool, then_watch: bool,
 ) -> None:  # fmt: skip
     """Delete images: show what will be sent, ask, then queue it like the browser does."""
     if read_only():
@@ -90,7 +95,7 @@ def delete_command(
         ids = deletions.clean_ids(gather_ids(ids_file, query, image_ids))
     except deletions.DeletionInputError as error:
         raise click.ClickException(error.message) from error
-    flags = {"wait": wait, "urgent": urgent, "strict": strict}
+    flags = {"wait": wait, "urgent": urgent, "strict": strict, "restorable_only": restorable_only}
     click.echo(describe(ids, reason, ticket, flags), err=as_json)
     if not yes and not click.confirm("Send it?", default=False, err=as_json):
         click.echo("Nothing was sent.", err=True)

@@ -133,8 +133,8 @@ def send_claimed(
             if capped and not has_room(client):
                 wait_for_room(_get(deletion_id))
                 break
-            chunk = items.unsent_chunk(deletion_id, chunk_size())
-            db.session.commit()
+            # The images' metadata, for a restore; what may be sent (see `keeping.keep`).
+            chunk = keep(deletion_id, items.unsent_chunk(deletion_id, chunk_size()))
             if not chunk or not _send_chunk(
                 client, deletion_id, chunk, batch, options, timeout, actor
             ):
@@ -159,7 +159,6 @@ def _send_chunk(
 ) -> bool:
     """One DELETE call and its answer, committed; False when the request must stop here."""
     item_ids, image_ids = [item_id for item_id, _ in chunk], [image_id for _, image_id in chunk]
-    keep(deletion_id, image_ids)  # the images' metadata, for a restore
     try:
         op = _call(client, image_ids, batch, options, timeout)
     except WesogError as exc:

@@ -97,7 +97,7 @@ def request_deletion(
     selection_query: str | None = None, selection_id: int | None = None, actor: str,
     user_id: int | None, remote_addr: str | None, send_after: float = 0.0,
     stop_ratio: float | None = None, stop_min_items: int | None = None,
-    retry_of_id: int | None = None, send_inline: bool = True,
+    retry_of_id: int | None = None, send_inline: bool = True, restorable_only: bool = False,
 ) -> DeletionRequest:  # fmt: skip
     """Validate, commit the request and its items, then send it (one id) or wake the dispatcher.
 
@@ -105,9 +105,11 @@ def request_deletion(
     `stop_ratio`/`stop_min_items` override the failure threshold for this request. With
     `selection_id`, the ids are those of a stored selection (`image_ids` is ignored).
     `send_inline=False` leaves even a single id to the dispatcher (the CLI, when the API is
-    the embedded sandbox of another process).
+    the embedded sandbox of another process). `restorable_only`: images whose metadata could
+    not be kept are not deleted (see `holding`).
     """
     extra = safety_fields(send_after, stop_ratio, stop_min_items, retry_of_id)
+    extra["restorable_only"] = bool(restorable_only)
     if selection_id is not None:
         return _request_selected(
             selection_id, reason, extra, wait=wait, urgent=urgent, strict=strict, ticket=ticket,

@@ -45,6 +45,7 @@ def retry_failures(
     stop_ratio, stop_min_items = parent.stop_ratio, parent.stop_min_items
     child = request_deletion(
         ids, reason, wait=parent.do_wait, urgent=parent.do_urgent, strict=parent.do_strict,
+        restorable_only=parent.restorable_only,
         ticket=ticket, selection_kind="list" if len(ids) > 1 else "single",
         actor=actor, user_id=user_id, remote_addr=remote_addr, send_after=send_after,
         stop_ratio=stop_ratio, stop_min_items=stop_min_items, retry_of_id=parent_id,

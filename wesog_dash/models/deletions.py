@@ -50,6 +50,8 @@ class DeletionRequest(Model):
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("deletion_requests.id"), index=True)
     stop_ratio: Mapped[float | None]
     stop_min_items: Mapped[int | None]
+    # Delete only what can be restored: items whose metadata could not be kept are not sent.
+    restorable_only: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     items: Mapped[list[DeletionItem]] = relationship(
         back_populates="deletion", order_by="DeletionItem.position", cascade="all, delete-orphan"

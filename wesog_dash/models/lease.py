@@ -21,6 +21,9 @@ class Lease(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Until when the API asked the holder to slow down (a 429's Retry-After), for the pages.
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The holder's upstream pace (calls per second) and why it is what it is, for the pages.
+    pace_per_second: Mapped[float | None]
+    pace_reason: Mapped[str | None] = mapped_column(String(24))
     # +1 on every change of holder: a write fenced by (holder, generation) fails once the
     # lease moved on, even if the old holder takes it back later.
     generation: Mapped[int] = mapped_column(default=0, server_default="0")

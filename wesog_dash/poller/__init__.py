@@ -7,7 +7,7 @@ and `wesog`; never views.
 """
 
 from .core import Poller, end_frozen_transactions
-from .lease import LEASE_NAME, LeaseKeeper, new_holder_id, pause_shown
+from .lease import LEASE_NAME, LeaseKeeper, new_holder_id, pace_shown, pause_shown
 
 __all__ = [
     "LEASE_NAME",
@@ -15,5 +15,6 @@ __all__ = [
     "Poller",
     "end_frozen_transactions",
     "new_holder_id",
+    "pace_shown",
     "pause_shown",
 ]

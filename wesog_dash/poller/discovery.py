@@ -62,14 +62,27 @@ def import_from_api(*, actor: str) -> int:
     return new
 
 
-def _load(op_ids: list[int]) -> dict[int, Operation]:
+def _load(op_ids: list[int]) -> tuple[dict[int, Operation], set[int]]:
+    """The unfinished rows among `op_ids`, and every op id among them we know.
+
+    A list that is the API's bare array holds every operation it remembers, mostly finished
+    ones: those are known by their id alone (one range query), never loaded as rows.
+    """
+    if not op_ids:
+        return {}, set()
     rows: dict[int, Operation] = {}
     for start in range(0, len(op_ids), LOAD_CHUNK):
         chunk = op_ids[start : start + LOAD_CHUNK]
         rows.update((row.op_id, row) for row in db.session.scalars(
-            select(Operation).where(Operation.op_id.in_(chunk))
+            select(Operation).where(Operation.op_id.in_(chunk), Operation.is_finished.is_(False))
         ))  # fmt: skip
-    return rows
+    low, high = min(op_ids), max(op_ids)
+    known = set(
+        db.session.scalars(
+            select(Operation.op_id).where(Operation.op_id >= low, Operation.op_id <= high)
+        )
+    )
+    return rows, known
 
 
 def _changed(row: Operation, op: Snapshot) -> bool:
@@ -90,17 +103,17 @@ def apply_listed(
     """
     now = now or utcnow()
     listed = [op for op in snapshots if op.op_id is not None]
-    rows = _load([op.op_id for op in listed if op.op_id is not None])
+    rows, known = _load([op.op_id for op in listed if op.op_id is not None])
     applied = Applied(listed={op.op_id for op in listed if op.op_id is not None})
     ended: list[Operation] = []
     with metrics.batched():  # one rollup upsert per (method, minute), not per operation
         for op in listed:
             assert op.op_id is not None
             row = rows.get(op.op_id)
-            if row is None:
+            if op.op_id not in known:
                 if discover:
                     _discover(op, now, applied)
-            elif not row.is_finished:
+            elif row is not None and not row.is_finished:
                 _refresh(row, op, now, ended)
                 applied.refreshed.add(op.op_id)
     record_ended(ended)

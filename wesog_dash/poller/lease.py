@@ -175,6 +175,21 @@ def record_pause(until: datetime | None, name: str = LEASE_NAME) -> None:
     db.session.commit()
 
 
+def record_pace(per_second: float, reason: str, name: str = LEASE_NAME) -> None:
+    """Write the poller's upstream pace and its reason code (upstream/pace.py); commits."""
+    values = {"pace_per_second": round(per_second, 1), "pace_reason": reason}
+    db.session.execute(update(Lease).where(Lease.name == name).values(**values))
+    db.session.commit()
+
+
+def pace_shown(name: str = LEASE_NAME) -> tuple[float, str] | None:
+    """The poller's upstream pace and reason code, while a poller holds the lease."""
+    lease = db.session.get(Lease, name)
+    if lease is None or lease.pace_per_second is None or lease.expires_at <= utcnow():
+        return None
+    return lease.pace_per_second, lease.pace_reason or ""
+
+
 def pause_shown(name: str = LEASE_NAME) -> datetime | None:
     """Until when the poller was asked to slow down, if that is still ahead."""
     lease = db.session.get(Lease, name)

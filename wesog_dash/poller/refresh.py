@@ -5,9 +5,11 @@ of `GET /ops` (newest first) down to the oldest due one. The list wins when it n
 calls, and it also discovers the tenant's other operations. It is read at most once per poll
 interval, sooner only when an operation of our deletions is due (a young one is due soon, at
 its expected end: `operations.pace`), and at most as many pages as fit in half an interval.
-Operations the list does not show (forgotten upstream, older than the pages read, or the
-list failed) are read one by one, as many as the budget has free slots, watched ones first,
-then the longest unrefreshed. Op ids are taken as increasing with time (wesog-api.md §7 #1).
+An API that does not page (the reference's bare array) answers every operation to the
+first page: that one call is the whole walk. Operations the list does not show (forgotten
+upstream, older than the pages read, or the list failed) are read one by one, as many as the
+budget has free slots, watched ones first, then the longest unrefreshed. Op ids are taken as
+increasing with time (wesog-api.md §7 #1).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ..wesog import WesogError
 from .discovery import Applied, apply_listed
 from .due import UNFINISHED, due_operations, ours_due
 from .fence import LeaseLost
-from .lease import record_pause
+from .lease import record_pace, record_pause
 from .polling import fetch, store
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ class Refresher:
         self.seconds_per_page: float | None = None
         self.calls = {"list": 0, "id": 0}  # upstream calls made, by kind (for benchmarks)
         self.shown_pause: object = None
+        self.shown_pace: tuple[int, str] | None = None
         self.deferred = False  # the last cycle left due operations for the next list read
         self.ours: list[int] = []  # due operations of our deletions: the list may go early
 
@@ -112,11 +115,13 @@ class Refresher:
         wait([self.pool.submit(self.in_context, poll_one, op_id) for op_id in rest])
         self.calls["id"] += len(rest)
         self.in_context(self._show_pause, budget.paused_until())  # a 429 shows at once
+        self.in_context(self._show_pace, budget)
         return len(walk.refreshed) + len(rest)
 
     def _state(self, budget: Budget) -> tuple[list[int], int | None, tuple[int, int | None]] | None:
         """Due operations, the newest op id, (count, oldest) unfinished; None while paused."""
         self._show_pause(budget.paused_until())
+        self._show_pace(budget)
         if budget.paused_for() > 0:
             return None  # the API asked for a pause: nobody calls until it ends
         due = due_operations()
@@ -134,6 +139,14 @@ class Refresher:
         if until != self.shown_pause:
             record_pause(until)  # type: ignore[arg-type]
             self.shown_pause = until
+
+    def _show_pace(self, budget: Budget) -> None:
+        """Tell the pages the pace of this process (when it moved by a call or more)."""
+        now = budget.pace_now()
+        shown = (round(now.per_second), now.reason)
+        if shown != self.shown_pace:
+            record_pace(now.per_second, now.reason)
+            self.shown_pace = shown
 
     def plan(
         self, due: list[int], known_max: int | None, unfinished: tuple[int, int | None]
@@ -155,6 +168,8 @@ class Refresher:
         size = int(self.config("WESOG_LIST_PAGE_SIZE"))
         span = (known_max or 0) - oldest + 1 if oldest is not None else 0
         for_all = math.ceil(max(span, 0) / size)
+        if self.unpaged():
+            for_all = min(for_all, 1)  # the bare array holds every operation in one call
         cheaper = count > 0 and for_all < count
         if not (cheaper or discover_due):
             return plan  # one call per due operation is cheaper
@@ -168,6 +183,10 @@ class Refresher:
         plan.pages = max(1, min(for_all if cheaper else 1, self.max_pages()))
         plan.oldest = oldest if cheaper else None
         return plan
+
+    def unpaged(self) -> bool:
+        """The API answered a paged read with every operation (the reference's bare array)."""
+        return upstream(self.app).client().capabilities.ops_paged is False
 
     def max_pages(self) -> int:
         """Pages that fit in half a poll interval at the measured time per page."""
@@ -194,7 +213,7 @@ class Refresher:
             if ops is None:
                 break
             lowest = min((op.op_id for op in ops if op.op_id is not None), default=None)
-            if len(ops) < size or lowest is None:
+            if len(ops) < size or lowest is None or self.unpaged():
                 break
             if not self._needs(plan, lowest, oldest_due):
                 break

@@ -58,7 +58,7 @@ def _image_json(record: ImageRecord, fields: list[str], root: str) -> dict[str, 
 @bp.get("/imgs", endpoint="image_search")
 def image_search() -> Any:
     """Search images with the `q` formula, sorting, paging, projection and facets."""
-    params = parse_search_params(request.args)
+    params = parse_search_params(request.args, sandbox_state().settings.dialect)
     result = run_search(sandbox_state().ordered_images(), params)
     root, dumps = request.url_root, _COMPACT.encode
     # Each image is encoded as soon as its dict is built, so the dicts die young: holding
@@ -203,7 +203,10 @@ def _hidden(op_id: int) -> bool:
 @bp.get("/ops", endpoint="operations")
 def operations() -> Any:
     """Operations with `op_id`, newest first: all of them, or a filtered page (see oplog)."""
-    ops, total = sandbox_state().select_ops(parse_ops_query(request.args))
+    state = sandbox_state()
+    if state.settings.dialect == "reference":
+        return _no_store(jsonify(state.list_ops()))  # the bare array; parameters ignored
+    ops, total = state.select_ops(parse_ops_query(request.args))
     response = _no_store(jsonify(ops))
     response.headers["X-Total-Count"] = str(total)  # matches of the filters, all pages
     return response
@@ -222,7 +225,8 @@ def operation(op_id: str) -> Any:
 @bp.delete("/ops/<op_id>", endpoint="operation_cancel")
 def operation_cancel(op_id: str) -> Any:
     """Non-official extension: cancel an operation that has not started yet (409 otherwise)."""
-    if not sandbox_state().settings.cancel_supported:
+    settings = sandbox_state().settings
+    if not settings.cancel_supported or settings.dialect == "reference":
         # What an API without the route answers (FastAPI checks the method before the path).
         response, status = detail("Method Not Allowed", 405)
         response.headers["Allow"] = "GET"

@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import api, control, faults
+from .dialect import RateWindow, retry_after_header
 from .settings import SandboxSettings
 from .store import SandboxState
 from .validation import ValidationFailed
@@ -25,6 +26,7 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the reference's field order
     app.extensions["wesog_sandbox"] = SandboxState(settings)
+    app.extensions["wesog_sandbox_rate"] = RateWindow()
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
     app.before_request(_guard)
@@ -64,12 +66,20 @@ def _guard() -> Any:
         response.headers["WWW-Authenticate"] = "APIKey"
         return response, 401
     if is_api and state.chance(settings.rate_429):
-        response = jsonify(detail="Too Many Requests")
-        response.headers["Retry-After"] = str(settings.retry_after)
-        return response, 429
+        return _too_many(str(settings.retry_after))
+    if is_api and settings.max_calls_per_second > 0:
+        wait = current_app.extensions["wesog_sandbox_rate"].admit(settings.max_calls_per_second)
+        if wait is not None:
+            return _too_many(retry_after_header(wait))
     if is_api and state.chance(settings.rate_5xx):
         return jsonify(detail="Service Unavailable"), 503
     return None
+
+
+def _too_many(retry_after: str) -> Any:
+    response = jsonify(detail="Too Many Requests")
+    response.headers["Retry-After"] = retry_after
+    return response, 429
 
 
 def _add_latency(response: Response) -> Response:

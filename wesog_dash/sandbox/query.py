@@ -66,9 +66,12 @@ class Query:
         )
 
 
-def parse_query(text: str) -> Query:
-    """Compile a `q` formula; an empty formula matches every image. Raises QueryError."""
-    tokens = _tokenize(text)
+def parse_query(text: str, comma_lists: bool = True) -> Query:
+    """Compile a `q` formula; an empty formula matches every image. Raises QueryError.
+
+    Without `comma_lists`, a value after `∩` must be a single value (the reference dialect).
+    """
+    tokens = _tokenize(text, comma_lists)
     if tokens[0].kind == "end":
         return Query(lambda record: True, [], everything=True)
     parser = _Parser(tokens)
@@ -76,7 +79,7 @@ def parse_query(text: str) -> Query:
     return Query(predicate, parser.terms)
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _tokenize(text: str, comma_lists: bool = True) -> list[_Token]:
     tokens: list[_Token] = []
     i = 0
     while i < len(text):
@@ -90,7 +93,7 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token(text[i : i + 2], i, text[i : i + 2]))
             i += 2
         else:
-            token, i = _read_filter(text, i)
+            token, i = _read_filter(text, i, comma_lists)
             tokens.append(token)
     tokens.append(_Token("end", len(text), ""))
     return tokens
@@ -102,7 +105,7 @@ def _skip_spaces(text: str, i: int) -> int:
     return i
 
 
-def _read_filter(text: str, start: int) -> tuple[_Token, int]:
+def _read_filter(text: str, start: int, comma_lists: bool = True) -> tuple[_Token, int]:
     """Read `NAME OPERATOR VALUE` starting at `start`; return the token and the next index."""
     match = _NAME_RE.match(text, start)
     if not match:
@@ -134,6 +137,10 @@ def _read_filter(text: str, start: int) -> tuple[_Token, int]:
     value = text[value_start:value_end].strip()
     if not value:
         raise QueryError(f"Missing value for filter {name!r} at position {value_start}")
+    if canonical == "∩" and "," in value and not comma_lists:
+        raise QueryError(
+            f"Invalid value {value[:40]!r} for filter {name!r} at position {value_start}"
+        )
     try:
         predicate, terms = spec.build(canonical, value)
     except ValueError as exc:

@@ -50,8 +50,11 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
 
 
-def parse_search_params(args: MultiDict[str, str]) -> SearchParams:
-    """Validate the query string of `GET /imgs`; raise ValidationFailed with every problem."""
+def parse_search_params(args: MultiDict[str, str], dialect: str = "sandbox") -> SearchParams:
+    """Validate the query string of `GET /imgs`; raise ValidationFailed with every problem.
+
+    In the reference dialect a comma list after `∩` is refused (see dialect.py).
+    """
     params = QueryParams(args)
     page = params.integer("page", 1, 1, None) or 1
     limit = params.integer("limit", 50, 1, MAX_LIMIT) or 50
@@ -64,7 +67,7 @@ def parse_search_params(args: MultiDict[str, str]) -> SearchParams:
     facets = params.choices("facets", FACETS)
     query = parse_query("")
     try:
-        query = parse_query(args.get("q", ""))
+        query = parse_query(args.get("q", ""), comma_lists=dialect != "reference")
     except QueryError as exc:
         params.errors.append(error(["query", "q"], str(exc), "value_error", args.get("q")))
     params.check()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .dialect import DIALECTS
 from .faults import check_malformed_rules
 from .validation import error
 
@@ -35,6 +36,8 @@ class SandboxSettings:
     late_answer: int = 0
     late_answer_ms: int = 3000  # how late those answers come
     malformed: list[dict[str, Any]] = field(default_factory=list)  # rules, see faults.py
+    dialect: str = "sandbox"  # "reference": only what wesog-api.md documents (dialect.py)
+    max_calls_per_second: float = 0.0  # API calls admitted per moving second (0: no limit)
 
 
 _RATES = {"fail_rate", "rate_429", "rate_5xx"}
@@ -75,6 +78,8 @@ def _checker(name: str) -> Callable[[Any], str | None]:
         return _check_ops_404
     if name == "malformed":
         return check_malformed_rules
+    if name == "dialect":
+        return lambda v: None if v in DIALECTS else f"Input should be one of {list(DIALECTS)}"
     if name in _RATES:
         return lambda v: (
             _number(v, float) or (None if 0.0 <= v <= 1.0 else "Input should be between 0 and 1")
@@ -85,7 +90,7 @@ def _checker(name: str) -> Callable[[Any], str | None]:
         )
     if name == "seed":
         return lambda v: _number(v, int)
-    if name == "item_ms":
+    if name in ("item_ms", "max_calls_per_second"):
         return lambda v: (
             _number(v, float) or (None if v >= 0 else "Input should be greater than or equal to 0")
         )

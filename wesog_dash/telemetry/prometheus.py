@@ -58,6 +58,7 @@ class DatabaseCollector(Collector):
             )
             yield _poll_lag(utcnow())
             yield _lease_holder()
+            yield _upstream_pace()
             db.session.remove()
         yield _audit_verdict(self.app)
 
@@ -85,6 +86,19 @@ def _lease_holder() -> InfoMetricFamily:
     holder = lease.holder if lease is not None and lease.expires_at > utcnow() else "none"
     family = InfoMetricFamily("wesog_poller_lease", "Which poller holds the lease.")
     family.add_metric([], {"holder": holder})
+    return family
+
+
+def _upstream_pace() -> GaugeMetricFamily:
+    """The poller's pace of upstream calls (absent while no poller holds the lease)."""
+    family = GaugeMetricFamily(
+        "wesog_upstream_pace_calls_per_second",
+        "The adaptive pace of the poller's calls to the Wesog API, and why it is what it is.",
+        labels=["reason"],
+    )
+    lease = db.session.get(Lease, "poller")
+    if lease is not None and lease.pace_per_second is not None and lease.expires_at > utcnow():
+        family.add_metric([lease.pace_reason or ""], float(lease.pace_per_second))
     return family
 
 

@@ -30,7 +30,10 @@ class Upstream:
         self.observer = observer  # told of every call (the app factory passes telemetry's)
         self.is_sandbox = not config.get("WESOG_API_URL")
         self.sandbox: Any = None
-        self.budget = Budget(float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 10))
+        self.budget = Budget(
+            float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 200),
+            start=float(config.get("WESOG_START_CALLS_PER_SECOND") or 10),
+        )
         self._client: WesogClient | None = None
         self._lock = threading.Lock()
 
@@ -84,6 +87,8 @@ def start_sandbox(config: dict[str, Any]) -> SandboxServer:
         item_ms=float(config["WESOG_SANDBOX_ITEM_MS"]),
         start_ms=int(config["WESOG_SANDBOX_START_MS"]),
         fail_rate=float(config["WESOG_SANDBOX_FAIL_RATE"]),
+        dialect=str(config.get("WESOG_SANDBOX_DIALECT") or "sandbox"),
+        max_calls_per_second=float(config.get("WESOG_SANDBOX_MAX_CALLS_PER_SECOND") or 0),
     )
     return SandboxServer(settings, host="127.0.0.1", port=0).start()
 

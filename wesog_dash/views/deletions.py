@@ -127,7 +127,8 @@ def deletion_create() -> ResponseReturnValue:
         deletion = deletions.request_deletion(
             form.image_ids.ids, form.reason.data, wait=form.wait.data, urgent=form.urgent.data,
             strict=form.strict.data, ticket=form.ticket.data or None,
-            selection_kind=form.kind, selection_query=form.selection_query.data or None,
+            restorable_only=form.restorable_only.data, selection_kind=form.kind,
+            selection_query=form.selection_query.data or None,
             selection_id=checked_selection(form), actor=current_user.username,
             user_id=current_user.id, remote_addr=request.remote_addr,
             send_after=float(current_app.config.get("WESOG_UNDO_SECONDS") or 0),

@@ -47,6 +47,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "revoked": ("Revoked", "info"),
     "expired": ("Expired", "warn"),
     "disabled": ("Disabled", "info"),
+    # why the pace of upstream calls is what it is (upstream/pace.py)
+    "pace_start": ("starting pace", "idle"),
+    "pace_rising": ("rising: the API answers quickly", "good"),
+    "pace_maximum": ("at the maximum (WESOG_MAX_CALLS_PER_SECOND)", "good"),
+    "pace_steady": ("steady", "info"),
+    "pace_429": ("cut: the API answered 429 (too many requests)", "warn"),
+    "pace_5xx": ("cut: the API failed (5xx)", "warn"),
+    "pace_timeout": ("cut: the API did not answer in time", "warn"),
+    "pace_slow": ("cut: the API answers more slowly", "warn"),
     # origins
     "dashboard": ("Started here", "info"),
     "tracked": ("Tracked", "info"),

@@ -116,6 +116,11 @@ class DeleteForm(OneErrorForm):
     strict = FlagField(
         "strict", description="An id that does not exist counts as a failure (else it is ignored)."
     )
+    restorable_only = FlagField(
+        "only what can be restored",
+        description="Images whose metadata cannot be kept in time are not deleted"
+        " (else they are deleted anyway, marked as not restorable).",
+    )
     selection_kind = HiddenField(default="single")
     selection_query = HiddenField(filters=[strip])
     source = HiddenField(default="page")

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from .. import operations
 from ..accounts.permissions import role_required
 from ..models import FINAL_OP_STATES, Operation, utcnow
-from ..poller import pause_shown
+from ..poller import pace_shown, pause_shown
 from ..poller.discovery import import_from_api
 from ..upstream import UpstreamProblem
 from .common import (
@@ -104,7 +104,9 @@ def op_list_context(token: str) -> dict[str, Any]:
 def op_list() -> ResponseReturnValue:
     """Every operation we know, newest first, filtered and paginated."""
     context = op_list_context(list_version("ops", operations.operations_marker))
-    body = render_fragment_or_page("ops.html", "_op_table.html", track_form=TrackForm(), **context)
+    body = render_fragment_or_page(
+        "ops.html", "_op_table.html", track_form=TrackForm(), pace=pace_shown(), **context
+    )
     return body, 200, {"Vary": "HX-Request"}
 
 

@@ -8,17 +8,16 @@ reached the server but lost its answer must be reconciled, not repeated.
 from __future__ import annotations
 
 import json
-import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from .cancelling import Cancelling
+from .capabilities import Capabilities
 from .errors import (
     WesogBadResponse,
     WesogError,
@@ -27,48 +26,15 @@ from .errors import (
     WesogUnavailable,
     WesogValidationError,
 )
-from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, Gate
+from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, READ_RETRY, Gate
 from .ids import image_id_problem
+from .paths import flag, image_path, never_connected, route_of
 from .responses import raise_for_error
 from .types import Image, Operation, SearchPage, search_count
-
-READ_RETRY = Retry(
-    total=2,
-    connect=2,
-    read=1,
-    status=2,
-    backoff_factor=0.2,
-    status_forcelist=(500, 502, 503, 504),
-    allowed_methods=frozenset({"GET"}),
-    raise_on_status=False,
-    # A 429 is surfaced as WesogRateLimited: sleeping inside the call would block a web
-    # worker or a poller thread; callers schedule their own retry.
-    respect_retry_after_header=False,
-)
-
 
 MAX_MESSAGE = 500  # characters of an upstream message we keep or show
 # Told of every call: (method, route template, "ok" or the error class name, seconds).
 Observer = Callable[[str, str, str, float], None]
-_ID_SEGMENT = re.compile(r"^/(imgs|ops)/[^/]+")
-
-
-def route_of(path: str) -> str:
-    """`/ops/1234` → `/ops/{id}`: a label that does not grow with every id."""
-    return _ID_SEGMENT.sub(lambda m: f"/{m.group(1)}/{{id}}", path)
-
-
-def flag(value: bool) -> str:
-    """A boolean query parameter as the API spells it."""
-    return "true" if value else "false"
-
-
-def image_path(image_id: str) -> str:
-    """`/imgs/{id}` with the id checked and encoded as exactly one path segment."""
-    problem = image_id_problem(image_id)
-    if problem:
-        raise WesogValidationError(problem)
-    return "/imgs/" + quote(image_id, safe="")
 
 
 class WesogClient(Cancelling):
@@ -88,6 +54,8 @@ class WesogClient(Cancelling):
         self.observer = observer
         self.timeout = (connect_timeout, read_timeout)
         self.gate = gate
+        self.capabilities = Capabilities()  # what this process learned the API accepts
+        self._last = threading.local()  # the headers of this thread's last answer
         self.session = requests.Session()
         self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
         retry = READ_RETRY if gate is None else GATED_RETRY
@@ -117,15 +85,26 @@ class WesogClient(Cancelling):
         attempts = GATED_READ_ATTEMPTS if method == "GET" else 1
         for attempt in range(attempts):
             self.gate.before_call()
+            started = time.perf_counter()
             try:
-                return self._observed(method, path, timeout=timeout, **kw)
+                body = self._observed(method, path, timeout=timeout, **kw)
             except WesogRateLimited as exc:
                 self.gate.rate_limited(exc.retry_after)
                 raise
-            except WesogUnavailable:
+            except WesogUnavailable as exc:
+                trouble = "5xx" if exc.status else "timeout"  # no status: no answer at all
+                self.gate.completed(None, time.perf_counter() - started, trouble)
                 if attempt + 1 >= attempts:
                     raise
                 time.sleep(0.2 * 2**attempt)
+                continue
+            except WesogError:
+                self.gate.completed(None, time.perf_counter() - started, None)  # an answer
+                raise
+            # Only reads of one object take comparable times (a search's depends on its size).
+            timed = route_of(path) if method == "GET" and "{id}" in route_of(path) else None
+            self.gate.completed(timed, time.perf_counter() - started, None)
+            return body
         raise AssertionError("unreachable")
 
     def _observed(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
@@ -150,7 +129,7 @@ class WesogClient(Cancelling):
         except requests.ConnectTimeout as exc:
             raise WesogUnavailable("The Wesog API could not be reached (connect timeout)") from exc
         except requests.ConnectionError as exc:
-            if method != "GET" and not _never_connected(exc):
+            if method != "GET" and not never_connected(exc):
                 raise WesogOutcomeUnknown(
                     "The connection broke after the request was sent; its outcome is unknown"
                 ) from exc
@@ -165,6 +144,7 @@ class WesogClient(Cancelling):
             raise WesogUnavailable(
                 f"Request to the Wesog API failed: {type(exc).__name__}"
             ) from exc
+        self._last.headers = response.headers
         try:
             raise_for_error(response)
         except WesogError as exc:
@@ -234,11 +214,25 @@ class WesogClient(Cancelling):
         return Operation.from_json(self._request("GET", f"/ops/{int(op_id)}"), op_id=int(op_id))
 
     def list_operations(self, page: int | None = None, limit: int | None = None) -> list[Operation]:
-        """`GET /ops`: the tenant's operations, newest first (one page when `page`/`limit`)."""
+        """`GET /ops`: the tenant's operations, newest first (one page when `page`/`limit`).
+
+        The reference documents a bare array: an API that does not page answers every
+        operation whatever `page`/`limit` say; `capabilities.ops_paged` tells which it is.
+        """
         params = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
-        body = self._request("GET", "/ops", params=params or None)
+        try:
+            body = self._request("GET", "/ops", params=params or None)
+        except WesogError:
+            self.capabilities.ops_paged = None  # asked again at the next paged read
+            raise
         if not isinstance(body, list):
             raise WesogBadResponse("GET /ops must answer a JSON array")
+        if params:
+            headers = getattr(self._last, "headers", None) or {}
+            if "X-Total-Count" in headers:
+                self.capabilities.ops_paged = True
+            elif (limit is not None and len(body) > limit) or (page is not None and page > 1):
+                self.capabilities.ops_paged = False
         return [Operation.from_json(item) for item in body]
 
     # -- writes (never retried) ------------------------------------------------------------
@@ -288,12 +282,6 @@ class WesogClient(Cancelling):
         if lang:
             params["lang"] = lang
         return self._write_op("POST", "/imgs", params, json=list(images))
-
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """True when the error shows the connection was refused before anything was sent."""
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text or "NameResolution" in text
 
 
 __all__ = ["WesogClient", "WesogError"]

@@ -100,6 +100,9 @@ class DeletionOptions(BaseModel):
     wait: bool = Field(False, description="the API finishes the operation before answering")
     urgent: bool = Field(False, description="to the head of the tenant's queue")
     strict: bool = Field(False, description="a missing id fails its element")
+    restorable_only: bool = Field(
+        False, description="images whose metadata cannot be kept for a restore are not deleted"
+    )
 
 
 class NewDeletion(DeletionOptions):
@@ -120,6 +123,7 @@ class NewDeletionForm(BaseModel):
     wait: bool = False
     urgent: bool = False
     strict: bool = False
+    restorable_only: bool = False
     ids: bytes | None = Field(None, description="text file, one image id per line")
     query: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
 
@@ -132,6 +136,7 @@ class TextDeletionQuery(Query):
     wait: bool = False
     urgent: bool = False
     strict: bool = False
+    restorable_only: bool = False
 
 
 def field_problems(error: ValidationError) -> list[dict[str, Any]]:

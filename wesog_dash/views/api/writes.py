@@ -116,6 +116,7 @@ def create_deletion() -> Response:
         found = deletions.request_deletion(
             ids, options.reason, wait=options.wait, urgent=options.urgent,
             strict=options.strict, ticket=options.ticket, selection_kind=kind,
+            restorable_only=options.restorable_only,
             selection_query=formula, actor=current_user.username, user_id=current_user.id,
             remote_addr=request.remote_addr,
         )  # fmt: skip

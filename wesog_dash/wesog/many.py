@@ -1,0 +1,216 @@
+"""Reading many images' metadata in few calls, in the best way this API was found to accept.
+
+Ways, best first (see `capabilities.py`): an `∩` list (`id∩a,b,c`), an `||` chain of `id=`
+filters (`id=a||id=b`, the composition wesog-api.md §5.2 documents), single `GET /imgs/{id}`.
+The first read of the process probes with two ids; later reads use what worked, as many ids per
+formula as the longest accepted formula allows. A fallback thus costs about ids ÷ (ids per
+formula) calls; one call per id only when no formula works, or for an id no formula can carry.
+
+A `ReadLimit` bounds the calls and the time of one read: ids not read within it are simply
+absent from the answer, for the caller to decide.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import quote_plus
+
+from .capabilities import MODES, Capabilities
+from .client import WesogClient
+from .errors import (
+    WesogBadResponse,
+    WesogError,
+    WesogNotFound,
+    WesogRateLimited,
+    WesogValidationError,
+)
+from .types import Image
+
+SAFE_ID = re.compile(r"[A-Za-z0-9_.:-]+")  # ids that travel inside a formula unchanged
+PROBE_IDS = 2  # ids of a probe formula: a one-id `∩` proves nothing about lists
+REFUSED_STATUSES = (400, 413, 414, 422, 431)  # the API (or a proxy) refused the formula
+MAX_REPROBES = 2  # within one read, at most this many probes after the API changed
+MAX_ERRORS = 2  # failed formula searches (5xx, 429, time-outs) before one read gives up
+# Per mode: the formula's text before the ids, between two ids, and the id filter's spelling.
+SPELLING = {"list": ("id∩", ","), "or": ("", "||")}
+
+# What one id's read gave: the Image, None (not found upstream) or why it could not be read.
+Found = Image | None | str
+
+
+@dataclass
+class ReadLimit:
+    """At most `calls` calls and `seconds` seconds for one read (None: no bound)."""
+
+    calls: int | None = None
+    seconds: float | None = None
+    used: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def allows(self) -> bool:
+        """Whether one more call may start now."""
+        if self.calls is not None and self.used >= self.calls:
+            return False
+        return self.seconds is None or time.monotonic() - self.started < self.seconds
+
+    def spend(self) -> None:
+        """Count one call."""
+        self.used += 1
+
+
+def formula(mode: str, image_ids: list[str]) -> str:
+    """The `q` formula reading these ids in `mode`."""
+    head, glue = SPELLING[mode]
+    if mode == "list":
+        return head + glue.join(image_ids)
+    return glue.join(f"id={image_id}" for image_id in image_ids)
+
+
+def cost(mode: str, image_id: str) -> int:
+    """Encoded characters one id adds to a formula of `mode` (with its separator)."""
+    if mode == "list":
+        return len(quote_plus(image_id + ","))
+    return len(quote_plus(f"id={image_id}||"))
+
+
+def pack(mode: str, image_ids: list[str], limit: int) -> Iterator[list[str]]:
+    """The ids in groups whose encoded formula stays within `limit` characters."""
+    head = len(quote_plus(SPELLING[mode][0]))
+    group: list[str] = []
+    size = head
+    for image_id in image_ids:
+        added = cost(mode, image_id)
+        if group and size + added > limit:
+            yield group
+            group, size = [], head
+        group.append(image_id)
+        size += added
+    if group:
+        yield group
+
+
+class Refused(Exception):
+    """The API refused a formula (it may accept a shorter one, or another way)."""
+
+
+class ManyImages:
+    """One read of many ids, learning into (and from) the client's capabilities."""
+
+    def __init__(self, client: WesogClient, limit: ReadLimit | None = None) -> None:
+        self.client, self.limit = client, limit or ReadLimit()
+        self.caps: Capabilities = client.capabilities
+        self.found: dict[str, Found] = {}
+        self.reprobes = 0
+        self.trouble: str | None = None  # the API failed twice: the rest is not asked for
+        self.errors = 0
+
+    def read(self, image_ids: list[str]) -> dict[str, Found]:
+        """Each id's Image, None or reason; ids the limit left unread are absent."""
+        self._formulas([i for i in dict.fromkeys(image_ids) if SAFE_ID.fullmatch(i)])
+        for image_id in [i for i in dict.fromkeys(image_ids) if i not in self.found]:
+            if self.trouble is not None:
+                self.found[image_id] = f"could not be read: {self.trouble}"
+            elif not self.limit.allows():
+                break
+            else:
+                self.found[image_id] = self._one(image_id)
+        return self.found
+
+    def _formulas(self, queue: list[str]) -> None:
+        """Read what formulas can; what they leave is read alone (or not at all)."""
+        while len(queue) >= PROBE_IDS and self.limit.allows() and self.trouble is None:
+            mode = self.caps.ids.mode
+            if mode is None:
+                if self.reprobes >= MAX_REPROBES:
+                    break
+                self.reprobes += 1
+                queue = self._probe(queue)
+            elif mode == "single":
+                break
+            else:
+                queue = self._next_group(mode, queue)
+
+    def _probe(self, queue: list[str]) -> list[str]:
+        """Find the first way that reads two ids at once (or settle on single reads)."""
+        sample = queue[:PROBE_IDS]
+        for mode in MODES[:-1]:
+            self.caps.counted_probe()
+            try:
+                self._search(mode, sample)
+            except Refused:
+                continue
+            except WesogError as exc:
+                self.trouble = exc.message  # failed again right after an error: stop asking
+                return queue
+            return queue[PROBE_IDS:]
+        self.caps.use("single")
+        return queue
+
+    def _next_group(self, mode: str, queue: list[str]) -> list[str]:
+        """Read the next group of `mode`; an id too long for any formula goes to single reads."""
+        group = next(pack(mode, queue, self.caps.ids.limit(mode)))
+        if len(group) == 1:
+            return queue[1:]  # too long to share a formula: read alone at the end
+        try:
+            self._search(mode, group)
+        except Refused:
+            return queue  # shorter formulas (or a new probe) next
+        except WesogError as exc:
+            self.errors += 1
+            if self.errors >= MAX_ERRORS:
+                self.trouble = exc.message  # the rest is not asked for
+            return queue  # the next turn tries again (probing first, unless it was a 429)
+        return queue[len(group) :]
+
+    def _search(self, mode: str, group: list[str]) -> None:
+        """One formula search; settles every id of `group` unless it raises."""
+        q = formula(mode, group)
+        chars = len(quote_plus(q))
+        limit = 2 * len(group)  # numeric ids compare as numbers: "7" may also match "07"
+        self.limit.spend()
+        try:
+            page = self.client.search_images(q=q, limit=limit)
+        except (WesogValidationError, WesogBadResponse) as exc:
+            if isinstance(exc, WesogValidationError) or exc.status in REFUSED_STATUSES:
+                self.caps.refused(mode, chars)
+                raise Refused from exc
+            self.caps.failed()
+            raise
+        except WesogRateLimited:
+            raise  # the API is busy, not changed: what was learned stands
+        except WesogError:
+            self.caps.failed()
+            raise
+        self.caps.worked(mode, chars)
+        wanted = set(group)
+        hits = {image.image_id: image for image in page.results if image.image_id in wanted}
+        complete = len(page.results) < limit
+        for image_id in group:
+            if image_id in hits:
+                self.found[image_id] = hits[image_id]
+            elif complete:
+                self.found[image_id] = None
+
+    def _one(self, image_id: str) -> Found:
+        self.limit.spend()
+        try:
+            return self.client.get_image(image_id)
+        except WesogNotFound:
+            return None
+        except WesogValidationError as exc:
+            return f"cannot be read: {exc.message}"
+        except WesogError as exc:
+            if not isinstance(exc, WesogRateLimited):
+                self.caps.failed()
+            return f"could not be read: {exc.message}"
+
+
+def read_images(
+    client: WesogClient, image_ids: list[str], limit: ReadLimit | None = None
+) -> dict[str, Found]:
+    """Each id's Image, None (not found) or the reason it could not be read; ids the limit
+    left unread are absent. Never raises for upstream trouble."""
+    return ManyImages(client, limit).read(image_ids)
