@@ -87,6 +87,8 @@ ROUTES = [
     R("safety.deletion_restore", "POST", DEL, "operator", True, destructive=True),
     R("safety.snapshot_restore", "POST", {"snapshot_id": 1}, "operator", True, destructive=True),
     R("safety.deletion_report", "GET", DEL, "viewer", False),
+    R("receipts.receipt_json", "GET", DEL, "viewer", False),
+    R("receipts.receipt_page", "GET", DEL, "viewer", False),
     R(
         "selections.selection_detail",
         "GET",
@@ -134,6 +136,7 @@ ROUTES = [
     R("api.deletion_retry", "POST", DEL, "operator", True, destructive=True),
     R("api.deletion_restore", "POST", DEL, "operator", True, destructive=True),
     R("api.deletion_report", "GET", DEL, "viewer", False),
+    R("api.deletion_receipt", "GET", DEL, "viewer", False),
     R("api.audit_events", "GET", {}, "viewer", False),
     R("api.audit_verdict", "GET", {}, "viewer", False),
 ]

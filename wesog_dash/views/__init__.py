@@ -19,6 +19,7 @@ from . import (
     nul_guard,
     operations,
     overview,
+    receipts,
     reports,
     safety,
     selections,
@@ -42,6 +43,7 @@ def register_views(app: Flask) -> None:
         operations,
         audit,
         reports,
+        receipts,
         api,
         users,
     ):

@@ -48,6 +48,8 @@ PROBLEM_TYPES: dict[str, tuple[str, int, str]] = {
     "nothing-to-restore": ("Nothing to restore", 409, "No image of the deletion can be "
                            "restored now (not deleted, not finished, metadata not kept, or "
                            "already restored)."),
+    "not-finished": ("Not finished", 409, "The deletion has not finished: its erasure receipt "
+                     "is issued once every image's outcome is final."),
     "too-many-matches": ("Too many matches", 422, "A search formula matches more images than "
                          "one deletion may hold (WESOG_QUERY_DELETE_MAX)."),
     "upstream-rejected": ("Rejected by the Wesog API", 422, "The Wesog API refused the "
