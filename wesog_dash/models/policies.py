@@ -14,7 +14,7 @@ from .types import UTCDateTime, utcnow
 # awaiting_approval: new or changed, its dry run waits for someone other than its author.
 POLICY_STATES = ("awaiting_approval", "active", "paused")
 RUN_KINDS = ("dry_run", "scheduled", "manual")
-RUN_OUTCOMES = ("dry_run", "deleting", "nothing", "failed")
+RUN_OUTCOMES = ("dry_run", "started", "deleting", "nothing", "failed")
 
 
 class RetentionPolicy(db.Model):

@@ -19,6 +19,7 @@ from . import (
     nul_guard,
     operations,
     overview,
+    policies,
     receipts,
     reports,
     safety,
@@ -44,6 +45,7 @@ def register_views(app: Flask) -> None:
         audit,
         reports,
         receipts,
+        policies,
         api,
         users,
     ):

@@ -50,6 +50,14 @@ PROBLEM_TYPES: dict[str, tuple[str, int, str]] = {
                            "already restored)."),
     "not-finished": ("Not finished", 409, "The deletion has not finished: its erasure receipt "
                      "is issued once every image's outcome is final."),
+    "own-request": ("Your own request", 403, "Someone other than the requester (or the policy's "
+                    "author) must approve it."),
+    "not-awaiting-approval": ("Not waiting for approval", 409, "It was approved, rejected, "
+                              "expired or changed meanwhile: read it again."),
+    "no-dry-run": ("No dry run", 409, "The policy's dry run has not succeeded: run it again."),
+    "policy-exists": ("Policy exists", 409, "A retention policy of that name exists already."),
+    "policy-state": ("Not possible in this state", 409, "Only an active or waiting policy can "
+                     "be paused, only a paused one resumed."),
     "too-many-matches": ("Too many matches", 422, "A search formula matches more images than "
                          "one deletion may hold (WESOG_QUERY_DELETE_MAX)."),
     "upstream-rejected": ("Rejected by the Wesog API", 422, "The Wesog API refused the "
