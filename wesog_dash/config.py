@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_UNDO_SECONDS": 5.0,  # a deletion made in the browser waits this long (Undo)
     "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
     "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
+    "WESOG_APPROVAL_THRESHOLD": 0,  # a deletion of more images waits for a second person (0: off)
+    "WESOG_APPROVAL_HOURS": 72.0,  # …and expires when nobody approves it within this time
     "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
     "WESOG_METRIC_MINUTES_KEEP": 120,  # minutes of per-minute rollups kept (at least 60)
     "WESOG_SANDBOX_IMAGES": 500,
@@ -137,6 +139,8 @@ ENVIRONMENT = {
     "WESOG_UNDO_SECONDS": ("WESOG_UNDO_SECONDS", float),
     "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
     "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
+    "WESOG_APPROVAL_THRESHOLD": ("WESOG_APPROVAL_THRESHOLD", int),
+    "WESOG_APPROVAL_HOURS": ("WESOG_APPROVAL_HOURS", float),
     "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
     "WESOG_METRIC_MINUTES_KEEP": ("WESOG_METRIC_MINUTES_KEEP", int),
     "WESOG_SANDBOX_IMAGES": ("WESOG_SANDBOX_IMAGES", int),

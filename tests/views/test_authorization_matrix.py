@@ -88,6 +88,8 @@ ROUTES = [
     R("safety.deletion_restore", "POST", DEL, "operator", True, destructive=True),
     R("safety.snapshot_restore", "POST", {"snapshot_id": 1}, "operator", True, destructive=True),
     R("safety.deletion_report", "GET", DEL, "viewer", False),
+    R("approvals.deletion_approve", "POST", DEL, "operator", True, destructive=True),
+    R("approvals.deletion_reject", "POST", DEL, "operator", True),
     R("receipts.receipt_json", "GET", DEL, "viewer", False),
     R("receipts.receipt_page", "GET", DEL, "viewer", False),
     R(
@@ -145,6 +147,8 @@ ROUTES = [
     R("api.deletion_retry", "POST", DEL, "operator", True, destructive=True),
     R("api.deletion_restore", "POST", DEL, "operator", True, destructive=True),
     R("api.deletion_report", "GET", DEL, "viewer", False),
+    R("api.deletion_approve", "POST", DEL, "operator", True, destructive=True),
+    R("api.deletion_reject", "POST", DEL, "operator", True),
     R("api.deletion_receipt", "GET", DEL, "viewer", False),
     R("api.policy_list", "GET", {}, "viewer", False),
     R("api.policy_create", "POST", {}, "operator", True, destructive=True),

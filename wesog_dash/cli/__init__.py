@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .approving import approve_command, reject_command
 from .audit import audit_cli
 from .controlling import cancel_command, pause_command, resume_command, retry_command
 from .deleting import delete_command
@@ -19,7 +20,14 @@ def register_cli(app: Flask) -> None:
     wesog_cli.add_command(delete_command)
     wesog_cli.add_command(watch_command)
     wesog_cli.add_command(policy_cli)
-    for command in (pause_command, resume_command, cancel_command, retry_command):
+    for command in (
+        pause_command,
+        resume_command,
+        cancel_command,
+        retry_command,
+        approve_command,
+        reject_command,
+    ):
         wesog_cli.add_command(command)
     for group in (wesog_cli, users_cli, audit_cli, metrics_cli):
         app.cli.add_command(group)

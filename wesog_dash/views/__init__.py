@@ -9,6 +9,7 @@ from flask import Flask
 
 from . import (
     api,
+    approvals,
     audit,
     auth,
     common,
@@ -39,6 +40,7 @@ def register_views(app: Flask) -> None:
         auth,
         images,
         deletions,
+        approvals,
         safety,
         selections,
         operations,
