@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.conftest import cycle_until
 from tests.deletions.test_deletions import FAST, actions
 from wesog_dash import policies
+from wesog_dash.audit import receipts
 from wesog_dash.extensions import db
 from wesog_dash.models import DeletionRequest, PolicyRun, RetentionPolicy, utcnow
 from wesog_dash.policies import runs
@@ -137,6 +138,13 @@ def test_a_scheduled_run_is_an_ordinary_deletion_listed_under_the_policy(
     assert [sandbox.state.get_image(str(i)) for i in (100001, 100002, 100003)] == [None] * 3
     assert sandbox.state.get_image("100004") is not None  # at most 3 a run
     assert "deletion.ended" in actions(app, run["deletion_id"])
+    with app.app_context():  # its receipt names who approved the policy's version
+        approval = receipts.build(run["deletion_id"])["approval"]
+    assert (approval["approver"], approval["policy"], approval["policy_version"]) == (
+        "bob",
+        "old-uploads",
+        1,
+    )
     policy = policy_row(app, policy_id)
     assert policy.next_run_at is not None and policy.next_run_at > utcnow() + timedelta(minutes=59)
     for _ in range(3):

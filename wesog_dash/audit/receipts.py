@@ -26,6 +26,7 @@ from ..models import (
     DeletionItem,
     DeletionRequest,
     Operation,
+    PolicyRun,
     utcnow,
 )
 from .digests import key_id, signing_key
@@ -156,18 +157,37 @@ def _event_part(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+def _policy_approval(deletion_id: int) -> AuditEvent | None:
+    """For a retention policy's run: the `policy.approved` event of the version that ran."""
+    run = db.session.scalars(select(PolicyRun).where(PolicyRun.deletion_id == deletion_id)).first()
+    if run is None:
+        return None
+    name, version = run.policy.name, run.policy_version
+    query = select(AuditEvent).where(AuditEvent.action == "policy.approved")
+    for event in db.session.scalars(query.order_by(AuditEvent.id.desc())):
+        details = event.details or {}
+        if details.get("name") == name and details.get("version") == version:
+            return event
+    return None
+
+
 def _approval_part(events: list[AuditEvent]) -> dict[str, Any] | None:
-    """Who approved the deletion (the last `deletion.approved` event), if anyone had to."""
-    approved = [e for e in events if e.action == "deletion.approved"]
+    """Who approved the deletion (the last `deletion.approved` event; for a retention policy's
+    run, whoever approved that version of the policy), if anyone had to."""
+    approved = [e for e in events if e.action in ("deletion.approved", "policy.approved")]
     if not approved:
         return None
     event = approved[-1]
-    return {
+    found = {
         "approver": event.actor,
         "at": _moment(event.at),
         "reason": event.reason,
         "event_id": event.id,
     }
+    if event.action == "policy.approved":
+        found["policy"] = (event.details or {}).get("name")
+        found["policy_version"] = (event.details or {}).get("version")
+    return found
 
 
 def build(deletion_id: int, image_id: str | None = None) -> dict[str, Any]:
@@ -181,6 +201,8 @@ def build(deletion_id: int, image_id: str | None = None) -> dict[str, Any]:
         )
     used = {row["evidence"].get("op_id") for row in items}
     events = _events(deletion.id, ops)
+    if policy := _policy_approval(deletion.id):
+        events = sorted([*events, policy], key=lambda event: event.id)
     if image_id is not None:
         events = [e for e in events if e.image_id in (None, image_id)]
     return {
