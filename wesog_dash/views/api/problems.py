@@ -136,3 +136,5 @@ def init_errors(bp: Blueprint, page_handler: Callable[[HTTPException], Any]) -> 
     bp.register_error_handler(Exception, on_crash)
     bp.app_errorhandler(404)(on_routing_error)
     bp.app_errorhandler(405)(on_routing_error)
+    # A 400 raised before routing (the NUL guard) on a URL of no route, e.g. an id out of range.
+    bp.app_errorhandler(400)(on_routing_error)
