@@ -48,22 +48,24 @@ def dry_run(policy_id: int, *, actor: str) -> PolicyRun:
     For a policy waiting for approval, this is the dry run the approver sees.
     """
     policy = find_policy(policy_id)
+    query, version = policy.query, policy.version
+    db.session.commit()  # no transaction stays open while the API answers
     run = PolicyRun(
-        policy_id=policy.id,
-        policy_version=policy.version,
+        policy_id=policy_id,
+        policy_version=version,
         kind="dry_run",
         started_at=utcnow(),
         outcome="dry_run",
     )
     try:
-        count, ids = _search(policy.query, PREVIEW)
+        count, ids = _search(query, PREVIEW)
     except WesogError as exc:
         run.outcome, run.message = "failed", problem_of(exc, "a policy's dry run").message
         count, ids = None, []
     run.matched, run.first_ids = count if count is not None else len(ids), ids
     run.taken = min(run.matched or 0, policy.max_images)
     db.session.add(run)
-    if policy.state == "awaiting_approval":
+    if policy.state == "awaiting_approval" and policy.version == version:  # not changed since
         policy.dry_run_at, policy.dry_run_count = run.started_at, run.matched
         policy.dry_run_ids, policy.dry_run_message = ids, run.message
     audit.record(
@@ -72,7 +74,7 @@ def dry_run(policy_id: int, *, actor: str) -> PolicyRun:
         outcome=run.outcome,
         details={
             "name": policy.name,
-            "version": policy.version,
+            "version": version,
             "matched": run.matched,
             "would_delete": run.taken,
             "message": run.message,
@@ -161,8 +163,10 @@ def run_slot(policy_id: int) -> PolicyRun | None:
 
 def _run(policy: RetentionPolicy, run: PolicyRun) -> PolicyRun:
     """Collect at most `max_images` matching ids and request their deletion (commits)."""
+    query, most = policy.query, policy.max_images
+    db.session.commit()  # no transaction stays open while the API answers
     try:
-        count, ids = _search(policy.query, policy.max_images)
+        count, ids = _search(query, most)
     except WesogError as exc:
         return _ended(run, policy, "failed", problem_of(exc, "a policy run").message)
     run.matched = count if count is not None else len(ids)
