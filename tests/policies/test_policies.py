@@ -224,3 +224,22 @@ def test_a_paused_policy_does_not_run_until_resumed(
             policies.resume_policy(policy_id, actor="carl")
     assert policy_row(app, policy_id).state == "active"
     cycle_until(poller, lambda: ended_runs(app, policy_id))
+
+
+@pytest.mark.parametrize("app_overrides", [{**FAST, "WESOG_APPROVAL_THRESHOLD": 2}])
+def test_a_run_above_the_approval_threshold_waits_like_any_deletion(
+    app: Flask, sandbox: SandboxServer, poller: Poller
+) -> None:
+    policy_id = approved(app, every=1, max_images=3)
+    cycle_until(poller, lambda: ended_runs(app, policy_id))
+    [run] = ended_runs(app, policy_id)
+    assert deletion_of(app, run["deletion_id"]).state == "awaiting_approval"
+    with app.app_context():  # due again, but its deletion has not ended: no second run
+        db.session.get(RetentionPolicy, policy_id).next_run_at = utcnow()  # type: ignore[union-attr]
+        db.session.commit()
+    for _ in range(5):
+        poller.run_once()
+    with app.app_context():
+        assert runs.run_slot(policy_id) is None
+    assert len(scheduled_runs(app, policy_id)) == 1
+    assert sandbox.state.get_image("100001") is not None
