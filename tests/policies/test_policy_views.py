@@ -5,6 +5,7 @@ deletion, paused."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,9 @@ from tests.conftest import AuthActions, cycle_until
 from tests.deletions.test_deletions import FAST
 from tests.policies.test_policies import QUERY, ended_runs
 from tests.views.test_api_v1 import bearer, token_for
+from wesog_dash import policies
+from wesog_dash.extensions import db
+from wesog_dash.models import utcnow
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 
@@ -147,6 +151,15 @@ def test_the_cli_adds_lists_dry_runs_and_pauses(runner: Any) -> None:
     assert dry.exit_code == 0 and "5 image(s) match" in dry.output
     not_yet = runner.invoke(args=["wesog", "policy", "run", "weekly"])
     assert not_yet.exit_code == 1 and "only an active one runs" in not_yet.output
+    with runner.app.app_context():
+        policy = policies.find_policy("weekly")
+        policies.approve_policy(policy.id, 1, actor="bob", reason="checked")
+        policy.next_run_at = utcnow() + timedelta(days=7)
+        db.session.commit()
+    due = runner.invoke(args=["wesog", "policy", "run", "weekly"])
+    assert due.exit_code == 0 and "due now" in due.output
+    with runner.app.app_context():
+        assert policies.find_policy("weekly").next_run_at <= utcnow()  # type: ignore[operator]
     paused = runner.invoke(args=["wesog", "policy", "pause", "weekly"])
     assert paused.exit_code == 0 and "paused" in paused.output
     unknown = runner.invoke(args=["wesog", "policy", "pause", "nope"])

@@ -56,6 +56,7 @@ ACTIONS = (
     "policy.approved",
     "policy.paused",
     "policy.resumed",
+    "policy.run_requested",
     "policy.ran",
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.

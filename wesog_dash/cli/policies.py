@@ -10,8 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from .. import policies, signals
-from ..extensions import db
-from ..models import PolicyRun, RetentionPolicy, utcnow
+from ..models import PolicyRun, RetentionPolicy
 from .actor import cli_actor
 
 policy_cli = AppGroup("policy", help="Retention policies: saved searches deleted on a schedule.")
@@ -112,9 +111,9 @@ def run_command(name: str, dry_run: bool) -> None:
     if dry_run:
         show_dry_run(policies.dry_run(policy.id, actor=cli_actor()))
         return
-    if policy.state != "active":
-        raise click.ClickException(f"Policy {name} is {policy.state}: only an active one runs.")
-    policy.next_run_at = min(policy.next_run_at or utcnow(), utcnow())
-    db.session.commit()
+    try:
+        policies.request_run(policy.id, actor=cli_actor())
+    except policies.PolicyError as error:
+        raise click.ClickException(error.message) from error
     signals.wake()
     click.echo(f"Policy {name} is due now: the poller runs it at its next cycle.")

@@ -17,6 +17,7 @@ from .rules import (
     change_policy,
     find_policy,
     pause_policy,
+    request_run,
     resume_policy,
 )
 from .runs import PREVIEW, dry_run, due_policies, run_due, run_slot
@@ -33,6 +34,7 @@ __all__ = [
     "due_policies",
     "find_policy",
     "pause_policy",
+    "request_run",
     "resume_policy",
     "run_due",
     "run_slot",

@@ -195,6 +195,26 @@ def resume_policy(policy_id: int, *, actor: str) -> RetentionPolicy:
     return _move(policy_id, ("paused",), target, actor, "policy.resumed")
 
 
+def request_run(policy_id: int, *, actor: str) -> RetentionPolicy:
+    """Make an active policy due now: the poller runs it at its next cycle (commits)."""
+    policy = find_policy(policy_id)
+    moved = db.session.execute(
+        update(RetentionPolicy)
+        .where(RetentionPolicy.id == policy.id, RetentionPolicy.state == "active")
+        .values(next_run_at=utcnow())
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        db.session.rollback()
+        raise PolicyError(
+            f"Policy {policy.name!r} is {policy.state}: only an active one runs.", "not-active"
+        )
+    db.session.expire_all()
+    policy = find_policy(policy_id)
+    audit.record("policy.run_requested", actor=actor, details=_details(policy))
+    db.session.commit()
+    return policy
+
+
 def _move(
     policy_id: int, states: tuple[str, ...], target: str, actor: str, action: str
 ) -> RetentionPolicy:

@@ -105,6 +105,7 @@ ACTION_WORDS = {
     "policy.approved": "Retention policy approved",
     "policy.paused": "Retention policy paused",
     "policy.resumed": "Retention policy resumed",
+    "policy.run_requested": "Retention policy run requested",
     "policy.ran": "Retention policy ran",
     "policy.*": "Any retention policy event",
     "deletion.*": "Any deletion event",
