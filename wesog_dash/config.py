@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "WESOG_UNDO_SECONDS": 5.0,  # a deletion made in the browser waits this long (Undo)
     "WESOG_STOP_FAILURE_RATIO": 0.5,  # stop sending chunks past this share of failures…
     "WESOG_STOP_MIN_ITEMS": 1000,  # …once at least this many images have finished
+    "WESOG_APPROVAL_THRESHOLD": 0,  # a deletion of more images waits for a second person (0: off)
+    "WESOG_APPROVAL_HOURS": 72.0,  # …and expires when nobody approves it within this time
     "WESOG_SNAPSHOT_DAYS": 90,  # how long the metadata of deleted images is kept
     # The metadata read before each chunk is sent takes at most this many calls and seconds;
     # an image not read within them is sent anyway ("cannot be restored").
@@ -159,6 +161,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "WESOG_UNDO_SECONDS": ("WESOG_UNDO_SECONDS", float),
     "WESOG_STOP_FAILURE_RATIO": ("WESOG_STOP_FAILURE_RATIO", float),
     "WESOG_STOP_MIN_ITEMS": ("WESOG_STOP_MIN_ITEMS", int),
+    "WESOG_APPROVAL_THRESHOLD": ("WESOG_APPROVAL_THRESHOLD", int),
+    "WESOG_APPROVAL_HOURS": ("WESOG_APPROVAL_HOURS", float),
     "WESOG_SNAPSHOT_DAYS": ("WESOG_SNAPSHOT_DAYS", int),
     "WESOG_SNAPSHOT_CALLS": ("WESOG_SNAPSHOT_CALLS", int),
     "WESOG_SNAPSHOT_SECONDS": ("WESOG_SNAPSHOT_SECONDS", float),

@@ -50,6 +50,7 @@ R = Route
 OP, DEL, IMG = {"op_id": 1}, {"deletion_id": 1}, {"image_id": "100001"}
 SEL = {"selection_id": 1}
 USER = {"user_id": 1}
+POL = {"policy_id": 1}
 ROUTES = [
     # endpoint, method, URL args, required role, changes state (, destructive=True)
     R("static", "GET", {"filename": "app.css"}, PUBLIC, False),
@@ -87,6 +88,10 @@ ROUTES = [
     R("safety.deletion_restore", "POST", DEL, "operator", True, destructive=True),
     R("safety.snapshot_restore", "POST", {"snapshot_id": 1}, "operator", True, destructive=True),
     R("safety.deletion_report", "GET", DEL, "viewer", False),
+    R("approvals.deletion_approve", "POST", DEL, "operator", True, destructive=True),
+    R("approvals.deletion_reject", "POST", DEL, "operator", True),
+    R("receipts.receipt_json", "GET", DEL, "viewer", False),
+    R("receipts.receipt_page", "GET", DEL, "viewer", False),
     R(
         "selections.selection_detail",
         "GET",
@@ -106,6 +111,14 @@ ROUTES = [
     R("ops.op_track", "POST", {}, "operator", True),
     R("ops.op_import", "POST", {}, "operator", True),
     R("ops.op_untrack", "POST", OP, "operator", True),
+    R("policies.policy_list", "GET", {}, "viewer", False),
+    R("policies.policy_create", "POST", {}, "operator", True, destructive=True),
+    R("policies.policy_detail", "GET", POL, "viewer", False),
+    R("policies.policy_change", "POST", POL, "operator", True, destructive=True),
+    R("policies.policy_approve", "POST", POL, "operator", True, destructive=True),
+    R("policies.policy_pause", "POST", POL, "operator", True),
+    R("policies.policy_resume", "POST", POL, "operator", True, destructive=True),
+    R("policies.policy_dry_run", "POST", POL, "operator", True),
     R("audit.audit_log", "GET", {}, "viewer", False),
     R("audit.audit_verdict", "GET", {}, "viewer", False),
     R("audit.export_csv", "GET", {}, "viewer", False),
@@ -134,6 +147,17 @@ ROUTES = [
     R("api.deletion_retry", "POST", DEL, "operator", True, destructive=True),
     R("api.deletion_restore", "POST", DEL, "operator", True, destructive=True),
     R("api.deletion_report", "GET", DEL, "viewer", False),
+    R("api.deletion_approve", "POST", DEL, "operator", True, destructive=True),
+    R("api.deletion_reject", "POST", DEL, "operator", True),
+    R("api.deletion_receipt", "GET", DEL, "viewer", False),
+    R("api.policy_list", "GET", {}, "viewer", False),
+    R("api.policy_create", "POST", {}, "operator", True, destructive=True),
+    R("api.policy_detail", "GET", POL, "viewer", False),
+    R("api.policy_change", "PUT", POL, "operator", True, destructive=True),
+    R("api.policy_approve", "POST", POL, "operator", True, destructive=True),
+    R("api.policy_pause", "POST", POL, "operator", True),
+    R("api.policy_resume", "POST", POL, "operator", True, destructive=True),
+    R("api.policy_dry_run", "POST", POL, "operator", True),
     R("api.audit_events", "GET", {}, "viewer", False),
     R("api.audit_verdict", "GET", {}, "viewer", False),
 ]

@@ -32,3 +32,11 @@ def test_a_nul_inside_api_json_is_refused_as_json(app, client: FlaskClient, auth
     )
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
     assert answer.get_json()["type"] == "https://wesog-dash/problems/invalid-request"
+
+
+def test_a_nul_sent_to_an_api_url_of_no_route_is_still_a_problem(client: FlaskClient):
+    # An id out of range matches no route: the guard's 400 must still answer as the API does.
+    answer = client.post("/api/v1/policies/-5/approve", json={"reason": "a\u0000"})
+    assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    page = client.post("/policies/-5/approve", data={"reason": "a\u0000"})
+    assert page.status_code == 400 and page.mimetype == "text/html"

@@ -61,6 +61,21 @@ def _deletions(now: datetime) -> int:
     return added
 
 
+def _approvals(now: datetime) -> int:
+    """One alert per new request waiting for a second person (four eyes)."""
+    query = select(DeletionRequest).where(
+        DeletionRequest.state == "awaiting_approval", DeletionRequest.created_at >= now - WINDOW
+    )
+    added = 0
+    for d in db.session.scalars(query.limit(PER_SCAN)):
+        text = (
+            f"Deletion #{d.id} by {d.actor} waits for approval ({d.item_count} images): {d.reason}"
+        )
+        details = {"deletion_id": d.id, "state": d.state, "actor": d.actor, "images": d.item_count}
+        added += queue("deletion.awaiting_approval", f"deletion:{d.id}:awaiting", text, details)
+    return added
+
+
 def _not_alerted(kind: str) -> ColumnElement[bool]:
     """No alert of `kind` exists yet for the operation (so old ones are not read each cycle)."""
     key = literal("op:") + cast(Operation.op_id, String) + literal(f":{kind}")
@@ -107,7 +122,7 @@ def scan(now: datetime | None = None) -> int:
     if not enabled():
         return 0
     now = now or utcnow()
-    added = _deletions(now) + _operations() + _failure_rate(now)
+    added = _deletions(now) + _approvals(now) + _operations() + _failure_rate(now)
     db.session.commit()
     return added
 

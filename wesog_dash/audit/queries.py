@@ -25,6 +25,8 @@ ACTIONS = (
     "deletion.cancelled",
     "deletion.stopped",
     "deletion.retried",
+    "deletion.approved",
+    "deletion.expired",
     "image.restore_requested",
     "snapshot.pruned",
     "operation.tracked",
@@ -48,10 +50,19 @@ ACTIONS = (
     "alert.sent",
     "alert.failed",
     "alert.tested",
+    "policy.created",
+    "policy.changed",
+    "policy.dry_run",
+    "policy.approved",
+    "policy.paused",
+    "policy.resumed",
+    "policy.run_requested",
+    "policy.ran",
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
 ACTION_GROUPS = (
     "deletion.*", "operation.*", "image.*", "login.*", "user.*", "token.*", "audit.*", "alert.*",
+    "policy.*",
 )  # fmt: skip
 OUTCOMES = (
     "done", "done_with_errors", "rejected", "unknown", "failed", "cancelled", "stopped",

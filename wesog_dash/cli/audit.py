@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask.cli import AppGroup
 from .. import audit
 from ..audit import chain as audit_chain
 from ..audit import digests as digests_module
+from ..audit import receipt_format
 from ..extensions import db
 from .actor import cli_actor
 
@@ -80,14 +82,23 @@ def prune_command(before: datetime, yes: bool) -> None:
     click.echo(f"Removed {done.describe()}; recorded an audit.pruned event.")
 
 
-def _check_digests(directory: Path, public_key_file: Path | None) -> None:
-    """Print each digest that does not hold; exit 1 when any does not."""
+def _public_key(public_key_file: Path | None) -> Ed25519PublicKey:
+    """The key given on the command line, else this console's own (created on first use)."""
     if public_key_file is not None:
-        key = serialization.load_pem_public_key(public_key_file.read_bytes())
+        try:
+            key = serialization.load_pem_public_key(public_key_file.read_bytes())
+        except ValueError as exc:
+            raise click.ClickException(f"{public_key_file} is not a PEM public key.") from exc
     else:
         key = digests_module.signing_key().public_key()
     if not isinstance(key, Ed25519PublicKey):
         raise click.ClickException("The public key is not an Ed25519 key.")
+    return key
+
+
+def _check_digests(directory: Path, public_key_file: Path | None) -> None:
+    """Print each digest that does not hold; exit 1 when any does not."""
+    key = _public_key(public_key_file)
     checked, problems = digests_module.verify_digests(directory, key)
     for problem in problems:
         click.echo(f"digest {problem.path.name}: {problem.problem}")
@@ -115,3 +126,30 @@ def digest_command(directory: Path) -> None:
     """Sign the current chain head now, into DIR."""
     path = digests_module.sign_head(directory)
     click.echo(f"signed the head into {path}" if path else "the log is empty: nothing to sign")
+
+
+@audit_cli.command("verify-receipt")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM public key the receipt must be signed with (default: this console's own).",
+)
+def verify_receipt_command(file: Path, public_key: Path | None) -> None:
+    """Check an erasure receipt offline: exit 0 when intact, 1 naming each change."""
+    try:
+        receipt = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"{file} is not a JSON receipt ({exc}).") from exc
+    key = _public_key(public_key)
+    problems = receipt_format.check(receipt, key, digests_module.key_id(key))
+    for problem in problems:
+        click.echo(f"changed: {problem}")
+    if problems:
+        click.echo(f"receipt broken: {file.name} is not what was signed")
+        raise SystemExit(1)
+    deletion = receipt.get("deletion") or {}
+    click.echo(
+        f"receipt intact: deletion #{deletion.get('id')}, {len(receipt.get('items') or [])} "
+        f"image(s), issued {receipt.get('issued_at')}, signed by key {receipt.get('key_id')}"
+    )

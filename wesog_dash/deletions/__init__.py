@@ -4,7 +4,9 @@ item's outcome from its operation.
 
 Round 2 adds the safety net: undo, pause and cancel (`control`), pacing of the chunks and the
 failure stop (`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is
-deleted and restore (`keeping`, `restore`), the completion report (`report`).
+deleted and restore (`keeping`, `restore`), the completion report (`report`). Round 3 adds
+four eyes on big deletions: `awaiting` (which new requests wait for a second person) and
+`approval` (approve, reject, expire).
 
 Owns the `deletion_requests`, `deletion_items` and `image_snapshots` tables, and `id_selections`
 (the exact ids of a big deletion, resolved from a search in the background or parsed from a
@@ -12,6 +14,16 @@ list, before it is confirmed). May import `operations`, `audit`, `models`, `sign
 `upstream` and `wesog`; never the poller or views.
 """
 
+from .approval import (
+    ApprovalError,
+    approval_event,
+    approve,
+    expire_due,
+    expires_at,
+    reject,
+    waiting,
+)
+from .awaiting import AWAITING
 from .control import CANCELLABLE, PAUSABLE, CancelReport, ControlError, cancel, pause, resume, undo
 from .dispatcher import SENDING, send
 from .idlists import ids_from_file, ids_from_text
@@ -69,6 +81,7 @@ from .selections import get_selection, preview, resolve, start_query, store_list
 from .standing import Standing, seconds_left, standing
 
 __all__ = [
+    "AWAITING",
     "CANCELLABLE",
     "CHUNK_SIZE",
     "INFERRED_MESSAGES",
@@ -79,6 +92,7 @@ __all__ = [
     "SELECTION_KINDS",
     "SENDING",
     "WAITING",
+    "ApprovalError",
     "CancelReport",
     "ControlError",
     "DeletionInputError",
@@ -86,11 +100,15 @@ __all__ = [
     "Review",
     "Standing",
     "Work",
+    "approval_event",
+    "approve",
     "cancel",
     "card_items",
     "clean_ids",
     "deletions_before",
     "deletions_marker",
+    "expire_due",
+    "expires_at",
     "failed_id_text",
     "failed_ids",
     "find_item",
@@ -115,6 +133,7 @@ __all__ = [
     "recent_deletions",
     "reconcile",
     "record_ended",
+    "reject",
     "report_chunks",
     "request_deletion",
     "resolve",
@@ -136,5 +155,6 @@ __all__ = [
     "undo",
     "unresolved",
     "unrestorable",
+    "waiting",
     "wants_wait",
 ]

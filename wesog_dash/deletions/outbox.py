@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, IdSelection, IdSelectionItem, utcnow
 from ..wesog import image_id_problem
 from . import dispatcher
+from .awaiting import hold
 
 MAX_IDS = 100_000
 MAX_REASON = 2000
@@ -118,6 +119,7 @@ def request_deletion(
     ids, reason, ticket = clean_ids(image_ids), clean_reason(reason), clean_ticket(ticket)
     if selection_kind not in SELECTION_KINDS:
         raise DeletionInputError("Unknown kind of selection")
+    extra = hold(extra, len(ids), selection_kind, actor)  # a second person, when one is needed
     # One id without wait (nor undo window) is quick upstream: send it inside the web request.
     inline = send_inline and len(ids) == 1 and not wait and extra["state"] == "pending"
     timeout = float(current_app.config["WESOG_SYNC_SEND_TIMEOUT"])
@@ -162,6 +164,7 @@ def _request_selected(
     if selection is None or selection.state != "ready" or not selection.resolved:
         raise DeletionInputError("This list of ids is not ready; review it again")
     reason, ticket = clean_reason(reason), clean_ticket(ticket)
+    extra = hold(extra, selection.resolved, selection.kind, actor)
     deletion = DeletionRequest(
         created_at=utcnow(), user_id=user_id, actor=actor, remote_addr=remote_addr,
         reason=reason, ticket=ticket, do_wait=wait, do_urgent=urgent, do_strict=strict,

@@ -23,6 +23,7 @@ from .deletions import (
 from .lease import Lease
 from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
+from .policies import POLICY_STATES, RUN_KINDS, RUN_OUTCOMES, PolicyRun, RetentionPolicy
 from .selections import SELECTION_STATES, IdSelection, IdSelectionItem
 from .snapshots import ImageSnapshot
 from .types import UTCDateTime, day_start, parse_day, utcnow
@@ -35,7 +36,10 @@ __all__ = [
     "ITEM_OUTCOMES",
     "OP_ORIGINS",
     "OP_STATES",
+    "POLICY_STATES",
     "ROLES",
+    "RUN_KINDS",
+    "RUN_OUTCOMES",
     "SELECTION_STATES",
     "TOKEN_SCOPES",
     "Alert",
@@ -51,6 +55,8 @@ __all__ = [
     "LoginFailure",
     "Operation",
     "OperationSample",
+    "PolicyRun",
+    "RetentionPolicy",
     "SetupToken",
     "UTCDateTime",
     "User",

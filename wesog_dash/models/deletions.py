@@ -11,10 +11,12 @@ from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 # The outbox state machine of DESIGN.md (round 2 adds the undo window `scheduled`, `paused`,
-# `cancelled` and `stopped`: the last two end the sending, not the operations already sent).
+# `cancelled` and `stopped`: the last two end the sending, not the operations already sent;
+# round 3 `awaiting_approval`: nothing is sent until a second person approves, see
+# deletions/approval.py).
 DELETION_STATES = (
     "scheduled", "pending", "paused", "submitted", "done", "done_with_errors", "rejected",
-    "unknown", "cancelled", "stopped",
+    "unknown", "cancelled", "stopped", "awaiting_approval",
 )  # fmt: skip
 FINAL_DELETION_STATES = ("done", "done_with_errors", "rejected", "cancelled", "stopped")
 ITEM_OUTCOMES = ("pending", "deleted", "failed", "not_found", "unknown", "cancelled")

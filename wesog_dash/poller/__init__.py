@@ -2,8 +2,8 @@
 
 Watches unfinished operations, sends and reconciles deletions, and imports the tenant's other
 operations (`discovery`). A lease row makes sure one poller works at a time. May import
-`deletions`, `operations`, `metrics` (batched rollups), `alerts`, `audit`, `models`, `upstream`
-and `wesog`; never views.
+`deletions`, `operations`, `metrics` (batched rollups), `alerts`, `audit`, `policies` (run
+by the lease holder), `models`, `upstream` and `wesog`; never views.
 """
 
 from .core import Poller, end_frozen_transactions

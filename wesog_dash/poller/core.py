@@ -24,6 +24,7 @@ from ..database import discard, end_idle_transactions
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
 from .fence import LeaseLost, fenced
+from .guards import keep_guard_rails
 from .lease import DEFAULT_TTL, LeaseKeeper, new_holder_id, transaction_limits
 from .refresh import Refresher
 
@@ -114,6 +115,7 @@ class Poller:
         self._in_context(self.digests.run)  # the lease holder signs the audit head
         self._start_alerts()
         self._start_pruning()
+        self._in_background("guards", keep_guard_rails)  # policies search: never in the cycle
         return refreshed
 
     def _start_alerts(self) -> None:

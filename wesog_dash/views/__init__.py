@@ -9,6 +9,7 @@ from flask import Flask
 
 from . import (
     api,
+    approvals,
     audit,
     auth,
     common,
@@ -19,6 +20,8 @@ from . import (
     nul_guard,
     operations,
     overview,
+    policies,
+    receipts,
     reports,
     safety,
     selections,
@@ -37,11 +40,14 @@ def register_views(app: Flask) -> None:
         auth,
         images,
         deletions,
+        approvals,
         safety,
         selections,
         operations,
         audit,
         reports,
+        receipts,
+        policies,
         api,
         users,
     ):

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from .. import deletions, images, operations
 from ..accounts.permissions import destructive, role_required
 from ..models import FINAL_DELETION_STATES, DeletionRequest
+from .approval_panel import approval_context
 from .common import announce_end, no_store, polled, swap_error, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
 from .live import deletion_live_context
@@ -204,7 +205,8 @@ def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
 def deletion_detail(deletion_id: int) -> ResponseReturnValue:
     """One request: who, when, why, its operations and each image's outcome, live."""
     deletion = find_deletion(deletion_id)
-    return render_template("deletion.html", deletion=deletion, **deletion_live_context(deletion))
+    context = {**deletion_live_context(deletion), **approval_context(deletion)}
+    return render_template("deletion.html", deletion=deletion, **context)
 
 
 @bp.get("/deletions/<int:deletion_id>/live")
@@ -218,6 +220,8 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
         "_deletion_live.html", deletion=deletion, quiet=quiet, **deletion_live_context(deletion)
     )
     response = no_store(body) if quiet else toast_when_final(no_store(body), deletion)
+    if request.args.get("held") and deletion.state != deletions.AWAITING:
+        return htmx_response(response, refresh=True)  # approved or rejected: the page redraws
     operations.mark_viewed(op.op_id for op in deletion.operations if not op.is_finished)
     return response
 

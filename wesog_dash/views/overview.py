@@ -36,6 +36,8 @@ def panels_context(token: str) -> dict[str, Any]:
     return {
         "running": operations.list_operations(unfinished, 1, per_page=8),
         "recent_deletions": deletions.recent_deletions(8),
+        "awaiting_approval": deletions.waiting(20),
+        "approval_expiry": deletions.expires_at,
         "version": token,
     }
 

@@ -50,4 +50,4 @@ def authenticate_by_token() -> Response | None:
     return None
 
 
-from . import audit, docs, reads, safety, writes  # noqa: E402,F401  (the views register on bp)
+from . import approvals, audit, docs, policies, reads, receipts, safety, writes  # noqa: E402,F401  (the views register on bp)

@@ -87,6 +87,14 @@ class RetryQuery(Query):
     image_id: ImageId | None = Field(None, description="only this failed id (default: all)")
 
 
+class ReceiptQuery(Query):
+    """Which part of a finished deletion an erasure receipt covers."""
+
+    image_id: ImageId | None = Field(
+        None, description="only this image: the proof that it was deleted (default: all)"
+    )
+
+
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
 Ticket = Annotated[str, StringConstraints(max_length=MAX_TICKET)]
 

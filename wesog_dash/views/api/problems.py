@@ -48,6 +48,16 @@ PROBLEM_TYPES: dict[str, tuple[str, int, str]] = {
     "nothing-to-restore": ("Nothing to restore", 409, "No image of the deletion can be "
                            "restored now (not deleted, not finished, metadata not kept, or "
                            "already restored)."),
+    "not-finished": ("Not finished", 409, "The deletion has not finished: its erasure receipt "
+                     "is issued once every image's outcome is final."),
+    "own-request": ("Your own request", 403, "Someone other than the requester (or the policy's "
+                    "author) must approve it."),
+    "not-awaiting-approval": ("Not waiting for approval", 409, "It was approved, rejected, "
+                              "expired or changed meanwhile: read it again."),
+    "no-dry-run": ("No dry run", 409, "The policy's dry run has not succeeded: run it again."),
+    "policy-exists": ("Policy exists", 409, "A retention policy of that name exists already."),
+    "policy-state": ("Not possible in this state", 409, "Only an active or waiting policy can "
+                     "be paused, only a paused one resumed."),
     "too-many-matches": ("Too many matches", 422, "A search formula matches more images than "
                          "one deletion may hold (WESOG_QUERY_DELETE_MAX)."),
     "upstream-rejected": ("Rejected by the Wesog API", 422, "The Wesog API refused the "
@@ -126,3 +136,5 @@ def init_errors(bp: Blueprint, page_handler: Callable[[HTTPException], Any]) -> 
     bp.register_error_handler(Exception, on_crash)
     bp.app_errorhandler(404)(on_routing_error)
     bp.app_errorhandler(405)(on_routing_error)
+    # A 400 raised before routing (the NUL guard) on a URL of no route, e.g. an id out of range.
+    bp.app_errorhandler(400)(on_routing_error)
