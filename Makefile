@@ -82,6 +82,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/safety.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/bulk.py
+	$(BIN)/python bench/receipts.py
 	$(BIN)/python bench/soak.py --minutes 2
 
 # Screenshots of every page at 1280×800 and 390×844 into screenshots/ (git-ignored), for review.

@@ -106,7 +106,10 @@ def test_the_api_refuses_the_requester_and_lets_another_operator_decide(
     own = client.post(f"{url}/approve", json={"reason": "mine"}, headers=ana)
     assert own.status_code == 403 and own.get_json()["type"].endswith("/own-request")
     assert client.post(f"{url}/approve", json={}, headers=bob).status_code == 400
-    done = client.post(f"{url}/approve", json={"reason": "ok"}, headers=bob)
+    other_list = {"reason": "ok", "ids_sha256": "0" * 64}
+    assert client.post(f"{url}/approve", json=other_list, headers=bob).status_code == 409
+    sha = created.get_json()["ids_sha256"]
+    done = client.post(f"{url}/approve", json={"reason": "ok", "ids_sha256": sha}, headers=bob)
     assert done.status_code == 200 and done.get_json()["state"] == "pending"
     twice = client.post(f"{url}/approve", json={"reason": "ok"}, headers=bob)
     assert twice.status_code == 409

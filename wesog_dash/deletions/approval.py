@@ -81,6 +81,8 @@ def approve(
 ) -> DeletionRequest:
     """Send it: approved by someone other than its requester, for the list they saw (commits)."""
     deletion = _found(deletion_id)
+    if deletion.state != AWAITING:
+        raise _not_waiting(deletion_id)
     if deletion.actor == actor:
         raise ApprovalError(
             "You asked for this deletion: someone else must approve it.", "own-request"

@@ -48,7 +48,12 @@ def deletion_approve(deletion_id: int) -> Response:
     deletion_or_404(deletion_id)
     body = decision()
     try:
-        deletions.approve(deletion_id, actor=current_user.username, reason=body.reason)
+        deletions.approve(
+            deletion_id,
+            actor=current_user.username,
+            reason=body.reason,
+            seen_sha256=body.ids_sha256,
+        )
     except deletions.ApprovalError as error:
         raise ApiProblem(SLUGS[error.reason], error.message) from error
     return answer(deletion_out(deletion_or_404(deletion_id)))

@@ -44,6 +44,9 @@ class Decision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: Reason
+    ids_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        None, description="approve only if the id list is still the one you reviewed"
+    )
 
 
 class PolicyRunOut(Out):
