@@ -117,9 +117,14 @@ def gunicorn_serving(uri: str, sandbox: SandboxServer) -> Iterator[str]:
     """The console under gunicorn (2 workers × 8 threads, its poller in a thread) on `uri`,
     talking to `sandbox`; yields its base URL and stops it afterwards."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": uri, "WESOG_API_URL": sandbox.url,
-           "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "thread",
-           "SECRET_KEY": "bench-secret"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": uri,
+        "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": sandbox.settings.api_key,
+        "WESOG_POLLER": "thread",
+        "SECRET_KEY": "bench-secret",
+    }
     gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8"]
     gunicorn += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)

@@ -49,8 +49,15 @@ def main() -> None:
     args = parser.parse_args()
     sandbox = start_sandbox(images=500, item_ms=0, start_ms=0)
     uri = migrated_database({"bench-op": "operator"})
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "WESOG_POLLER": "off",
-                      "WESOG_API_URL": sandbox.url, "WESOG_API_KEY": "bench-key"})  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "SECRET_KEY": "bench",
+            "WESOG_POLLER": "off",
+            "WESOG_API_URL": sandbox.url,
+            "WESOG_API_KEY": "bench-key",
+        }
+    )
     with app.app_context():
         token = tokens.issue(accounts.get_user("bench-op"), actor="cli:bench").token
     ids = "\n".join(str(300000 + n) for n in range(args.ids))
@@ -65,9 +72,12 @@ def main() -> None:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     api_s, response = timed(
-        session.post, f"{base}/api/v1/deletions?reason=bench", data=ids.encode(),
-        headers={"Content-Type": "text/plain"}, timeout=120,
-    )  # fmt: skip
+        session.post,
+        f"{base}/api/v1/deletions?reason=bench",
+        data=ids.encode(),
+        headers={"Content-Type": "text/plain"},
+        timeout=120,
+    )
     assert response.status_code == 202, response.text[:300]
     deletion_id, after, pages = response.json()["id"], None, 0
     start = time.perf_counter()

@@ -84,10 +84,20 @@ class Event:
     def as_row(self) -> tuple[Any, ...]:
         """The values for INSERT, in COLUMNS order, as SQLAlchemy would store them."""
         return (
-            self.id, sql_time(self.at), self.actor, self.remote_addr, self.action, self.image_id,
-            self.op_id, self.deletion_id, self.outcome, self.reason, json.dumps(self.details),
-            self.prev_hash, self.hash,
-        )  # fmt: skip
+            self.id,
+            sql_time(self.at),
+            self.actor,
+            self.remote_addr,
+            self.action,
+            self.image_id,
+            self.op_id,
+            self.deletion_id,
+            self.outcome,
+            self.reason,
+            json.dumps(self.details),
+            self.prev_hash,
+            self.hash,
+        )
 
 
 def event(action: str, actor: str, **fields: Any) -> dict[str, Any]:
@@ -142,8 +152,13 @@ class Story:
     def operation(self, index: int) -> dict[str, Any]:
         """An operation tracked now that ends a little later."""
         op_id = self.new_op()
-        ended = event("operation.ended", "system", op_id=op_id, outcome="finished",
-                      details={"method": "upd", "num_total": 20, "num_good": 20})  # fmt: skip
+        ended = event(
+            "operation.ended",
+            "system",
+            op_id=op_id,
+            outcome="finished",
+            details={"method": "upd", "num_total": 20, "num_good": 20},
+        )
         self.schedule(index + self.rng.randrange(2, 60), ended)
         return event("operation.tracked", self.user(), op_id=op_id, remote_addr=self.addr())
 
@@ -159,12 +174,24 @@ class Story:
         self.items.extend((did, n, image, outcome) for n, image in enumerate(ids))
         about = {"deletion_id": did, "image_id": ids[0] if size == 1 else None}
         submitted = event("deletion.submitted", actor, op_id=op_id, **about)
-        ended = event("deletion.ended", "system", op_id=op_id, outcome=state, **about,
-                      details={"total": size, outcome: size})  # fmt: skip
+        ended = event(
+            "deletion.ended",
+            "system",
+            op_id=op_id,
+            outcome=state,
+            **about,
+            details={"total": size, outcome: size},
+        )
         self.schedule(index + self.rng.randrange(1, 4), submitted)
         self.schedule(index + self.rng.randrange(5, 300), ended)
-        return event("deletion.requested", actor, reason=reason, remote_addr=self.addr(),
-                     details={"count": size}, **about)  # fmt: skip
+        return event(
+            "deletion.requested",
+            actor,
+            reason=reason,
+            remote_addr=self.addr(),
+            details={"count": size},
+            **about,
+        )
 
 
 def sql_time(moment: datetime) -> str:

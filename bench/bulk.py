@@ -62,8 +62,9 @@ def refused_calls(base: str) -> dict[str, int]:
     text = requests.get(f"{base}/metrics", timeout=10).text
     found = re.findall(
         r'wesog_upstream_calls_total\{method="(\w+)",outcome="WesogRateLimited",'
-        r'route="([^"]+)"\} ([0-9.]+)', text
-    )  # fmt: skip
+        r'route="([^"]+)"\} ([0-9.]+)',
+        text,
+    )
     return {f"{method} {route}": int(float(n)) for method, route, n in found}
 
 
@@ -134,9 +135,11 @@ def through_dashboard(
         time.sleep(0.01)
     seconds = time.monotonic() - started
     settled = read(
-        path, "SELECT count(*) FROM deletion_items WHERE deletion_id = ? AND outcome IN "
-        "('deleted', 'failed', 'not_found')", deletion_id,
-    )[0]  # fmt: skip
+        path,
+        "SELECT count(*) FROM deletion_items WHERE deletion_id = ? AND outcome IN "
+        "('deleted', 'failed', 'not_found')",
+        deletion_id,
+    )[0]
     return seconds, settled / count, deletion_id, wall
 
 
@@ -154,9 +157,14 @@ def timeline(path: str, deletion_id: int, started_utc: float) -> str:
         for op_id, finished, recorded in connection.execute(
             "SELECT o.op_id, o.finished_at, max(i.settled_at) FROM operations o JOIN "
             "deletion_items i ON i.op_id = o.op_id WHERE o.deletion_id = ? GROUP BY o.op_id "
-            "ORDER BY o.op_id", (deletion_id,)):  # fmt: skip
-            rows.append(" ".join(f"{_since(t, started_utc):8.2f}" for t in
-                                 (sent.get(op_id), finished, recorded)))  # fmt: skip
+            "ORDER BY o.op_id",
+            (deletion_id,),
+        ):
+            rows.append(
+                " ".join(
+                    f"{_since(t, started_utc):8.2f}" for t in (sent.get(op_id), finished, recorded)
+                )
+            )
     return "      sent    ended recorded (s after the POST)\n" + "\n".join(rows)
 
 
@@ -179,12 +187,18 @@ def dashboard_runs(url: str, ids: list[str], budget: float, args: argparse.Names
     """A web process whose pace tops at `budget`; one deletion per per-image cost."""
     uri = migrated_database({"bulk": "operator"})
     env = {
-        "DATABASE_URL": uri, "WESOG_API_URL": url, "WESOG_API_KEY": KEY,
-        "SECRET_KEY": "bench", "WESOG_POLLER": "thread", "WESOG_UNDO_SECONDS": "0",
-        "WESOG_POLL_INTERVAL": str(args.interval), "WESOG_MAX_CALLS_PER_SECOND": str(budget),
-        "WESOG_START_CALLS_PER_SECOND": str(args.start), "WESOG_METRICS": "1",
+        "DATABASE_URL": uri,
+        "WESOG_API_URL": url,
+        "WESOG_API_KEY": KEY,
+        "SECRET_KEY": "bench",
+        "WESOG_POLLER": "thread",
+        "WESOG_UNDO_SECONDS": "0",
+        "WESOG_POLL_INTERVAL": str(args.interval),
+        "WESOG_MAX_CALLS_PER_SECOND": str(budget),
+        "WESOG_START_CALLS_PER_SECOND": str(args.start),
+        "WESOG_METRICS": "1",
         "WESOG_MAX_INFLIGHT_OPS": str(args.inflight),
-    }  # fmt: skip
+    }
     port, results, path = free_port(), [], uri.removeprefix("sqlite:///")
     web = serve("web", port, env)
     try:

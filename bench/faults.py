@@ -35,9 +35,16 @@ def merge(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     states: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         entry = table.setdefault(
-            row["fault"], {"runs": 0, "deletions": 0, "inferred": 0, "lost": 0, "sent_twice": 0,
-                           "false_outcomes": 0}
-        )  # fmt: skip
+            row["fault"],
+            {
+                "runs": 0,
+                "deletions": 0,
+                "inferred": 0,
+                "lost": 0,
+                "sent_twice": 0,
+                "false_outcomes": 0,
+            },
+        )
         entry["runs"] += 1
         for name in ("deletions", "inferred", "lost", "sent_twice", "false_outcomes"):
             entry[name] += row[name]
@@ -68,8 +75,10 @@ def main() -> None:
             f"| {fault} | {e['runs']} | {e['deletions']} | {e['states']} | {e['inferred']} "
             f"| {e['lost']} | {e['sent_twice']} | {e['false_outcomes']} |"
         )
-    total = {k: sum(e[k] for e in table.values()) for k in ("deletions", "lost", "sent_twice",
-                                                             "false_outcomes")}  # fmt: skip
+    total = {
+        k: sum(e[k] for e in table.values())
+        for k in ("deletions", "lost", "sent_twice", "false_outcomes")
+    }
     print(
         f"\n{total['deletions']} deletions under {len(table)} faults × {args.rounds} round(s): "
         f"lost {total['lost']}, sent twice {total['sent_twice']}, false outcomes "

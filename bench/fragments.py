@@ -59,8 +59,10 @@ def main() -> None:
     for engine in engines():
         with fresh_database(engine) as uri:
             fragment, trivial, op_id = measure(migrated_database({"watcher": "viewer"}, uri), args)
-        print(f"{engine}: gunicorn 2 workers × 8 threads; operation #{op_id} running; "
-              f"{args.seconds:.0f} s")  # fmt: skip
+        print(
+            f"{engine}: gunicorn 2 workers × 8 threads; operation #{op_id} running; "
+            f"{args.seconds:.0f} s"
+        )
         fragment_label = f"progress fragment ({args.clients} clients every {args.interval} s)"
         trivial_label = f"trivial /healthz ({5} clients every {args.interval / 5} s)"
         print(f"  {fragment_label:45s} {summary_ms(fragment)}")

@@ -43,11 +43,18 @@ def main() -> None:
     args = parser.parse_args()
     sandbox = start_sandbox(images=200, item_ms=0, start_ms=0)
     uri = migrated_database({"fuzz-admin": "admin"})
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "fuzz", "WESOG_POLLER": "off",
-        "WESOG_API_URL": sandbox.url, "WESOG_API_KEY": sandbox.settings.api_key,
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "WESOG_SYNC_SEND_TIMEOUT": 1.0,
-    })  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "SECRET_KEY": "fuzz",
+            "WESOG_POLLER": "off",
+            "WESOG_API_URL": sandbox.url,
+            "WESOG_API_KEY": sandbox.settings.api_key,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "WESOG_SYNC_SEND_TIMEOUT": 1.0,
+        }
+    )
     counter = TracebackCounter()
     app.logger.addHandler(counter)
     logging.getLogger("wesog_dash").addHandler(counter)
@@ -59,8 +66,12 @@ def main() -> None:
     started = time.monotonic()
 
     @hypothesis_seed(args.seed)
-    @settings(max_examples=args.examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=args.examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(calls(app, rules))
     def run(call: object) -> None:
         response = send(client, call, token)  # type: ignore[arg-type]

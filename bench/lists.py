@@ -43,9 +43,14 @@ CARD = re.compile(
 
 
 def poll_204(
-    session: requests.Session, url: str, stop_at: float, interval: float, out: list,
-    form: list | None = None, csrf: str = "",
-) -> None:  # fmt: skip
+    session: requests.Session,
+    url: str,
+    stop_at: float,
+    interval: float,
+    out: list,
+    form: list | None = None,
+    csrf: str = "",
+) -> None:
     """GET `url` (POST `form`, for the grid's watcher) every `interval` s until `stop_at`;
     each answer must be 200 or 204."""
     headers = {"HX-Request": "true", **({"X-CSRFToken": csrf} if csrf else {})}
@@ -68,14 +73,22 @@ def finish_one_deletion(uri: str, sandbox_url: str, key: str) -> None:
     """A small deletion, sent by the server's poller; wait until it is final."""
     from wesog_dash import deletions
 
-    config = {"SQLALCHEMY_DATABASE_URI": uri, "WESOG_API_URL": sandbox_url,
-              "WESOG_API_KEY": key, "WESOG_POLLER": "off", "SECRET_KEY": "bench"}  # fmt: skip
+    config = {
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "WESOG_API_URL": sandbox_url,
+        "WESOG_API_KEY": key,
+        "WESOG_POLLER": "off",
+        "SECRET_KEY": "bench",
+    }
     app = create_app(config)
     with app.app_context():
         deletion_id = deletions.request_deletion(
-            ["100001", "100002", "100003"], "before the idle lists", actor="cli:bench",
-            user_id=None, remote_addr=None,
-        ).id  # fmt: skip
+            ["100001", "100002", "100003"],
+            "before the idle lists",
+            actor="cli:bench",
+            user_id=None,
+            remote_addr=None,
+        ).id
 
     def final() -> bool:
         with app.app_context():
@@ -126,8 +139,9 @@ def measure(base_url: str, sessions: list[requests.Session], args: argparse.Name
     named = lists["/ops/list"] + lists["/overview/live"]  # the lists issue 9's target names
     ratio = percentile(named, 0.95) / trivial_p95
     verdict = "OK" if ratio <= 1.5 else "MISSED"
-    print(f"  /ops/list + /overview/live p95 / trivial p95 = {ratio:.2f} (target ≤ 1.50): "
-          f"{verdict}")  # fmt: skip
+    print(
+        f"  /ops/list + /overview/live p95 / trivial p95 = {ratio:.2f} (target ≤ 1.50): {verdict}"
+    )
     everything = [latency for latencies in lists.values() for latency in latencies]
     print(f"  all three lists p95 / trivial p95 = {percentile(everything, 0.95) / trivial_p95:.2f}")
     grid = percentile(lists["/images/cards"], 0.95) / trivial_p95

@@ -57,15 +57,64 @@ def operation(rng: random.Random, op_id: int, end: datetime, live: bool) -> tupl
         good = rng.randrange(total) if started_flag else 0
         state = "running" if started_flag else "queued"
         seen = sql_time(end)
-        row = (op_id, rng.choice(METHODS), "image", total, good, 0, started_flag, False, None,
-               False, False, False, idle, 0.0, sql_time(created), None, None, "[]", "dashboard",
-               state, sql_time(created), seen, seen, seen, 0, False)  # fmt: skip
+        row = (
+            op_id,
+            rng.choice(METHODS),
+            "image",
+            total,
+            good,
+            0,
+            started_flag,
+            False,
+            None,
+            False,
+            False,
+            False,
+            idle,
+            0.0,
+            sql_time(created),
+            None,
+            None,
+            "[]",
+            "dashboard",
+            state,
+            sql_time(created),
+            seen,
+            seen,
+            seen,
+            0,
+            False,
+        )
         return row, [(op_id, sql_time(end), good, 0, started_flag, False)]
     good = total - bad
-    row = (op_id, rng.choice(METHODS), "image", total, good, bad, True, True, bad == 0, False,
-           False, False, idle, run, sql_time(created), sql_time(started), sql_time(end), "[]",
-           "tracked", "finished_with_errors" if bad else "finished", sql_time(created),
-           sql_time(end), sql_time(end), None, 0, True)  # fmt: skip
+    row = (
+        op_id,
+        rng.choice(METHODS),
+        "image",
+        total,
+        good,
+        bad,
+        True,
+        True,
+        bad == 0,
+        False,
+        False,
+        False,
+        idle,
+        run,
+        sql_time(created),
+        sql_time(started),
+        sql_time(end),
+        "[]",
+        "tracked",
+        "finished_with_errors" if bad else "finished",
+        sql_time(created),
+        sql_time(end),
+        sql_time(end),
+        None,
+        0,
+        True,
+    )
     half = (created + (end - created) / 2, total // 2, 0, True, False)
     samples = [(op_id, sql_time(half[0]), *half[1:]), (op_id, sql_time(end), good, bad, True, True)]
     return row, samples
@@ -182,9 +231,11 @@ def main() -> None:
     print(
         f"audit events filled in {audit_s:.1f} s ({deletions:,} deletion requests, {items:,} items)"
     )
-    print(f"operations filled in {ops_s:.1f} s; `metrics rebuild` took {rebuild_s:.1f} s "
-          f"({done.samples:,} samples → {done.minute_rows:,} minute rows, "
-          f"{done.hour_rows:,} hour rows, {done.day_rows:,} day rows)")  # fmt: skip
+    print(
+        f"operations filled in {ops_s:.1f} s; `metrics rebuild` took {rebuild_s:.1f} s "
+        f"({done.samples:,} samples → {done.minute_rows:,} minute rows, "
+        f"{done.hour_rows:,} hour rows, {done.day_rows:,} day rows)"
+    )
     try:
         report(measure(path, options.requests), options)
     finally:
@@ -196,9 +247,11 @@ def main() -> None:
 
 def report(rows: list[tuple[str, list[tuple[float, float]]]], options: argparse.Namespace) -> None:
     """Print p50/p95 (wall clock and CPU) per measure against the target."""
-    print(f"\noverview at {options.rows:,} operations + {options.rows:,} audit events, "
-          f"{options.requests} requests each (target: p95 ≤ 100 ms); load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"\noverview at {options.rows:,} operations + {options.rows:,} audit events, "
+        f"{options.requests} requests each (target: p95 ≤ 100 ms); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     for name, samples in rows:
         wall, cpu = [w for w, _ in samples], [c for _, c in samples]
         ok = "yes" if p95(wall) <= 100 else "NO"

@@ -23,9 +23,14 @@ def main() -> None:
     sandbox = start_sandbox(images=args.ids, item_ms=0, start_ms=0)
     uri = migrated_database({})
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "WESOG_POLLER": "off",
-         "WESOG_API_URL": sandbox.url, "WESOG_API_KEY": sandbox.settings.api_key}
-    )  # fmt: skip
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "SECRET_KEY": "bench",
+            "WESOG_POLLER": "off",
+            "WESOG_API_URL": sandbox.url,
+            "WESOG_API_KEY": sandbox.settings.api_key,
+        }
+    )
     from wesog_dash.deletions.keeping import _one, read_metadata
     from wesog_dash.upstream import wesog_client
 

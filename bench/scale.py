@@ -63,10 +63,13 @@ def main() -> None:
     uri = migrated_database({})
     path = db_path(uri)
     env = {
-        "DATABASE_URL": uri, "WESOG_API_URL": sandbox.url, "WESOG_API_KEY": "bench-key",
-        "SECRET_KEY": "bench", "WESOG_POLLER": "external",
+        "DATABASE_URL": uri,
+        "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": "bench-key",
+        "SECRET_KEY": "bench",
+        "WESOG_POLLER": "external",
         "WESOG_POLL_INTERVAL": str(args.interval),
-    }  # fmt: skip
+    }
     process = poller(env)
     try:
         wait_until(lambda: scalar(path, "SELECT count(*) FROM leases"), timeout=60)

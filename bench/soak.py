@@ -82,8 +82,13 @@ def main() -> None:
         sandbox = serve("sandbox", sandbox_port, {}, "1000", "20", "20", KEY)
         url = f"http://127.0.0.1:{sandbox_port}"
         uri = migrated_database({f"viewer{n}": "viewer" for n in range(args.viewers)})
-        env = {"DATABASE_URL": uri, "WESOG_API_URL": url, "WESOG_API_KEY": KEY,
-               "SECRET_KEY": "bench", "WESOG_POLLER": "external"}  # fmt: skip
+        env = {
+            "DATABASE_URL": uri,
+            "WESOG_API_URL": url,
+            "WESOG_API_KEY": KEY,
+            "SECRET_KEY": "bench",
+            "WESOG_POLLER": "external",
+        }
         web, poll = serve("web", web_port, env), poller(env)
         base, path = f"http://127.0.0.1:{web_port}", uri.removeprefix("sqlite:///")
         sessions = [logged_in_session(base, f"viewer{n}") for n in range(args.viewers)]
@@ -91,8 +96,12 @@ def main() -> None:
         driver = threading.Thread(target=drive, args=(url, args.ops, stop_at), daemon=True)
         driver.start()
         time.sleep(5)  # warm up: the first operations discovered, every session used once
-        requests.patch(f"{url}/_sandbox/settings", json={"rate_5xx": 0.05},
-                       headers={"API-Key": KEY}, timeout=10)  # fmt: skip
+        requests.patch(
+            f"{url}/_sandbox/settings",
+            json={"rate_5xx": 0.05},
+            headers={"API-Key": KEY},
+            timeout=10,
+        )
         seen: Counter[str] = Counter()
         threads = [
             threading.Thread(target=viewer, args=(base, s, path, stop_at, seen)) for s in sessions

@@ -134,9 +134,14 @@ def test_an_event_inserted_behind_the_console_is_caught(app: Flask) -> None:
         last = db.session.get(AuditEvent, ids[-1])
         assert last is not None
         forged = AuditEvent(
-            id=ids[-1] + 1, at=last.at, actor="mallory", action="login.succeeded",
-            details={}, prev_hash=last.hash, hash="",
-        )  # fmt: skip
+            id=ids[-1] + 1,
+            at=last.at,
+            actor="mallory",
+            action="login.succeeded",
+            details={},
+            prev_hash=last.hash,
+            hash="",
+        )
         forged.hash = audit.event_hash(forged)
         db.session.add(forged)
         db.session.commit()

@@ -31,10 +31,15 @@ def flask_env(url: str) -> dict[str, str]:
 def test_two_processes_of_eight_threads_write_one_verifiable_chain(database_url: str) -> None:
     command = [sys.executable, "-m", "tests.audit.writers", database_url]
     writers = [
-        subprocess.Popen([*command, f"p{n}", str(THREADS), str(PER_THREAD)], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*command, f"p{n}", str(THREADS), str(PER_THREAD)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(PROCESSES)
-    ]  # fmt: skip
+    ]
     outputs = [writer.communicate(timeout=240) for writer in writers]
     assert all(w.returncode == 0 for w in writers), [err[-2000:] for _, err in outputs]
     assert sum(int(out) for out, _ in outputs) == PROCESSES * THREADS * PER_THREAD
@@ -48,7 +53,11 @@ def test_two_processes_of_eight_threads_write_one_verifiable_chain(database_url:
 
     verified = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "audit", "verify"],
-        cwd=ROOT, env=flask_env(database_url), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=flask_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("chain intact: 2000 events"), verified.stdout

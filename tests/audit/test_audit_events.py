@@ -80,9 +80,12 @@ def test_cli_prune_writes_one_event(app: Flask, runner) -> None:
 def test_a_deletion_request_writes_one_deletion_requested_event(app: Flask) -> None:
     with app.app_context():
         deletion = deletions.request_deletion(
-            ["100001", "100002"], "duplicate upload", actor="alice", user_id=None,
+            ["100001", "100002"],
+            "duplicate upload",
+            actor="alice",
+            user_id=None,
             remote_addr="10.0.0.7",
-        )  # fmt: skip
+        )
         deletion_id = deletion.id
     assert actions(app) == ["deletion.requested"]  # a batch: sent later by the dispatcher
     event = newest(app)

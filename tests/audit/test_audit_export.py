@@ -35,8 +35,9 @@ def jsonl_rows(client: FlaskClient, query: str = "") -> list[dict[str, object]]:
 def test_csv_has_a_header_every_column_and_every_event_in_chain_order(
     app: Flask, client: FlaskClient, viewer: None
 ) -> None:
-    add_events(app, 3, image_id="100003", op_id=9, deletion_id=4, outcome="done",
-               details={"count": 1})  # fmt: skip
+    add_events(
+        app, 3, image_id="100003", op_id=9, deletion_id=4, outcome="done", details={"count": 1}
+    )
     response = client.get("/audit/export.csv")
     assert response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]

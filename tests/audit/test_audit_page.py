@@ -138,9 +138,12 @@ def test_image_filter_finds_direct_events_and_deletions_containing_it(
     direct = add_events(app, 1, image_id="100007", action="operation.ended")
     with app.app_context():
         bulk = deletions.request_deletion(
-            ["100005", "100007", "100009"], "bulk cleanup", actor="alice",
-            user_id=None, remote_addr=None,
-        )  # fmt: skip
+            ["100005", "100007", "100009"],
+            "bulk cleanup",
+            actor="alice",
+            user_id=None,
+            remote_addr=None,
+        )
         other = deletions.request_deletion(
             ["100011", "100012"], "other", actor="alice", user_id=None, remote_addr=None
         )
@@ -154,8 +157,9 @@ def test_image_filter_finds_direct_events_and_deletions_containing_it(
 def test_rows_link_to_deletion_operation_and_image_history(
     app: Flask, client: FlaskClient, viewer_events: list[int]
 ) -> None:
-    add_events(app, 1, action="deletion.ended", deletion_id=12, op_id=345, image_id="a b%",
-               outcome="done")  # fmt: skip
+    add_events(
+        app, 1, action="deletion.ended", deletion_id=12, op_id=345, image_id="a b%", outcome="done"
+    )
     add_events(app, 1, action="deletion.ended", image_id="has/slash")
     page = client.get("/audit?view=all").text
     assert 'href="/deletions/12"' in page and 'href="/ops/345"' in page
@@ -190,9 +194,15 @@ def test_event_text_is_escaped(app: Flask, client: FlaskClient, viewer_events: l
 
 
 @pytest.mark.parametrize(
-    "url", ["/audit", "/audit/export.csv", "/audit/export.jsonl", "/audit/verdict",
-            "/images/100001/history"],
-)  # fmt: skip
+    "url",
+    [
+        "/audit",
+        "/audit/export.csv",
+        "/audit/export.jsonl",
+        "/audit/verdict",
+        "/images/100001/history",
+    ],
+)
 def test_anonymous_visitors_are_sent_to_login(client: FlaskClient, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -28,20 +28,34 @@ def test_watch_draws_a_moving_bar_in_a_terminal(app: Flask, sandbox: SandboxServ
     with app.app_context():
         ids = [str(100001 + n) for n in range(COUNT)]
         deletion = deletions.request_deletion(
-            ids, "pty test", selection_kind="list", actor="cli:test", user_id=None,
+            ids,
+            "pty test",
+            selection_kind="list",
+            actor="cli:test",
+            user_id=None,
             remote_addr=None,
-        )  # fmt: skip
+        )
         deletion_id = deletion.id
     env = {
-        **os.environ, "TERM": "xterm-256color", "FLASK_APP": "app",
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "WESOG_API_URL": sandbox.url,
-        "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "external",
-        "WESOG_POLL_INTERVAL": "0.1", "SECRET_KEY": "pty-test",
-    }  # fmt: skip
+        **os.environ,
+        "TERM": "xterm-256color",
+        "FLASK_APP": "app",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": sandbox.settings.api_key,
+        "WESOG_POLLER": "external",
+        "WESOG_POLL_INTERVAL": "0.1",
+        "SECRET_KEY": "pty-test",
+    }
     child = pexpect.spawn(
-        sys.executable, ["-m", "flask", "wesog", "watch", str(deletion_id), "--interval", "0.1"],
-        cwd=str(ROOT), env=env, dimensions=(24, 140), encoding="utf-8", timeout=60,
-    )  # fmt: skip
+        sys.executable,
+        ["-m", "flask", "wesog", "watch", str(deletion_id), "--interval", "0.1"],
+        cwd=str(ROOT),
+        env=env,
+        dimensions=(24, 140),
+        encoding="utf-8",
+        timeout=60,
+    )
     child.expect(pexpect.EOF)
     child.close()
     screen = child.before

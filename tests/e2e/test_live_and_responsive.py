@@ -49,10 +49,18 @@ def test_a_deletion_started_elsewhere_appears_and_ends_on_ops_and_overview(
 def phone_pages(server: LiveServer, deletion_id: int, op_id: int) -> list[str]:
     """Every page of the product, for the phone-width check."""
     return [
-        "/", "/images", "/images?q=zz%3E3", "/images/100003", "/images/100003/history",
-        "/deletions/new?ids_text=100010,100011;a/b", f"/deletions/{deletion_id}", "/ops",
-        f"/ops/{op_id}", "/audit", "/admin/users",
-    ]  # fmt: skip
+        "/",
+        "/images",
+        "/images?q=zz%3E3",
+        "/images/100003",
+        "/images/100003/history",
+        "/deletions/new?ids_text=100010,100011;a/b",
+        f"/deletions/{deletion_id}",
+        "/ops",
+        f"/ops/{op_id}",
+        "/audit",
+        "/admin/users",
+    ]
 
 
 def test_no_page_is_wider_than_a_phone(browser: Browser, live_server: LiveServer) -> None:

@@ -96,10 +96,15 @@ class Harness:
         """A deletion's items as plain dicts."""
         with self.app.app_context():
             return [
-                {"image_id": i.image_id, "outcome": i.outcome, "inferred": i.inferred,
-                 "op_id": i.op_id, "message": i.message}
+                {
+                    "image_id": i.image_id,
+                    "outcome": i.outcome,
+                    "inferred": i.inferred,
+                    "op_id": i.op_id,
+                    "message": i.message,
+                }
                 for i in deletions.items_of(deletion_id)
-            ]  # fmt: skip
+            ]
 
     def settle(self, timeout: float = 20.0) -> None:
         """Run poller cycles until every deletion of the test is final."""

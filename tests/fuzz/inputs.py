@@ -15,18 +15,76 @@ from werkzeug.routing import Rule
 
 # Names our views read, so that values reach the code rather than being ignored.
 FIELD_NAMES = (
-    "q", "page", "before", "after", "state", "method", "resource", "origin", "created_from",
-    "created_to", "from", "to", "op_id", "actor", "action", "outcome", "image_id", "error_q",
-    "next", "quiet", "image_ids", "ids_text", "reason", "ticket", "wait", "urgent", "strict",
-    "selection_kind", "selection_query", "all_matching", "source", "username", "password",
-    "password_confirm", "role", "scope", "limit", "cursor", "version",
-)  # fmt: skip
+    "q",
+    "page",
+    "before",
+    "after",
+    "state",
+    "method",
+    "resource",
+    "origin",
+    "created_from",
+    "created_to",
+    "from",
+    "to",
+    "op_id",
+    "actor",
+    "action",
+    "outcome",
+    "image_id",
+    "error_q",
+    "next",
+    "quiet",
+    "image_ids",
+    "ids_text",
+    "reason",
+    "ticket",
+    "wait",
+    "urgent",
+    "strict",
+    "selection_kind",
+    "selection_query",
+    "all_matching",
+    "source",
+    "username",
+    "password",
+    "password_confirm",
+    "role",
+    "scope",
+    "limit",
+    "cursor",
+    "version",
+)
 NASTY_TEXT = (
-    "", " ", "0", "-1", "1e400", "NaN", "9999-12-31", "0000-00-00", "2026-02-30",
-    str(2**63), str(10**25), "-" + str(2**64), "../../etc/passwd", "a/b", "%2F", "\x00",
-    "\r\n//evil.example", "<script>alert(1)</script>", "' OR 1=1 --", "((((", "t~", "id=",
-    "ø" * 300, "💥", "x" * 5000, "true", "[]", "{}",
-)  # fmt: skip
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e400",
+    "NaN",
+    "9999-12-31",
+    "0000-00-00",
+    "2026-02-30",
+    str(2**63),
+    str(10**25),
+    "-" + str(2**64),
+    "../../etc/passwd",
+    "a/b",
+    "%2F",
+    "\x00",
+    "\r\n//evil.example",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "((((",
+    "t~",
+    "id=",
+    "ø" * 300,
+    "💥",
+    "x" * 5000,
+    "true",
+    "[]",
+    "{}",
+)
 
 # Lone surrogates cannot travel in a URL or a form; JSON bodies get them ("\ud800").
 texts = st.one_of(
@@ -112,11 +170,21 @@ def send(client: Any, call: Call, token: str | None = None) -> Any:
         if call.nested_json:
             data: Any = "[" * 5000
             return client.open(
-                call.path, method=call.method, data=data, headers=headers,
-                content_type="application/json", query_string=call.query,
-            )  # fmt: skip
-        return client.open(call.path, method=call.method, json=call.body, headers=headers,
-                           query_string=call.query)  # fmt: skip
+                call.path,
+                method=call.method,
+                data=data,
+                headers=headers,
+                content_type="application/json",
+                query_string=call.query,
+            )
+        return client.open(
+            call.path, method=call.method, json=call.body, headers=headers, query_string=call.query
+        )
     form = dict(call.form)
-    return client.open(call.path, method=call.method, query_string=call.query,
-                       data=form if call.method != "GET" else None, headers=headers)  # fmt: skip
+    return client.open(
+        call.path,
+        method=call.method,
+        query_string=call.query,
+        data=form if call.method != "GET" else None,
+        headers=headers,
+    )

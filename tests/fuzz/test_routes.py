@@ -59,9 +59,17 @@ def test_no_route_answers_5xx_to_any_input(
 
 
 KILLER_VALUES = (
-    str(10**25), str(2**63), "-1", "9999-12-31", "0001-01-01", "\r\n//evil.example", "((((",
-    "x" * 5000, "💥", "",
-)  # fmt: skip
+    str(10**25),
+    str(2**63),
+    "-1",
+    "9999-12-31",
+    "0001-01-01",
+    "\r\n//evil.example",
+    "((((",
+    "x" * 5000,
+    "💥",
+    "",
+)
 
 
 def test_every_field_of_every_route_survives_the_killer_values(

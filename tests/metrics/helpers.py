@@ -15,9 +15,17 @@ def snapshot(op_id: int, method: str = "del", **fields: Any) -> Snapshot:
     """An upstream operation snapshot; `finished_ago` (seconds) sets finished_at."""
     finished_ago = fields.pop("finished_ago", None)
     data: dict[str, Any] = {
-        "op_id": op_id, "method": method, "resource": "image", "num_total": 0, "num_good": 0,
-        "num_bad": 0, "is_started": False, "is_finished": False, "idle_ms": 0, "exec_ms": 0,
-    }  # fmt: skip
+        "op_id": op_id,
+        "method": method,
+        "resource": "image",
+        "num_total": 0,
+        "num_good": 0,
+        "num_bad": 0,
+        "is_started": False,
+        "is_finished": False,
+        "idle_ms": 0,
+        "exec_ms": 0,
+    }
     data.update(fields)
     if finished_ago is not None:
         moment: datetime = utcnow() - timedelta(seconds=finished_ago)
@@ -35,6 +43,14 @@ def store(*snapshots: Snapshot, deletion_id: int | None = None) -> None:
 def done(op_id: int, method: str, good: int, bad: int, idle: float, run: float, ago: int = 60):
     """A finished operation."""
     return snapshot(
-        op_id, method, num_total=good + bad, num_good=good, num_bad=bad, is_started=True,
-        is_finished=True, idle_ms=idle, exec_ms=run, finished_ago=ago,
-    )  # fmt: skip
+        op_id,
+        method,
+        num_total=good + bad,
+        num_good=good,
+        num_bad=bad,
+        is_started=True,
+        is_finished=True,
+        idle_ms=idle,
+        exec_ms=run,
+        finished_ago=ago,
+    )

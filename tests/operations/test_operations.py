@@ -79,9 +79,14 @@ def make_row(**fields: Any) -> Operation:
     """An unsaved Operation row with the given fields (for the pure state function)."""
     now = utcnow()
     base: dict[str, Any] = {
-        "op_id": 1, "raw": {}, "num_bad": 0, "is_started": False, "is_finished": False,
-        "first_seen_at": now, "last_change_at": now,
-    }  # fmt: skip
+        "op_id": 1,
+        "raw": {},
+        "num_bad": 0,
+        "is_started": False,
+        "is_finished": False,
+        "first_seen_at": now,
+        "last_change_at": now,
+    }
     return Operation(**{**base, **fields})
 
 

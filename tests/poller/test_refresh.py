@@ -145,9 +145,12 @@ def test_the_request_budget_is_never_exceeded(
     sandbox.settings.start_ms = 60_000
     with app.app_context():
         deletions.request_deletion(  # ten chunks, but only two operations in flight at once
-            [str(100001 + n) for n in range(10)], "budget", actor="alice", user_id=None,
+            [str(100001 + n) for n in range(10)],
+            "budget",
+            actor="alice",
+            user_id=None,
             remote_addr=None,
-        )  # fmt: skip
+        )
         for op_id in range(900, 930):  # thirty operations to poll every 50 ms, by id
             operations.track(op_id, actor="alice")
     counts = []

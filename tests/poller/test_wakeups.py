@@ -73,18 +73,27 @@ def test_a_poller_process_sends_a_bulk_deletion_at_once_not_at_its_next_cycle(
 ) -> None:
     """`flask wesog poll` with a 60 s cadence sends a deletion queued elsewhere in seconds."""
     env = {
-        **os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "WESOG_API_URL": sandbox.url, "WESOG_API_KEY": sandbox.settings.api_key,
-        "WESOG_POLLER": "external", "SECRET_KEY": "wakeups-test", "PYTHONUNBUFFERED": "1",
-        "WESOG_POLL_INTERVAL": str(SLOW), "WESOG_QUEUED_POLL_INTERVAL": str(SLOW),
-        "WESOG_LEASE_TTL": str(SLOW * 3), "WESOG_DISCOVER": "0",
-    }  # fmt: skip
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": sandbox.settings.api_key,
+        "WESOG_POLLER": "external",
+        "SECRET_KEY": "wakeups-test",
+        "PYTHONUNBUFFERED": "1",
+        "WESOG_POLL_INTERVAL": str(SLOW),
+        "WESOG_QUEUED_POLL_INTERVAL": str(SLOW),
+        "WESOG_LEASE_TTL": str(SLOW * 3),
+        "WESOG_DISCOVER": "0",
+    }
     log = tmp_path / "poller.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "wesog", "poll"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         assert wait_for(lambda: "polling (lease holder" in log.read_text(), timeout=30)
         time.sleep(1.0)  # its first cycle is over: it now sleeps for up to SLOW / 3 s

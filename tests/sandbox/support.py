@@ -12,10 +12,24 @@ from wesog_dash.sandbox import SandboxServer
 
 TIMEOUT = 10
 OP_FIELDS = [
-    "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
-    "all_good", "do_wait", "do_urgent", "do_strict", "idle_ms", "exec_ms", "created_at",
-    "started_at", "finished_at", "errors",
-]  # fmt: skip
+    "method",
+    "resource",
+    "num_total",
+    "num_good",
+    "num_bad",
+    "is_started",
+    "is_finished",
+    "all_good",
+    "do_wait",
+    "do_urgent",
+    "do_strict",
+    "idle_ms",
+    "exec_ms",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "errors",
+]
 
 
 def img_path(image_id: str) -> str:

@@ -533,8 +533,14 @@ def test_settings_endpoint_reads_and_patches_knobs(server: SandboxServer, api: A
     patched = api.call("PATCH", "/_sandbox/settings", json={"item_ms": 5, "fail_rate": 0.25})
     assert patched.status_code == 200
     assert patched.json()["item_ms"] == 5 and server.settings.fail_rate == 0.25
-    bad = ({"api_key": "x"}, {"item_ms": "fast"}, {"item_ms": -0.5}, {"fail_rate": 2},
-           {"latency_ms": True}, {"start_ms": 0.5})  # fmt: skip
+    bad = (
+        {"api_key": "x"},
+        {"item_ms": "fast"},
+        {"item_ms": -0.5},
+        {"fail_rate": 2},
+        {"latency_ms": True},
+        {"start_ms": 0.5},
+    )
     for body in bad:
         assert api.call("PATCH", "/_sandbox/settings", json=body).status_code == 422
     assert requests.get(server.url + "/_sandbox/stats", timeout=TIMEOUT).status_code == 401

@@ -30,13 +30,19 @@ def add_operations(app: Flask) -> None:
             even = op_id % 2 == 0
             db.session.add(
                 Operation(
-                    op_id=op_id, method="del", resource="imgs", num_total=2, num_good=2,
-                    is_started=True, is_finished=even, origin="tracked" if even else "dashboard",
+                    op_id=op_id,
+                    method="del",
+                    resource="imgs",
+                    num_total=2,
+                    num_good=2,
+                    is_started=True,
+                    is_finished=even,
+                    origin="tracked" if even else "dashboard",
                     state="finished" if even else "running",
                     created_at=datetime(2026, 11, 1 if op_id <= 3 else 2, 12, tzinfo=UTC),
                     errors=[{"id": 100001, "msg": "image not found"}] if op_id == 6 else [],
                 )
-            )  # fmt: skip
+            )
         db.session.commit()
 
 
@@ -68,9 +74,11 @@ def test_bad_filters_are_invalid_request_problems(client, token: str) -> None:
 def test_an_uploaded_text_list_creates_one_deletion(app: Flask, client, token: str) -> None:
     body = "100001\n\n  100002 \n100003\n"
     response = client.post(
-        "/api/v1/deletions?reason=ticket%2042&urgent=true", data=body,
-        content_type="text/plain; charset=utf-8", headers=bearer(token),
-    )  # fmt: skip
+        "/api/v1/deletions?reason=ticket%2042&urgent=true",
+        data=body,
+        content_type="text/plain; charset=utf-8",
+        headers=bearer(token),
+    )
     assert response.status_code == 202, response.json
     created = response.json
     assert [i["image_id"] for i in created["items"]] == ["100001", "100002", "100003"]
@@ -170,10 +178,20 @@ def test_a_retired_operation_is_read_at_its_negative_key(app: Flask, client, tok
     add_operations(app)
     with app.app_context():
         db.session.add(
-            Operation(op_id=-3, upstream_op_id=3, method="del", resource="imgs", num_total=1,
-                      num_good=1, is_started=True, is_finished=True, origin="dashboard",
-                      state="finished", errors=[])
-        )  # fmt: skip
+            Operation(
+                op_id=-3,
+                upstream_op_id=3,
+                method="del",
+                resource="imgs",
+                num_total=1,
+                num_good=1,
+                is_started=True,
+                is_finished=True,
+                origin="dashboard",
+                state="finished",
+                errors=[],
+            )
+        )
         db.session.commit()
     retired = client.get("/api/v1/ops/-3", headers=bearer(token))
     assert retired.status_code == 200 and retired.json["upstream_op_id"] == 3

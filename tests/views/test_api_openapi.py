@@ -115,8 +115,15 @@ def seed_deletions(app: Flask, poller: Poller, sandbox: SandboxServer) -> dict[s
     pause = request_deletion(app, ["100002"], send_after=600)
     cancel = request_deletion(app, ["100003", "100004"], selection_kind="list", send_after=600)
     every = [undo, pause, cancel, deleted, failed]
-    return {"undo": [undo], "pause": [pause], "resume": [pause], "cancel": [cancel],
-            "restore": [deleted], "retry": [failed], "": every}  # fmt: skip
+    return {
+        "undo": [undo],
+        "pause": [pause],
+        "resume": [pause],
+        "cancel": [cancel],
+        "restore": [deleted],
+        "retry": [failed],
+        "": every,
+    }
 
 
 def aim_at(document: dict[str, Any], seeded: dict[str, list[int]]) -> None:
@@ -131,8 +138,15 @@ def aim_at(document: dict[str, Any], seeded: dict[str, list[int]]) -> None:
 
 # Every safety action must reach its service at least once with a success answer (resume
 # may find its deletion not paused when it runs before pause: then its 409 must show).
-SAFETY = {"undo": "200", "pause": "200", "resume": "(200|409)", "cancel": "200",
-          "retry": "202", "restore": "202", "report": "200"}  # fmt: skip
+SAFETY = {
+    "undo": "200",
+    "pause": "200",
+    "resume": "(200|409)",
+    "cancel": "200",
+    "retry": "202",
+    "restore": "202",
+    "report": "200",
+}
 
 
 @pytest.mark.parametrize("app_overrides", [{"PROPAGATE_EXCEPTIONS": False, **FAST_POLLING}])

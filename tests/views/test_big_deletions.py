@@ -73,8 +73,12 @@ class TestResolvingABigSearch:
         with app.app_context():
             selection = deletions.get_selection(selection_id)
             assert selection is not None and (selection.resolved, selection.pages) == (BIG, 3)
-            form = {"csrf_token": token, "reason": "licence expired", "selection_id": selection_id,
-                    "ids_sha256": digest}  # fmt: skip
+            form = {
+                "csrf_token": token,
+                "reason": "licence expired",
+                "selection_id": selection_id,
+                "ids_sha256": digest,
+            }
         response = client.post("/deletions", data=form)
         page = client.get(response.headers["Location"]).get_data(as_text=True)
         assert "Showing the first 200 of 25000 images" in page

@@ -33,9 +33,16 @@ def test_audit_actions_read_as_words() -> None:
 
 @pytest.mark.parametrize(
     ("ms", "words"),
-    [(350, "350 ms"), (4_200, "4.2 s"), (42_000, "42 s"), (80_000, "1 min 20 s"),
-     (120_000, "2 min"), (7_500_000, "2 h 5 min"), (None, "—")],
-)  # fmt: skip
+    [
+        (350, "350 ms"),
+        (4_200, "4.2 s"),
+        (42_000, "42 s"),
+        (80_000, "1 min 20 s"),
+        (120_000, "2 min"),
+        (7_500_000, "2 h 5 min"),
+        (None, "—"),
+    ],
+)
 def test_durations_in_words(ms: float | None, words: str) -> None:
     assert display.duration_ms(ms) == words
 

@@ -116,12 +116,13 @@ def test_junk_from_a_watcher_is_nothing_to_swap_never_an_error(
 ) -> None:
     CSRF[client] = auth.login("viewer")
     for form in (
-        {}, {"since": "abc", "n": "1", "id": "x", "t": "none"},
+        {},
+        {"since": "abc", "n": "1", "id": "x", "t": "none"},
         {"since": "9" * 40, "n": "1", "id": "x", "t": "none"},
         {"since": "9" * 15, "n": "1", "id": "x", "t": "none"},
         {"since": "1", "n": "-1", "id": "x", "t": "none"},
         {"since": "1", "n": "1", "id": "x" * 300, "t": "none"},
-    ):  # fmt: skip
+    ):
         headers = {**HTMX, "X-CSRFToken": CSRF[client]}
         assert client.post("/images/cards", data=form, headers=headers).status_code == 204
     # Like any POST, it needs the session's CSRF token (htmx sends the page's).

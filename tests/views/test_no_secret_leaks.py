@@ -124,12 +124,29 @@ def run_poller_until_final(app: Flask) -> None:
 def browse(client: FlaskClient, rec: Recorder) -> None:
     """Every page and fragment a viewer can read, errors included."""
     for url in (
-        "/", "/images", "/images?q=t~beach", "/images?q=((((", "/images?q=zz%3D%3D%3D1",
-        "/images/100001", "/images/100002", "/images/999999999", "/images/100001/history",
-        "/ops", "/ops/running", "/deletions/1", "/deletions/1/live", "/deletions/1/card",
-        "/deletions/2", "/deletions/3", "/audit", "/audit/verdict", "/audit/export.csv",
-        "/audit/export.jsonl", "/no/such/page", "/static/app.js",
-    ):  # fmt: skip
+        "/",
+        "/images",
+        "/images?q=t~beach",
+        "/images?q=((((",
+        "/images?q=zz%3D%3D%3D1",
+        "/images/100001",
+        "/images/100002",
+        "/images/999999999",
+        "/images/100001/history",
+        "/ops",
+        "/ops/running",
+        "/deletions/1",
+        "/deletions/1/live",
+        "/deletions/1/card",
+        "/deletions/2",
+        "/deletions/3",
+        "/audit",
+        "/audit/verdict",
+        "/audit/export.csv",
+        "/audit/export.jsonl",
+        "/no/such/page",
+        "/static/app.js",
+    ):
         rec.get(client, url)
         rec.get(client, url, headers={"HX-Request": "true"})
     with client.application.app_context():

@@ -21,9 +21,13 @@ def make_deletion(actor: str, reason: str, outcomes: list[str], state: str) -> N
     """A deletion request with items already settled (as the outbox leaves them)."""
     now = utcnow()
     deletion = DeletionRequest(
-        actor=actor, reason=reason, item_count=len(outcomes), ids_sha256="x", state=state,
+        actor=actor,
+        reason=reason,
+        item_count=len(outcomes),
+        ids_sha256="x",
+        state=state,
         created_at=now,
-    )  # fmt: skip
+    )
     db.session.add(deletion)
     db.session.flush()
     for n, outcome in enumerate(outcomes):
@@ -65,8 +69,11 @@ def test_the_report_of_this_month_counts_deletions_by_day_person_and_reason(
     detail = list(csv.DictReader(io.StringIO(client.get("/reports/deletions.csv").text)))
     alice = next(row for row in detail if row["actor"] == "alice")
     assert (alice["requests"], alice["images"], alice["deleted"], alice["failed"]) == (
-        "2", "4", "3", "1",
-    )  # fmt: skip
+        "2",
+        "4",
+        "3",
+        "1",
+    )
     bob = next(row for row in detail if row["actor"] == "bob")
     assert bob["reason"] == "'=HYPERLINK(1)"  # a spreadsheet must not run it
 

@@ -52,8 +52,12 @@ def test_confirming_every_match_resolves_the_search_and_deletes_exactly_those(
 ) -> None:
     token = auth.login("operator")
     # What the bulk form sends in "all matches" mode (app.js enables all_matching).
-    fields = {"csrf_token": token, "selection_kind": "list", "selection_query": "id<=100005",
-              "all_matching": "1"}  # fmt: skip
+    fields = {
+        "csrf_token": token,
+        "selection_kind": "list",
+        "selection_query": "id<=100005",
+        "all_matching": "1",
+    }
     html = resolved_page(app, client, poller, client.post("/deletions/new", data=fields))
     assert "Delete 5 images?" in html and 'name="selection_kind" value="query"' in html
     # Opened as a page, the resolved list shows its first images with thumbnail and title.
@@ -62,10 +66,16 @@ def test_confirming_every_match_resolves_the_search_and_deletes_exactly_those(
     assert '<ol class="id-preview">' in page and "/thumbs/100001.svg" in page
     assert page.count("<li>") >= 5 and "not checked" not in page
     confirm = dict(re.findall(r'name="(selection_id|ids_sha256)" value="([^"]+)"', html))
-    response = client.post("/deletions", data={**confirm, "csrf_token": token,
-                                               "selection_kind": "query",
-                                               "selection_query": "id<=100005",
-                                               "reason": "every match"})  # fmt: skip
+    response = client.post(
+        "/deletions",
+        data={
+            **confirm,
+            "csrf_token": token,
+            "selection_kind": "query",
+            "selection_query": "id<=100005",
+            "reason": "every match",
+        },
+    )
     assert response.status_code == 303
     deletion_id = deletion_id_from(response.headers["Location"])
     settle(app, poller, deletion_id)

@@ -17,7 +17,7 @@ def sandbox_settings() -> SandboxSettings:
 
 @pytest.fixture
 def client(sandbox: SandboxServer) -> WesogClient:
-    return WesogClient(sandbox.url, sandbox.settings.api_key, read_timeout=5)
+    return WesogClient(sandbox.url, sandbox.settings.api_key, timeout=(3.05, 5))
 
 
 def test_a_queued_operation_is_cancelled(client: WesogClient, sandbox: SandboxServer) -> None:

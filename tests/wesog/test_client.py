@@ -26,7 +26,7 @@ pytestmark = pytest.mark.both_dialects
 
 @pytest.fixture
 def client(sandbox: SandboxServer) -> WesogClient:
-    return WesogClient(sandbox.url, sandbox.settings.api_key, read_timeout=5)
+    return WesogClient(sandbox.url, sandbox.settings.api_key, timeout=(3.05, 5))
 
 
 def finished(client: WesogClient, op_id: int, timeout: float = 10) -> Operation:
@@ -178,7 +178,7 @@ def test_server_errors_are_retried_for_reads_only(
 def test_a_timeout_after_sending_is_an_unknown_outcome(
     sandbox: SandboxServer,
 ) -> None:
-    impatient = WesogClient(sandbox.url, sandbox.settings.api_key, read_timeout=0.2)
+    impatient = WesogClient(sandbox.url, sandbox.settings.api_key, timeout=(3.05, 0.2))
     sandbox.settings.latency_ms = 600
     with pytest.raises(WesogOutcomeUnknown):
         impatient.delete_image("100030")
@@ -193,6 +193,6 @@ def test_an_unreachable_api_is_unavailable() -> None:
         port = sock.getsockname()[1]
     started = time.monotonic()
     with pytest.raises(WesogUnavailable) as caught:
-        WesogClient(f"http://127.0.0.1:{port}", "k", connect_timeout=0.5).delete_image("x")
+        WesogClient(f"http://127.0.0.1:{port}", "k", timeout=(0.5, 10.0)).delete_image("x")
     assert not isinstance(caught.value, WesogOutcomeUnknown)
     assert time.monotonic() - started < 5

@@ -21,7 +21,7 @@ def sandbox_settings(dialect: str) -> SandboxSettings:
 
 @pytest.fixture
 def client(sandbox: SandboxServer) -> WesogClient:
-    return WesogClient(sandbox.url, sandbox.settings.api_key, read_timeout=10)
+    return WesogClient(sandbox.url, sandbox.settings.api_key, timeout=(3.05, 10))
 
 
 def searches(sandbox: SandboxServer) -> tuple[int, int]:

@@ -21,11 +21,23 @@ class EchoingApi(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         key = self.headers.get("API-Key", "")
         if self.path.startswith("/ops/"):
-            body = {"method": "del", "resource": "image", "num_total": 1, "num_good": 0,
-                    "num_bad": 1, "is_started": True, "is_finished": True, "all_good": False,
-                    "do_wait": False, "do_urgent": False, "do_strict": False, "idle_ms": 1,
-                    "exec_ms": 1, "created_at": "2026-11-28T10:00:00Z",
-                    "errors": [{"id": "a", "msg": f"denied for key {key}"}]}  # fmt: skip
+            body = {
+                "method": "del",
+                "resource": "image",
+                "num_total": 1,
+                "num_good": 0,
+                "num_bad": 1,
+                "is_started": True,
+                "is_finished": True,
+                "all_good": False,
+                "do_wait": False,
+                "do_urgent": False,
+                "do_strict": False,
+                "idle_ms": 1,
+                "exec_ms": 1,
+                "created_at": "2026-11-28T10:00:00Z",
+                "errors": [{"id": "a", "msg": f"denied for key {key}"}],
+            }
             self._answer(200, body)
         else:
             self._answer(422, {"detail": f"Invalid API key {key} " + "x" * 2000})

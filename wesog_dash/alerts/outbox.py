@@ -39,9 +39,17 @@ def queue(kind: str, key: str, text: str, details: dict[str, Any]) -> bool:
     if db.session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None:
         return False
     db.session.add(
-        Alert(kind=kind, dedupe_key=key[:128], text=text, details=details, state="pending",
-              attempts=0, next_attempt_at=utcnow(), created_at=utcnow())
-    )  # fmt: skip
+        Alert(
+            kind=kind,
+            dedupe_key=key[:128],
+            text=text,
+            details=details,
+            state="pending",
+            attempts=0,
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
+        )
+    )
     db.session.flush()
     return True
 

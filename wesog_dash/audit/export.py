@@ -80,10 +80,20 @@ def _csv_row(row: Sequence[Any]) -> tuple[Any, ...]:
         hash_,
     ) = row
     return (
-        id_, stored_iso(at), neutralise(actor), neutralise(addr), neutralise(action),
-        neutralise(image), op_id, deletion_id, neutralise(outcome), neutralise(reason),
-        neutralise(details), prev_hash, hash_,
-    )  # fmt: skip
+        id_,
+        stored_iso(at),
+        neutralise(actor),
+        neutralise(addr),
+        neutralise(action),
+        neutralise(image),
+        op_id,
+        deletion_id,
+        neutralise(outcome),
+        neutralise(reason),
+        neutralise(details),
+        prev_hash,
+        hash_,
+    )
 
 
 def csv_chunks(filters: AuditFilters) -> Iterator[str]:

@@ -82,10 +82,19 @@ def describe(ids: list[str], reason: str, ticket: str | None, flags: dict[str, b
 @click.option("--json", "as_json", is_flag=True, help="Print the created request as JSON.")
 @click.option("--watch", "then_watch", is_flag=True, help="Then watch it (exit code as `watch`).")
 def delete_command(
-    image_ids: tuple[str, ...], ids_file: IO[bytes] | None, query: str | None, reason: str,
-    ticket: str | None, wait: bool, urgent: bool, strict: bool, restorable_only: bool,
-    yes: bool, as_json: bool, then_watch: bool,
-) -> None:  # fmt: skip
+    image_ids: tuple[str, ...],
+    ids_file: IO[bytes] | None,
+    query: str | None,
+    reason: str,
+    ticket: str | None,
+    wait: bool,
+    urgent: bool,
+    strict: bool,
+    restorable_only: bool,
+    yes: bool,
+    as_json: bool,
+    then_watch: bool,
+) -> None:
     """Delete images: show what will be sent, ask, then queue it like the browser does."""
     if read_only():
         raise click.ClickException("This console is read-only (WESOG_READ_ONLY is set).")
@@ -117,10 +126,17 @@ def create(
     kind = "query" if query else "list" if len(ids) > 1 else "single"
     try:
         return deletions.request_deletion(
-            ids, reason, **flags, ticket=ticket, selection_kind=kind, selection_query=query,
-            actor=cli_actor(), user_id=None, remote_addr=None,
+            ids,
+            reason,
+            **flags,
+            ticket=ticket,
+            selection_kind=kind,
+            selection_query=query,
+            actor=cli_actor(),
+            user_id=None,
+            remote_addr=None,
             send_inline=bool(current_app.config.get("WESOG_API_URL")),
-        )  # fmt: skip
+        )
     except deletions.DeletionInputError as error:
         raise click.ClickException(error.message) from error
     except UpstreamProblem as error:

@@ -76,9 +76,11 @@ def poll_command(metrics_port: int | None) -> None:
 
 @wesog_cli.command("prune-snapshots")
 @click.option(
-    "--days", type=click.IntRange(0), default=None,
+    "--days",
+    type=click.IntRange(0),
+    default=None,
     help="Keep this many days (default: WESOG_SNAPSHOT_DAYS).",
-)  # fmt: skip
+)
 def prune_snapshots_command(days: int | None) -> None:
     """Delete the metadata kept of deleted images once older than WESOG_SNAPSHOT_DAYS."""
     count = prune_snapshots(days, actor="cli:prune-snapshots")

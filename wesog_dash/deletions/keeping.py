@@ -79,12 +79,14 @@ def _store(deletion_id: int, image_ids: list[str], read: dict[str, Image | str])
     now = utcnow()
     rows = [
         {
-            "deletion_id": deletion_id, "image_id": image_id, "taken_at": now,
+            "deletion_id": deletion_id,
+            "image_id": image_id,
+            "taken_at": now,
             "data": dict(value.fields) if isinstance(value, Image) else None,
             "problem": None if isinstance(value, Image) else value,
         }
         for image_id, value in ((i, read[i]) for i in image_ids)
-    ]  # fmt: skip
+    ]
     # Core executemany: a chunk's thousand snapshots without the ORM's bookkeeping per row.
     db.session.execute(insert(ImageSnapshot.__table__), rows)
     db.session.commit()

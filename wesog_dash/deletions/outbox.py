@@ -93,13 +93,26 @@ def ids_digest(ids: list[str]) -> str:
 
 
 def request_deletion(
-    image_ids: list[str], reason: str, *, wait: bool = False, urgent: bool = False,
-    strict: bool = False, ticket: str | None = None, selection_kind: str = "single",
-    selection_query: str | None = None, selection_id: int | None = None, actor: str,
-    user_id: int | None, remote_addr: str | None, send_after: float = 0.0,
-    stop_ratio: float | None = None, stop_min_items: int | None = None,
-    retry_of_id: int | None = None, send_inline: bool = True, restorable_only: bool = False,
-) -> DeletionRequest:  # fmt: skip
+    image_ids: list[str],
+    reason: str,
+    *,
+    wait: bool = False,
+    urgent: bool = False,
+    strict: bool = False,
+    ticket: str | None = None,
+    selection_kind: str = "single",
+    selection_query: str | None = None,
+    selection_id: int | None = None,
+    actor: str,
+    user_id: int | None,
+    remote_addr: str | None,
+    send_after: float = 0.0,
+    stop_ratio: float | None = None,
+    stop_min_items: int | None = None,
+    retry_of_id: int | None = None,
+    send_inline: bool = True,
+    restorable_only: bool = False,
+) -> DeletionRequest:
     """Validate, commit the request and its items, then send it (one id) or wake the dispatcher.
 
     `send_after` > 0 keeps it `scheduled` that many seconds first (the undo window);
@@ -113,9 +126,17 @@ def request_deletion(
     extra["restorable_only"] = bool(restorable_only)
     if selection_id is not None:
         return _request_selected(
-            selection_id, reason, extra, wait=wait, urgent=urgent, strict=strict, ticket=ticket,
-            actor=actor, user_id=user_id, remote_addr=remote_addr,
-        )  # fmt: skip
+            selection_id,
+            reason,
+            extra,
+            wait=wait,
+            urgent=urgent,
+            strict=strict,
+            ticket=ticket,
+            actor=actor,
+            user_id=user_id,
+            remote_addr=remote_addr,
+        )
     ids, reason, ticket = clean_ids(image_ids), clean_reason(reason), clean_ticket(ticket)
     if selection_kind not in SELECTION_KINDS:
         raise DeletionInputError("Unknown kind of selection")
@@ -124,11 +145,22 @@ def request_deletion(
     inline = send_inline and len(ids) == 1 and not wait and extra["state"] == "pending"
     timeout = float(current_app.config["WESOG_SYNC_SEND_TIMEOUT"])
     deletion = DeletionRequest(
-        created_at=utcnow(), user_id=user_id, actor=actor, remote_addr=remote_addr,
-        reason=reason, ticket=ticket, do_wait=wait, do_urgent=urgent, do_strict=strict,
-        selection_kind=selection_kind, selection_query=(selection_query or "").strip() or None,
-        item_count=len(ids), ids_sha256=ids_digest(ids), attempts=0, **extra,
-    )  # fmt: skip
+        created_at=utcnow(),
+        user_id=user_id,
+        actor=actor,
+        remote_addr=remote_addr,
+        reason=reason,
+        ticket=ticket,
+        do_wait=wait,
+        do_urgent=urgent,
+        do_strict=strict,
+        selection_kind=selection_kind,
+        selection_query=(selection_query or "").strip() or None,
+        item_count=len(ids),
+        ids_sha256=ids_digest(ids),
+        attempts=0,
+        **extra,
+    )
     _write(deletion, ids, claim_for=timeout if inline else None)
     if inline:
         return dispatcher.send_claimed(deletion.id, timeout=timeout, actor=actor)
@@ -148,17 +180,28 @@ def safety_fields(
         raise DeletionInputError(f"The minimum of finished images is 1 to {MAX_IDS}")
     send_at = utcnow() + timedelta(seconds=send_after) if send_after > 0 else None
     return {
-        "state": "scheduled" if send_at else "pending", "send_at": send_at,
-        "next_attempt_at": send_at, "stop_ratio": stop_ratio,
-        "stop_min_items": stop_min_items, "retry_of_id": retry_of_id,
-    }  # fmt: skip
+        "state": "scheduled" if send_at else "pending",
+        "send_at": send_at,
+        "next_attempt_at": send_at,
+        "stop_ratio": stop_ratio,
+        "stop_min_items": stop_min_items,
+        "retry_of_id": retry_of_id,
+    }
 
 
 def _request_selected(
-    selection_id: int, reason: str, extra: dict[str, Any], *, wait: bool, urgent: bool,
+    selection_id: int,
+    reason: str,
+    extra: dict[str, Any],
+    *,
+    wait: bool,
+    urgent: bool,
     strict: bool,
-    ticket: str | None, actor: str, user_id: int | None, remote_addr: str | None,
-) -> DeletionRequest:  # fmt: skip
+    ticket: str | None,
+    actor: str,
+    user_id: int | None,
+    remote_addr: str | None,
+) -> DeletionRequest:
     """A request whose ids are a stored, hashed selection (copied by INSERT … SELECT)."""
     selection = db.session.get(IdSelection, selection_id)
     if selection is None or selection.state != "ready" or not selection.resolved:
@@ -166,12 +209,22 @@ def _request_selected(
     reason, ticket = clean_reason(reason), clean_ticket(ticket)
     extra = hold(extra, selection.resolved, selection.kind, actor)
     deletion = DeletionRequest(
-        created_at=utcnow(), user_id=user_id, actor=actor, remote_addr=remote_addr,
-        reason=reason, ticket=ticket, do_wait=wait, do_urgent=urgent, do_strict=strict,
+        created_at=utcnow(),
+        user_id=user_id,
+        actor=actor,
+        remote_addr=remote_addr,
+        reason=reason,
+        ticket=ticket,
+        do_wait=wait,
+        do_urgent=urgent,
+        do_strict=strict,
         selection_kind=selection.kind if selection.kind in SELECTION_KINDS else "list",
-        selection_query=selection.query, item_count=selection.resolved,
-        ids_sha256=selection.ids_sha256, attempts=0, **extra,
-    )  # fmt: skip
+        selection_query=selection.query,
+        item_count=selection.resolved,
+        ids_sha256=selection.ids_sha256,
+        attempts=0,
+        **extra,
+    )
     _write(deletion, None, claim_for=None, selection_id=selection_id)
     signals.wake()
     return deletion
@@ -181,9 +234,11 @@ def _insert_items(deletion_id: int, ids: list[str] | None, selection_id: int | N
     """The items, written set-based: from the selection's rows, or in batches of values."""
     if selection_id is not None:
         rows = select(
-            literal(deletion_id), IdSelectionItem.position, IdSelectionItem.image_id,
+            literal(deletion_id),
+            IdSelectionItem.position,
+            IdSelectionItem.image_id,
             literal("pending"),
-        ).where(IdSelectionItem.selection_id == selection_id)  # fmt: skip
+        ).where(IdSelectionItem.selection_id == selection_id)
         columns = ["deletion_id", "position", "image_id", "outcome"]
         db.session.execute(insert(DeletionItem).from_select(columns, rows))
         return
@@ -193,11 +248,15 @@ def _insert_items(deletion_id: int, ids: list[str] | None, selection_id: int | N
         db.session.execute(
             insert(table),
             [
-                {"deletion_id": deletion_id, "position": start + n, "image_id": image_id,
-                 "outcome": "pending"}
+                {
+                    "deletion_id": deletion_id,
+                    "position": start + n,
+                    "image_id": image_id,
+                    "outcome": "pending",
+                }
                 for n, image_id in enumerate(ids[start : start + 5000])
             ],
-        )  # fmt: skip
+        )
 
 
 def _write(
@@ -215,10 +274,14 @@ def _write(
     _insert_items(deletion.id, ids, selection_id)
     first = ids[0] if ids and len(ids) == 1 else None
     audit.record(
-        "deletion.requested", actor=deletion.actor, deletion_id=deletion.id,
-        reason=deletion.reason, image_id=first,
-        remote_addr=deletion.remote_addr, details=_requested_details(deletion),
-    )  # fmt: skip
+        "deletion.requested",
+        actor=deletion.actor,
+        deletion_id=deletion.id,
+        reason=deletion.reason,
+        image_id=first,
+        remote_addr=deletion.remote_addr,
+        details=_requested_details(deletion),
+    )
     db.session.commit()
 
 

@@ -54,11 +54,16 @@ def report_chunks(deletion_id: int) -> Iterator[str]:
             return
         titles = _titles(deletion_id, [item.image_id for item in items])
         for item in items:
-            yield _line([
-                item.image_id, titles.get(item.image_id, ""), item.outcome, item.message or "",
-                str(item.op_id) if item.op_id else "",
-                item.settled_at.isoformat() if item.settled_at else "",
-            ])  # fmt: skip
+            yield _line(
+                [
+                    item.image_id,
+                    titles.get(item.image_id, ""),
+                    item.outcome,
+                    item.message or "",
+                    str(item.op_id) if item.op_id else "",
+                    item.settled_at.isoformat() if item.settled_at else "",
+                ]
+            )
         after = items[-1].position
 
 

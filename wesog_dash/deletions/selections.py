@@ -52,9 +52,14 @@ def preview(selection_id: int, limit: int) -> list[str]:
 def start_query(q: str, *, actor: str) -> IdSelection:
     """Record a search to resolve in the background and wake the poller; commits."""
     selection = IdSelection(
-        created_at=utcnow(), actor=actor, kind="query", query=q.strip(), state="resolving",
-        resolved=0, pages=0,
-    )  # fmt: skip
+        created_at=utcnow(),
+        actor=actor,
+        kind="query",
+        query=q.strip(),
+        state="resolving",
+        resolved=0,
+        pages=0,
+    )
     db.session.add(selection)
     db.session.commit()
     signals.wake()
@@ -64,8 +69,13 @@ def start_query(q: str, *, actor: str) -> IdSelection:
 def store_list(ids: list[str], *, actor: str) -> IdSelection:
     """Store checked ids (pasted or uploaded) as a ready selection with their hash; commits."""
     selection = IdSelection(
-        created_at=utcnow(), actor=actor, kind="list", state="ready", resolved=len(ids), pages=0,
-    )  # fmt: skip
+        created_at=utcnow(),
+        actor=actor,
+        kind="list",
+        state="ready",
+        resolved=len(ids),
+        pages=0,
+    )
     db.session.add(selection)
     db.session.flush()
     _insert(selection.id, 0, ids)

@@ -32,10 +32,13 @@ class MethodTimings:
         """Percentiles read from the digests in `sums`."""
         idle, run = sums.digest("idle"), sums.digest("exec")
         return cls(
-            method, int(sums["ops_finished"]),
-            percentile(idle, 0.5), percentile(idle, 0.95),
-            percentile(run, 0.5), percentile(run, 0.95),
-        )  # fmt: skip
+            method,
+            int(sums["ops_finished"]),
+            percentile(idle, 0.5),
+            percentile(idle, 0.95),
+            percentile(run, 0.5),
+            percentile(run, 0.95),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,14 @@ def counters(period: Period, now: datetime, sums: PeriodSums | None = None) -> C
         if method_sums["ops_finished"]
     ]
     return Counters(
-        period=period, since=since, now_by_state=live_counts(),
-        ops_finished=int(total["ops_finished"]), ops_with_errors=int(total["ops_with_errors"]),
-        items_good=int(total["items_good"]), items_bad=int(total["items_bad"]),
+        period=period,
+        since=since,
+        now_by_state=live_counts(),
+        ops_finished=int(total["ops_finished"]),
+        ops_with_errors=int(total["ops_with_errors"]),
+        items_good=int(total["items_good"]),
+        items_bad=int(total["items_bad"]),
         console_deleted=images_deleted(since),
-        deletions_by_state=deletions_by_state(since), timings=timings,
-    )  # fmt: skip
+        deletions_by_state=deletions_by_state(since),
+        timings=timings,
+    )

@@ -66,13 +66,18 @@ def buckets_of(period: Period, now: datetime, sums: PeriodSums) -> list[Bucket]:
         idle, run = (s.digest("idle"), s.digest("exec")) if s else ([], [])
         found.append(
             Bucket(
-                at, label_of(period, at), int(s["ops_finished"]) if s else 0,
-                int(s["items_good"]) if s else 0, int(s["items_bad"]) if s else 0,
-                percentile(idle, 0.5), percentile(idle, 0.95),
-                percentile(run, 0.5), percentile(run, 0.95),
+                at,
+                label_of(period, at),
+                int(s["ops_finished"]) if s else 0,
+                int(s["items_good"]) if s else 0,
+                int(s["items_bad"]) if s else 0,
+                percentile(idle, 0.5),
+                percentile(idle, 0.95),
+                percentile(run, 0.5),
+                percentile(run, 0.95),
                 _deletion_counts(deletions.get(index, {})),
             )
-        )  # fmt: skip
+        )
     return found
 
 

@@ -34,11 +34,24 @@ def same_incarnation(created_a: datetime | None, created_b: datetime | None) -> 
 def ensure_row(op_id: int, origin: str, now: datetime) -> Operation:
     """The row keyed `op_id`, inserted when missing; a concurrent insert is no error."""
     values = dict(
-        op_id=op_id, origin=origin, state="unknown", first_seen_at=now, poll_failures=0,
-        outcomes_applied=False, errors=[], num_total=0, num_good=0, num_bad=0,
-        is_started=False, is_finished=False, do_wait=False, do_urgent=False, do_strict=False,
-        idle_ms=0.0, exec_ms=0.0,
-    )  # fmt: skip
+        op_id=op_id,
+        origin=origin,
+        state="unknown",
+        first_seen_at=now,
+        poll_failures=0,
+        outcomes_applied=False,
+        errors=[],
+        num_total=0,
+        num_good=0,
+        num_bad=0,
+        is_started=False,
+        is_finished=False,
+        do_wait=False,
+        do_urgent=False,
+        do_strict=False,
+        idle_ms=0.0,
+        exec_ms=0.0,
+    )
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(Operation).values(**values).on_conflict_do_nothing()
@@ -71,9 +84,13 @@ def retire(row: Operation) -> int:
     if not row.is_finished:
         row.state, row.next_poll_at, row.last_poll_error = "lost", None, REUSED
         audit.record(
-            "operation.lost", actor="system", op_id=old, outcome="lost",
-            deletion_id=row.deletion_id, details={"message": REUSED},
-        )  # fmt: skip
+            "operation.lost",
+            actor="system",
+            op_id=old,
+            outcome="lost",
+            deletion_id=row.deletion_id,
+            details={"message": REUSED},
+        )
     db.session.flush()  # our write comes first: the key below is read under the write lock
     lowest = db.session.scalar(select(func.min(Operation.op_id))) or 0
     key = min(lowest, 0) - 1

@@ -38,9 +38,15 @@ def track(op_id: int | str, *, actor: str) -> Operation:
         return existing
     now = utcnow()
     row = Operation(
-        op_id=number, origin="tracked", state="unknown", first_seen_at=now, next_poll_at=now,
-        poll_failures=0, outcomes_applied=False, errors=[],
-    )  # fmt: skip
+        op_id=number,
+        origin="tracked",
+        state="unknown",
+        first_seen_at=now,
+        next_poll_at=now,
+        poll_failures=0,
+        outcomes_applied=False,
+        errors=[],
+    )
     db.session.add(row)
     audit.record("operation.tracked", actor=actor, op_id=number)
     db.session.commit()

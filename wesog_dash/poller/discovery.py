@@ -73,9 +73,14 @@ def _load(op_ids: list[int]) -> tuple[dict[int, Operation], set[int]]:
     rows: dict[int, Operation] = {}
     for start in range(0, len(op_ids), LOAD_CHUNK):
         chunk = op_ids[start : start + LOAD_CHUNK]
-        rows.update((row.op_id, row) for row in db.session.scalars(
-            select(Operation).where(Operation.op_id.in_(chunk), Operation.is_finished.is_(False))
-        ))  # fmt: skip
+        rows.update(
+            (row.op_id, row)
+            for row in db.session.scalars(
+                select(Operation).where(
+                    Operation.op_id.in_(chunk), Operation.is_finished.is_(False)
+                )
+            )
+        )
     low, high = min(op_ids), max(op_ids)
     known = set(
         db.session.scalars(

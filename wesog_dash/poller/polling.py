@@ -36,9 +36,13 @@ def store(op_id: int, result: Snapshot | WesogError) -> None:
         note_failure(row, result)
         if row.state == "lost":
             audit.record(
-                "operation.lost", actor="system", op_id=row.upstream_id, outcome="lost",
-                deletion_id=row.deletion_id, details={"message": row.last_poll_error},
-            )  # fmt: skip
+                "operation.lost",
+                actor="system",
+                op_id=row.upstream_id,
+                outcome="lost",
+                deletion_id=row.deletion_id,
+                details={"message": row.last_poll_error},
+            )
             operation_lost(row)
     else:
         errors_before = len(row.errors or [])

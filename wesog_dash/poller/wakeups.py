@@ -69,9 +69,11 @@ def listen(app: Flask, event: threading.Event, stop: threading.Event) -> threadi
     if not on_postgresql(app):
         return None
     thread = threading.Thread(
-        target=_listen_forever, args=(conninfo(app), event.set, stop), name="wesog-wakeups",
+        target=_listen_forever,
+        args=(conninfo(app), event.set, stop),
+        name="wesog-wakeups",
         daemon=True,
-    )  # fmt: skip
+    )
     thread.start()
     return thread
 

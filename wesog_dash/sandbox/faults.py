@@ -34,8 +34,16 @@ from typing import Any
 
 from flask import Response, g, request
 
-_WRITES = ("image_add", "image_replace", "image_modify", "image_delete", "images_add",
-           "images_replace", "images_modify", "images_delete")  # fmt: skip
+_WRITES = (
+    "image_add",
+    "image_replace",
+    "image_modify",
+    "image_delete",
+    "images_add",
+    "images_replace",
+    "images_modify",
+    "images_delete",
+)
 # Flask endpoint -> the name a rule uses for it.
 ENDPOINTS: dict[str, str] = {
     f"wesog_api.{name}": kind
@@ -92,16 +100,22 @@ def _rule_problem(rule: Any) -> str | None:
         return "count should be an integer >= 1 or null"
     if not _is_int(status) or not 100 <= status <= 599:
         return "status should be an HTTP status code"
+    return _change_problem(rule)
+
+
+def _change_problem(rule: dict[str, Any]) -> str | None:
+    """What is wrong with what a rule changes: one field (value, raw or drop), or a whole body."""
     changes = [key for key in ("value", "raw", "drop") if key in rule]
-    if "field" in rule:
-        if not isinstance(rule["field"], str) or not rule["field"] or "body" in rule:
-            return "field should be a dotted path, without body"
-        if len(changes) != 1:
-            return "a field rule needs exactly one of value, raw, drop"
-        if "raw" in rule and not isinstance(rule["raw"], str):
-            return "raw should be a string of JSON text"
-    elif rule.get("body") not in BODIES or changes:
-        return f"a rule needs a field, or a body among {list(BODIES)}"
+    if "field" not in rule:
+        if rule.get("body") not in BODIES or changes:
+            return f"a rule needs a field, or a body among {list(BODIES)}"
+        return None
+    if not isinstance(rule["field"], str) or not rule["field"] or "body" in rule:
+        return "field should be a dotted path, without body"
+    if len(changes) != 1:
+        return "a field rule needs exactly one of value, raw, drop"
+    if "raw" in rule and not isinstance(rule["raw"], str):
+        return "raw should be a string of JSON text"
     return None
 
 

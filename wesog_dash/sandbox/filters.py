@@ -15,15 +15,32 @@ Builder = Callable[[str, str], tuple[Predicate, list[str]]]
 
 # Spelling -> canonical operator, longest spellings first so that "~~~" wins over "~".
 OPERATORS: dict[str, str] = {
-    "~~~": "~~~", "===": "=", "~~": "~~", "==": "=", "<=": "<=", "=<": "<=", ">=": ">=",
-    "=>": ">=", "~": "~", "=": "=", "<": "<", ">": ">", "≤": "<=", "≥": ">=", "∩": "∩",
+    "~~~": "~~~",
+    "===": "=",
+    "~~": "~~",
+    "==": "=",
+    "<=": "<=",
+    "=<": "<=",
+    ">=": ">=",
+    "=>": ">=",
+    "~": "~",
+    "=": "=",
+    "<": "<",
+    ">": ">",
+    "≤": "<=",
+    "≥": ">=",
+    "∩": "∩",
     ":": "=",  # the doc's own example writes `status:active`
-}  # fmt: skip
+}
 _SIMILAR = frozenset({"~", "~~", "~~~"})
 _RANGE = frozenset({"=", "<", ">", "<=", ">="})
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "=": op.eq, "<": op.lt, ">": op.gt, "<=": op.le, ">=": op.ge,
-}  # fmt: skip
+    "=": op.eq,
+    "<": op.lt,
+    ">": op.gt,
+    "<=": op.le,
+    ">=": op.ge,
+}
 _NOTHING: Predicate = lambda record: False  # noqa: E731 - a named constant reads better here
 
 

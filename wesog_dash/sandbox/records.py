@@ -13,12 +13,37 @@ from urllib.parse import quote
 
 # Output fields in the order of §4.1; also the allowed values of `fields`.
 IMAGE_FIELDS: tuple[str, ...] = (
-    "image_id", "src", "url_img_watermark", "url_img_thumbnail", "title", "headline",
-    "caption", "alt_text", "ai_generated", "model_release", "property_release", "nsfw",
-    "status", "date", "location", "city", "country", "event", "author", "provider",
-    "shot", "scene", "technique", "medium", "keywords", "categories", "collections",
-    "height", "width", "n_faces",
-)  # fmt: skip
+    "image_id",
+    "src",
+    "url_img_watermark",
+    "url_img_thumbnail",
+    "title",
+    "headline",
+    "caption",
+    "alt_text",
+    "ai_generated",
+    "model_release",
+    "property_release",
+    "nsfw",
+    "status",
+    "date",
+    "location",
+    "city",
+    "country",
+    "event",
+    "author",
+    "provider",
+    "shot",
+    "scene",
+    "technique",
+    "medium",
+    "keywords",
+    "categories",
+    "collections",
+    "height",
+    "width",
+    "n_faces",
+)
 BOOL_FIELDS = frozenset({"ai_generated", "model_release", "property_release", "nsfw"})
 LIST_FIELDS = frozenset({"keywords", "categories", "collections"})
 COMPUTED_FIELDS = frozenset({"image_id", "height", "width", "n_faces"})
@@ -28,8 +53,18 @@ STRING_FIELDS = INPUT_FIELDS - BOOL_FIELDS - LIST_FIELDS
 
 _WORD_RE = re.compile(r"\w+")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-IMAGE_SIZES = ((6000, 4000), (4000, 6000), (5472, 3648), (3648, 5472), (4032, 3024),
-          (3024, 4032), (3000, 3000), (1920, 1080), (1080, 1920), (2048, 1536))  # fmt: skip
+IMAGE_SIZES = (
+    (6000, 4000),
+    (4000, 6000),
+    (5472, 3648),
+    (3648, 5472),
+    (4032, 3024),
+    (3024, 4032),
+    (3000, 3000),
+    (1920, 1080),
+    (1080, 1920),
+    (2048, 1536),
+)
 
 
 def words(text: str | None) -> set[str]:

@@ -14,16 +14,53 @@ from .records import IMAGE_FIELDS, LIST_FIELDS, ImageRecord
 from .validation import QueryParams, error
 
 SORT_FIELDS: tuple[str, ...] = (
-    "", "image_id", "src", "url_img_watermark", "url_img_thumbnail", "height", "width",
-    "aspect_ratio", "n_faces", "date", "title", "headline", "caption", "location", "city",
-    "country", "event", "author", "provider", "shot", "scene", "medium", "technique",
-    "similarity", "sim",
-)  # fmt: skip
+    "",
+    "image_id",
+    "src",
+    "url_img_watermark",
+    "url_img_thumbnail",
+    "height",
+    "width",
+    "aspect_ratio",
+    "n_faces",
+    "date",
+    "title",
+    "headline",
+    "caption",
+    "location",
+    "city",
+    "country",
+    "event",
+    "author",
+    "provider",
+    "shot",
+    "scene",
+    "medium",
+    "technique",
+    "similarity",
+    "sim",
+)
 FACETS: tuple[str, ...] = (
-    "ai_generated", "model_release", "property_release", "nsfw", "orientation", "status",
-    "location", "city", "country", "event", "author", "provider", "shot", "scene", "medium",
-    "technique", "keywords", "categories", "collections",
-)  # fmt: skip
+    "ai_generated",
+    "model_release",
+    "property_release",
+    "nsfw",
+    "orientation",
+    "status",
+    "location",
+    "city",
+    "country",
+    "event",
+    "author",
+    "provider",
+    "shot",
+    "scene",
+    "medium",
+    "technique",
+    "keywords",
+    "categories",
+    "collections",
+)
 MAX_LIMIT = 10000
 
 

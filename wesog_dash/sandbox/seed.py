@@ -44,9 +44,21 @@ _SUBJECTS: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
     ("street art mural", ("mural", "graffiti", "art", "wall"), "Culture", False),
     ("museum gallery", ("museum", "painting", "art", "visitors"), "Culture", True),
     ("wedding couple", ("wedding", "couple", "love", "ceremony"), "Lifestyle", True),
-)  # fmt: skip
-_ADJECTIVES = ("Bright", "Quiet", "Busy", "Colourful", "Misty", "Dramatic", "Calm", "Vivid",
-               "Golden", "Rainy", "Crowded", "Peaceful")  # fmt: skip
+)
+_ADJECTIVES = (
+    "Bright",
+    "Quiet",
+    "Busy",
+    "Colourful",
+    "Misty",
+    "Dramatic",
+    "Calm",
+    "Vivid",
+    "Golden",
+    "Rainy",
+    "Crowded",
+    "Peaceful",
+)
 _TIMES = ("at dawn", "in the morning", "at noon", "in the afternoon", "at dusk", "at night")
 # (city, country, landmarks for the `location` field)
 _PLACES = (
@@ -64,16 +76,46 @@ _PLACES = (
     ("Sydney", "Australia", ("Opera House", "Bondi Beach", "Harbour Bridge")),
     ("Cape Town", "South Africa", ("Table Mountain", "Waterfront", "Bo-Kaap")),
     ("Moscow", "Russia", ("Red Square", "Arbat Street", "Gorky Park")),
-)  # fmt: skip
-_EVENTS = ("Oscar awards", "Champions League final", "Fashion Week", "Carnival",
-           "Tech Summit", "Film Festival", "City Marathon", "Election night",
-           "Climate Conference", "Music Awards")  # fmt: skip
-_AUTHORS = ("Jane Doe", "Carlos Ruiz", "Ana Souza", "Pierre Martin", "Olga Ivanova", "Kenji Sato",
-            "Amelia Brown", "Lucía Fernández", "Tom Becker", "Nadia Khan")  # fmt: skip
-_PROVIDERS = ("Acme Inc.", "Global Press Photos", "Iberia Images", "Northlight Agency",
-              "Pixel Wire")  # fmt: skip
-_COLLECTIONS = ("Street pics", "Exclusive", "Editorial", "Archive", "Best of the year",
-                "Staff picks")  # fmt: skip
+)
+_EVENTS = (
+    "Oscar awards",
+    "Champions League final",
+    "Fashion Week",
+    "Carnival",
+    "Tech Summit",
+    "Film Festival",
+    "City Marathon",
+    "Election night",
+    "Climate Conference",
+    "Music Awards",
+)
+_AUTHORS = (
+    "Jane Doe",
+    "Carlos Ruiz",
+    "Ana Souza",
+    "Pierre Martin",
+    "Olga Ivanova",
+    "Kenji Sato",
+    "Amelia Brown",
+    "Lucía Fernández",
+    "Tom Becker",
+    "Nadia Khan",
+)
+_PROVIDERS = (
+    "Acme Inc.",
+    "Global Press Photos",
+    "Iberia Images",
+    "Northlight Agency",
+    "Pixel Wire",
+)
+_COLLECTIONS = (
+    "Street pics",
+    "Exclusive",
+    "Editorial",
+    "Archive",
+    "Best of the year",
+    "Staff picks",
+)
 _SHOTS = ("Portrait", "Close-up", "Wide shot", "Medium shot", "Aerial", "Overhead")
 _SCENES = ("Town square", "Stadium", "Studio", "Beach", "Park", "Office", "Street", "Stage")
 _TECHNIQUES = ("Photography", "Long exposure", "HDR", "Black and white", "Drawing")
@@ -107,7 +149,8 @@ def demo_image(image_id: str, rng: random.Random) -> dict[str, Any]:
         f" Taken during the {event}." if event else ""
     )
     image = {
-        "image_id": image_id, "src": demo_src(image_id),
+        "image_id": image_id,
+        "src": demo_src(image_id),
         "url_img_watermark": f"https://images.example.com/demo/{image_id}_wm.jpg",
         "url_img_thumbnail": None,  # filled at response time with the sandbox's own URL
         "title": f"{subject.capitalize()} {image_id}",
@@ -121,7 +164,9 @@ def demo_image(image_id: str, rng: random.Random) -> dict[str, Any]:
         "status": rng.choice(_STATUSES),
         "date": date.isoformat(),
         "location": f"{rng.choice(landmarks)}, {city}",
-        "city": city, "country": country, "event": event,
+        "city": city,
+        "country": country,
+        "event": event,
         "author": "Synthetic Studio" if ai_generated else rng.choice(_AUTHORS),
         "provider": rng.choice(_PROVIDERS),
         "shot": rng.choice(_SHOTS),
@@ -131,8 +176,10 @@ def demo_image(image_id: str, rng: random.Random) -> dict[str, Any]:
         "keywords": [*keywords, *extra, city.lower()],
         "categories": sorted({category, rng.choice(("News", "Lifestyle", "Travel", "Culture"))}),
         "collections": rng.sample(_COLLECTIONS, rng.randint(0, 2)),
-        "height": height, "width": width, "n_faces": rng.randint(1, 6) if people else 0,
-    }  # fmt: skip
+        "height": height,
+        "width": width,
+        "n_faces": rng.randint(1, 6) if people else 0,
+    }
     return {name: image[name] for name in IMAGE_FIELDS}
 
 

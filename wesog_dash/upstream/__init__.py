@@ -55,8 +55,10 @@ class Upstream:
         return WesogClient(
             url,
             key,
-            connect_timeout=float(self.config["WESOG_CONNECT_TIMEOUT"]),
-            read_timeout=float(self.config["WESOG_READ_TIMEOUT"]),
+            timeout=(
+                float(self.config["WESOG_CONNECT_TIMEOUT"]),
+                float(self.config["WESOG_READ_TIMEOUT"]),
+            ),
             gate=self.budget,
             observer=self.observer,
         )

@@ -87,9 +87,11 @@ def problem_of(exc: WesogError, where: str = "") -> UpstreamProblem:
         where = f"{request.method} {request.path}" + (f" ({where})" if where else "")
     log.log(
         logging.INFO if expected else logging.WARNING,
-        "Wesog API problem%s: %s: %s", f" on {where}" if where else "", type(exc).__name__,
+        "Wesog API problem%s: %s: %s",
+        f" on {where}" if where else "",
+        type(exc).__name__,
         exc.message,
-    )  # fmt: skip
+    )
     return UpstreamProblem(describe(exc), exc)
 
 

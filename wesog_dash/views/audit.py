@@ -55,8 +55,11 @@ def filter_form(filters: AuditFilters) -> AuditFilterForm:
     form.action.choices = choices(((a, display.action_word(a)) for a in actions), "any")
     outcomes = ((o, display.word(o)) for o in audit_queries.OUTCOMES)
     form.outcome.choices = choices(outcomes, "any")
-    for field, value in ((form.actor, filters.actor), (form.action, filters.action),
-                         (form.outcome, filters.outcome)):  # fmt: skip
+    for field, value in (
+        (form.actor, filters.actor),
+        (form.action, filters.action),
+        (form.outcome, filters.outcome),
+    ):
         if value and value not in {choice.value for choice in field.choices}:
             field.choices.append(SelectChoice(value, value))
     return form
@@ -76,11 +79,16 @@ def audit_log() -> str:
     before, after = int_arg_or_none("before"), int_arg_or_none("after")
     args = {**filters.to_args(), **({"view": "all"} if everything else {})}
     return render_template(
-        "audit.html", filters=filters, args=args, export_args=filters.to_args(),
-        everything=everything, form=filter_form(filters),
+        "audit.html",
+        filters=filters,
+        args=args,
+        export_args=filters.to_args(),
+        everything=everything,
+        form=filter_form(filters),
         page=audit_queries.page(shown, before=before, after=after),
-        paged=before is not None or after is not None, verdict=current_verdict(),
-    )  # fmt: skip
+        paged=before is not None or after is not None,
+        verdict=current_verdict(),
+    )
 
 
 @bp.get("/audit/verdict")
@@ -116,6 +124,8 @@ def export_jsonl() -> Response:
 @role_required("viewer")
 def image_history(image_id: str) -> str:
     """Everything that happened to one image id, ending with one sentence that sums it up."""
-    kept = [(snapshot, deletions.restore_problem(snapshot)) for snapshot in
-            deletions.snapshots_of(image_id)]  # fmt: skip
+    kept = [
+        (snapshot, deletions.restore_problem(snapshot))
+        for snapshot in deletions.snapshots_of(image_id)
+    ]
     return render_template("image_history.html", history=gather_history(image_id), kept=kept)

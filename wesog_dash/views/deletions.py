@@ -88,12 +88,16 @@ def confirmation(
     # Read now, so the confirmation says which images could not be restored afterwards.
     checked = ids and not message and len(ids) <= RESTORE_CHECK_MAX
     page = render_template(
-        "deletion_new.html", review=review, lookup=lookup, form=form, message=message,
+        "deletion_new.html",
+        review=review,
+        lookup=lookup,
+        form=form,
+        message=message,
         lookup_limit=images.LOOKUP_LIMIT,
         edit_form=PastedIdsForm(formdata=None, data={"ids_text": "\n".join(ids)}),
         unrestorable=deletions.unrestorable(ids) if checked else None,
         undo_seconds=current_app.config.get("WESOG_UNDO_SECONDS") or 0,
-    )  # fmt: skip
+    )
     return page, 200 if ids and not message else 422
 
 
@@ -126,15 +130,22 @@ def deletion_create() -> ResponseReturnValue:
         return refuse(form, form.first_error or "Check the form")
     try:
         deletion = deletions.request_deletion(
-            form.image_ids.ids, form.reason.data, wait=form.wait.data, urgent=form.urgent.data,
-            strict=form.strict.data, ticket=form.ticket.data or None,
-            restorable_only=form.restorable_only.data, selection_kind=form.kind,
+            form.image_ids.ids,
+            form.reason.data,
+            wait=form.wait.data,
+            urgent=form.urgent.data,
+            strict=form.strict.data,
+            ticket=form.ticket.data or None,
+            restorable_only=form.restorable_only.data,
+            selection_kind=form.kind,
             selection_query=form.selection_query.data or None,
-            selection_id=checked_selection(form), actor=current_user.username,
-            user_id=current_user.id, remote_addr=request.remote_addr,
+            selection_id=checked_selection(form),
+            actor=current_user.username,
+            user_id=current_user.id,
+            remote_addr=request.remote_addr,
             send_after=float(current_app.config.get("WESOG_UNDO_SECONDS") or 0),
             **form.stop_rule(),
-        )  # fmt: skip
+        )
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
     if wants_fragment() and form.source.data == "card":
@@ -158,9 +169,11 @@ def card_sent(deletion: DeletionRequest) -> ResponseReturnValue:
     )
     announce = {"message": said, "focus": f"card-status-{deletion.id}"}
     return htmx_response(
-        response, retarget="closest .card-state", trigger=created_events(deletion),
+        response,
+        retarget="closest .card-state",
+        trigger=created_events(deletion),
         trigger_after_settle={"announce": announce},
-    )  # fmt: skip
+    )
 
 
 def created_events(deletion: DeletionRequest) -> dict[str, Any]:
@@ -190,11 +203,17 @@ def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
         return selection_page(selection, message, form), 422
     if wants_fragment():
         body = render_template(
-            "_delete_form.html", form=form, ids=form.image_ids.ids, fid="retry",
-            source=form.source.data, message=message, selection_kind=form.kind,
-            selection_query=form.selection_query.data, selection_id=form.stored_list,
+            "_delete_form.html",
+            form=form,
+            ids=form.image_ids.ids,
+            fid="retry",
+            source=form.source.data,
+            message=message,
+            selection_kind=form.kind,
+            selection_query=form.selection_query.data,
+            selection_id=form.stored_list,
             ids_sha256=form.ids_sha256.data,
-        )  # fmt: skip
+        )
         return swap_error(body, 422)
     body, _ = confirmation(deletions.review_ids(form.image_ids.ids), form, message)
     return body, 422

@@ -95,8 +95,14 @@ def op_list_context(token: str) -> dict[str, Any]:
     filters, problems = form.to_filters()
     page = operations.list_operations(filters, int_arg("page", 1, 1, 100_000), PER_PAGE)
     args = {k: v for k, v in request.args.items() if k not in ("page", "v") and v}
-    return {"ops_page": page, "filters": filters, "problems": problems, "args": args,
-            "form": form, "version": token}  # fmt: skip
+    return {
+        "ops_page": page,
+        "filters": filters,
+        "problems": problems,
+        "args": args,
+        "form": form,
+        "version": token,
+    }
 
 
 @bp.get("/ops")
@@ -169,9 +175,10 @@ def filter_errors(row: Operation, error_q: str) -> list[dict[str, Any]]:
     if not needle:
         return list(errors)
     return [
-        e for e in errors
+        e
+        for e in errors
         if needle in str(e.get("id", "")).casefold() or needle in str(e.get("msg", "")).casefold()
-    ]  # fmt: skip
+    ]
 
 
 @bp.get("/ops/<int(signed=True):op_id>/errors")

@@ -50,13 +50,3 @@ def cancel_result(call: Callable[[], Any], op_id: int) -> CancelResult:
         raise
     operation = Operation.from_json(body, op_id=op_id) if isinstance(body, dict) else None
     return CancelResult("cancelled", "Cancelled upstream", operation)
-
-
-class Cancelling:
-    """The cancel call of `WesogClient` (a mixin: the client provides `_request`)."""
-
-    _request: Callable[..., Any]
-
-    def cancel_operation(self, op_id: int) -> CancelResult:
-        """`DELETE /ops/{op_id}`: cancel a queued operation, if this API can (typed result)."""
-        return cancel_result(lambda: self._request("DELETE", f"/ops/{int(op_id)}"), int(op_id))

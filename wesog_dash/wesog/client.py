@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from .cancelling import Cancelling
+from .cancelling import CancelResult, cancel_result
 from .capabilities import Capabilities
 from .errors import (
     WesogBadResponse,
@@ -37,22 +37,21 @@ MAX_MESSAGE = 500  # characters of an upstream message we keep or show
 Observer = Callable[[str, str, str, float], None]
 
 
-class WesogClient(Cancelling):
+class WesogClient:
     """A pooled, timed-out, typed client for one Wesog API base URL and key."""
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
+        timeout: tuple[float, float] = (3.05, 10.0),  # (connect, read) seconds
         pool_size: int = 16,
         gate: Gate | None = None,
         observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.observer = observer
-        self.timeout = (connect_timeout, read_timeout)
+        self.timeout = timeout
         self.gate = gate
         self.capabilities = Capabilities()  # what this process learned the API accepts
         self._last = threading.local()  # the headers of this thread's last answer
@@ -208,6 +207,10 @@ class WesogClient(Cancelling):
         """`GET /imgs/{id}`: one image (WesogNotFound when it does not exist)."""
         params = {"fields": list(fields)} if fields else None
         return Image.from_json(self._request("GET", image_path(image_id), params=params))
+
+    def cancel_operation(self, op_id: int) -> CancelResult:
+        """`DELETE /ops/{op_id}`: cancel a queued operation, if this API can (typed result)."""
+        return cancel_result(lambda: self._request("DELETE", f"/ops/{int(op_id)}"), int(op_id))
 
     def get_operation(self, op_id: int) -> Operation:
         """`GET /ops/{op_id}`: one operation's status (the body omits op_id, we add it)."""

@@ -19,18 +19,27 @@ from .spec import operation
 def filters_of(query: AuditQuery) -> AuditFilters:
     """The audit page's filters from the API's query parameters."""
     return AuditFilters(
-        actor=query.actor or "", action=query.action or "", date_from=query.from_,
-        date_to=query.to, image_id=query.image_id or "", op_id=query.op_id,
-        outcome=query.outcome or "", q=query.q or "",
-    )  # fmt: skip
+        actor=query.actor or "",
+        action=query.action or "",
+        date_from=query.from_,
+        date_to=query.to,
+        image_id=query.image_id or "",
+        op_id=query.op_id,
+        outcome=query.outcome or "",
+        q=query.q or "",
+    )
 
 
 @bp.get("/audit/events")
 @role_required("viewer")
 @operation(
-    "Audit events", scope="read", query=AuditQuery, responses={200: schemas.AuditPage},
-    problems=(400,), tag="audit",
-)  # fmt: skip
+    "Audit events",
+    scope="read",
+    query=AuditQuery,
+    responses={200: schemas.AuditPage},
+    problems=(400,),
+    tag="audit",
+)
 def audit_events() -> Response:
     """Audit events newest first, with the /audit page's filters, and the chain verdict."""
     query = parse(AuditQuery, request.args.to_dict(), "query")

@@ -30,25 +30,36 @@ def me() -> Response:
     """Who this token belongs to, its scope and expiry, and whether the console is read-only."""
     token = g.api_token
     found = schemas.Me(
-        username=current_user.username, role=current_user.role, scope=token.scope,
-        token_expires_at=token.expires_at, read_only=read_only(),
-    )  # fmt: skip
+        username=current_user.username,
+        role=current_user.role,
+        scope=token.scope,
+        token_expires_at=token.expires_at,
+        read_only=read_only(),
+    )
     return answer(found)
 
 
 @bp.get("/ops")
 @role_required("viewer")
 @operation(
-    "List operations", scope="read", query=OpQuery, responses={200: schemas.OperationPage},
-    problems=(400,), tag="operations",
-)  # fmt: skip
+    "List operations",
+    scope="read",
+    query=OpQuery,
+    responses={200: schemas.OperationPage},
+    problems=(400,),
+    tag="operations",
+)
 def operation_list() -> Response:
     """Operations known here (any method, resource, origin), newest first, filtered."""
     query = parse(OpQuery, request.args.to_dict(), "query")
     filters = operations.OpFilters(
-        state=query.state, method=query.method, resource=query.resource, origin=query.origin,
-        created_from=query.created_from, created_to=query.created_to,
-    )  # fmt: skip
+        state=query.state,
+        method=query.method,
+        resource=query.resource,
+        origin=query.origin,
+        created_from=query.created_from,
+        created_to=query.created_to,
+    )
     rows, next_before = operations.operations_before(filters, query.before, query.limit)
     page = schemas.OperationPage(items=[operation_out(op) for op in rows], next_before=next_before)
     return answer(page)
@@ -57,9 +68,12 @@ def operation_list() -> Response:
 @bp.get("/ops/<int(signed=True):op_id>")
 @role_required("viewer")
 @operation(
-    "One operation", scope="read", responses={200: schemas.Operation}, problems=(404,),
+    "One operation",
+    scope="read",
+    responses={200: schemas.Operation},
+    problems=(404,),
     tag="operations",
-)  # fmt: skip
+)
 def operation_detail(op_id: int) -> Response:
     """One operation with its per-element errors and progress, from the database."""
     op = operations.get_operation(op_id)
@@ -71,9 +85,13 @@ def operation_detail(op_id: int) -> Response:
 @bp.get("/deletions")
 @role_required("viewer")
 @operation(
-    "List deletion requests", scope="read", query=DeletionQuery,
-    responses={200: schemas.DeletionPage}, problems=(400,), tag="deletions",
-)  # fmt: skip
+    "List deletion requests",
+    scope="read",
+    query=DeletionQuery,
+    responses={200: schemas.DeletionPage},
+    problems=(400,),
+    tag="deletions",
+)
 def deletion_list() -> Response:
     """Deletion requests, newest first (refused ones included), with outcome counts."""
     query = parse(DeletionQuery, request.args.to_dict(), "query")
@@ -92,9 +110,12 @@ def deletion_or_404(deletion_id: int) -> DeletionRequest:
 @bp.get("/deletions/<int:deletion_id>")
 @role_required("viewer")
 @operation(
-    "One deletion request", scope="read", responses={200: schemas.Deletion}, problems=(404,),
+    "One deletion request",
+    scope="read",
+    responses={200: schemas.Deletion},
+    problems=(404,),
     tag="deletions",
-)  # fmt: skip
+)
 def deletion_detail(deletion_id: int) -> Response:
     """One deletion request: who, why, options, state, outcome counts, its first 100 items."""
     return answer(deletion_out(deletion_or_404(deletion_id)))
@@ -103,9 +124,13 @@ def deletion_detail(deletion_id: int) -> Response:
 @bp.get("/deletions/<int:deletion_id>/items")
 @role_required("viewer")
 @operation(
-    "Items of a deletion request", scope="read", query=ItemQuery,
-    responses={200: schemas.ItemPage}, problems=(400, 404), tag="deletions",
-)  # fmt: skip
+    "Items of a deletion request",
+    scope="read",
+    query=ItemQuery,
+    responses={200: schemas.ItemPage},
+    problems=(400, 404),
+    tag="deletions",
+)
 def deletion_items(deletion_id: int) -> Response:
     """The image ids of one request and their outcomes, a keyset page at a time."""
     query = parse(ItemQuery, request.args.to_dict(), "query")

@@ -189,8 +189,10 @@ def header(description: str) -> dict[str, Any]:
 
 def problem_catalogue() -> str:
     """The problem types as a Markdown list, for the document's description."""
-    lines = [f"- `{problem_type(slug)}` ({status}) {title}: {text}"
-             for slug, (title, status, text) in PROBLEM_TYPES.items()]  # fmt: skip
+    lines = [
+        f"- `{problem_type(slug)}` ({status}) {title}: {text}"
+        for slug, (title, status, text) in PROBLEM_TYPES.items()
+    ]
     return "\n".join(lines)
 
 
@@ -214,10 +216,12 @@ def problem_list() -> list[dict[str, Any]]:
 def build(app: Flask, prefix: str) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for the views under `prefix`."""
     spec = APISpec(
-        title="wesog-dash API", version="1", openapi_version="3.1.0",
+        title="wesog-dash API",
+        version="1",
+        openapi_version="3.1.0",
         info={"description": DESCRIPTION + "\n\n" + problem_catalogue()},
         servers=[{"url": "/"}],
-    )  # fmt: skip
+    )
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     builder = Builder(spec)
     paths: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
