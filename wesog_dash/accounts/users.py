@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..database import hold_writes_to
 from ..extensions import db, login_manager
+from ..inputs import whole_number
 from ..models import ROLES, User, utcnow
 from . import sessions, throttle
 
@@ -29,9 +30,10 @@ class AccountError(ValueError):
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the active user with this id, while the session is still open."""
-    if not (user_id.isdigit() and len(user_id) < 19):
+    number = whole_number(user_id)
+    if number is None:
         return None
-    return sessions.signed_in_user(session.get(sessions.SESSION_KEY), int(user_id))
+    return sessions.signed_in_user(session.get(sessions.SESSION_KEY), number)
 
 
 def user_by_id(user_id: int) -> User | None:

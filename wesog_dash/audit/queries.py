@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, false, select
 
 from ..extensions import db
+from ..inputs import whole_number
 from ..models import AuditEvent, DeletionItem, User, day_start, parse_day
 from .search import reason_condition
 
@@ -85,13 +86,10 @@ class AuditFilters:
         errors: list[str] = []
         date_from = parse_day(args.get("from"), "From", errors)
         date_to = parse_day(args.get("to"), "To", errors)
-        op_id = None
         raw_op = (args.get("op_id") or "").strip()
-        if raw_op:
-            if raw_op.isdigit() and len(raw_op) < 19:
-                op_id = int(raw_op)
-            else:
-                errors.append("An operation id is a whole number.")
+        op_id = whole_number(raw_op)
+        if raw_op and op_id is None:
+            errors.append("An operation id is a whole number.")
         return cls(**texts, date_from=date_from, date_to=date_to, op_id=op_id, errors=tuple(errors))
 
     def to_args(self) -> dict[str, str]:

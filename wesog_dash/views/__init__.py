@@ -16,6 +16,7 @@ from . import (
     hardening,
     health,
     images,
+    malformed,
     nul_guard,
     operations,
     overview,
@@ -30,6 +31,7 @@ def register_views(app: Flask) -> None:
     """Register the shared helpers, the hardening and every blueprint."""
     common.init_app(app)
     hardening.init_app(app)
+    malformed.init_app(app)
     nul_guard.init_app(app)
     for module in (
         overview,

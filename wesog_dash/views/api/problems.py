@@ -124,5 +124,8 @@ def init_errors(bp: Blueprint, page_handler: Callable[[HTTPException], Any]) -> 
     bp.register_error_handler(HTTPException, from_http_exception)
     bp.register_error_handler(ApiProblem, lambda e: problem(e.slug, e.detail, **e.extra))
     bp.register_error_handler(Exception, on_crash)
+    # Also the app's: a URL under the prefix that matches no view, or a request refused
+    # before routing (a NUL, no Host), still answers as a problem.
+    bp.app_errorhandler(HTTPException)(on_routing_error)
     bp.app_errorhandler(404)(on_routing_error)
     bp.app_errorhandler(405)(on_routing_error)
