@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     # and a takeover waits at most this long for the lease row's lock (None: likewise).
     "WESOG_POLLER_IDLE_TX_TIMEOUT": None,
     "WESOG_POLLER_LOCK_TIMEOUT": None,
+    # Seconds without a finished poller cycle before pages warn (None: 3 poll intervals).
+    "WESOG_POLLER_STALE_AFTER": None,
     "WESOG_READ_ONLY": False,
     # Idle polls answered from memory (views/idle.py): how long a process trusts a session it
     # found open, and how long a list's change marker it read stays current.
@@ -117,6 +119,7 @@ ENVIRONMENT = {
     "WESOG_LEASE_TTL": ("WESOG_LEASE_TTL", float),
     "WESOG_POLLER_IDLE_TX_TIMEOUT": ("WESOG_POLLER_IDLE_TX_TIMEOUT", float),
     "WESOG_POLLER_LOCK_TIMEOUT": ("WESOG_POLLER_LOCK_TIMEOUT", float),
+    "WESOG_POLLER_STALE_AFTER": ("WESOG_POLLER_STALE_AFTER", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
     "WESOG_SIGNED_IN_RECHECK_SECONDS": ("WESOG_SIGNED_IN_RECHECK_SECONDS", float),
     "WESOG_MARKER_CACHE_SECONDS": ("WESOG_MARKER_CACHE_SECONDS", float),

@@ -11,12 +11,13 @@ import `models`, `extensions`, `audit`, `metrics` and `requests`; never `deletio
 
 from .cycle import run_cycle
 from .delivery import SIGNATURE_HEADER, deliver_due, sign
-from .outbox import enabled, queue_test, recent, scan, target_host
+from .outbox import enabled, queue, queue_test, recent, scan, target_host
 
 __all__ = [
     "SIGNATURE_HEADER",
     "deliver_due",
     "enabled",
+    "queue",
     "queue_test",
     "recent",
     "run_cycle",

@@ -114,6 +114,9 @@ class Poller:
         self._in_context(self.digests.run)  # the lease holder signs the audit head
         self._start_alerts()
         self._start_pruning()
+        if self.holding:
+            with self.app.app_context():
+                self.lease.beat()  # a cycle finished: pages stop warning that nothing polls
         return refreshed
 
     def _start_alerts(self) -> None:

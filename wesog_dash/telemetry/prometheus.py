@@ -17,6 +17,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from .. import heartbeat
 from ..extensions import db
 from ..models import DeletionRequest, Lease, Operation, utcnow
 
@@ -57,6 +58,7 @@ class DatabaseCollector(Collector):
             )
             yield _poll_lag(utcnow())
             yield _lease_holder()
+            yield _heartbeat_age(self.app)
             db.session.remove()
         yield _audit_verdict(self.app)
 
@@ -85,6 +87,16 @@ def _lease_holder() -> InfoMetricFamily:
     family = InfoMetricFamily("wesog_poller_lease", "Which poller holds the lease.")
     family.add_metric([], {"holder": holder})
     return family
+
+
+def _heartbeat_age(app: Flask) -> GaugeMetricFamily:
+    """Seconds since a poller last finished a cycle (-1: unknown)."""
+    age = heartbeat.read(app).age
+    return GaugeMetricFamily(
+        "wesog_poller_heartbeat_age_seconds",
+        "Seconds since a poller last finished a cycle (-1 when unknown).",
+        value=-1.0 if age is None else age,
+    )
 
 
 def _audit_verdict(app: Flask) -> GaugeMetricFamily:

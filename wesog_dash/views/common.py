@@ -28,6 +28,7 @@ from htmx_flask import make_response as htmx_response
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 
+from .. import heartbeat
 from ..accounts.permissions import can, read_only
 from ..inputs import whole_number
 from ..upstream import upstream
@@ -219,6 +220,7 @@ def init_app(app: Flask) -> None:
     def shared_context() -> dict[str, Any]:
         return {
             "is_sandbox": upstream(app).is_sandbox,
+            "poller_notice": heartbeat.PageNotice(app),
             "read_only": read_only(),
             "can": can,
             "poll_trigger": poll_trigger,

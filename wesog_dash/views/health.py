@@ -12,7 +12,7 @@ import ipaddress
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from .. import runner
+from .. import heartbeat, runner
 from ..database import schema_status
 from ..telemetry import render_metrics
 
@@ -29,6 +29,10 @@ def ready() -> tuple[Response, int]:
         "poller": runner.poller_status(current_app._get_current_object()),  # type: ignore[attr-defined]
     }
     ready = status.database == "ok" and status.migrations == "current"
+    if ready:
+        beat = heartbeat.check(current_app._get_current_object())  # type: ignore[attr-defined]
+        body["heartbeat"] = beat.reason
+        ready = not beat.stale
     body["status"] = "ready" if ready else "not ready"
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
