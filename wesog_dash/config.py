@@ -83,6 +83,10 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "RATELIMIT_ENABLED": True,  # the login throttle (accounts/throttle.py)
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # Failed guesses per username and hour before each attempt for it waits (throttle.py).
+    "LOGIN_NAME_BUDGET": 100,
+    "LOGIN_SLOWDOWN_BASE": 1.0,
+    "LOGIN_SLOWDOWN_MAX": 30.0,
     # CSRF tokens live as long as the session (which expires when idle), not one hour:
     # a page left open while its user works in another tab must still submit.
     "WTF_CSRF_TIME_LIMIT": None,
@@ -161,6 +165,10 @@ ENVIRONMENT = {
     "WESOG_AUDIT_KEY_FILE": ("WESOG_AUDIT_KEY_FILE", str),
     "WESOG_AUDIT_DIGEST_DIR": ("WESOG_AUDIT_DIGEST_DIR", str),
     "WESOG_AUDIT_DIGEST_SECONDS": ("WESOG_AUDIT_DIGEST_SECONDS", float),
+    "LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", str),
+    "LOGIN_NAME_BUDGET": ("LOGIN_NAME_BUDGET", int),
+    "LOGIN_SLOWDOWN_BASE": ("LOGIN_SLOWDOWN_BASE", float),
+    "LOGIN_SLOWDOWN_MAX": ("LOGIN_SLOWDOWN_MAX", float),
 }
 
 

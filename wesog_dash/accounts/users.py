@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -173,14 +174,18 @@ def record_login(user: User, *, audited: bool = True) -> None:
     db.session.commit()
 
 
-def record_failed_login(username: str, address: str) -> None:
-    """Audit and count (for the throttle) a failed login; commits.
+def record_failed_login(username: str, address: str, slowed: float = 0.0) -> None:
+    """Audit and count (for the throttle) a failed login, and how long it was slowed; commits.
 
     Only a username that exists is recorded: people sometimes type their password into the
     username field, and the audit log is readable and exportable by viewers.
     """
     known = find_user(username) is not None
-    details = {"username": username} if known else {"username": None, "unknown_user": True}
+    details: dict[str, Any] = (
+        {"username": username} if known else {"username": None, "unknown_user": True}
+    )
+    if slowed:
+        details["slowed_seconds"] = round(slowed, 3)
     audit.record("login.failed", actor="anonymous", details=details)
     throttle.note_failure(username, address)
     db.session.commit()

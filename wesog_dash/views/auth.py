@@ -72,9 +72,11 @@ def login() -> str | Response | tuple[str, int]:
     refused = throttle.refusal(username, address)
     if refused is not None:
         return login_throttled(refused)
-    user = accounts.authenticate(username, request.form.get("password", ""))
+    with throttle.paced(username) as slowed:
+        user = accounts.authenticate(username, request.form.get("password", ""))
+        if user is None:
+            accounts.record_failed_login(username, address, slowed)
     if user is None:
-        accounts.record_failed_login(username, address)
         return render_template("login.html", error="Wrong username or password."), 401
     start_session(user)
     return redirect(safe_next(request.args.get("next")))
