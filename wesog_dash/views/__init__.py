@@ -20,6 +20,7 @@ from . import (
     nul_guard,
     operations,
     overview,
+    proxies,
     reports,
     safety,
     selections,
@@ -32,6 +33,7 @@ def register_views(app: Flask) -> None:
     common.init_app(app)
     hardening.init_app(app)
     malformed.init_app(app)
+    proxies.init_app(app)
     nul_guard.init_app(app)
     for module in (
         overview,
