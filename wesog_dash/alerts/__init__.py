@@ -10,7 +10,7 @@ import `models`, `extensions`, `audit`, `metrics` and `requests`; never `deletio
 """
 
 from .cycle import run_cycle
-from .delivery import SIGNATURE_HEADER, deliver_due, sign
+from .delivery import SIGNATURE_HEADER, deliver_due, sign, verify
 from .outbox import enabled, queue, queue_test, recent, scan, target_host
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "scan",
     "sign",
     "target_host",
+    "verify",
 ]

@@ -30,7 +30,7 @@ from .errors import (
 from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, Gate
 from .ids import image_id_problem
 from .responses import raise_for_error
-from .types import Image, Operation, SearchPage, search_count
+from .types import Image, Operation, SearchPage, capped, search_count
 
 READ_RETRY = Retry(
     total=2,
@@ -217,7 +217,7 @@ class WesogClient(Cancelling):
         if not isinstance(facets, dict):
             raise WesogBadResponse("A search answer's facets must be an object")
         return SearchPage(
-            results=tuple(Image.from_json(item) for item in body["results"]),
+            results=tuple(Image.from_json(item) for item in capped(body["results"], limit)),
             count=search_count(body.get("count")),
             page=page,
             limit=limit,
