@@ -19,6 +19,7 @@ from . import (
     malformed,
     nul_guard,
     operations,
+    outage,
     overview,
     proxies,
     reports,
@@ -34,6 +35,7 @@ def register_views(app: Flask) -> None:
     hardening.init_app(app)
     malformed.init_app(app)
     proxies.init_app(app)
+    outage.init_app(app)
     nul_guard.init_app(app)
     for module in (
         overview,

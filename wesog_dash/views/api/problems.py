@@ -13,6 +13,8 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
+from .. import outage
+
 PROBLEM_BASE = "https://wesog-dash/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -56,6 +58,9 @@ PROBLEM_TYPES: dict[str, tuple[str, int, str]] = {
                              "reached or answered an error; nothing was changed here."),
     "upstream-rate-limited": ("Wesog API rate limit", 503, "The Wesog API is rate limiting "
                               "this console; retry later."),
+    "database-unavailable": ("Database unavailable", 503, "The console's database is not "
+                             "answering (restarting, out of reach, or full); nothing was "
+                             "changed: retry after `Retry-After` seconds."),
     "internal-error": ("Internal error", 500, "A bug: the server log has the details."),
 }  # fmt: skip
 
@@ -116,6 +121,8 @@ def init_errors(bp: Blueprint, page_handler: Callable[[HTTPException], Any]) -> 
         return from_http_exception(error) if under_api(prefix) else page_handler(error)
 
     def on_crash(error: Exception) -> Response:
+        if outage.unreachable(error):
+            return outage.database_unavailable(error)
         if current_app.config.get("PROPAGATE_EXCEPTIONS") or current_app.testing:
             raise error
         current_app.logger.exception("API crash on %s %s", request.method, request.path)
