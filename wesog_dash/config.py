@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     # and a takeover waits at most this long for the lease row's lock (None: likewise).
     "WESOG_POLLER_IDLE_TX_TIMEOUT": None,
     "WESOG_POLLER_LOCK_TIMEOUT": None,
+    # Seconds without a finished poller cycle before pages warn (None: 3 poll intervals).
+    "WESOG_POLLER_STALE_AFTER": None,
     "WESOG_READ_ONLY": False,
     # Argon2 parameters: "standard" (RFC 9106's low-memory profile, argon2-cffi's default);
     # "cheapest" exists for test suites only, where ~400 hashes would otherwise cost minutes.
@@ -100,6 +102,10 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "RATELIMIT_ENABLED": True,  # the login throttle (accounts/throttle.py)
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # Failed guesses per username and hour before each attempt for it waits (throttle.py).
+    "LOGIN_NAME_BUDGET": 100,
+    "LOGIN_SLOWDOWN_BASE": 1.0,
+    "LOGIN_SLOWDOWN_MAX": 30.0,
     # CSRF tokens live as long as the session (which expires when idle), not one hour:
     # a page left open while its user works in another tab must still submit.
     "WTF_CSRF_TIME_LIMIT": None,
@@ -139,6 +145,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "WESOG_LEASE_TTL": ("WESOG_LEASE_TTL", float),
     "WESOG_POLLER_IDLE_TX_TIMEOUT": ("WESOG_POLLER_IDLE_TX_TIMEOUT", float),
     "WESOG_POLLER_LOCK_TIMEOUT": ("WESOG_POLLER_LOCK_TIMEOUT", float),
+    "WESOG_POLLER_STALE_AFTER": ("WESOG_POLLER_STALE_AFTER", float),
     "WESOG_READ_ONLY": ("WESOG_READ_ONLY", env_flag),
     "WESOG_PASSWORD_HASH": ("WESOG_PASSWORD_HASH", str),
     "WESOG_SIGNED_IN_RECHECK_SECONDS": ("WESOG_SIGNED_IN_RECHECK_SECONDS", float),
@@ -188,6 +195,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "WESOG_AUDIT_KEY_FILE": ("WESOG_AUDIT_KEY_FILE", str),
     "WESOG_AUDIT_DIGEST_DIR": ("WESOG_AUDIT_DIGEST_DIR", str),
     "WESOG_AUDIT_DIGEST_SECONDS": ("WESOG_AUDIT_DIGEST_SECONDS", float),
+    "LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", str),
+    "LOGIN_NAME_BUDGET": ("LOGIN_NAME_BUDGET", int),
+    "LOGIN_SLOWDOWN_BASE": ("LOGIN_SLOWDOWN_BASE", float),
+    "LOGIN_SLOWDOWN_MAX": ("LOGIN_SLOWDOWN_MAX", float),
 }
 
 

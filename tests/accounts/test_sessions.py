@@ -96,3 +96,45 @@ def test_an_admin_ends_another_users_sessions(
     assert response.status_code == 303
     assert not opens_audit(app, saved)
     assert client.get("/audit").status_code == 200  # the admin's own session is untouched
+
+
+def test_log_out_everywhere_offers_to_revoke_the_api_tokens_too(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    from wesog_dash.accounts import tokens
+
+    csrf = auth.login("operator")
+    with app.app_context():
+        secret = tokens.issue_token(accounts.find_user("operator-user"), actor="cli:test")
+    bearer = {"Authorization": f"Bearer {secret}"}
+    offer = client.post("/logout/everywhere", data={"csrf_token": csrf})
+    assert offer.status_code == 200  # asked first: nothing ended yet
+    html = offer.get_data(as_text=True)
+    assert "1 API token(s) that still work" in html and 'value="revoke"' in html
+    assert client.get("/audit").status_code == 200
+    done = client.post("/logout/everywhere", data={"csrf_token": csrf, "tokens": "revoke"})
+    assert done.status_code == 302
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert "1 API token(s) revoked" in client.get("/login").get_data(as_text=True)
+
+
+def test_log_out_everywhere_can_keep_the_api_tokens_and_says_so(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    from wesog_dash.accounts import tokens
+
+    csrf = auth.login("operator")
+    with app.app_context():
+        secret = tokens.issue_token(accounts.find_user("operator-user"), actor="cli:test")
+    done = client.post("/logout/everywhere", data={"csrf_token": csrf, "tokens": "keep"})
+    assert done.status_code == 302
+    assert "Your 1 API token(s) still work" in client.get("/login").get_data(as_text=True)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+
+
+def test_the_login_page_is_never_cached(client: FlaskClient, auth: AuthActions) -> None:
+    auth.create_user("ana", "viewer")
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    wrong = client.post("/login", data={"username": "ana", "password": "nope"})
+    assert wrong.headers["Cache-Control"] == "no-store"

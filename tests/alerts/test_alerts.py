@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -114,8 +115,12 @@ def test_a_deletion_with_failures_is_alerted_once_and_signed(
         alerts.run_cycle()
     assert len(receiver.requests) == 1
     headers, body = receiver.requests[0]
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(headers[alerts.SIGNATURE_HEADER], expected)
+    signature = headers[alerts.SIGNATURE_HEADER]
+    stamp, _, mac = signature.removeprefix("t=").partition(",v1=")
+    expected = hmac.new(SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(mac, expected)  # the time is signed with the body
+    assert alerts.verify(signature, body, SECRET)
+    assert abs(int(stamp) - time.time()) < 300
     payload = json.loads(body)
     assert payload["kind"] == "deletion.done_with_errors"
     assert payload["text"].startswith(f"Deletion #{deletion_id} by alice ended with failures")
@@ -203,3 +208,14 @@ def test_a_stale_operation_is_queued_once(app: Flask, receiver: Receiver) -> Non
             "operation.stale",
             "Operation #5 makes no progress (stale)",
         )
+
+
+def test_a_replayed_or_altered_delivery_is_refused_by_the_receiver_check() -> None:
+    body = b'{"text": "x"}'
+    now = int(time.time())
+    assert alerts.verify(alerts.sign(body, SECRET, now), body, SECRET)
+    assert not alerts.verify(alerts.sign(body, SECRET, now - 3600), body, SECRET)  # replayed
+    assert not alerts.verify(alerts.sign(body, SECRET, now), body + b" ", SECRET)  # altered
+    assert not alerts.verify(alerts.sign(body, "other", now), body, SECRET)
+    forged = alerts.sign(body, SECRET, now - 3600).replace(f"t={now - 3600}", f"t={now}")
+    assert not alerts.verify(forged, body, SECRET)  # a fresh time on an old signature

@@ -120,12 +120,12 @@ def test_watch_exits_1_when_some_items_failed(runner, sandbox) -> None:
 
 
 @pytest.mark.parametrize("app_overrides", [{**FAST_POLLING, "WESOG_API_KEY": "wrong-key"}])
-def test_watch_exits_2_when_the_deletion_was_rejected(runner) -> None:
+def test_watch_exits_5_when_the_deletion_was_rejected(runner) -> None:
     created = json.loads(
         delete(runner, "100005", "100006", "--reason", "r", "--yes", "--json").stdout
     )
     result = runner.invoke(args=["wesog", "watch", str(created["id"]), *WATCH])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 5, result.output  # 2 is a usage error
     assert "refused by the Wesog API" in result.output and "wrong-key" not in result.output
 
 

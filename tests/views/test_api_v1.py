@@ -121,14 +121,14 @@ def test_a_wrong_method_is_a_json_405(client, operator_token) -> None:
     [
         (None, "Send a JSON object"),
         ([], "Send a JSON object"),
-        ({"reason": "x"}, "Give either image ids or a query"),
+        ({"reason": "x"}, "Give exactly one of `image_ids` and `query`"),
         ({"image_ids": [], "reason": "x"}, "image_ids: List should have at least 1 item"),
         ({"image_ids": [100001], "reason": "x"}, "image_ids.0: Input should be a valid string"),
         ({"image_ids": ["100001"]}, "reason: Field required"),
         ({"image_ids": ["100001"], "reason": "  "}, "A reason is required"),
         ({"image_ids": ["100001"], "reason": "x", "wait": "maybe"}, "wait: Input should be"),
         ({"image_ids": ["100001"], "reason": "x", "ticket": 5}, "ticket: Input should be"),
-        ({"image_ids": ["1"], "query": "id=1", "reason": "x"}, "either image ids or a query"),
+        ({"image_ids": ["1"], "query": "id=1", "reason": "x"}, "query`; both were given"),
         ({"image_ids": ["1"], "reason": "x", "extra": 1}, "extra: Extra inputs"),
     ],
 )

@@ -57,7 +57,7 @@ ROUTES = [
     R("auth.login", "GET", {}, PUBLIC, False),
     R("auth.login", "POST", {}, PUBLIC, True),
     R("auth.logout", "POST", {}, PUBLIC, True),
-    R("auth.logout_everywhere", "POST", {}, "viewer", True),
+    R("auth.logout_everywhere", "POST", {}, "viewer", True, body={"tokens": "keep"}),
     R("auth.setup", "GET", {"token": "not-a-token"}, PUBLIC, False),
     R("auth.setup", "POST", {"token": "not-a-token"}, PUBLIC, True),
     R("overview.index", "GET", {}, "viewer", False),

@@ -53,12 +53,14 @@ def test_metrics_are_off_by_default(client: Any) -> None:
 @pytest.mark.parametrize(
     "app_overrides", [{"WESOG_METRICS": True, "WESOG_METRICS_TOKEN": "s3cret-token"}]
 )
-def test_metrics_answer_loopback_and_token_holders_only(
+def test_with_a_token_metrics_answer_its_holders_only_loopback_included(
     app: Flask, client: Any, sandbox: Any
 ) -> None:
     with app.app_context():
         app.extensions["wesog_upstream"].client().search_images(limit=1)
-    body = client.get("/metrics").get_data(as_text=True)
+    right = {"Authorization": "Bearer s3cret-token"}
+    assert client.get("/metrics").status_code == 403  # behind a local proxy all are loopback
+    body = client.get("/metrics", headers=right).get_data(as_text=True)
     assert 'wesog_upstream_calls_total{method="GET",outcome="ok",route="/imgs"}' in body
     assert "wesog_upstream_call_seconds_bucket" in body
     assert "wesog_poll_lag_seconds" in body and "wesog_poller_lease_info" in body
@@ -67,8 +69,37 @@ def test_metrics_answer_loopback_and_token_holders_only(
     assert client.get("/metrics", environ_base=far).status_code == 403
     wrong = {"Authorization": "Bearer nope"}
     assert client.get("/metrics", environ_base=far, headers=wrong).status_code == 403
-    right = {"Authorization": "Bearer s3cret-token"}
     assert client.get("/metrics", environ_base=far, headers=right).status_code == 200
+
+
+@pytest.mark.parametrize("app_overrides", [{"WESOG_METRICS": True}])
+def test_without_a_token_metrics_answer_loopback_only(client: Any) -> None:
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 403
+
+
+def test_forwarding_headers_nobody_trusts_are_said_once(
+    app: Flask, client: Any, auth: AuthActions, caplog: pytest.LogCaptureFixture
+) -> None:
+    auth.login("admin")
+    assert "proxy" not in client.get("/readyz").get_json()
+    assert "data-proxy-notice" not in client.get("/admin/users").get_data(as_text=True)
+    forwarded = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    with caplog.at_level("WARNING", logger="wesog_dash.views.proxies"):
+        for _ in range(3):
+            client.get("/login", headers=forwarded)
+    warnings = [r for r in caplog.records if "WESOG_TRUSTED_PROXIES=0" in r.getMessage()]
+    assert len(warnings) == 1 and "X-Forwarded-For" in warnings[0].getMessage()
+    notice = client.get("/readyz").get_json()["proxy"]
+    assert "WESOG_TRUSTED_PROXIES" in notice and "X-Forwarded-For" in notice
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "data-proxy-notice" in page and "Set WESOG_TRUSTED_PROXIES" in page
+
+
+@pytest.mark.parametrize("app_overrides", [{"WESOG_TRUSTED_PROXIES": 1}])
+def test_forwarding_headers_of_a_trusted_proxy_are_no_news(app: Flask, client: Any) -> None:
+    client.get("/login", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert "proxy" not in client.get("/readyz").get_json()
 
 
 @pytest.mark.parametrize("app_overrides", [{"WESOG_METRICS": True}])

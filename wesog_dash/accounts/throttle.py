@@ -1,19 +1,31 @@
 """Slowing password guessing without letting anyone lock an account out.
 
 Failed logins are rows in the database, so every process and host counts the same attempts
-(no Redis needed: the database is already shared). Within LOGIN_RATE_LIMIT's window
+(no Redis needed: the database is already shared). An address is an IPv4 address, or an IPv6
+/64 network (one host has a whole /64 to pick from). Within LOGIN_RATE_LIMIT's window
 (e.g. "10 per minute"):
 
 * an address that failed that many times (any usernames) is refused until the window passes;
 * a username that failed that many times (from any addresses) is "under attack": attempts for
-  it are refused from addresses that themselves failed in the window, while an address with no
-  recent failure still gets its try — so the right password from the owner's address works,
-  and a distributed guesser gets at most one guess per address and window.
+  it are refused from addresses with more than OWNER_TYPOS failures in the window, while an
+  address with at most that many still gets its try — so the owner who mistyped twice still
+  gets in with the right password, and a guesser gets at most three guesses per address.
+
+Guesses against one username from many addresses are capped in time: once a username has
+LOGIN_NAME_BUDGET failures within the hour, every further attempt for it waits before its
+password is checked, one at a time per username in a process, and the wait doubles every
+tenth of the budget (LOGIN_SLOWDOWN_BASE up to LOGIN_SLOWDOWN_MAX seconds). It is a delay,
+never a refusal: the owner's right password from a clean address always gets in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +35,12 @@ from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..models import LoginFailure, utcnow
+
+OWNER_TYPOS = 2  # failures an address may have and still try an attacked username
+BUDGET_WINDOW = timedelta(hours=1)
+# Attempts for one username are checked one at a time per process while it is slowed down;
+# striped locks bound the memory whatever usernames are typed.
+NAME_LOCKS = [threading.Lock() for _ in range(64)]
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,19 @@ class Refusal:
 def username_digest(username: str) -> str:
     """The key a username is counted under: SHA-256 of its trimmed, lowercased form."""
     return hashlib.sha256(username.strip().lower()[:64].encode("utf-8")).hexdigest()
+
+
+def address_key(address: str) -> str:
+    """What failures are counted under: the IPv4 address, or the IPv6 address's /64."""
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:
+            return str(found.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{found}/64", strict=False))
+    return str(found)
 
 
 def _limit() -> tuple[int, timedelta]:
@@ -65,11 +96,11 @@ def refusal(username: str, address: str) -> Refusal | None:
     amount, window = _limit()
     now = utcnow()
     since = now - window
-    by_address, oldest = _failures(since, remote_addr=address)
+    by_address, oldest = _failures(since, remote_addr=address_key(address))
     if by_address >= amount:
         return Refusal(_seconds_left(oldest, window, now), "address")
     by_user, oldest_user = _failures(since, username_sha256=username_digest(username))
-    if by_user >= amount and by_address > 0:
+    if by_user >= amount and by_address > OWNER_TYPOS:
         return Refusal(_seconds_left(oldest_user, window, now), "username")
     return None
 
@@ -85,6 +116,36 @@ def note_failure(username: str, address: str) -> None:
     """Count one failed attempt and forget the ones too old to matter (caller commits)."""
     now = utcnow()
     _, window = _limit()
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - 2 * window))
-    row = LoginFailure(username_sha256=username_digest(username), remote_addr=address[:64], at=now)
+    kept = max(2 * window, BUDGET_WINDOW)  # the hour's budget needs the hour's failures
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - kept))
+    digest, key = username_digest(username), address_key(address)
+    row = LoginFailure(username_sha256=digest, remote_addr=key, at=now)
     db.session.add(row)
+
+
+def slowdown(username: str) -> float:
+    """Seconds an attempt for `username` waits before its password is checked: 0 within the
+    hour's budget, then LOGIN_SLOWDOWN_BASE doubling every tenth of the budget, capped."""
+    if not enabled():
+        return 0.0
+    config = current_app.config
+    budget = max(1, int(config["LOGIN_NAME_BUDGET"]))
+    failed, _ = _failures(utcnow() - BUDGET_WINDOW, username_sha256=username_digest(username))
+    if failed < budget:
+        return 0.0
+    doublings = min(30, (failed - budget) // max(1, budget // 10))
+    base, most = float(config["LOGIN_SLOWDOWN_BASE"]), float(config["LOGIN_SLOWDOWN_MAX"])
+    return min(most, base * 2**doublings)
+
+
+@contextmanager
+def paced(username: str) -> Iterator[float]:
+    """Around checking a password: one attempt per username at a time in this process, after
+    `slowdown` seconds (yielded). Hold it until the failure, if any, is committed."""
+    lock = NAME_LOCKS[int(username_digest(username)[:8], 16) % len(NAME_LOCKS)]
+    with lock:
+        delay = slowdown(username)
+        if delay > 0:
+            db.session.rollback()  # nothing written yet: hold no transaction while waiting
+            time.sleep(delay)
+        yield delay

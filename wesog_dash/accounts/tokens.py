@@ -179,6 +179,22 @@ def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(query))
 
 
+def live_tokens_of(user: User) -> list[ApiToken]:
+    """The tokens of `user` that still work (not revoked, not expired), newest first."""
+    return [row for row in tokens_of(user) if token_status(row) == "active"]
+
+
+def revoke_all_of(user: User, *, actor: str) -> int:
+    """Revoke every live token of `user` (each audited); commits; returns how many."""
+    live = live_tokens_of(user)
+    for row in live:
+        row.revoked, row.revoked_at = True, utcnow()
+        details = {"username": user.username, "token_id": row.id}
+        audit.record("token.revoked", actor=actor, details=details)
+    db.session.commit()
+    return len(live)
+
+
 def all_tokens(limit: int = 500) -> list[ApiToken]:
     """The newest tokens of every user (revoked and expired ones included)."""
     query = select(ApiToken).order_by(ApiToken.id.desc()).limit(limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import session
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..database import hold_writes_to
 from ..extensions import db, login_manager
+from ..inputs import whole_number
 from ..models import ROLES, User, utcnow
 from . import passwords, sessions, throttle
 
@@ -27,9 +29,10 @@ def load_user(user_id: str) -> User | None:
 
     Never under the API, which only a bearer token authenticates (`tokens.load_user_from_token`).
     """
-    if sessions.bearer_only() or not (user_id.isdigit() and len(user_id) < 19):
+    number = whole_number(user_id)
+    if number is None or sessions.bearer_only():
         return None
-    return sessions.signed_in_user(session.get(sessions.SESSION_KEY), int(user_id))
+    return sessions.signed_in_user(session.get(sessions.SESSION_KEY), number)
 
 
 def user_by_id(user_id: int) -> User | None:
@@ -171,14 +174,18 @@ def record_login(user: User, *, audited: bool = True) -> None:
     db.session.commit()
 
 
-def record_failed_login(username: str, address: str) -> None:
-    """Audit and count (for the throttle) a failed login; commits.
+def record_failed_login(username: str, address: str, slowed: float = 0.0) -> None:
+    """Audit and count (for the throttle) a failed login, and how long it was slowed; commits.
 
     Only a username that exists is recorded: people sometimes type their password into the
     username field, and the audit log is readable and exportable by viewers.
     """
     known = find_user(username) is not None
-    details = {"username": username} if known else {"username": None, "unknown_user": True}
+    details: dict[str, Any] = (
+        {"username": username} if known else {"username": None, "unknown_user": True}
+    )
+    if slowed:
+        details["slowed_seconds"] = round(slowed, 3)
     audit.record("login.failed", actor="anonymous", details=details)
     throttle.note_failure(username, address)
     db.session.commit()

@@ -10,17 +10,19 @@ import `models`, `extensions`, `audit`, `metrics` and `requests`; never `deletio
 """
 
 from .cycle import run_cycle
-from .delivery import SIGNATURE_HEADER, deliver_due, sign
-from .outbox import enabled, queue_test, recent, scan, target_host
+from .delivery import SIGNATURE_HEADER, deliver_due, sign, verify
+from .outbox import enabled, queue, queue_test, recent, scan, target_host
 
 __all__ = [
     "SIGNATURE_HEADER",
     "deliver_due",
     "enabled",
+    "queue",
     "queue_test",
     "recent",
     "run_cycle",
     "scan",
     "sign",
     "target_host",
+    "verify",
 ]

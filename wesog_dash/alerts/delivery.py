@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from datetime import timedelta
 
 import requests
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from ..extensions import db
+from ..inputs import whole_number
 from ..models import Alert, utcnow
 from .outbox import target_host
 
@@ -28,9 +30,21 @@ MAX_BACKOFF = 3600.0
 CLAIM = 30.0  # seconds a round owns the alerts it sends; a crash mid-send retries after it
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The signature header value: sha256=<hex HMAC-SHA256 of the body with the secret>."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, at: int | None = None) -> str:
+    """The signature header value `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>`:
+    the time is signed too, so a receiver can refuse a delivery replayed later."""
+    stamp = int(time.time()) if at is None else at
+    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={mac}"
+
+
+def verify(header: str, body: bytes, secret: str, tolerance: int = 300) -> bool:
+    """What a receiver does (README): the MAC matches and `t` is within `tolerance` s of now."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    stamp = whole_number(fields.get("t"))
+    if stamp is None or abs(time.time() - stamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(body, secret, stamp), f"t={stamp},v1={fields.get('v1')}")
 
 
 def body_of(alert: Alert) -> bytes:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, false, select
 
 from ..extensions import db
+from ..inputs import whole_number
 from ..models import AuditEvent, DeletionItem, User, day_start, parse_day
 from .search import reason_condition
 
@@ -96,13 +97,10 @@ class AuditFilters:
         errors: list[str] = []
         date_from = parse_day(args.get("from"), "From", errors)
         date_to = parse_day(args.get("to"), "To", errors)
-        op_id = None
         raw_op = (args.get("op_id") or "").strip()
-        if raw_op:
-            if raw_op.isdigit() and len(raw_op) < 19:
-                op_id = int(raw_op)
-            else:
-                errors.append("An operation id is a whole number.")
+        op_id = whole_number(raw_op)
+        if raw_op and op_id is None:
+            errors.append("An operation id is a whole number.")
         return cls(
             actor=texts["actor"],
             action=texts["action"],

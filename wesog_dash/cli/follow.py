@@ -12,7 +12,8 @@ from .. import deletions, operations
 from ..extensions import db
 from ..models import FINAL_DELETION_STATES, FINAL_OP_STATES
 
-EXIT_DONE, EXIT_FAILED, EXIT_REJECTED, EXIT_TIMEOUT, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
+# 2 is click's usage error (a wrong option): a rejected deletion is 5, never confused with it.
+EXIT_DONE, EXIT_FAILED, EXIT_TIMEOUT, EXIT_NOT_FOUND, EXIT_REJECTED = 0, 1, 3, 4, 5
 EXIT_INTERRUPTED = 130
 # Any other final state (a later one such as a stopped or cancelled request) means that not
 # everything was deleted: 1.

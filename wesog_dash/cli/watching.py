@@ -4,8 +4,8 @@ It reads the database, as the browser's pages do. With a configured API (WESOG_A
 also runs a poller in this process, which works only when no other poller holds the lease
 (otherwise it stands by and this command just reads). With the embedded sandbox, which lives
 inside the web process, it only reads: that process sends and polls.
-Exit codes: 0 all deleted, 1 some items failed, 2 rejected, 3 --timeout reached,
-4 no such deletion/operation, 130 interrupted.
+Exit codes: 0 all deleted, 1 some items failed, 2 a usage error (click's), 3 --timeout
+reached, 4 no such deletion/operation, 5 rejected by the Wesog API, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -51,8 +51,14 @@ class Bar:
     """The live terminal bar (rich): good/failed/total, rate, ETA; state changes above it."""
 
     def __init__(self, console: Console) -> None:
+        # Named ANSI colours, not rich's RGB defaults: in a 16-colour terminal those all become
+        # grey, and a finished bar looked like an empty one.
+        bar = BarColumn(
+            style="bright_black", complete_style="cyan", finished_style="green",
+            pulse_style="cyan",
+        )  # fmt: skip
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
+            TextColumn("{task.description}"), bar, TextColumn("{task.fields[counts]}"),
             TextColumn("{task.fields[rate]}"), TextColumn("ETA {task.fields[eta]}"),
             console=console, auto_refresh=False,
         )  # fmt: skip
@@ -201,7 +207,7 @@ def watch_command(
 ) -> None:  # fmt: skip
     """Watch a deletion request (or --op an operation) live until it ends.
 
-    Exit 0 all deleted, 1 some failed, 2 rejected, 3 --timeout, 4 unknown id.
+    Exit 0 all deleted, 1 some failed, 2 usage error, 3 --timeout, 4 unknown id, 5 rejected.
     """
     code = watch(deletion_id, op_id, as_json=as_json, poll=poll, interval=interval, timeout=timeout)
     sys.exit(code)

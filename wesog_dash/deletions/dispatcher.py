@@ -13,7 +13,6 @@ from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import or_, update
 
 from .. import audit
@@ -32,37 +31,26 @@ from ..wesog import (
     WesogUnavailable,
     WesogValidationError,
 )
-from . import items
+from . import durable, items
 from .flight import peek, room_in_flight, wait_for_room
 from .keeping import keep
 from .outcomes import finish_operation, settle_deletion
-from .pacing import chunk_size, ready_for_chunk, release_scheduled
+from .pacing import (
+    chunk_size,
+    claim_seconds,
+    config_seconds,
+    ready_for_chunk,
+    release_scheduled,
+    send_timeout,
+)
 
 # Held while deciding there is room for one more operation and sending it, so that two
 # senders of this process never both take the last room.
 ROOM_LOCK = threading.Lock()
 SENDING = "being sent to the Wesog API"
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
-CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
 REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
 OWNED = "the Wesog API named operation #{op}, which another deletion already owns"
-
-
-def config_seconds(name: str, default: float | None = None) -> float:
-    """A duration setting of the current app, in seconds."""
-    value = current_app.config.get(name, default)
-    return float(value if value is not None else 0)
-
-
-def send_timeout(deletion: DeletionRequest) -> float | None:
-    """Read timeout of the DELETE call: long for wait=true (upstream runs the whole op)."""
-    return config_seconds("WESOG_WAIT_SEND_TIMEOUT", 600.0) if deletion.do_wait else None
-
-
-def claim_seconds(timeout: float | None) -> float:
-    """How long a claim lasts: the longest the DELETE call can take, plus a margin."""
-    read = timeout if timeout is not None else config_seconds("WESOG_READ_TIMEOUT")
-    return config_seconds("WESOG_CONNECT_TIMEOUT") + read + CLAIM_MARGIN
 
 
 def mark_sending(deletion: DeletionRequest, timeout: float | None) -> None:
@@ -128,17 +116,20 @@ def send_claimed(
     capped = batch and not deletion.do_wait  # a blocking send is in flight only while it runs
     db.session.commit()  # no transaction stays open while we wait for the network
     client = wesog_client()
-    while ready_for_chunk(deletion_id, SENDING):
-        with ROOM_LOCK if capped else nullcontext():
-            if capped and not has_room(client):
-                wait_for_room(_get(deletion_id))
-                break
-            # The images' metadata, for a restore; what may be sent (see `keeping.keep`).
-            chunk = keep(deletion_id, items.unsent_chunk(deletion_id, chunk_size()))
-            if not chunk or not _send_chunk(
-                client, deletion_id, chunk, batch, options, timeout, actor
-            ):
-                break
+    # Losing the database between chunks hands the claim back: nothing is on its way.
+    with durable.handing_back(deletion_id, SENDING, claim_seconds(timeout)):
+        while ready_for_chunk(deletion_id, SENDING):
+            with ROOM_LOCK if capped else nullcontext():
+                if capped and not has_room(client):
+                    wait_for_room(_get(deletion_id))
+                    break
+                # The images' metadata, for a restore; what may be sent (see `keeping.keep`).
+                chunk = keep(deletion_id, items.unsent_chunk(deletion_id, chunk_size()))
+                db.session.commit()
+                if not chunk or not _send_chunk(
+                    client, deletion_id, chunk, batch, options, timeout, actor
+                ):
+                    break
     db.session.commit()
     return _get(deletion_id)
 
@@ -162,14 +153,19 @@ def _send_chunk(
     try:
         op = _call(client, image_ids, batch, options, timeout)
     except WesogError as exc:
-        _failed(deletion_id, item_ids, exc, actor, batch)
-        db.session.commit()
+        error = exc  # the answer is written even through a database away for a moment
+        durable.write_answer(
+            lambda: _failed(deletion_id, item_ids, error, actor, batch), claim_seconds(timeout)
+        )
         return False
-    if not attach(_get(deletion_id), op, item_ids, actor=actor):
-        # Our own answer names an operation another deletion already owns: owners never
-        # change, so this chunk is settled from the images' state instead.
-        mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
-    db.session.commit()
+
+    def record() -> None:
+        if not attach(_get(deletion_id), op, item_ids, actor=actor):
+            # Our own answer names an operation another deletion already owns: owners never
+            # change, so this chunk is settled from the images' state instead.
+            mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
+
+    durable.write_answer(record, claim_seconds(timeout))
     return True
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..inputs import whole_number
 from ..models import DeletionItem, DeletionRequest, Operation
 from ..operations.identity import same_incarnation
 from ..wesog import Operation as Snapshot
@@ -95,8 +96,8 @@ def consistent(op: Snapshot, doubt: list[tuple[int, str]], gone: dict[int, bool]
     for error in op.errors:
         if error.id in names:
             failed.add(error.id)
-        elif error.id.isdecimal() and int(error.id) < len(doubt):  # §7 #9: an index
-            failed.add(doubt[int(error.id)][1])
+        elif (index := whole_number(error.id, maximum=len(doubt) - 1)) is not None:  # §7 #9
+            failed.add(doubt[index][1])
         else:
             return False  # it failed on an image that is not ours: another request
     return all(gone[item_id] for item_id, image_id in doubt if image_id not in failed)

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from .. import audit, signals
 from ..extensions import db
+from ..inputs import whole_number
 from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
 from . import items
 from .queries import WAITING, outcome_counts
@@ -106,9 +107,10 @@ def failures_by_message(row: Operation) -> dict[str, list[str]]:
 
 
 def _image_at_index(op_id: int, index: str, named: set[str]) -> str | None:
-    if not index.isdecimal():
+    position = whole_number(index)
+    if position is None:
         return None
-    item_id = items.item_at(op_id, int(index))
+    item_id = items.item_at(op_id, position)
     item = db.session.get(DeletionItem, item_id) if item_id is not None else None
     return item.image_id if item is not None and item.image_id not in named else None
 

@@ -1,7 +1,7 @@
 """Pacing the chunks of a deletion: the undo window before the first one, and before each
 next one a check that the request is still to be sent (not paused, cancelled or stopped on
-failures). How many operations may be in flight at once is the dispatcher's room in flight
-(`flight`, WESOG_MAX_INFLIGHT_OPS).
+failures), and how long a DELETE call and the claim around it may last. How many operations
+may be in flight at once is the dispatcher's room in flight (`flight`, WESOG_MAX_INFLIGHT_OPS).
 """
 
 from __future__ import annotations
@@ -14,6 +14,24 @@ from ..models import DeletionRequest, utcnow
 from .stopping import stop, stop_reason
 
 CHUNK_SIZE = 1000  # default ids per DELETE /imgs call, one operation each (WESOG_CHUNK_SIZE)
+CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
+
+
+def config_seconds(name: str, default: float | None = None) -> float:
+    """A duration setting of the current app, in seconds."""
+    value = current_app.config.get(name, default)
+    return float(value if value is not None else 0)
+
+
+def send_timeout(deletion: DeletionRequest) -> float | None:
+    """Read timeout of the DELETE call: long for wait=true (upstream runs the whole op)."""
+    return config_seconds("WESOG_WAIT_SEND_TIMEOUT", 600.0) if deletion.do_wait else None
+
+
+def claim_seconds(timeout: float | None) -> float:
+    """How long a claim lasts: the longest the DELETE call can take, plus a margin."""
+    read = timeout if timeout is not None else config_seconds("WESOG_READ_TIMEOUT")
+    return config_seconds("WESOG_CONNECT_TIMEOUT") + read + CLAIM_MARGIN
 
 
 def chunk_size() -> int:

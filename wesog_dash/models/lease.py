@@ -27,3 +27,5 @@ class Lease(Model):
     # +1 on every change of holder: a write fenced by (holder, generation) fails once the
     # lease moved on, even if the old holder takes it back later.
     generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the holder last finished a cycle: nothing has polled since (pages, /readyz, alert).
+    cycle_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

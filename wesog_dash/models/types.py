@@ -9,6 +9,8 @@ from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ..inputs import iso_day
+
 # A 64-bit integer on both engines. SQLite's INTEGER already holds 64 bits, and naming it
 # INTEGER there keeps its existing tables as they are (changing a type rebuilds the table).
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
@@ -32,9 +34,8 @@ def parse_day(raw: str | None, label: str, errors: list[str]) -> date | None:
     text = (raw or "").strip()
     if not text:
         return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
+    day = iso_day(text)
+    if day is None:
         errors.append(f"{label}: write the date as YYYY-MM-DD; {text[:40]!r} is ignored.")
         return None
     if day > LAST_FILTER_DAY:

@@ -116,6 +116,9 @@ class Poller:
         self._start_alerts()
         self._start_pruning()
         self._in_background("guards", keep_guard_rails)  # policies search: never in the cycle
+        if self.holding:
+            with self.app.app_context():
+                self.lease.beat()  # a cycle finished: pages stop warning that nothing polls
         return refreshed
 
     def _start_alerts(self) -> None:

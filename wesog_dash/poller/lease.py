@@ -155,6 +155,27 @@ class LeaseKeeper:
                 held = False
             return True if held else self._lost()
 
+    def beat(self, now: datetime | None = None) -> bool:
+        """Record that this holder finished a cycle (the heartbeat), in its own transaction;
+        False when the lease is no longer ours or the database could not be reached."""
+        if self.generation is None:
+            return False
+        table = Lease.__table__
+        ours = (
+            (table.c.name == self.name)
+            & (table.c.holder == self.holder)
+            & (table.c.generation == self.generation)
+        )
+        try:
+            with db.engine.begin() as connection:
+                done = connection.execute(
+                    update(table).where(ours).values(cycle_at=now or utcnow())
+                )
+                return done.rowcount == 1
+        except SQLAlchemyError as exc:
+            log.warning("poller heartbeat not written: %s", str(exc).splitlines()[0])
+            return False
+
     def release(self) -> None:
         """Give the lease up so that a stand-by poller takes over at once; commits.
 

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Mapped
 
+from .. import heartbeat
 from ..extensions import db
 from ..models import DeletionRequest, Lease, Operation, utcnow
 
@@ -59,6 +60,7 @@ class DatabaseCollector(Collector):
             yield _poll_lag(utcnow())
             yield _lease_holder()
             yield _upstream_pace()
+            yield _heartbeat_age(self.app)
             db.session.remove()
         yield _audit_verdict(self.app)
 
@@ -100,6 +102,16 @@ def _upstream_pace() -> GaugeMetricFamily:
     if lease is not None and lease.pace_per_second is not None and lease.expires_at > utcnow():
         family.add_metric([lease.pace_reason or ""], float(lease.pace_per_second))
     return family
+
+
+def _heartbeat_age(app: Flask) -> GaugeMetricFamily:
+    """Seconds since a poller last finished a cycle (-1: unknown)."""
+    age = heartbeat.read(app).age
+    return GaugeMetricFamily(
+        "wesog_poller_heartbeat_age_seconds",
+        "Seconds since a poller last finished a cycle (-1 when unknown).",
+        value=-1.0 if age is None else age,
+    )
 
 
 def _audit_verdict(app: Flask) -> GaugeMetricFamily:

@@ -17,10 +17,13 @@ from . import (
     hardening,
     health,
     images,
+    malformed,
     nul_guard,
     operations,
+    outage,
     overview,
     policies,
+    proxies,
     receipts,
     reports,
     safety,
@@ -33,6 +36,9 @@ def register_views(app: Flask) -> None:
     """Register the shared helpers, the hardening and every blueprint."""
     common.init_app(app)
     hardening.init_app(app)
+    malformed.init_app(app)
+    proxies.init_app(app)
+    outage.init_app(app)
     nul_guard.init_app(app)
     for module in (
         overview,

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from .. import accounts
 from ..accounts import first_run as setup
-from ..accounts import sessions, throttle
+from ..accounts import sessions, throttle, tokens
 from ..accounts.permissions import role_required
 from ..extensions import login_manager
 from ..models import User
@@ -73,9 +73,11 @@ def login() -> ResponseReturnValue:
     refused = throttle.refusal(username, address)
     if refused is not None:
         return login_throttled(refused)
-    user = accounts.authenticate(username, request.form.get("password", ""))
+    with throttle.paced(username) as slowed:
+        user = accounts.authenticate(username, request.form.get("password", ""))
+        if user is None:
+            accounts.record_failed_login(username, address, slowed)
     if user is None:
-        accounts.record_failed_login(username, address)
         return render_template("login.html", error="Wrong username or password."), 401
     start_session(user)
     return redirect(safe_next(request.args.get("next")))
@@ -103,12 +105,21 @@ def logout() -> Response:
 
 @bp.post("/logout/everywhere")
 @role_required("viewer")
-def logout_everywhere() -> Response:
-    """End every session of the current user, on every device (POST, CSRF)."""
-    ended = sessions.log_out_everywhere(current_user, actor=current_user.username)
+def logout_everywhere() -> Response | str:
+    """End every session of the current user, on every device (POST, CSRF); a user with live
+    API tokens is first asked whether to revoke them too (`tokens=revoke` or `keep`)."""
+    live = tokens.live_tokens_of(current_user)
+    choice = request.form.get("tokens")
+    if live and choice not in ("keep", "revoke"):
+        return render_template("logout_everywhere.html", live_tokens=live)
+    actor = current_user.username
+    revoked = tokens.revoke_all_of(current_user, actor=actor) if choice == "revoke" else 0
+    ended = sessions.log_out_everywhere(current_user, actor=actor)
     logout_user()
     session.clear()
-    flash(f"You are logged out everywhere ({ended} session(s) ended).", "info")
+    words = f"{ended} session(s) ended" + (f", {revoked} API token(s) revoked" if revoked else "")
+    kept = f" Your {len(live)} API token(s) still work." if live and not revoked else ""
+    flash(f"You are logged out everywhere ({words}).{kept}", "info")
     return redirect(url_for("auth.login"))
 
 

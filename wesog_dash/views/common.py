@@ -29,7 +29,9 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response as BaseResponse
 
+from .. import heartbeat
 from ..accounts.permissions import can, read_only
+from ..inputs import whole_number
 from ..upstream import upstream
 from . import display
 
@@ -88,9 +90,8 @@ def is_passive_request() -> bool:
 
 def int_arg(name: str, default: int = 1, minimum: int = 1, maximum: int = 10_000) -> int:
     """A whole-number query argument, clamped; junk falls back to `default`."""
-    try:
-        value = int(request.args.get(name, default))
-    except (TypeError, ValueError, OverflowError):
+    value = whole_number((request.args.get(name) or "").strip(), minimum=-(2**63), signed=True)
+    if value is None:
         return default
     return max(minimum, min(maximum, value))
 
@@ -132,9 +133,10 @@ def list_token(scope: str, marker: str) -> str:
 
 def sent_token() -> tuple[str, datetime | None]:
     """The digest a polling list sent back (`v`), and when that version was rendered."""
-    digest, _, millis = request.args.get("v", "")[:64].partition(".")
+    digest, _, raw_millis = request.args.get("v", "")[:64].partition(".")
+    millis = whole_number(raw_millis)
     try:
-        since = datetime.fromtimestamp(int(millis) / 1000, UTC) if millis else None
+        since = datetime.fromtimestamp(millis / 1000, UTC) if millis is not None else None
     except (ValueError, OverflowError, OSError):
         since = None
     return digest, since
@@ -196,10 +198,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
 def int_arg_or_none(name: str) -> int | None:
     """An optional id-like query argument: None when absent, junk or out of range."""
-    raw = request.args.get(name, "").strip()
-    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_SERIAL_ID:
-        return None
-    return int(raw)
+    return whole_number(request.args.get(name, "").strip(), maximum=MAX_SERIAL_ID)
 
 
 def init_app(app: Flask) -> None:
@@ -222,6 +221,7 @@ def init_app(app: Flask) -> None:
     def shared_context() -> dict[str, Any]:
         return {
             "is_sandbox": upstream(app).is_sandbox,
+            "poller_notice": heartbeat.PageNotice(app),
             "read_only": read_only(),
             "can": can,
             "poll_trigger": poll_trigger,

@@ -8,6 +8,7 @@ of `/ops` and `/audit` turn CSRF off (`meta.csrf = False`): they change nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from .. import deletions
 from ..accounts.users import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
 from ..config import TRUE_WORDS
+from ..inputs import whole_number
 from ..models import OP_ORIGINS, ROLES, parse_day
 from ..operations import UNFINISHED, OpFilters
 from . import display
@@ -134,20 +136,21 @@ class DeleteForm(OneErrorForm):
     def stop_rule(self) -> dict[str, Any]:
         """The failure threshold asked for (empty fields: the configured defaults)."""
         percent, least = (self.stop_percent.data or "")[:12], (self.stop_min.data or "")[:12]
+        minimum = whole_number(least)
         try:
             ratio = float(percent) / 100 if percent else None
-            minimum = int(least) if least else None
         except ValueError:
+            ratio = math.nan  # refused below, with the same sentence
+        if (least and minimum is None) or (ratio is not None and math.isnan(ratio)):
             raise deletions.DeletionInputError(
                 "The failure threshold is a percentage and a whole number of images"
-            ) from None
+            )
         return {"stop_ratio": ratio, "stop_min_items": minimum}
 
     @property
     def stored_list(self) -> int | None:
         """The id of the stored list this form confirms, if any."""
-        value = self.selection_id.data or ""
-        return int(value) if value.isdecimal() else None
+        return whole_number(self.selection_id.data or "", maximum=2**31 - 1)
 
     @property
     def kind(self) -> str:

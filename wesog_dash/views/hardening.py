@@ -96,8 +96,11 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     # (An idle poll's 204 says no-store already: its session must not be loaded just for this.)
     already = response.headers.get("Cache-Control") == "no-store"
-    if request.endpoint != "static" and not already and _authenticated():
-        # What a signed-in person sees must not stay in a shared cache or the back button.
+    if request.endpoint == "auth.login" or (
+        request.endpoint != "static" and not already and _authenticated()
+    ):
+        # What a signed-in person sees (and the login form, with its CSRF token and what was
+        # typed) must not stay in a shared cache or the back button.
         response.headers["Cache-Control"] = "no-store"
     return response
 

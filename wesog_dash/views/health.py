@@ -1,8 +1,9 @@
 """Probes and metrics for load balancers and monitoring: /readyz and /metrics.
 
 /healthz (liveness, in `overview`) touches nothing; /readyz answers 200 only when the database
-answers and its schema is at the newest migration; /metrics is off unless WESOG_METRICS=1 and
-answers loopback clients, or others that send `Authorization: Bearer <WESOG_METRICS_TOKEN>`.
+answers, its schema is at the newest migration and a poller beats; /metrics is off unless
+WESOG_METRICS=1; with WESOG_METRICS_TOKEN set it answers only `Authorization: Bearer <token>`
+(loopback included: a local proxy makes everyone loopback), without one only loopback clients.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import ipaddress
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from .. import runner
+from .. import heartbeat, runner
 from ..database import schema_status
 from ..telemetry import render_metrics
+from .proxies import untrusted_forwarding
 
 bp = Blueprint("health", __name__)
 
@@ -29,6 +31,13 @@ def ready() -> tuple[Response, int]:
         "poller": runner.poller_status(current_app._get_current_object()),  # type: ignore[attr-defined]
     }
     ready = status.database == "ok" and status.migrations == "current"
+    if ready:
+        beat = heartbeat.check(current_app._get_current_object())  # type: ignore[attr-defined]
+        body["heartbeat"] = beat.reason
+        ready = not beat.stale
+    proxy = untrusted_forwarding(current_app._get_current_object())  # type: ignore[attr-defined]
+    if proxy:
+        body["proxy"] = proxy
     body["status"] = "ready" if ready else "not ready"
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -53,8 +62,12 @@ def metrics() -> Response:
     """Prometheus exposition (when enabled) for loopback clients or holders of the token."""
     if not current_app.config.get("WESOG_METRICS"):
         abort(404)
-    if not (_from_loopback() or _has_metrics_token()):
-        abort(403, description="Metrics answer loopback clients, or send the metrics token.")
+    if current_app.config.get("WESOG_METRICS_TOKEN"):
+        # With a token set, loopback is no proof: behind a local proxy everyone is loopback.
+        if not _has_metrics_token():
+            abort(403, description="Send the metrics token: Authorization: Bearer <token>.")
+    elif not _from_loopback():
+        abort(403, description="Metrics answer loopback clients only; set WESOG_METRICS_TOKEN.")
     body, content_type = render_metrics(current_app._get_current_object())  # type: ignore[attr-defined]
     response = Response(body, content_type=content_type)
     response.headers["Cache-Control"] = "no-store"

@@ -21,6 +21,7 @@ from flask import current_app, g, session
 
 from ..accounts import sessions
 from ..config import bounded_seconds
+from ..inputs import whole_number
 from .common import list_token, nothing_changed, poll_seconds, unchanged
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,7 +74,7 @@ def list_unchanged(scope: str, *markers: Marker) -> Callable[[], bool]:
 
 def signed_in_lately(role: str) -> bool:
     """True when the cookie's session was found open, with `role`, by this process lately."""
-    user_id = str(session.get("_user_id", ""))  # Flask-Login's key
-    if not (user_id.isdigit() and len(user_id) < 19):
+    user_id = whole_number(str(session.get("_user_id", "")))  # Flask-Login's key
+    if user_id is None:
         return False
-    return sessions.verified_recently(session.get(sessions.SESSION_KEY), int(user_id), role)
+    return sessions.verified_recently(session.get(sessions.SESSION_KEY), user_id, role)

@@ -12,7 +12,8 @@ from htmx_flask import make_response as htmx_response
 
 from .. import deletions, images
 from ..accounts.permissions import role_required
-from ..models import utcnow
+from ..inputs import whole_number
+from ..models import DeletionItem, utcnow
 from ..upstream import UpstreamProblem
 from . import display
 from .common import int_arg, no_store, nothing_changed, polled, swap_error, wants_fragment
@@ -22,7 +23,7 @@ from .idle import answers_idle
 bp = Blueprint("images", __name__)
 
 MAX_PAGE = 10_000
-POSITION = re.compile(r"\bat position (\d+)")
+POSITION = re.compile(r"\bat position ([0-9]+)")
 # Formulas offered as chips under a rejected one (the API reference's own examples).
 EXAMPLES = ("t~beach", "d>2020-01-01", "id=100042", "ai=true", "t~car && d>2020-01-01", "n>=2")
 
@@ -110,12 +111,20 @@ def changed_cards() -> list[tuple[int, Any]]:
     return g.changed_cards
 
 
-def read_changed_cards() -> list[tuple[int, Any]]:
+def read_changed_cards() -> list[tuple[int, DeletionItem]]:
     """The posted cards whose state digest is no longer current, from the database."""
     read_at = read_at_arg()
-    slots = list(zip(request.form.getlist("n"), request.form.getlist("id"),
-                     request.form.getlist("t"), strict=False))[:MAX_CARDS]  # fmt: skip
-    slots = [(n, image_id, token) for n, image_id, token in slots if n.isdigit() and len(n) < 5]
+    posted = zip(
+        request.form.getlist("n"),
+        request.form.getlist("id"),
+        request.form.getlist("t"),
+        strict=False,
+    )
+    slots = [
+        (slot, image_id, token)
+        for n, image_id, token in list(posted)[:MAX_CARDS]
+        if (slot := whole_number(n, maximum=9999)) is not None
+    ]
     if read_at is None or not slots:
         return []
     shown = deletions.card_items([image_id for _, image_id, _ in slots], read_at)
@@ -127,16 +136,16 @@ def read_changed_cards() -> list[tuple[int, Any]]:
         if item is None or token == f"live:{item.deletion_id}":
             continue
         if display.card_token(item.deletion, item) != token:
-            changed.append((int(n), item))
+            changed.append((n, item))
     return changed
 
 
 def read_at_arg() -> datetime | None:
     """When the grid's search results were read (`since`, ms since the epoch), or None."""
-    raw = request.form.get("since", "")
-    if not raw.isdigit() or len(raw) > 15:
+    millis = whole_number(request.form.get("since"), maximum=10**15)
+    if millis is None:
         return None
     try:
-        return datetime.fromtimestamp(int(raw) / 1000, UTC)
+        return datetime.fromtimestamp(millis / 1000, UTC)
     except (ValueError, OverflowError, OSError):  # beyond the year 9999
         return None

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from .. import policies
 from ..accounts.permissions import destructive, role_required
+from ..inputs import whole_number
 from ..models import RetentionPolicy
 from .guard_forms import ApprovalForm, PolicyForm
 
@@ -102,12 +103,12 @@ def policy_change(policy_id: int) -> ResponseReturnValue:
 def policy_approve(policy_id: int) -> ResponseReturnValue:
     """Approve the dry run shown (its version travels with the form): the policy runs."""
     policy, form = found(policy_id), ApprovalForm()
-    seen = form.seen.data or ""
+    seen = whole_number(form.seen.data)
     try:
-        if not form.validate() or not seen.isdecimal():
+        if not form.validate() or seen is None:
             raise policies.PolicyError(form.first_error or "Review the dry run again")
         policies.approve_policy(
-            policy.id, int(seen), actor=current_user.username, reason=form.reason.data or ""
+            policy.id, seen, actor=current_user.username, reason=form.reason.data or ""
         )
     except policies.PolicyError as error:
         status = 403 if error.reason == "own-policy" else 409

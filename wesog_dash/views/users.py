@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,6 +23,7 @@ from ..accounts import sessions, tokens
 from ..accounts.permissions import role_required
 from ..models import ROLES, User
 from .forms import NewUserForm, RoleForm
+from .proxies import untrusted_forwarding
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -34,7 +35,8 @@ def page(status: int = 200, **context: Any) -> tuple[str, int]:
     html = render_template(
         "users.html", users=accounts.list_users(), role_form=RoleForm(formdata=None),
         api_tokens=tokens.all_tokens(), token_status=tokens.token_status, roles=ROLES,
-        me=current_user.id, min_password=accounts.MIN_PASSWORD_LENGTH, **context,
+        me=current_user.id, min_password=accounts.MIN_PASSWORD_LENGTH,
+        proxy_notice=untrusted_forwarding(current_app), **context,
     )  # fmt: skip
     return html, status
 

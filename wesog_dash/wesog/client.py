@@ -30,7 +30,7 @@ from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, READ_RETRY, Gate
 from .ids import image_id_problem
 from .paths import flag, image_path, never_connected, route_of
 from .responses import raise_for_error
-from .types import Image, Operation, SearchPage, search_count
+from .types import Image, Operation, SearchPage, capped, search_count
 
 MAX_MESSAGE = 500  # characters of an upstream message we keep or show
 # Told of every call: (method, route template, "ok" or the error class name, seconds).
@@ -196,7 +196,7 @@ class WesogClient:
         if not isinstance(facets, dict):
             raise WesogBadResponse("A search answer's facets must be an object")
         return SearchPage(
-            results=tuple(Image.from_json(item) for item in body["results"]),
+            results=tuple(Image.from_json(item) for item in capped(body["results"], limit)),
             count=search_count(body.get("count")),
             page=page,
             limit=limit,

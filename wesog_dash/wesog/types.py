@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from .errors import WesogBadResponse
+
+log = logging.getLogger(__name__)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -205,3 +208,14 @@ class SearchPage:
         if self.count is None:
             return len(self.results) == self.limit
         return self.page * self.limit < self.count
+
+
+def capped(results: list[Any], limit: int) -> list[Any]:
+    """A search page's results, at most `limit` of them: a broken API answering 20,000 must
+    not blow a page up. What is dropped is logged."""
+    if len(results) <= limit:
+        return results
+    log.warning(
+        "A search answered %d results for limit=%d; the rest are dropped", len(results), limit
+    )
+    return results[:limit]

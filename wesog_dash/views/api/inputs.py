@@ -9,10 +9,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from ...audit.queries import ACTION_GROUPS, ACTIONS, OUTCOMES
 from ...deletions import MAX_IDS, MAX_REASON, MAX_TICKET
+from ...inputs import iso_day, whole_number
 from .problems import ApiProblem
 from .schemas import DeletionState, ItemOutcome, OpOrigin, OpState
 
@@ -21,8 +29,33 @@ BIGINT = 2**63 - 1
 # Row ids of deletions, items and audit events are INTEGER columns (32-bit on PostgreSQL);
 # operation ids are BIGINT.
 INT32 = 2**31 - 1
-Cursor = Annotated[int, Field(ge=0, le=INT32)]
-BigCursor = Annotated[int, Field(ge=0, le=BIGINT)]
+
+
+def typed_whole_number(value: Any) -> Any:
+    """A query-string number: ASCII digits (and a leading `-`) only, never ' 5', '+5',
+    '1_000', '5.0' or '٣' (which pydantic's lax mode would read as numbers)."""
+    if isinstance(value, str):
+        number = whole_number(value, minimum=-BIGINT, maximum=BIGINT, signed=True)
+        if number is None:
+            raise ValueError("write a whole number with the digits 0-9")
+        return number
+    return value
+
+
+def typed_day(value: Any) -> Any:
+    """A day: the text YYYY-MM-DD only (pydantic would take 0 as a Unix time)."""
+    if isinstance(value, date):
+        return value
+    day = iso_day(value) if isinstance(value, str) else None
+    if day is None:
+        raise ValueError("write the day as YYYY-MM-DD")
+    return day
+
+
+WholeNumber = Annotated[int, BeforeValidator(typed_whole_number)]
+Day = Annotated[date, BeforeValidator(typed_day)]
+Cursor = Annotated[WholeNumber, Field(ge=0, le=INT32)]
+BigCursor = Annotated[WholeNumber, Field(ge=0, le=BIGINT)]
 ImageId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -39,12 +72,12 @@ class OpQuery(Query):
     method: Annotated[str, StringConstraints(max_length=16)] | None = None
     resource: Annotated[str, StringConstraints(max_length=16)] | None = None
     origin: OpOrigin | None = None
-    created_from: date | None = Field(None, description="UTC day, inclusive")
-    created_to: date | None = Field(None, description="UTC day, inclusive")
-    before: Annotated[int, Field(ge=-BIGINT, le=BIGINT)] | None = Field(
+    created_from: Day | None = Field(None, description="UTC day, inclusive")
+    created_to: Day | None = Field(None, description="UTC day, inclusive")
+    before: Annotated[WholeNumber, Field(ge=-BIGINT, le=BIGINT)] | None = Field(
         None, description="only operations with a smaller op_id (retired rows are negative)"
     )
-    limit: int = Field(50, ge=1, le=200)
+    limit: WholeNumber = Field(50, ge=1, le=200)
 
 
 class DeletionQuery(Query):
@@ -52,7 +85,7 @@ class DeletionQuery(Query):
 
     state: DeletionState | None = None
     before: Cursor | None = Field(None, description="only requests with a smaller id")
-    limit: int = Field(50, ge=1, le=200)
+    limit: WholeNumber = Field(50, ge=1, le=200)
 
 
 class ItemQuery(Query):
@@ -60,7 +93,7 @@ class ItemQuery(Query):
 
     outcome: ItemOutcome | None = None
     after: Cursor | None = Field(None, description="only items at a later position")
-    limit: int = Field(500, ge=1, le=1000)
+    limit: WholeNumber = Field(500, ge=1, le=1000)
 
 
 class AuditQuery(Query):
@@ -68,8 +101,8 @@ class AuditQuery(Query):
 
     actor: Annotated[str, StringConstraints(max_length=128)] | None = None
     action: Literal[ACTIONS + ACTION_GROUPS] | None = None  # type: ignore[valid-type]
-    from_: date | None = Field(None, alias="from", description="UTC day, inclusive")
-    to: date | None = Field(None, description="UTC day, inclusive")
+    from_: Day | None = Field(None, alias="from", description="UTC day, inclusive")
+    to: Day | None = Field(None, description="UTC day, inclusive")
     image_id: Annotated[str, StringConstraints(max_length=256)] | None = None
     op_id: BigCursor | None = None
     outcome: Literal[OUTCOMES] | None = None  # type: ignore[valid-type]
@@ -78,7 +111,7 @@ class AuditQuery(Query):
     )
     before: Cursor | None = Field(None, description="the older page: events with a smaller id")
     after: Cursor | None = Field(None, description="the newer page: events with a larger id")
-    limit: int = Field(50, ge=1, le=500)
+    limit: WholeNumber = Field(50, ge=1, le=500)
 
 
 class RetryQuery(Query):
@@ -114,7 +147,12 @@ class DeletionOptions(BaseModel):
 
 
 class NewDeletion(DeletionOptions):
-    """A JSON body: give `image_ids`, or a search formula in `query` (resolved to its ids)."""
+    """A JSON body: exactly one of `image_ids` and `query` (a formula, resolved to its ids)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["image_ids"]}, {"required": ["query"]}]},
+    )
 
     image_ids: list[ImageId] | None = Field(None, min_length=1, max_length=MAX_IDS)
     query: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = Field(
@@ -123,9 +161,12 @@ class NewDeletion(DeletionOptions):
 
 
 class NewDeletionForm(BaseModel):
-    """A multipart form: `ids` is a text file of ids (one per line), or give `query`."""
+    """A multipart form: exactly one of `ids` (a text file, one id per line) and `query`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["ids"]}, {"required": ["query"]}]},
+    )
     reason: Reason
     ticket: Ticket | None = None
     wait: bool = False

@@ -13,6 +13,8 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
+from .. import outage
+
 PROBLEM_BASE = "https://wesog-dash/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -66,6 +68,9 @@ PROBLEM_TYPES: dict[str, tuple[str, int, str]] = {
                              "reached or answered an error; nothing was changed here."),
     "upstream-rate-limited": ("Wesog API rate limit", 503, "The Wesog API is rate limiting "
                               "this console; retry later."),
+    "database-unavailable": ("Database unavailable", 503, "The console's database is not "
+                             "answering (restarting, out of reach, or full); nothing was "
+                             "changed: retry after `Retry-After` seconds."),
     "internal-error": ("Internal error", 500, "A bug: the server log has the details."),
 }  # fmt: skip
 
@@ -126,6 +131,8 @@ def init_errors(bp: Blueprint, page_handler: Callable[[HTTPException], Any]) -> 
         return from_http_exception(error) if under_api(prefix) else page_handler(error)
 
     def on_crash(error: Exception) -> Response:
+        if outage.unreachable(error):
+            return outage.database_unavailable(error)
         if current_app.config.get("PROPAGATE_EXCEPTIONS") or current_app.testing:
             raise error
         current_app.logger.exception("API crash on %s %s", request.method, request.path)
@@ -134,6 +141,9 @@ def init_errors(bp: Blueprint, page_handler: Callable[[HTTPException], Any]) -> 
     bp.register_error_handler(HTTPException, from_http_exception)
     bp.register_error_handler(ApiProblem, lambda e: problem(e.slug, e.detail, **e.extra))
     bp.register_error_handler(Exception, on_crash)
+    # Also the app's: a URL under the prefix that matches no view, or a request refused
+    # before routing (a NUL, no Host), still answers as a problem.
+    bp.app_errorhandler(HTTPException)(on_routing_error)
     bp.app_errorhandler(404)(on_routing_error)
     bp.app_errorhandler(405)(on_routing_error)
     # A 400 raised before routing (the NUL guard) on a URL of no route, e.g. an id out of range.

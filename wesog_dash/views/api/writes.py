@@ -44,6 +44,7 @@ def json_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
     if not isinstance(body, dict):
         raise ApiProblem("invalid-request", 'Send a JSON object: {"image_ids": [...], ...}.')
     found = parse(NewDeletion, body, "body")
+    exactly_one(found.image_ids, found.query, "image_ids")
     return found.image_ids, found.query, found
 
 
@@ -62,6 +63,7 @@ def form_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
     if "ids" in request.files:
         data["ids"] = request.files["ids"].read()
     found = parse(NewDeletionForm, data, "form")
+    exactly_one(found.ids, found.query, "ids")
     ids = deletions.ids_from_text(utf8(found.ids)) if found.ids is not None else None
     options = DeletionOptions(**found.model_dump(exclude={"ids", "query"}))
     return ids, found.query, options
@@ -74,10 +76,16 @@ READERS = {
 }
 
 
+def exactly_one(ids: Any, query: str | None, ids_field: str) -> None:
+    """The body names its images one way: by ids or by a formula, never both or neither."""
+    if (ids is None) == (query is None):
+        given = "both were given" if ids is not None else "neither was given"
+        detail = f"Give exactly one of `{ids_field}` and `query`; {given}."
+        raise ApiProblem("invalid-request", detail)
+
+
 def resolve(ids: list[str] | None, query: str | None) -> tuple[list[str], str, str | None]:
     """The ids to delete, the kind of selection, and the formula they came from."""
-    if (ids is None) == (query is None):
-        raise ApiProblem("invalid-request", "Give either image ids or a query, not both.")
     if query is None:
         return ids or [], "list" if len(ids or []) > 1 else "single", None
     try:
