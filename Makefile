@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := app
 
-.PHONY: run serve test lint format migrate poll sandbox bench clean chromium screenshots
+.PHONY: run serve test lint format migrate poll sandbox bench clean chromium screenshots requirements
 
 # Debian's own python3 needs its python3-venv package for `-m venv`: install it when missing.
 $(BIN)/python:
@@ -16,14 +16,21 @@ $(BIN)/python:
 	  && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall only when a requirements file changed.
+# Reinstall only when a requirements file changed. Every pin carries its hashes, so pip checks
+# each download against them (hash-checking mode).
 $(VENV)/.installed: requirements.txt $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
+
+# Compile the pins (every transitive one, with hashes) from requirements*.in (pip-tools).
+requirements: $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe -o requirements-dev.txt requirements-dev.in
 
 migrate: $(VENV)/.installed
 	$(BIN)/flask db upgrade
