@@ -76,6 +76,8 @@ ROUTES = [
     R("deletions.deletion_new", "POST", {}, "operator", True, destructive=True),
     R("deletions.deletion_create", "POST", {}, "operator", True, destructive=True),
     R("deletions.deletion_detail", "GET", DEL, "viewer", False),
+    R("deletion_list.deletion_list", "GET", {}, "viewer", False),
+    R("deletion_list.deletion_list_live", "GET", {}, "viewer", False),
     R("deletions.deletion_live", "GET", DEL, "viewer", False),
     R("deletions.deletion_card", "GET", DEL, "viewer", False),
     # The safety net: taking a deletion back is allowed while read-only; sending again is not.
