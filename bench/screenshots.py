@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
     parser.add_argument("--only", nargs="*", help="page names to shoot (default: every page)")
     parser.add_argument("--light-only", action="store_true", help="skip the dark scheme")
+    parser.add_argument("--top", action="store_true", help="the first screenful, not full pages")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -164,7 +165,7 @@ def main() -> None:
                 page.goto(base + path)
                 page.wait_for_load_state("load")
                 time.sleep(0.8)  # htmx settles and the badge loads
-                page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
+                page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=not args.top)
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 print(f"{label:8s} {name:20s} scrollWidth {wide} (viewport {width})")
             if not args.only and scheme == "light":

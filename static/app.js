@@ -160,12 +160,12 @@
   });
   localiseTimes(document);
 
-  // Tab title: "(N running) …" from the element that counts running operations.
+  // Tab title: "(N queued or running) …", the nav badge's count and words.
   const baseTitle = document.title;
   function updateTitle() {
     const counter = document.querySelector("[data-running-count]");
     const n = counter ? parseInt(counter.dataset.runningCount, 10) : 0;
-    document.title = n > 0 ? "(" + n + " running) " + baseTitle : baseTitle;
+    document.title = n > 0 ? "(" + n + " queued or running) " + baseTitle : baseTitle;
   }
   document.body.addEventListener("htmx:afterSettle", updateTitle);
   updateTitle();
@@ -199,6 +199,19 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+  // A folded list inside a polled fragment (<details data-keep-open>) stays as the reader left it.
+  const openDetails = new Set();
+  document.body.addEventListener("toggle", function (event) {
+    const details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.id || !details.hasAttribute("data-keep-open")) return;
+    if (details.open) { openDetails.add(details.id); } else { openDetails.delete(details.id); }
+  }, true);
+  document.body.addEventListener("htmx:afterSwap", function () {
+    openDetails.forEach(function (id) {
+      const details = document.getElementById(id);
+      if (details && details.hasAttribute("data-keep-open")) details.open = true;
+    });
   });
   // In a card's delete dialog, Enter in the reason sends the form (Shift+Enter: new line).
   document.body.addEventListener("keydown", function (event) {

@@ -319,7 +319,7 @@ def test_running_count_badge(app: Flask, client: FlaskClient, auth: AuthActions)
         db.session.commit()
     badge = client.get("/ops/running", headers=HTMX)
     html = badge.get_data(as_text=True)
-    assert 'data-running-count="1"' in html and "1 running" in html
+    assert 'data-running-count="1"' in html and "1 queued or running" in html
     # The badge counts queued and running operations, and its link lists exactly those.
     assert 'href="/ops?state=unfinished"' in html and badge.headers["Cache-Control"] == "no-store"
     assert "ops-changed from:body" in html  # refreshed at once when an operation ends
