@@ -44,6 +44,8 @@ def pages(state: dict[str, Any]) -> dict[str, str]:
         "operations": "/ops",
         "operation": f"/ops/{state['op_id']}",
         "audit": "/audit",
+        "error-404": "/no/such/page",
+        "error-405": "/logout",
         "users": "/admin/users",
     }
 

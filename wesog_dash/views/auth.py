@@ -31,6 +31,12 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to use the console."
 logger = logging.getLogger("wesog_dash")
 
+# Why the login page is shown again (`?why=`, set when a request found its session gone).
+SESSION_ENDS = {
+    "ended": "Your session was ended elsewhere: you logged out everywhere, or an admin changed "
+    "or disabled your account. Log in again to go on.",
+    "expired": "Your session expired after a while without activity. Log in again to go on.",
+}
 RATE_LIMITED = "Too many failed logins from your address. Wait a little and try again."
 
 
@@ -67,7 +73,7 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(safe_next(request.args.get("next")))
-        return render_template("login.html")
+        return render_template("login.html", ended=SESSION_ENDS.get(request.args.get("why", "")))
     username, address = request.form.get("username", ""), request.remote_addr or ""
     refused = throttle.refusal(username, address)
     if refused is not None:

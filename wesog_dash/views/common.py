@@ -30,7 +30,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from ..accounts.permissions import can, read_only
 from ..upstream import upstream
-from . import display
+from . import display, errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -149,7 +149,7 @@ def nothing_changed() -> Response:
     return no_store("", 204)
 
 
-def error_page(error: HTTPException) -> tuple[str, int] | Response:
+def error_page(error: HTTPException) -> Response:
     """A friendly page (or fragment, for htmx) for an HTTP error."""
     if isinstance(error, SecurityError):
         # No URL can be built for an untrusted Host: plain text, and no link to follow.
@@ -159,7 +159,12 @@ def error_page(error: HTTPException) -> tuple[str, int] | Response:
         )
         return Response(message, 400, content_type="text/plain; charset=utf-8")
     template = "_error.html" if request.htmx else "error.html"
-    return render_template(template, error=error), error.code or 500
+    view = errors.describe(error)
+    response = make_response(render_template(template, error=view), view.code)
+    for name in ("Allow", "Retry-After"):  # a 405 says what is allowed; a 429 when to retry
+        if value := dict(error.get_headers()).get(name):
+            response.headers[name] = value
+    return response
 
 
 MAX_ROW_ID = 2**63 - 1  # operation ids are signed 64-bit (upstream's numbers)
