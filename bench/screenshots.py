@@ -47,6 +47,7 @@ def pages(state: dict[str, Any]) -> dict[str, str]:
         "error-404": "/no/such/page",
         "error-405": "/logout",
         "users": "/admin/users",
+        "tokens": "/tokens",
     }
 
 

@@ -200,6 +200,20 @@
       event.detail.isError = false;
     }
   });
+  // Copy buttons: <button data-copy="input-id"> copies that field's value (a token shown once).
+  document.body.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    const done = function () { button.textContent = "Copied"; announce("Copied to the clipboard"); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+    } else {
+      field.select();
+      if (document.execCommand("copy")) done();
+    }
+  });
   // A folded list inside a polled fragment (<details data-keep-open>) stays as the reader left it.
   const openDetails = new Set();
   document.body.addEventListener("toggle", function (event) {

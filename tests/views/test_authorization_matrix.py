@@ -120,6 +120,9 @@ ROUTES = [
     R("users.user_disable", "POST", USER, "admin", True),
     R("users.user_end_sessions", "POST", USER, "admin", True),
     R("users.token_revoke", "POST", {"token_id": 1}, "admin", True),
+    R("tokens.token_list", "GET", {}, "operator", False),
+    R("tokens.token_create", "POST", {}, "operator", True),
+    R("tokens.token_revoke", "POST", {"token_id": 999_999}, "operator", True),  # none: 404
     R("api.openapi_document", "GET", {}, PUBLIC, False),
     R("api.me", "GET", {}, "viewer", False),
     R("api.operation_list", "GET", {}, "viewer", False),

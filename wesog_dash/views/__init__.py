@@ -23,6 +23,7 @@ from . import (
     reports,
     safety,
     selections,
+    tokens,
     users,
 )
 
@@ -46,5 +47,6 @@ def register_views(app: Flask) -> None:
         reports,
         api,
         users,
+        tokens,
     ):
         app.register_blueprint(module.bp)

@@ -45,6 +45,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "intact": ("Chain intact", "good"),
     "broken": ("Chain broken", "bad"),
     "revoked": ("Revoked", "info"),
+    "active": ("Active", "good"),
     "expired": ("Expired", "warn"),
     "disabled": ("Disabled", "info"),
     # origins
