@@ -42,6 +42,7 @@ def pages(state: dict[str, Any]) -> dict[str, str]:
         "deletion": f"/deletions/{state['deletion_id']}",
         "deletion-chunks": f"/deletions/{state['big_id']}",
         "operations": "/ops",
+        "operations-unfinished": "/ops?state=unfinished",
         "operation": f"/ops/{state['op_id']}",
         "audit": "/audit",
         "error-404": "/no/such/page",

@@ -54,7 +54,7 @@
         window.htmx.ajax("POST", undoUrl, { values: { source: "toast" }, swap: "none", target: "body" });
         toast.remove();
       });
-      toast.append(" — ", button);
+      toast.appendChild(button);
     }
     const close = document.createElement("button");
     close.type = "button";
@@ -200,6 +200,45 @@
       event.detail.isError = false;
     }
   });
+  // Stacked tables (narrow screens show "label: value" rows): each cell without a label takes
+  // its column's heading.
+  function labelCells(root) {
+    root.querySelectorAll("table.stacked").forEach(function (table) {
+      const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.from(row.children).forEach(function (cell, i) {
+          if (!cell.hasAttribute("data-label") && heads[i] !== undefined && !cell.hasAttribute("colspan")) cell.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
+  // A box that scrolls sideways is reachable by keyboard, named, and says that it scrolls.
+  function markScrollers() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      box.classList.toggle("scrolls", scrolls);
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        const section = box.closest("section, .panel, main");
+        const heading = section && section.querySelector("h1, h2, h3");
+        const name = box.getAttribute("aria-label") || (heading ? heading.textContent.trim() : "Table");
+        box.setAttribute("aria-label", name + " (scrolls sideways)");
+        box.dataset.madeFocusable = "1";
+      } else if (!scrolls && box.dataset.madeFocusable) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+        delete box.dataset.madeFocusable;
+      }
+    });
+  }
+  labelCells(document);
+  markScrollers();
+  document.body.addEventListener("htmx:afterSettle", function (event) { labelCells(event.target); markScrollers(); });
+  window.addEventListener("resize", markScrollers);
+  document.body.addEventListener("toggle", markScrollers, true);
+
   // Copy buttons: <button data-copy="input-id"> copies that field's value (a token shown once).
   document.body.addEventListener("click", function (event) {
     const button = event.target.closest("[data-copy]");

@@ -113,7 +113,8 @@ def logout_everywhere() -> Response:
     ended = sessions.log_out_everywhere(current_user, actor=current_user.username)
     logout_user()
     session.clear()
-    flash(f"You are logged out everywhere ({ended} session(s) ended).", "info")
+    plural = "" if ended == 1 else "s"
+    flash(f"You are logged out everywhere ({ended} session{plural} ended).", "info")
     return redirect(url_for("auth.login"))
 
 

@@ -30,7 +30,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from ..accounts.permissions import can, read_only
 from ..upstream import upstream
-from . import display, errors
+from . import display, errors, words
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -214,12 +214,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["duration_ms"] = display.duration_ms
     app.jinja_env.filters["word"] = display.word
     app.jinja_env.filters["action_word"] = display.action_word
+    app.jinja_env.filters["field_word"] = words.field_word
     # Globals, not context: imported macros (`_state_badge.html`) see them too.
     app.jinja_env.globals.update(
         badge=display.badge,
         eta_words=display.eta_words,
         card_token=display.card_token,
         selection_words=display.selection_words,
+        method_words=words.method_words,
     )
 
     @app.context_processor

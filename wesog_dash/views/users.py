@@ -132,5 +132,6 @@ def user_end_sessions(user_id: int) -> Response:
     """End every session of a user (their API tokens are not touched)."""
     user = user_or_404(user_id)
     ended = sessions.log_out_everywhere(user, actor=current_user.username)
-    flash(f"{user.username} is logged out everywhere ({ended} session(s) ended).", "success")
+    plural = "" if ended == 1 else "s"
+    flash(f"{user.username} is logged out everywhere ({ended} session{plural} ended).", "success")
     return back_to_list()
