@@ -45,6 +45,7 @@ def pages(state: dict[str, Any]) -> dict[str, str]:
         "operations-unfinished": "/ops?state=unfinished",
         "operation": f"/ops/{state['op_id']}",
         "audit": "/audit",
+        "reports": "/reports",
         "error-404": "/no/such/page",
         "error-405": "/logout",
         "users": "/admin/users",
@@ -119,6 +120,24 @@ def grid_scenes(page: Page, base: str, app: Any, out: Path, label: str) -> None:
     snap(page, out, "confirm-all-matches", label)
 
 
+def token_scene(page: Page, base: str, out: Path, label: str) -> None:
+    """A token made in the browser: its secret shown once, with the Copy button."""
+    page.goto(f"{base}/tokens")
+    page.get_by_label("What it is for").fill(f"screenshots {label}")
+    page.get_by_role("button", name="Make token").click()
+    page.locator("#issued-token").wait_for()
+    snap(page, out, "tokens-issued", label)
+
+
+def session_scene(browser: Any, base: str, out: Path, label: str, view: dict[str, Any]) -> None:
+    """The login page of a tab whose session expired (a fresh context: nobody logged in)."""
+    context = browser.new_context(**view)
+    page = context.new_page()
+    page.goto(f"{base}/login?why=expired&next=/ops")
+    snap(page, out, "login-session-expired", label)
+    context.close()
+
+
 def snap(page: Page, out: Path, name: str, label: str) -> None:
     """One full-page PNG, and how wide the page is."""
     page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
@@ -158,9 +177,8 @@ def main() -> None:
         schemes = ("light",) if args.light_only else ("light", "dark")
         for (size, (width, height)), scheme in product(WIDTHS.items(), schemes):
             label = size if scheme == "light" else f"{size}-dark"
-            context = browser.new_context(
-                viewport={"width": width, "height": height}, color_scheme=scheme
-            )
+            view = {"viewport": {"width": width, "height": height}, "color_scheme": scheme}
+            context = browser.new_context(**view)
             page = context.new_page()
             log_in(page, base)
             for name, path in pages(state).items():
@@ -172,6 +190,9 @@ def main() -> None:
                 page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=not args.top)
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 print(f"{label:8s} {name:20s} scrollWidth {wide} (viewport {width})")
+            if not args.only:
+                token_scene(page, base, out, label)
+                session_scene(browser, base, out, label, view)
             if not args.only and scheme == "light":
                 grid_scenes(page, base, app, out, label)
             context.close()

@@ -214,6 +214,8 @@
   }
   // A box that scrolls sideways is reachable by keyboard, named, and says that it scrolls.
   function markScrollers() {
+    const used = new Set(Array.from(document.querySelectorAll("[role=region][aria-label]"))
+      .map(function (el) { return el.getAttribute("aria-label"); }));
     document.querySelectorAll(".table-scroll").forEach(function (box) {
       const scrolls = box.scrollWidth > box.clientWidth + 1;
       box.classList.toggle("scrolls", scrolls);
@@ -222,8 +224,13 @@
         box.setAttribute("role", "region");
         const section = box.closest("section, .panel, main");
         const heading = section && section.querySelector("h1, h2, h3");
-        const name = box.getAttribute("aria-label") || (heading ? heading.textContent.trim() : "Table");
-        box.setAttribute("aria-label", name + " (scrolls sideways)");
+        const table = box.querySelector("table");
+        const caption = table && (table.getAttribute("aria-label") || (table.caption && table.caption.textContent.trim()));
+        const base = caption || (heading ? heading.textContent.trim() : "Table");
+        let name = base + " (scrolls sideways)";
+        for (let n = 2; used.has(name); n++) name = base + " (" + n + ", scrolls sideways)";
+        used.add(name);
+        box.setAttribute("aria-label", name);
         box.dataset.madeFocusable = "1";
       } else if (!scrolls && box.dataset.madeFocusable) {
         box.removeAttribute("tabindex");
