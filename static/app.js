@@ -246,6 +246,10 @@
   window.addEventListener("resize", markScrollers);
   document.body.addEventListener("toggle", markScrollers, true);
 
+  // A token page shown once (the answer to its POST): a reload must not send the form again.
+  if (document.querySelector("[data-issued-token]") && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname);
+  }
   // Copy buttons: <button data-copy="input-id"> copies that field's value (a token shown once).
   document.body.addEventListener("click", function (event) {
     const button = event.target.closest("[data-copy]");
