@@ -222,6 +222,7 @@ def init_app(app: Flask) -> None:
         card_token=display.card_token,
         selection_words=display.selection_words,
         method_words=words.method_words,
+        shown_state=words.shown_state,
     )
 
     @app.context_processor

@@ -29,6 +29,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "unfinished": ("Queued or running", "busy"),
     # deletion requests
     "pending": ("Waiting to be sent", "idle"),
+    "partly_sent": ("Partly sent", "busy"),  # pending, with chunks already sent (views/words)
     "submitted": ("Sent", "busy"),
     "done": ("Finished", "good"),
     "done_with_errors": ("Finished with errors", "bad"),

@@ -41,6 +41,13 @@ METHOD_WORDS = {"add": "Add", "upd": "Update", "del": "Delete", "multiple": "Sev
 RESOURCE_WORDS = {"image": "images", "video": "videos", "celebs": "celebrities"}
 
 
+def shown_state(deletion: object) -> str:
+    """A deletion's state as its badge tells it: "pending" with chunks already sent is said
+    "partly sent" (its operations run while the rest waits)."""
+    state = str(getattr(deletion, "state", ""))
+    return "partly_sent" if state == "pending" and getattr(deletion, "operations", None) else state
+
+
 def field_word(name: str | None) -> str:
     """ "n_faces" -> "Faces detected" (an unknown field readable too)."""
     if not name:
