@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := app
 
-.PHONY: run serve test lint format migrate poll sandbox bench clean chromium screenshots requirements
+.PHONY: run serve test lint format migrate poll sandbox bench clean chromium screenshots requirements axe axe-report
 
 # Debian's own python3 needs its python3-venv package for `-m venv`: install it when missing.
 $(BIN)/python:
@@ -51,10 +51,23 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# axe-core for the accessibility browser test (tests/e2e/test_axe_e2e.py), pinned, from the npm
+# registry into a git-ignored folder. Keep AXE_VERSION equal to tests/e2e/axe.py's.
+AXE_VERSION := 4.14.1
+AXE_JS := tests/e2e/vendor/node_modules/axe-core/axe.min.js
+$(AXE_JS):
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's npm for axe-core…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm install --no-audit --no-fund --no-save --prefix tests/e2e/vendor axe-core@$(AXE_VERSION)
+
+axe: $(AXE_JS)
+
 # Every test on SQLite and, at the same time, the `dialect` tests on PostgreSQL when
 # WESOG_TEST_DATABASE_URL names a server (.ci/run sets it; see tests/engines.py), each leg
 # on PYTEST_WORKERS processes (pytest-xdist); tests/legs.sh prints each leg's wall time.
-test: lint chromium
+test: lint chromium $(AXE_JS)
 	tests/legs.sh $(BIN)/python
 
 # The gates: ruff (style, complexity, argument counts), mypy, the package contracts
@@ -95,6 +108,10 @@ bench: $(VENV)/.installed-dev
 # Screenshots of every page at 1280×800 and 390×844 into screenshots/ (git-ignored), for review.
 screenshots: $(VENV)/.installed-dev chromium
 	$(BIN)/python bench/screenshots.py --out screenshots
+
+# axe-core on every page of the screenshots, both widths and schemes: a table of findings.
+axe-report: $(VENV)/.installed-dev chromium $(AXE_JS)
+	$(BIN)/python bench/axe_report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ import argparse
 import logging
 import threading
 import time
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,19 @@ def pages(state: dict[str, Any]) -> dict[str, str]:
         "image-detail": "/images/100003",
         "image-history": "/images/100003/history",
         "confirm-pasted": "/deletions/new?ids_text=100010,%20100011%20100011;a/b%0A999999",
+        "deletions": "/deletions",
+        "deletions-filtered": "/deletions?state=done_with_errors&words=takedown",
         "deletion": f"/deletions/{state['deletion_id']}",
+        "deletion-chunks": f"/deletions/{state['big_id']}",
         "operations": "/ops",
+        "operations-unfinished": "/ops?state=unfinished",
         "operation": f"/ops/{state['op_id']}",
         "audit": "/audit",
+        "reports": "/reports",
+        "error-404": "/no/such/page",
+        "error-405": "/logout",
         "users": "/admin/users",
+        "tokens": "/tokens",
     }
 
 
@@ -49,7 +58,7 @@ def serve(uri: str, sandbox: Any) -> tuple[Any, str]:
     config = {
         "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "shots", "WESOG_API_URL": sandbox.url,
         "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "thread",
-        "WESOG_POLL_INTERVAL": 0.5, "RATELIMIT_ENABLED": False,
+        "WESOG_POLL_INTERVAL": 0.5, "RATELIMIT_ENABLED": False, "WESOG_CHUNK_SIZE": 10,
     }  # fmt: skip
     app = create_app(config)
     runner.start(app)
@@ -71,7 +80,12 @@ def make_history(app: Any) -> dict[str, Any]:
             [str(100100 + n) for n in range(40)], "Cleanup of duplicates",
             actor="olga", user_id=None, remote_addr=None,
         )  # fmt: skip
-        deletion_id = done.id
+        # More chunks than a page shows unfolded: the overall bar leads its page.
+        big = deletions.request_deletion(
+            [str(100150 + n) for n in range(125)], "Bulk cleanup",
+            actor="olga", user_id=None, remote_addr=None,
+        )  # fmt: skip
+        deletion_id, big_id = done.id, big.id
 
     def ended() -> int | None:
         with app.app_context():
@@ -79,7 +93,7 @@ def make_history(app: Any) -> dict[str, Any]:
             final = row and row.state in ("done", "done_with_errors", "rejected")
             return row.operations[0].op_id if final and row.operations else None
 
-    return {"deletion_id": deletion_id, "op_id": wait_until(ended, timeout=60)}
+    return {"deletion_id": deletion_id, "big_id": big_id, "op_id": wait_until(ended, timeout=60)}
 
 
 def grid_scenes(page: Page, base: str, app: Any, out: Path, label: str) -> None:
@@ -87,7 +101,7 @@ def grid_scenes(page: Page, base: str, app: Any, out: Path, label: str) -> None:
     and the confirmation it leads to (resolved, not confirmed: nothing more is deleted)."""
     from wesog_dash import deletions
 
-    victim = "100010" if label == "desktop" else "100011"
+    victim = "100010" if label.startswith("desktop") else "100011"
     page.goto(f"{base}/images?q=id%3C%3D100016")
     page.wait_for_load_state("load")
     with app.app_context():
@@ -104,6 +118,24 @@ def grid_scenes(page: Page, base: str, app: Any, out: Path, label: str) -> None:
     page.locator("[data-selected-button]").click()
     page.locator("form.delete-form").wait_for(timeout=30_000)  # the search is resolved
     snap(page, out, "confirm-all-matches", label)
+
+
+def token_scene(page: Page, base: str, out: Path, label: str) -> None:
+    """A token made in the browser: its secret shown once, with the Copy button."""
+    page.goto(f"{base}/tokens")
+    page.get_by_label("What it is for").fill(f"screenshots {label}")
+    page.get_by_role("button", name="Make token").click()
+    page.locator("#issued-token").wait_for()
+    snap(page, out, "tokens-issued", label)
+
+
+def session_scene(browser: Any, base: str, out: Path, label: str, view: dict[str, Any]) -> None:
+    """The login page of a tab whose session expired (a fresh context: nobody logged in)."""
+    context = browser.new_context(**view)
+    page = context.new_page()
+    page.goto(f"{base}/login?why=expired&next=/ops")
+    snap(page, out, "login-session-expired", label)
+    context.close()
 
 
 def snap(page: Page, out: Path, name: str, label: str) -> None:
@@ -126,6 +158,9 @@ def main() -> None:
     """Start everything, make some history, shoot every page at both widths."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
+    parser.add_argument("--only", nargs="*", help="page names to shoot (default: every page)")
+    parser.add_argument("--light-only", action="store_true", help="skip the dark scheme")
+    parser.add_argument("--top", action="store_true", help="the first screenful, not full pages")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -139,18 +174,27 @@ def main() -> None:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
-        for label, (width, height) in WIDTHS.items():
-            context = browser.new_context(viewport={"width": width, "height": height})
+        schemes = ("light",) if args.light_only else ("light", "dark")
+        for (size, (width, height)), scheme in product(WIDTHS.items(), schemes):
+            label = size if scheme == "light" else f"{size}-dark"
+            view = {"viewport": {"width": width, "height": height}, "color_scheme": scheme}
+            context = browser.new_context(**view)
             page = context.new_page()
             log_in(page, base)
             for name, path in pages(state).items():
+                if args.only and name not in args.only:
+                    continue
                 page.goto(base + path)
                 page.wait_for_load_state("load")
                 time.sleep(0.8)  # htmx settles and the badge loads
-                page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
+                page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=not args.top)
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 print(f"{label:8s} {name:20s} scrollWidth {wide} (viewport {width})")
-            grid_scenes(page, base, app, out, label)
+            if not args.only:
+                token_scene(page, base, out, label)
+                session_scene(browser, base, out, label, view)
+            if not args.only and scheme == "light":
+                grid_scenes(page, base, app, out, label)
             context.close()
         browser.close()
     sandbox.stop()

@@ -54,7 +54,7 @@
         window.htmx.ajax("POST", undoUrl, { values: { source: "toast" }, swap: "none", target: "body" });
         toast.remove();
       });
-      toast.append(" — ", button);
+      toast.appendChild(button);
     }
     const close = document.createElement("button");
     close.type = "button";
@@ -160,12 +160,12 @@
   });
   localiseTimes(document);
 
-  // Tab title: "(N running) …" from the element that counts running operations.
+  // Tab title: "(N queued or running) …", the nav badge's count and words.
   const baseTitle = document.title;
   function updateTitle() {
     const counter = document.querySelector("[data-running-count]");
     const n = counter ? parseInt(counter.dataset.runningCount, 10) : 0;
-    document.title = n > 0 ? "(" + n + " running) " + baseTitle : baseTitle;
+    document.title = n > 0 ? "(" + n + " queued or running) " + baseTitle : baseTitle;
   }
   document.body.addEventListener("htmx:afterSettle", updateTitle);
   updateTitle();
@@ -199,6 +199,83 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+  // Stacked tables (narrow screens show "label: value" rows): each cell without a label takes
+  // its column's heading.
+  function labelCells(root) {
+    root.querySelectorAll("table.stacked").forEach(function (table) {
+      const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.from(row.children).forEach(function (cell, i) {
+          if (!cell.hasAttribute("data-label") && heads[i] !== undefined && !cell.hasAttribute("colspan")) cell.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
+  // A box that scrolls sideways is reachable by keyboard, named, and says that it scrolls.
+  function markScrollers() {
+    const used = new Set(Array.from(document.querySelectorAll("[role=region][aria-label]"))
+      .map(function (el) { return el.getAttribute("aria-label"); }));
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      box.classList.toggle("scrolls", scrolls);
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        const section = box.closest("section, .panel, main");
+        const heading = section && section.querySelector("h1, h2, h3");
+        const table = box.querySelector("table");
+        const caption = table && (table.getAttribute("aria-label") || (table.caption && table.caption.textContent.trim()));
+        const base = caption || (heading ? heading.textContent.trim() : "Table");
+        let name = base + " (scrolls sideways)";
+        for (let n = 2; used.has(name); n++) name = base + " (" + n + ", scrolls sideways)";
+        used.add(name);
+        box.setAttribute("aria-label", name);
+        box.dataset.madeFocusable = "1";
+      } else if (!scrolls && box.dataset.madeFocusable) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+        delete box.dataset.madeFocusable;
+      }
+    });
+  }
+  labelCells(document);
+  markScrollers();
+  document.body.addEventListener("htmx:afterSettle", function (event) { labelCells(event.target); markScrollers(); });
+  window.addEventListener("resize", markScrollers);
+  document.body.addEventListener("toggle", markScrollers, true);
+
+  // A token page shown once (the answer to its POST): a reload must not send the form again.
+  if (document.querySelector("[data-issued-token]") && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname);
+  }
+  // Copy buttons: <button data-copy="input-id"> copies that field's value (a token shown once).
+  document.body.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    const done = function () { button.textContent = "Copied"; announce("Copied to the clipboard"); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+    } else {
+      field.select();
+      if (document.execCommand("copy")) done();
+    }
+  });
+  // A folded list inside a polled fragment (<details data-keep-open>) stays as the reader left it.
+  const openDetails = new Set();
+  document.body.addEventListener("toggle", function (event) {
+    const details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.id || !details.hasAttribute("data-keep-open")) return;
+    if (details.open) { openDetails.add(details.id); } else { openDetails.delete(details.id); }
+  }, true);
+  document.body.addEventListener("htmx:afterSwap", function () {
+    openDetails.forEach(function (id) {
+      const details = document.getElementById(id);
+      if (details && details.hasAttribute("data-keep-open")) details.open = true;
+    });
   });
   // In a card's delete dialog, Enter in the reason sends the form (Shift+Enter: new line).
   document.body.addEventListener("keydown", function (event) {

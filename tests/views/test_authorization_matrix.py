@@ -77,6 +77,8 @@ ROUTES = [
     R("deletions.deletion_new", "POST", {}, "operator", True, destructive=True),
     R("deletions.deletion_create", "POST", {}, "operator", True, destructive=True),
     R("deletions.deletion_detail", "GET", DEL, "viewer", False),
+    R("deletion_list.deletion_list", "GET", {}, "viewer", False),
+    R("deletion_list.deletion_list_live", "GET", {}, "viewer", False),
     R("deletions.deletion_live", "GET", DEL, "viewer", False),
     R("deletions.deletion_card", "GET", DEL, "viewer", False),
     # The safety net: taking a deletion back is allowed while read-only; sending again is not.
@@ -131,6 +133,9 @@ ROUTES = [
     R("users.user_disable", "POST", USER, "admin", True),
     R("users.user_end_sessions", "POST", USER, "admin", True),
     R("users.token_revoke", "POST", {"token_id": 1}, "admin", True),
+    R("tokens.token_list", "GET", {}, "operator", False),
+    R("tokens.token_create", "POST", {}, "operator", True),
+    R("tokens.token_revoke", "POST", {"token_id": 999_999}, "operator", True),  # none: 404
     R("api.openapi_document", "GET", {}, PUBLIC, False),
     R("api.me", "GET", {}, "viewer", False),
     R("api.operation_list", "GET", {}, "viewer", False),

@@ -73,3 +73,16 @@ def test_how_the_ids_were_chosen_reads_as_words(
     kind: str, count: int, query: str | None, words: str
 ) -> None:
     assert str(display.selection_words(kind, count, query)) == words
+
+
+def test_a_pending_deletion_with_chunks_sent_is_said_partly_sent() -> None:
+    from types import SimpleNamespace
+
+    from wesog_dash.views.words import field_word, method_words, shown_state
+
+    assert shown_state(SimpleNamespace(state="pending", operations=[object()])) == "partly_sent"
+    assert shown_state(SimpleNamespace(state="pending", operations=[])) == "pending"
+    assert shown_state(SimpleNamespace(state="done", operations=[object()])) == "done"
+    assert display.word("partly_sent") == "Partly sent"
+    assert method_words("del", "image") == "Delete images" and method_words(None, None)
+    assert field_word("n_faces") == "Faces detected" and field_word("new_thing") == "New thing"

@@ -150,7 +150,7 @@ def test_the_detail_page_shows_every_field_and_a_delete_form(
 ) -> None:
     auth.login("operator")
     html = client.get("/images/100042").get_data(as_text=True)
-    assert "Coffee cup 100042" in html and "<dt>keywords</dt>" in html
+    assert "Coffee cup 100042" in html and '<dt title="keywords">Keywords</dt>' in html
     assert 'id="delete"' in html and 'action="/deletions"' in html
     missing = client.get("/images/no%20such%20image")
     assert missing.status_code == 404
@@ -220,3 +220,30 @@ def test_the_pager_says_how_many_pages_there_are(client: FlaskClient, auth: Auth
     auth.login("viewer")
     html = client.get("/images").get_data(as_text=True)
     assert re.search(r"Page 1 of \d+", html)
+
+
+@pytest.mark.parametrize(
+    ("q", "position", "said"),
+    [
+        ("d>>2020-01-01", 2, "one too many"),
+        ("t~car && d>2020-13-01", 16, "no month 13"),
+        ("d=2021-04-31", 10, "has no day 31"),
+        ("t~(a", None, None),  # the API's own message, its position shown once
+    ],
+)
+def test_a_formula_error_names_the_character_once_with_a_caret_and_no_field_code(
+    client: FlaskClient, auth: AuthActions, q: str, position: int | None, said: str | None
+) -> None:
+    auth.login("viewer")
+    response = client.get("/images", query_string={"q": q}, headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = html[html.index('id="q-error"') :]
+    assert "query.q" not in error and "position" not in error
+    assert error.count("character ") == 1
+    caret = re.search(r'<pre class="caret-line" aria-hidden="true">[^\n]*\n( *)\^</pre>', error)
+    assert caret is not None
+    if position is not None:
+        assert len(caret.group(1)) == position and f"character {position + 1}" in error
+    if said:
+        assert said in error

@@ -91,7 +91,7 @@ def test_the_list_shows_every_kind_of_operation_newest_first(
     html = client.get("/ops").get_data(as_text=True)
     rows = re.findall(r'<tr id="op-(\d+)"', html)
     assert [int(r) for r in rows] == sorted([deleted, added.op_id], reverse=True)  # type: ignore[type-var]
-    assert "<td>add · image</td>" in html and "<td>del · image</td>" in html
+    assert ">Add images</td>" in html and ">Delete images</td>" in html
     assert "olga · " in html and f'href="/deletions/{deletion_id}"' in html
     assert 'role="progressbar"' in html and 'aria-valuenow="1" aria-valuemax' not in html
     assert re.search(r'aria-valuemax="1" aria-valuenow="1"', html)
@@ -321,7 +321,7 @@ def test_running_count_badge(app: Flask, client: FlaskClient, auth: AuthActions)
         db.session.commit()
     badge = client.get("/ops/running", headers=HTMX)
     html = badge.get_data(as_text=True)
-    assert 'data-running-count="1"' in html and "1 running" in html
+    assert 'data-running-count="1"' in html and "1 queued or running" in html
     # The badge counts queued and running operations, and its link lists exactly those.
     assert 'href="/ops?state=unfinished"' in html and badge.headers["Cache-Control"] == "no-store"
     assert "ops-changed from:body" in html  # refreshed at once when an operation ends

@@ -67,7 +67,7 @@ def test_admin_sees_every_user_without_secrets(
     assert 'class="local-time"' in body, "created times go through local_time"
     assert "never" in body, "dora never logged in"
     assert 'data-open-dialog="disable-dialog-' in body
-    assert "users token NAME" in body, "the help text says tokens stay on the CLI"
+    assert "users token NAME" in body and 'href="/tokens"' in body, "both ways to make a token"
     assert '<a href="/admin/users" aria-current="page">Users</a>' in body
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..upstream import UpstreamProblem, upstream_call, wesog_client
 from ..wesog import Image, SearchPage
+from .formula_check import check_formula
 
 PER_PAGE = 24
 
@@ -17,7 +18,8 @@ class Search:
     q: str
     page: int
     results: SearchPage | None = None
-    formula_error: str | None = None  # the API rejected the formula: shown next to it
+    formula_error: str | None = None  # the formula is wrong (here or upstream): shown next to it
+    error_position: int | None = None  # 0-based, when known: a caret points there
     error: str | None = None  # anything else that went wrong upstream
     status: int = 200
 
@@ -25,6 +27,11 @@ class Search:
 def run_search(q: str, page: int) -> Search:
     """Ask the API for one page of images; upstream trouble becomes a message."""
     search = Search(q=q, page=page)
+    mistake = check_formula(q)
+    if mistake is not None:  # caught before sending: the API might just match nothing
+        search.formula_error, search.error_position = mistake.message, mistake.position
+        search.status = 422
+        return search
     try:
         with upstream_call("GET /imgs"):
             search.results = wesog_client().search_images(q=q, page=page, limit=PER_PAGE)

@@ -13,6 +13,7 @@ from . import (
     audit,
     auth,
     common,
+    deletion_list,
     deletions,
     hardening,
     health,
@@ -28,6 +29,7 @@ from . import (
     reports,
     safety,
     selections,
+    tokens,
     users,
 )
 
@@ -47,6 +49,7 @@ def register_views(app: Flask) -> None:
         images,
         deletions,
         approvals,
+        deletion_list,
         safety,
         selections,
         operations,
@@ -56,5 +59,6 @@ def register_views(app: Flask) -> None:
         policies,
         api,
         users,
+        tokens,
     ):
         app.register_blueprint(module.bp)

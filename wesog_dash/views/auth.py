@@ -26,12 +26,19 @@ from ..accounts.permissions import role_required
 from ..extensions import login_manager
 from ..models import User
 from .forms import SetupForm
+from .words import plural
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to use the console."
 logger = logging.getLogger("wesog_dash")
 
+# Why the login page is shown again (`?why=`, set when a request found its session gone).
+SESSION_ENDS = {
+    "ended": "Your session was ended elsewhere: you logged out everywhere, or an admin changed "
+    "or disabled your account. Log in again to go on.",
+    "expired": "Your session expired after a while without activity. Log in again to go on.",
+}
 RATE_LIMITED = "Too many failed logins from your address. Wait a little and try again."
 
 
@@ -68,7 +75,7 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(safe_next(request.args.get("next")))
-        return render_template("login.html")
+        return render_template("login.html", ended=SESSION_ENDS.get(request.args.get("why", "")))
     username, address = request.form.get("username", ""), request.remote_addr or ""
     refused = throttle.refusal(username, address)
     if refused is not None:
@@ -117,8 +124,14 @@ def logout_everywhere() -> Response | str:
     ended = sessions.log_out_everywhere(current_user, actor=actor)
     logout_user()
     session.clear()
-    words = f"{ended} session(s) ended" + (f", {revoked} API token(s) revoked" if revoked else "")
-    kept = f" Your {len(live)} API token(s) still work." if live and not revoked else ""
+    words = f"{ended} {plural(ended, 'session')} ended"
+    if revoked:
+        words += f", {revoked} API {plural(revoked, 'token')} revoked"
+    kept = (
+        f" Your {len(live)} API {plural(len(live), 'token')} still work."
+        if live and not revoked
+        else ""
+    )
     flash(f"You are logged out everywhere ({words}).{kept}", "info")
     return redirect(url_for("auth.login"))
 

@@ -33,7 +33,7 @@ from .. import heartbeat
 from ..accounts.permissions import can, read_only
 from ..inputs import whole_number
 from ..upstream import upstream
-from . import display
+from . import display, errors, words
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,7 +152,7 @@ def nothing_changed() -> Response:
     return no_store("", 204)
 
 
-def error_page(error: HTTPException) -> tuple[str, int] | Response:
+def error_page(error: HTTPException) -> Response:
     """A friendly page (or fragment, for htmx) for an HTTP error."""
     if isinstance(error, SecurityError):
         # No URL can be built for an untrusted Host: plain text, and no link to follow.
@@ -162,7 +162,12 @@ def error_page(error: HTTPException) -> tuple[str, int] | Response:
         )
         return Response(message, 400, content_type="text/plain; charset=utf-8")
     template = "_error.html" if request.htmx else "error.html"
-    return render_template(template, error=error), error.code or 500
+    view = errors.describe(error)
+    response = make_response(render_template(template, error=view), view.code)
+    for name in ("Allow", "Retry-After"):  # a 405 says what is allowed; a 429 when to retry
+        if value := dict(error.get_headers()).get(name):
+            response.headers[name] = value
+    return response
 
 
 MAX_ROW_ID = 2**63 - 1  # operation ids are signed 64-bit (upstream's numbers)
@@ -209,12 +214,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["duration_ms"] = display.duration_ms
     app.jinja_env.filters["word"] = display.word
     app.jinja_env.filters["action_word"] = display.action_word
+    app.jinja_env.filters["field_word"] = words.field_word
     # Globals, not context: imported macros (`_state_badge.html`) see them too.
     app.jinja_env.globals.update(
         badge=display.badge,
         eta_words=display.eta_words,
         card_token=display.card_token,
         selection_words=display.selection_words,
+        method_words=words.method_words,
+        shown_state=words.shown_state,
     )
 
     @app.context_processor

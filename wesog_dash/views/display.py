@@ -29,6 +29,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "unfinished": ("Queued or running", "busy"),
     # deletion requests
     "pending": ("Waiting to be sent", "idle"),
+    "partly_sent": ("Partly sent", "busy"),  # pending, with chunks already sent (views/words)
     "submitted": ("Sent", "busy"),
     "done": ("Finished", "good"),
     "done_with_errors": ("Finished with errors", "bad"),
@@ -38,7 +39,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "cancelled": ("Cancelled", "info"),
     "stopped": ("Stopped on failures", "bad"),
     "awaiting_approval": ("Waiting for approval", "warn"),
-    # retention policies (and their runs)
+    # retention policies (and their runs), API tokens
     "active": ("Active", "good"),
     "dry_run": ("Dry run", "info"),
     "deleting": ("Deletion made", "busy"),

@@ -32,7 +32,7 @@ from ..config import TRUE_WORDS
 from ..inputs import whole_number
 from ..models import OP_ORIGINS, ROLES, parse_day
 from ..operations import UNFINISHED, OpFilters
-from . import display
+from . import display, words
 
 
 def strip(value: Any) -> Any:
@@ -240,8 +240,10 @@ class OpsFilterForm(GetForm):
         "State",
         choices=choices([(UNFINISHED, "Queued or running"), *display.op_state_choices()], "any"),
     )
-    method = SelectField("Method", choices=choices(((m, m) for m in METHODS), "any"))
-    resource = SelectField("Resource", choices=choices(((r, r) for r in RESOURCES), "any"))
+    method = SelectField("Action", choices=choices(words.METHOD_WORDS.items(), "any"))
+    resource = SelectField(
+        "Of", choices=choices(((r, w.capitalize()) for r, w in words.RESOURCE_WORDS.items()), "any")
+    )
     origin = SelectField(
         "Origin", choices=choices(((o, display.word(o)) for o in OP_ORIGINS), "any")
     )

@@ -130,12 +130,23 @@ def unauthorized() -> ResponseReturnValue:
     if request.blueprint == "api":
         message = "Send a valid personal token: Authorization: Bearer <token>."
         return jsonify(error="unauthorized", message=message), 401
-    target = url_for("auth.login", next=local_path())
+    why = session_end()
+    target = url_for("auth.login", next=local_path(), why=why)
     if request.htmx:
         # A fragment must not swap a login form into the page: htmx follows HX-Redirect.
         return Response(status=401, headers={"HX-Redirect": target})
-    flash(str(login_manager.login_message), login_manager.login_message_category)
+    if why is None:
+        flash(str(login_manager.login_message), login_manager.login_message_category)
     return redirect(target)
+
+
+def session_end() -> str | None:
+    """Why a request that needs a login has none: "ended" when its cookie names a session the
+    server no longer has (logged out everywhere, disabled, password changed), "expired" when
+    a page's poll finds no session left (it idled out); None for a first visit."""
+    if session.get("_user_id"):
+        return "ended"
+    return "expired" if request.htmx else None
 
 
 def init_app(app: Flask) -> None:

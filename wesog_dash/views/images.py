@@ -23,20 +23,30 @@ from .idle import answers_idle
 bp = Blueprint("images", __name__)
 
 MAX_PAGE = 10_000
-POSITION = re.compile(r"\bat position ([0-9]+)")
+POSITION = re.compile(r"\s*\bat position ([0-9]+)")
+# "The Wesog API rejected this: query.q: …": who said it and which field; the page says both.
+LOCATION = re.compile(r"^.*?\b(?:query|body|path)\.[\w.]+:\s*|^The Wesog API rejected this:\s*")
 # Formulas offered as chips under a rejected one (the API reference's own examples).
 EXAMPLES = ("t~beach", "d>2020-01-01", "id=100042", "ai=true", "t~car && d>2020-01-01", "n>=2")
 
 
 def formula_help(search: images.Search) -> dict[str, Any]:
-    """Where a rejected formula went wrong: the message and the 0-based position, if given."""
-    if not search.formula_error:
-        return {"error_position": None}
-    found = POSITION.search(search.formula_error)
-    position = int(found.group(1)) if found else None
-    if position is not None and position > len(search.q):
-        position = len(search.q)
-    return {"error_position": position}
+    """A rejected formula's message in plain words (no "query.q:" prefix, no position: the
+    caret shows it), the 0-based position and the character there, when known."""
+    message = search.formula_error
+    if not message:
+        return {"error_position": None, "formula_message": None, "offending": None}
+    position = search.error_position
+    found = POSITION.search(message)
+    if position is None and found:
+        position = int(found.group(1))
+    message = LOCATION.sub("", POSITION.sub("", message)).strip(" :;,") or "it does not parse"
+    if position is not None:
+        position = min(position, len(search.q))
+    offending = search.q[position] if position is not None and position < len(search.q) else None
+    if offending and (repr(offending) in message or f"“{offending}”" in message):
+        offending = ""  # the message names it already: said once
+    return {"error_position": position, "formula_message": message, "offending": offending}
 
 
 @bp.get("/images")

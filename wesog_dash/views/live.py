@@ -11,15 +11,18 @@ from werkzeug.wrappers import Response
 from .. import deletions, operations
 from ..models import DeletionRequest, Operation
 from .common import announce_end, sent_token
+from .deletion_overall import OPS_UNFOLDED, overall
 
 MAX_ITEMS_SHOWN = 200
 
 
 def deletion_live_context(deletion: DeletionRequest) -> dict[str, Any]:
-    """Items (the first MAX_ITEMS_SHOWN), their total, the outcome counts, and what the safety
-    net offers now (undo, pause, cancel, retry, restore)."""
+    """Items (the first MAX_ITEMS_SHOWN), their total, the outcome counts, the progress across
+    all operations, and what the safety net offers now (undo, pause, cancel, retry, restore)."""
     context = deletions.item_summary(deletion.id, MAX_ITEMS_SHOWN)
     context["standing"] = deletions.standing(deletion)
+    context["overall"] = overall(deletion)
+    context["ops_unfolded"] = OPS_UNFOLDED
     return context
 
 

@@ -161,7 +161,8 @@ def restore(snapshot_ids: list[int], target: str) -> ResponseReturnValue:
         flash(f"The restore was not sent: {exc.message}", "error")
         return redirect(target, 303)
     flash(
-        f"Restore sent: operation #{row.upstream_id} re-adds {len(snapshot_ids)} image(s).",
+        f"Restore sent: operation #{row.upstream_id} re-adds {len(snapshot_ids)} image"
+        f"{'' if len(snapshot_ids) == 1 else 's'}.",
         "success",
     )
     return redirect(target, 303)

@@ -3,9 +3,9 @@
 None of these views is @destructive: the read-only switch (WESOG_READ_ONLY) protects the
 images in the Wesog tenant, and managing who may use the console deletes nothing there, so
 admins must still be able to lock an account out while the console is read-only.
-Issuing API tokens stays CLI-only (`flask --app app users token NAME`): a token shown in a
-page could linger in a browser's history or cache. The page lists tokens (never their
-secrets) and revokes them.
+API tokens are issued on their own page (`views/tokens.py`: the secret shown once, in a
+no-store answer to the POST) or with `flask --app app users token NAME`. This page lists
+tokens (never their secrets) and revokes them.
 """
 
 from __future__ import annotations
@@ -134,5 +134,6 @@ def user_end_sessions(user_id: int) -> Response:
     """End every session of a user (their API tokens are not touched)."""
     user = user_or_404(user_id)
     ended = sessions.log_out_everywhere(user, actor=current_user.username)
-    flash(f"{user.username} is logged out everywhere ({ended} session(s) ended).", "success")
+    plural = "" if ended == 1 else "s"
+    flash(f"{user.username} is logged out everywhere ({ended} session{plural} ended).", "success")
     return back_to_list()
