@@ -295,14 +295,14 @@ def abandon_mid_send(app: Flask, deletion_id: int) -> None:
     """As if the process died between claiming the request and hearing back from the API."""
     from datetime import timedelta
 
+    from wesog_dash.deletions import items as item_rows
+    from wesog_dash.deletions import pacing
     from wesog_dash.models import utcnow
 
     with app.app_context():
         assert dispatcher.claim(deletion_id, timeout=1.0)
-        deletion = db.session.get(DeletionRequest, deletion_id)
-        assert deletion is not None
-        deletion.next_attempt_at = utcnow() - timedelta(seconds=1)
-        db.session.commit()
+        chunk = [item_id for item_id, _ in item_rows.unsent_chunk(deletion_id, 1000)]
+        assert pacing.claim_chunk(deletion_id, chunk, utcnow() - timedelta(seconds=1))
 
 
 def test_abandoned_send_without_an_operation_is_reconciled_as_rejected(

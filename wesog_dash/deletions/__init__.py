@@ -12,10 +12,11 @@ list, before it is confirmed). May import `operations`, `audit`, `models`, `sign
 `upstream` and `wesog`; never the poller or views.
 """
 
-from .control import CANCELLABLE, PAUSABLE, CancelReport, ControlError, cancel, pause, resume, undo
+from .control import CancelReport, ControlError, cancel, pause, resume, undo
 from .dispatcher import SENDING, send
 from .idlists import ids_from_file, ids_from_text
 from .keeping import unrestorable
+from .lifecycle import CANCELLABLE, PAUSABLE
 from .markers import deletions_marker
 from .outbox import (
     MAX_IDS,
@@ -34,6 +35,7 @@ from .outcomes import (
     record_ended,
     settle_deletion,
     settle_lost,
+    settle_winding_down,
 )
 from .pacing import CHUNK_SIZE
 from .pasted import Review, review_ids, split_pasted
@@ -128,6 +130,7 @@ __all__ = [
     "send",
     "settle_deletion",
     "settle_lost",
+    "settle_winding_down",
     "snapshots_of",
     "split_pasted",
     "standing",

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from ..extensions import db
-from ..models import DeletionItem
+from ..models import DeletionItem, utcnow
 
-UNSETTLED = ("pending", "unknown")
+UNSETTLED = ("pending", "sending", "unknown")
 IN_CHUNK = 500  # values per IN (…): well under every engine's limit on bound parameters
 
 
@@ -43,6 +43,62 @@ def unsent_chunk(deletion_id: int, size: int) -> list[tuple[int, str]]:
     return [(item_id, image_id) for item_id, image_id in db.session.execute(query)]
 
 
+def claim_chunk(item_ids: list[int]) -> int:
+    """The chunk's unsent items are on their way (`sending`); how many were still unsent."""
+    claimed = 0
+    for batch in batches(item_ids):
+        result = db.session.execute(
+            update(DeletionItem)
+            .where(
+                DeletionItem.id.in_(batch),
+                DeletionItem.op_id.is_(None),
+                DeletionItem.outcome == "pending",
+            )
+            .values(outcome="sending")
+            .execution_options(synchronize_session=False)
+        )
+        claimed += int(getattr(result, "rowcount", 0) or 0)
+    return claimed
+
+
+def unclaim(item_ids: list[int]) -> None:
+    """The chunk was not carried out (the API was down): its items are unsent again."""
+    for batch in batches(item_ids):
+        db.session.execute(
+            update(DeletionItem)
+            .where(DeletionItem.id.in_(batch), DeletionItem.outcome == "sending")
+            .values(outcome="pending")
+            .execution_options(synchronize_session=False)
+        )
+
+
+def in_flight(deletion_id: int) -> list[tuple[int, str]]:
+    """(item id, image id) of the chunk on its way to the API (none between two chunks)."""
+    query = select(DeletionItem.id, DeletionItem.image_id).where(
+        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome == "sending"
+    )
+    return [(item_id, image_id) for item_id, image_id in db.session.execute(query)]
+
+
+def drop_unsent(deletion_id: int, message: str) -> int:
+    """The items never handed to upstream are `not_sent` (caller commits); how many.
+
+    One UPDATE, never a load of every item (a request may hold 100,000 of them); the chunk on
+    its way (`sending`) is not touched: the API's answer settles it.
+    """
+    result = db.session.execute(
+        update(DeletionItem)
+        .where(
+            DeletionItem.deletion_id == deletion_id,
+            DeletionItem.op_id.is_(None),
+            DeletionItem.outcome == "pending",
+        )
+        .values(outcome="not_sent", message=message, settled_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def has_unsent(deletion_id: int) -> bool:
     """True while some item was never handed to upstream (those in doubt do not count)."""
     return bool(unsent_chunk(deletion_id, 1))
@@ -65,13 +121,10 @@ def any_sent(deletion_id: int) -> bool:
 
 
 def link_items(item_ids: list[int], op_id: int) -> None:
-    """These items travel in operation `op_id`; items in doubt become pending again.
-
-    So do cancelled ones: sent after all (cancelled while their call was under way), the
-    operation decides.
-    """
+    """These items travel in operation `op_id`; items on their way or in doubt are pending
+    again (the operation decides)."""
     outcome = case(
-        (DeletionItem.outcome.in_(("unknown", "cancelled")), "pending"),
+        (DeletionItem.outcome.in_(("unknown", "sending")), "pending"),
         else_=DeletionItem.outcome,
     )
     for batch in batches(item_ids):
@@ -119,6 +172,16 @@ def has_unsettled(deletion_id: int) -> bool:
     """True while some item of the request waits for an outcome (one index probe)."""
     query = select(DeletionItem.id).where(
         DeletionItem.deletion_id == deletion_id, DeletionItem.outcome.in_(UNSETTLED)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def has_work_upstream(deletion_id: int) -> bool:
+    """True while a chunk of the request is on its way or one of its operations runs."""
+    query = select(DeletionItem.id).where(
+        DeletionItem.deletion_id == deletion_id,
+        DeletionItem.outcome.in_(UNSETTLED),
+        or_(DeletionItem.outcome == "sending", DeletionItem.op_id.is_not(None)),
     )
     return db.session.scalar(query.limit(1)) is not None
 

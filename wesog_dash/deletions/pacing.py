@@ -6,11 +6,16 @@ failures). How many operations may be in flight at once is the dispatcher's room
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 from sqlalchemy import update
 
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
+from . import items, lifecycle
+from .lifecycle import DISPATCHER, TRANSITIONS
+from .outcomes import settle_deletion
 from .stopping import stop, stop_reason
 
 CHUNK_SIZE = 1000  # default ids per DELETE /imgs call, one operation each (WESOG_CHUNK_SIZE)
@@ -32,10 +37,10 @@ def release_scheduled(deletion_id: int) -> bool:
         update(DeletionRequest)
         .where(
             DeletionRequest.id == deletion_id,
-            DeletionRequest.state == "scheduled",
+            DeletionRequest.state.in_(lifecycle.sources_of("release")),
             DeletionRequest.send_at <= now,
         )
-        .values(state="pending", next_attempt_at=None)
+        .values(state=TRANSITIONS["release"].target, next_attempt_at=None)
     )
     db.session.commit()
     return bool(getattr(result, "rowcount", 0) == 1)
@@ -53,8 +58,20 @@ def ready_for_chunk(deletion_id: int, sending: str) -> bool:
         return False
     reason = stop_reason(deletion)
     if reason is not None:
-        stop(deletion, reason)
+        if stop(deletion, reason):
+            settle_deletion(deletion)
         db.session.commit()
         return False
+    db.session.commit()
+    return True
+
+
+def claim_chunk(deletion_id: int, item_ids: list[int], lease: datetime) -> bool:
+    """Claim the next chunk for sending (`pending → sending`, its items `sending`), before any
+    call for it; commits. False when a pause, cancel or stop came first: it is never sent."""
+    if not lifecycle.move(deletion_id, "claim_chunk", DISPATCHER, next_attempt_at=lease):
+        db.session.rollback()
+        return False
+    items.claim_chunk(item_ids)
     db.session.commit()
     return True

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import DeletionRequest, ImageSnapshot, utcnow
-from .control import CANCELLABLE, PAUSABLE, unsent_count
+from .control import unsent_count
+from .lifecycle import CANCELLABLE, PAUSABLE
 from .report import failed_id_text
 from .restore import restorable_count
 from .stopping import threshold
@@ -72,7 +73,7 @@ def standing(deletion: DeletionRequest) -> Standing:
     return Standing(
         seconds_left=seconds_left(deletion), unsent=unsent,
         can_pause=deletion.state in PAUSABLE and unsent > 0,
-        can_resume=deletion.state == "paused", can_cancel=cancellable,
+        can_resume=deletion.state in ("paused", "pausing"), can_cancel=cancellable,
         failed_ids=failed_id_text(deletion.id), restorable=restorable_count(deletion.id),
         unrestorable=unrestorable, unrestorable_total=total,
         stop_ratio=ratio, stop_min_items=minimum,

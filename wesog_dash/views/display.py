@@ -37,6 +37,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "paused": ("Paused", "warn"),
     "cancelled": ("Cancelled", "info"),
     "stopped": ("Stopped on failures", "bad"),
+    "sending": ("Sending a chunk", "busy"),
+    "pausing": ("Paused (work already sent still runs)", "warn"),
+    "cancelling": ("Cancelled (work already sent still runs)", "idle"),
+    "stopping": ("Stopped on failures (work already sent still runs)", "bad"),
     # items of a deletion
     "deleted": ("Deleted", "good"),
     "failed": ("Not deleted", "bad"),
@@ -56,7 +60,9 @@ WORDS: dict[str, tuple[str, str]] = {
 ITEM_WORDS = {
     "pending": ("Waiting", "idle"),
     "unknown": ("Not known yet", "warn"),
-    "cancelled": ("Not sent (cancelled)", "info"),
+    "sending": ("Being sent", "busy"),
+    "not_sent": ("Not sent", "idle"),
+    "cancelled": ("Cancelled upstream", "idle"),
 }
 ACTION_WORDS = {
     "deletion.requested": "Deletion requested",

@@ -52,10 +52,11 @@ def card(deletion_id: int, message: str, level: str) -> Response:
     return htmx_response(no_store(body), trigger=events)
 
 
-def run(deletion_id: int, change: Any, done: str) -> ResponseReturnValue:
-    """Apply one control change; a refusal is a message, never an error page."""
+def run(deletion_id: int, change: Any) -> ResponseReturnValue:
+    """Apply one control change and say what it did; a refusal is a message, never an error
+    page."""
     try:
-        change(deletion_id, current_user.username)
+        done = change(deletion_id, current_user.username)
     except deletions.ControlError as exc:
         return back(deletion_id, str(exc), "error")
     return back(deletion_id, done)
@@ -68,11 +69,11 @@ def deletion_undo(deletion_id: int) -> ResponseReturnValue:
     find_deletion(deletion_id)
     if request.form.get("source") == "toast" and wants_fragment():
         try:
-            deletions.undo(deletion_id, current_user.username)
+            done = deletions.undo(deletion_id, current_user.username)
         except deletions.ControlError as exc:
             return _toast(str(exc), "error")
-        return _toast(f"Deletion #{deletion_id} undone: nothing was sent.", "success")
-    return run(deletion_id, deletions.undo, f"Deletion #{deletion_id} undone: nothing was sent.")
+        return _toast(done, "success")
+    return run(deletion_id, deletions.undo)
 
 
 def _toast(message: str, level: str) -> Response:
@@ -85,7 +86,7 @@ def _toast(message: str, level: str) -> Response:
 def deletion_pause(deletion_id: int) -> ResponseReturnValue:
     """Keep the unsent chunks in the outbox until resumed."""
     find_deletion(deletion_id)
-    return run(deletion_id, deletions.pause, f"Deletion #{deletion_id} paused.")
+    return run(deletion_id, deletions.pause)
 
 
 @bp.post("/deletions/<int:deletion_id>/resume")
@@ -94,7 +95,7 @@ def deletion_pause(deletion_id: int) -> ResponseReturnValue:
 def deletion_resume(deletion_id: int) -> ResponseReturnValue:
     """Send the unsent chunks again."""
     find_deletion(deletion_id)
-    return run(deletion_id, deletions.resume, f"Deletion #{deletion_id} resumed.")
+    return run(deletion_id, deletions.resume)
 
 
 @bp.post("/deletions/<int:deletion_id>/cancel")
@@ -106,8 +107,7 @@ def deletion_cancel(deletion_id: int) -> ResponseReturnValue:
         report = deletions.cancel(deletion_id, current_user.username)
     except deletions.ControlError as exc:
         return back(deletion_id, str(exc), "error")
-    return back(deletion_id, report.message, "success" if report.cancelled_ops or
-                report.dropped else "info")  # fmt: skip
+    return back(deletion_id, report.message, "success" if report.changed else "info")
 
 
 @bp.post("/deletions/<int:deletion_id>/retry")

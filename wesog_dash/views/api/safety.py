@@ -51,16 +51,22 @@ def control(deletion_id: int, change: Callable[[int, str], Any], usual: str) -> 
     """Apply one control change as the token's user; the deletion as it is now."""
     deletion_or_404(deletion_id)
     try:
-        change(deletion_id, current_user.username)
+        said = change(deletion_id, current_user.username)
     except deletions.ControlError as error:
         raise refused(error, usual) from error
-    return answer(deletion_out(deletion_or_404(deletion_id)))
+    return answered(deletion_id, said)
+
+
+def answered(deletion_id: int, said: str) -> Response:
+    """The deletion as it is now, with the sentence saying what the action did."""
+    data = deletion_out(deletion_or_404(deletion_id)).model_dump(mode="json")
+    return answer(schemas.DeletionAnswer.model_validate({**data, "answer": said}))
 
 
 @bp.post("/deletions/<int:deletion_id>/undo")
 @role_required("operator")
 @operation(
-    "Undo a deletion", scope="operate", responses={200: schemas.Deletion},
+    "Undo a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "undo-window-closed"), tag="safety",
 )  # fmt: skip
 def deletion_undo(deletion_id: int) -> Response:
@@ -75,7 +81,7 @@ def deletion_undo(deletion_id: int) -> Response:
 @bp.post("/deletions/<int:deletion_id>/pause")
 @role_required("operator")
 @operation(
-    "Pause a deletion", scope="operate", responses={200: schemas.Deletion},
+    "Pause a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "not-pausable"), tag="safety",
 )  # fmt: skip
 def deletion_pause(deletion_id: int) -> Response:
@@ -87,7 +93,7 @@ def deletion_pause(deletion_id: int) -> Response:
 @role_required("operator")
 @destructive
 @operation(
-    "Resume a paused deletion", scope="operate", responses={200: schemas.Deletion},
+    "Resume a paused deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "not-paused"), tag="safety",
 )  # fmt: skip
 def deletion_resume(deletion_id: int) -> Response:
@@ -98,7 +104,7 @@ def deletion_resume(deletion_id: int) -> Response:
 @bp.post("/deletions/<int:deletion_id>/cancel")
 @role_required("operator")
 @operation(
-    "Cancel a deletion", scope="operate", responses={200: schemas.Deletion},
+    "Cancel a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "nothing-to-cancel", "cancel-refused-upstream"), tag="safety",
 )  # fmt: skip
 def deletion_cancel(deletion_id: int) -> Response:
@@ -114,9 +120,9 @@ def deletion_cancel(deletion_id: int) -> Response:
     except deletions.ControlError as error:
         raise refused(error, "nothing-to-cancel") from error
     deletion = deletion_or_404(deletion_id)
-    if not (report.dropped or report.cancelled_ops) and deletion.state == state:
+    if not report.changed and deletion.state == state:
         raise ApiProblem("cancel-refused-upstream", report.message)
-    return answer(deletion_out(deletion))
+    return answered(deletion_id, report.message)
 
 
 @bp.post("/deletions/<int:deletion_id>/retry")
