@@ -161,11 +161,11 @@ def cancel(deletion_id: int, actor: str) -> CancelReport:
               if not op.is_started and not op.is_finished]  # fmt: skip
     db.session.commit()  # no transaction stays open while we wait for the network
     results = {key: _cancel_upstream(upstream_id) for key, upstream_id in queued}
+    if moved is None and any(result.cancelled for result in results.values()):
+        lifecycle.move(deletion_id, "cancel_sent", PERSON)  # before the items settle
     deletion = _found(deletion_id)
     for key, result in results.items():
         _apply(deletion, key, result, actor, report)
-    if report.cancelled_ops and moved is None:
-        lifecycle.move(deletion_id, "cancel_sent", PERSON)
     _close(_found(deletion_id), report, actor)
     db.session.commit()
     return report

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 
 from ..extensions import db
-from ..models import DeletionItem, utcnow
+from ..models import DeletionItem, ImageSnapshot, utcnow
+from .keeping import GONE
 
 UNSETTLED = ("pending", "sending", "unknown")
+NEVER_THERE = "not found: no such image when the deletion was sent (nothing to delete)"
 IN_CHUNK = 500  # values per IN (…): well under every engine's limit on bound parameters
 
 
@@ -235,7 +237,24 @@ def settle_failures(op_id: int, failures: dict[str, list[str]], now: datetime) -
 
 
 def settle_rest_deleted(op_id: int, now: datetime) -> int:
-    """Every still unsettled item of a finished operation was deleted; returns how many."""
+    """Every still unsettled item of a finished operation was deleted, except those the
+    metadata read before sending found missing: not found, never "deleted" (a relaxed API
+    ignores unknown ids). Returns how many were deleted."""
+    never_there = (
+        select(ImageSnapshot.id)
+        .where(
+            ImageSnapshot.deletion_id == DeletionItem.deletion_id,
+            ImageSnapshot.image_id == DeletionItem.image_id,
+            ImageSnapshot.problem == GONE,
+        )
+        .exists()
+    )
+    db.session.execute(
+        update(DeletionItem)
+        .where(DeletionItem.op_id == op_id, DeletionItem.outcome.in_(UNSETTLED), never_there)
+        .values(outcome="not_found", message=NEVER_THERE, settled_at=now)
+        .execution_options(synchronize_session=False)
+    )
     result = db.session.execute(
         update(DeletionItem)
         .where(DeletionItem.op_id == op_id, DeletionItem.outcome.in_(UNSETTLED))
