@@ -18,6 +18,7 @@ from .idlists import ids_from_file, ids_from_text
 from .keeping import unrestorable
 from .lifecycle import CANCELLABLE, PAUSABLE
 from .markers import deletions_marker
+from .once import IdempotencyKeyError, clean_key, once, prune_keys
 from .outbox import (
     MAX_IDS,
     MAX_REASON,
@@ -84,6 +85,7 @@ __all__ = [
     "CancelReport",
     "ControlError",
     "DeletionInputError",
+    "IdempotencyKeyError",
     "RestoreError",
     "Review",
     "Standing",
@@ -91,6 +93,7 @@ __all__ = [
     "cancel",
     "card_items",
     "clean_ids",
+    "clean_key",
     "deletions_before",
     "deletions_marker",
     "failed_id_text",
@@ -106,6 +109,7 @@ __all__ = [
     "items_after",
     "items_of",
     "latest_items",
+    "once",
     "operation_lost",
     "operation_updated",
     "outcome_counts",
@@ -113,6 +117,7 @@ __all__ = [
     "pause",
     "pending_work",
     "preview",
+    "prune_keys",
     "prune_snapshots",
     "recent_deletions",
     "reconcile",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -215,6 +216,7 @@ def init_app(app: Flask) -> None:
         eta_words=display.eta_words,
         card_token=display.card_token,
         selection_words=display.selection_words,
+        idempotency_key=lambda: uuid.uuid4().hex,  # one per drawn form: a double submit is one
     )
 
     @app.context_processor
