@@ -137,3 +137,36 @@ def test_a_cancelled_deletion_is_cancelling_until_its_running_operation_ends(
         assert op.is_finished and deletion.finished_at is not None
     outcomes = sorted(item["outcome"] for item in items(app, deletion_id))
     assert outcomes == sorted(["deleted"] * 5 + ["not_sent"] * 5)
+
+
+@pytest.mark.parametrize(
+    "sandbox_settings",
+    [SandboxSettings(api_key="test-key-5f3a", images=60, item_ms=400, start_ms=0, fail_rate=1.0)],
+)
+def test_the_stop_rule_applies_as_results_arrive_inside_an_operation(
+    app: Flask, sandbox: SandboxServer, poller: Poller
+) -> None:
+    ids = [str(100001 + n) for n in range(20)]  # four chunks of five, one in flight at a time
+    deletion_id = request(app, ids, selection_kind="list", stop_ratio=0.5, stop_min_items=2)
+
+    def stopped_mid_operation() -> bool:
+        poller.run_once()
+        with app.app_context():
+            deletion = deletions.get_deletion(deletion_id)
+            assert deletion is not None and deletion.state != "stopped", "stopped only at the end"
+            return deletion.state == "stopping" and not deletion.operations[0].is_finished
+
+    wait_for(stopped_mid_operation, timeout=20)
+    cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "stopped")
+    assert deletes(sandbox) == 1  # the chunk already running ran on; no other was sent
+    outcomes = sorted(item["outcome"] for item in items(app, deletion_id))
+    assert outcomes == sorted(["failed"] * 5 + ["not_sent"] * 15)
+    assert deletion_state(app, deletion_id).message.startswith("stopped: ")
+
+
+def test_the_page_says_before_sending_when_the_stop_rule_cannot_apply(app: Flask) -> None:
+    with app.app_context():
+        one_chunk = deletions.stop_reach(5)
+        several = deletions.stop_reach(20)
+    assert one_chunk is not None and "cannot stop this deletion" in one_chunk
+    assert several is not None and "the first 5 images may be on their way" in several

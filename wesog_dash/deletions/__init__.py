@@ -70,6 +70,7 @@ from .restore import (
 from .retry import failed_ids, retry_failures
 from .selections import get_selection, preview, resolve, start_query, store_list, unresolved
 from .standing import Standing, seconds_left, standing
+from .stopping import stop_reach
 
 __all__ = [
     "CANCELLABLE",
@@ -140,6 +141,7 @@ __all__ = [
     "split_pasted",
     "standing",
     "start_query",
+    "stop_reach",
     "store_list",
     "undo",
     "unresolved",

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from .. import audit, signals
 from ..extensions import db
 from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
-from . import items, lifecycle
+from . import items, lifecycle, stopping
 from .lifecycle import POLLER, WINDING_DOWN
 from .queries import WAITING, outcome_counts
 
@@ -35,6 +35,16 @@ def operation_updated(
         finish_operation(row, ended=ended)
     elif len(row.errors or []) > errors_before:
         apply_known_failures(row)
+    else:
+        return
+    _stop_rule(row)
+
+
+def _stop_rule(row: Operation) -> None:
+    """The stop rule, as each operation's results arrive (not only between two chunks)."""
+    deletion = db.session.get(DeletionRequest, row.deletion_id) if row.deletion_id else None
+    if deletion is not None and stopping.check(deletion, POLLER):
+        settle_deletion(deletion)
 
 
 def finish_operation(row: Operation, *, ended: list[Operation] | None = None) -> None:

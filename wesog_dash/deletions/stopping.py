@@ -45,6 +45,35 @@ def stop_reason(deletion: DeletionRequest) -> str | None:
     )
 
 
+def stop_reach(item_count: int) -> str | None:
+    """What the stop rule cannot do for a deletion of `item_count` images, said before anything
+    is sent (None: a single image, nothing to say). It holds back chunks not sent yet; an
+    operation already sent runs to its end."""
+    if item_count <= 1:
+        return None
+    size = max(1, int(current_app.config.get("WESOG_CHUNK_SIZE") or 1000))
+    if item_count <= size:
+        return (
+            f"The stop rule cannot stop this deletion: its {item_count:,} images go in one "
+            "operation, which runs to its end."
+        )
+    in_flight = max(1, int(current_app.config.get("WESOG_MAX_INFLIGHT_OPS") or 1))
+    first = min(item_count, size * in_flight)
+    return (
+        f"The stop rule holds back chunks not sent yet (of {size:,} images each), checked as "
+        f"results arrive: the first {first:,} images may be on their way before it can apply."
+    )
+
+
+def check(deletion: DeletionRequest, by: str) -> bool:
+    """Apply the stop rule now (caller commits): True when it stopped the deletion. Only a
+    deletion with chunks still to send can be stopped."""
+    if deletion.state not in ("pending", "sending"):
+        return False
+    reason = stop_reason(deletion)
+    return reason is not None and stop(deletion, reason, by)
+
+
 def _running_good(deletion_id: int) -> int:
     query = select(func.coalesce(func.sum(Operation.num_good), 0)).where(
         Operation.deletion_id == deletion_id, Operation.is_finished.is_(False)

@@ -29,6 +29,7 @@ from htmx_flask import make_response as htmx_response
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 
+from .. import deletions
 from ..accounts.permissions import can, read_only
 from ..upstream import upstream
 from . import display
@@ -217,6 +218,7 @@ def init_app(app: Flask) -> None:
         card_token=display.card_token,
         selection_words=display.selection_words,
         idempotency_key=lambda: uuid.uuid4().hex,  # one per drawn form: a double submit is one
+        stop_reach=deletions.stop_reach,  # what the stop rule cannot do, said before sending
     )
 
     @app.context_processor
