@@ -38,7 +38,7 @@ from .outcomes import (
     settle_lost,
     settle_winding_down,
 )
-from .pacing import CHUNK_SIZE
+from .pacing import CHUNK_SIZE, Sends, sends
 from .pasted import Review, review_ids, split_pasted
 from .queries import (
     WAITING,
@@ -89,6 +89,7 @@ __all__ = [
     "IdempotencyKeyError",
     "RestoreError",
     "Review",
+    "Sends",
     "Standing",
     "Work",
     "cancel",
@@ -134,6 +135,7 @@ __all__ = [
     "review_ids",
     "seconds_left",
     "send",
+    "sends",
     "settle_deletion",
     "settle_lost",
     "settle_winding_down",

@@ -53,9 +53,13 @@ def attach(
     db.session.flush()
     items.link_items(item_ids, op.op_id)
     audit.record(
-        "deletion.submitted", actor=actor, deletion_id=deletion.id, op_id=op.op_id,
-        image_id=only_image(deletion), details={"items": len(item_ids), **(details or {})},
-    )  # fmt: skip
+        "deletion.submitted",
+        actor=actor,
+        deletion_id=deletion.id,
+        op_id=op.op_id,
+        image_id=only_image(deletion),
+        details={"items": len(item_ids), **(details or {})},
+    )
     chunk_answered(deletion)
     if row.is_finished:
         db.session.flush()
@@ -75,9 +79,12 @@ def chunk_answered(deletion: DeletionRequest, message: str | None = None) -> Non
         if lifecycle.first_move(deletion.id, onward, DISPATCHER, **values):
             return
     elif lifecycle.move(
-        deletion.id, "all_sent", DISPATCHER, submitted_at=deletion.submitted_at or utcnow(),
+        deletion.id,
+        "all_sent",
+        DISPATCHER,
+        submitted_at=deletion.submitted_at or utcnow(),
         **values,
-    ):  # fmt: skip
+    ):
         settle_deletion(deletion)
         return
     if deletion.state == "cancelling":
@@ -94,9 +101,13 @@ def reject(
     outcome = "not_found" if not_found else "failed"
     refused = items.refuse_unsent(deletion.id, outcome, message, now)
     audit.record(
-        "deletion.rejected", actor=actor, deletion_id=deletion.id, outcome="rejected",
-        image_id=only_image(deletion), details={"message": message, "items": refused},
-    )  # fmt: skip
+        "deletion.rejected",
+        actor=actor,
+        deletion_id=deletion.id,
+        outcome="rejected",
+        image_id=only_image(deletion),
+        details={"message": message, "items": refused},
+    )
     if items.any_sent(deletion.id):
         # Earlier chunks were accepted: their operations still run and settle the request.
         chunk_answered(deletion, message)
@@ -111,13 +122,20 @@ def mark_unknown(
     items.set_outcome(item_ids, "unknown")
     grace = config_seconds("WESOG_RECONCILE_GRACE", 30.0)
     lifecycle.move(
-        deletion.id, "in_doubt", DISPATCHER, message=message,
+        deletion.id,
+        "in_doubt",
+        DISPATCHER,
+        message=message,
         next_attempt_at=utcnow() + timedelta(seconds=grace),
-    )  # fmt: skip
+    )
     audit.record(
-        "deletion.unknown", actor=actor, deletion_id=deletion.id, outcome="unknown",
-        image_id=only_image(deletion), details={"message": message, "items": len(item_ids)},
-    )  # fmt: skip
+        "deletion.unknown",
+        actor=actor,
+        deletion_id=deletion.id,
+        outcome="unknown",
+        image_id=only_image(deletion),
+        details={"message": message, "items": len(item_ids)},
+    )
 
 
 def retry_later(

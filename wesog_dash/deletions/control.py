@@ -104,8 +104,8 @@ def resume(deletion_id: int, actor: str) -> str:
         raise ControlError("Only a paused deletion can be resumed.", "not-paused")
     deletion = _found(deletion_id)
     if not unsent_count(deletion):
-        lifecycle.move(deletion_id, "all_sent", DISPATCHER,
-                       submitted_at=deletion.submitted_at or utcnow())  # fmt: skip
+        submitted_at = deletion.submitted_at or utcnow()
+        lifecycle.move(deletion_id, "all_sent", DISPATCHER, submitted_at=submitted_at)
         settle_deletion(deletion)
     audit.record("deletion.resumed", actor=actor, deletion_id=deletion.id)
     db.session.commit()

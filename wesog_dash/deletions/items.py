@@ -101,6 +101,16 @@ def drop_unsent(deletion_id: int, message: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def unsent_count(deletion_id: int) -> int:
+    """Items not handed to the API yet: unsent, or in the chunk on its way."""
+    query = select(func.count()).where(
+        DeletionItem.deletion_id == deletion_id,
+        DeletionItem.op_id.is_(None),
+        DeletionItem.outcome.in_(("pending", "sending")),
+    )
+    return int(db.session.scalar(query) or 0)
+
+
 def has_unsent(deletion_id: int) -> bool:
     """True while some item was never handed to upstream (those in doubt do not count)."""
     return bool(unsent_chunk(deletion_id, 1))

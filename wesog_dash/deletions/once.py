@@ -65,8 +65,14 @@ def once(key: str | None, scope: str, run: Callable[[], Answer]) -> Answer:
     try:
         answer = run()
     except tuple(_refusal_types()) as exc:
-        _store(digest, {"refused": type(exc).__name__, "message": str(exc),
-                        "reason": getattr(exc, "reason", None)})  # fmt: skip
+        _store(
+            digest,
+            {
+                "refused": type(exc).__name__,
+                "message": str(exc),
+                "reason": getattr(exc, "reason", None),
+            },
+        )
         raise
     except BaseException:
         db.session.rollback()

@@ -6,6 +6,7 @@ failures). How many operations may be in flight at once is the dispatcher's room
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -24,6 +25,30 @@ CHUNK_SIZE = 1000  # default ids per DELETE /imgs call, one operation each (WESO
 def chunk_size() -> int:
     """Ids per DELETE /imgs call."""
     return max(1, int(current_app.config.get("WESOG_CHUNK_SIZE") or CHUNK_SIZE))
+
+
+@dataclass(frozen=True)
+class Sends:
+    """How far the sending of a deletion is: chunks sent out of all, first and last send."""
+
+    chunks_sent: int
+    chunks_total: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+def sends(deletion: DeletionRequest) -> Sends:
+    """Its chunks sent so far (one operation each) and still to send, and when they went."""
+    times = [op.created_at or op.first_seen_at for op in deletion.operations]
+    sent = len(times)
+    left = items.unsent_count(deletion.id)  # the chunk on its way counts as not sent yet
+    size = chunk_size()
+    return Sends(
+        chunks_sent=sent,
+        chunks_total=sent + (left + size - 1) // size,
+        first_at=min(times) if times else None,
+        last_at=max(times) if times else None,
+    )
 
 
 def release_scheduled(deletion_id: int) -> bool:
