@@ -1,6 +1,7 @@
 """Deletions: the outbox of DESIGN.md and the whole state machine of a deletion request —
 request (validate and commit before any call), send, reconcile a lost answer, and settle each
-item's outcome from its operation.
+item's outcome from its operation. Every state and transition, with who may cause it, is the
+one table of `lifecycle`; each transition is one conditional UPDATE.
 
 Round 2 adds the safety net: undo, pause and cancel (`control`), pacing of the chunks and the
 failure stop (`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is
