@@ -170,3 +170,17 @@ def test_the_page_says_before_sending_when_the_stop_rule_cannot_apply(app: Flask
         several = deletions.stop_reach(20)
     assert one_chunk is not None and "cannot stop this deletion" in one_chunk
     assert several is not None and "the first 5 images may be on their way" in several
+
+
+@pytest.mark.parametrize("sandbox_settings", [SandboxSettings(**KNOBS, hold=True)])
+def test_an_operation_the_poller_finds_cancelled_settles_its_items_cancelled_not_failed(
+    app: Flask, sandbox: SandboxServer, poller: Poller
+) -> None:
+    from wesog_dash.upstream import upstream
+
+    deletion_id = request(app, [str(100041 + n) for n in range(5)], selection_kind="list")
+    poller.run_once()  # sent, queued upstream
+    [op_id] = {item["op_id"] for item in items(app, deletion_id)}
+    assert upstream(app).client().cancel_operation(op_id).cancelled  # not through this console
+    cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
+    assert {item["outcome"] for item in items(app, deletion_id)} == {"cancelled"}

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, select, update
 
 from ..extensions import db
 from ..models import DeletionItem, ImageSnapshot, utcnow
+from ..models.operations import CANCELLED_MSG
 from .keeping import GONE
 
 UNSETTLED = ("pending", "sending", "unknown")
@@ -233,6 +234,8 @@ def settle_failures(op_id: int, failures: dict[str, list[str]], now: datetime) -
     """Unsettled items of the operation named in `failures` (message → image ids) fail."""
     for message, image_ids in failures.items():
         outcome = "not_found" if "not found" in message.lower() else "failed"
+        if message == CANCELLED_MSG:  # cancelled upstream before it ran: neither good nor bad
+            outcome, message = "cancelled", "cancelled upstream before it ran"
         for batch in batches(image_ids):
             db.session.execute(
                 update(DeletionItem)
