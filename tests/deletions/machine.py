@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 from sqlalchemy import func, select, update
 
 from wesog_dash import deletions, metrics
@@ -47,6 +47,7 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
 
     class Lifecycle(RuleBasedStateMachine):
         made = Bundle("deletions")
+        paused = Bundle("paused")  # deletions a pause was answered for: resume them
 
         def __init__(self) -> None:
             super().__init__()
@@ -55,18 +56,20 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
             with app.app_context():  # this example's deletions come after these
                 self.since = db.session.scalar(select(func.max(DeletionRequest.id))) or 0
 
-        def _do(self, action: str, call: Any) -> None:
+        def _do(self, action: str, call: Any) -> bool:
             tally.steps += 1
             with app.app_context():
                 try:
                     call()
                     tally.answers[f"{action}: done"] += 1
+                    return True
                 except (
                     deletions.ControlError,
                     deletions.DeletionInputError,
                     deletions.RestoreError,
                 ):
                     tally.answers[f"{action}: refused"] += 1
+                    return False
 
         @rule(
             target=made,
@@ -90,11 +93,13 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
         def undo(self, deletion_id: int) -> None:
             self._do("undo", lambda: deletions.undo(deletion_id, "machine"))
 
-        @rule(deletion_id=made)
-        def pause(self, deletion_id: int) -> None:
-            self._do("pause", lambda: deletions.pause(deletion_id, "machine"))
+        @rule(target=paused, deletion_id=made)
+        def pause(self, deletion_id: int) -> Any:
+            if self._do("pause", lambda: deletions.pause(deletion_id, "machine")):
+                return deletion_id
+            return multiple()
 
-        @rule(deletion_id=made)
+        @rule(deletion_id=st.one_of(paused, made))
         def resume(self, deletion_id: int) -> None:
             self._do("resume", lambda: deletions.resume(deletion_id, "machine"))
 

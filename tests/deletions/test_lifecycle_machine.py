@@ -42,3 +42,4 @@ def test_what_a_person_reads_matches_what_the_sandbox_did_after_every_step(
     run_state_machine_as_test(machine_for(app, sandbox, poller, tally), settings=BOUNDED)
     assert tally.steps > 50 and tally.checks > tally.steps
     assert tally.answers["cancel: done"] and tally.answers["pause: done"]
+    assert tally.answers["resume: done"]
