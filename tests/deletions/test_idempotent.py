@@ -140,3 +140,22 @@ def test_a_key_that_cannot_be_one_is_refused_as_a_problem(app: Flask) -> None:
     status, body = post(app, headers, f"/api/v1/deletions/{deletion_id}/undo")
     assert status == 400 and "idempotency key" in body["detail"]
     assert deletion_state(app, deletion_id).state == "scheduled"
+
+
+def test_keys_older_than_a_week_are_forgotten_by_prune_snapshots(app: Flask, runner: Any) -> None:
+    from datetime import timedelta
+
+    from wesog_dash import deletions
+    from wesog_dash.models import IdempotencyKey, utcnow
+
+    with app.app_context():
+        assert deletions.once("k-1", "1:pause:1", lambda: {"said": "x"}) == {"said": "x"}
+        assert deletions.once("k-1", "1:pause:1", lambda: {"said": "y"}) == {"said": "x"}
+        db.session.add(IdempotencyKey(digest="0" * 64, created_at=utcnow() - timedelta(days=8)))
+        db.session.commit()
+    result = runner.invoke(args=["wesog", "prune-snapshots"])
+    assert (
+        result.exit_code == 0 and "Forgot 1 idempotency key(s) older than 7 days" in result.output
+    )
+    with app.app_context():
+        assert db.session.query(IdempotencyKey).count() == 1

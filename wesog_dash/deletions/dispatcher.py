@@ -94,6 +94,8 @@ def send(
         return deletion
     timeout = timeout if timeout is not None else send_timeout(deletion)
     due = deletion.next_attempt_at is None or deletion.next_attempt_at <= utcnow()
+    if deletion.state == "sending" and not due:
+        return deletion  # its chunk is on its way: the sender holding the claim answers it
     if deletion.state == "sending" or (deletion.message == SENDING and due):
         abandon(deletion)
         db.session.commit()
