@@ -57,10 +57,14 @@ def test_delete_shows_what_will_be_sent_and_asks_first(app: Flask, runner) -> No
     assert f"wesog watch {row.id}" in accepted.output
 
 
+@pytest.mark.parametrize(
+    "sandbox_settings",
+    [SandboxSettings(api_key="test-key-5f3a", images=3000, item_ms=0, start_ms=0)],
+)
 def test_delete_a_3000_id_file_in_one_command_and_watch_it_end(
     app: Flask, runner, tmp_path: Path
 ) -> None:
-    ids = [str(200000 + n) for n in range(3000)]
+    ids = [str(100001 + n) for n in range(3000)]  # images that exist: "deleted", not "not found"
     ids_file = tmp_path / "ticket.txt"
     ids_file.write_text("\n".join(ids) + "\n")
     args = ["--ids-file", str(ids_file), "--reason", "takedown T-3000", "--yes", "--json"]

@@ -43,20 +43,25 @@ def test_pause_resume_and_cancel_with_their_refusals(
     assert paused.exit_code == 0, paused.output
     assert paused.stderr.strip() == f"Deletion #{deletion_id} paused."
     assert json.loads(paused.stdout)["state"] == "paused"
-    again = wesog(runner, "pause", str(deletion_id))
-    assert again.exit_code == 1 and "Only a deletion with chunks still to send" in again.output
+    again = wesog(runner, "pause", str(deletion_id))  # a second pause: the same answer
+    assert again.exit_code == 0 and f"Deletion #{deletion_id} is paused." in again.output
     resumed = wesog(runner, "resume", str(deletion_id))
     assert resumed.exit_code == 0 and f"Deletion #{deletion_id} resumed." in resumed.output
     cancelled = wesog(runner, "cancel", str(deletion_id))
     assert cancelled.exit_code == 0 and "2 unsent image(s) dropped" in cancelled.output
     assert deletion_state(app, deletion_id).state == "cancelled"
-    finished = wesog(runner, "cancel", str(deletion_id))
-    assert finished.exit_code == 1 and "nothing to cancel" in finished.output
+    finished = wesog(runner, "cancel", str(deletion_id))  # a second cancel: nothing more
+    assert finished.exit_code == 0 and "already cancelled" in finished.output
     assert wesog(runner, "pause", "999").exit_code == 4
     with app.app_context():
         events = db.session.query(AuditEvent).filter_by(deletion_id=deletion_id).all()
         done = [(e.action, e.actor) for e in events if e.action != "deletion.requested"]
-    assert [a for a, _ in done] == ["deletion.paused", "deletion.resumed", "deletion.cancelled"]
+    assert [a for a, _ in done] == [
+        "deletion.paused",
+        "deletion.resumed",
+        "deletion.cancelled",
+        "deletion.ended",
+    ]
     assert all(actor.startswith("cli:") for _, actor in done)
     assert sandbox.state.stats["DELETE /imgs"] == 0
 

@@ -87,7 +87,7 @@ def test_a_rejected_request_ends_without_sending(
         poller.run_once()
     deletion = deletion_state(app, deletion_id)
     assert deletion.state == "cancelled" and deletion.message == "rejected by bob: wrong tenant"
-    assert {item["outcome"] for item in items(app, deletion_id)} == {"cancelled"}
+    assert {item["outcome"] for item in items(app, deletion_id)} == {"not_sent"}
     assert deletes(sandbox) == 0
     assert "deletion.rejected" in actions(app, deletion_id)
 

@@ -253,10 +253,23 @@ def test_strict_delete_of_a_missing_id_fails_the_item_as_not_found(
     assert item["outcome"] == "not_found" and item["message"] == "image not found"
 
 
-def test_relaxed_delete_of_a_missing_id_counts_as_deleted(app: Flask, poller: Poller) -> None:
+def test_relaxed_delete_of_a_missing_id_reads_not_found_never_deleted(
+    app: Flask, poller: Poller
+) -> None:
+    # The relaxed API ignores an unknown id; the metadata read before sending knew it.
     deletion_id = request(app, ["no-such-image"])
-    cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
-    assert items(app, deletion_id)[0]["outcome"] == "deleted"
+    cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
+    [item] = items(app, deletion_id)
+    assert item["outcome"] == "not_found" and item["message"].startswith("not found: no such")
+
+
+def test_a_batch_with_ids_that_never_existed_settles_them_not_found(
+    app: Flask, poller: Poller
+) -> None:
+    deletion_id = request(app, ["100001", "bogus", "999999999"], selection_kind="list")
+    cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
+    outcomes = {item["image_id"]: item["outcome"] for item in items(app, deletion_id)}
+    assert outcomes == {"100001": "deleted", "bogus": "not_found", "999999999": "not_found"}
 
 
 def test_batch_with_failures_marks_each_failed_item_with_its_message(
@@ -284,9 +297,11 @@ def test_batch_with_failures_marks_each_failed_item_with_its_message(
 def test_more_than_a_thousand_ids_go_in_chunks_of_one_operation_each(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    ids = [f"img-{n}" for n in range(1001)]
+    ids = [f"img-{n}" for n in range(1001)]  # none of them exists: "not found", never deleted
     deletion_id = request(app, ids, selection_kind="list")
-    cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
+    cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
+    with app.app_context():
+        assert deletions.outcome_counts(deletion_id) == {"not_found": 1001}
     assert sandbox.state.stats["DELETE /imgs"] == 2
     op_ids = [i["op_id"] for i in items(app, deletion_id)]
     assert len(set(op_ids)) == 2 and op_ids.count(op_ids[0]) == 1000
@@ -297,14 +312,14 @@ def abandon_mid_send(app: Flask, deletion_id: int) -> None:
     """As if the process died between claiming the request and hearing back from the API."""
     from datetime import timedelta
 
+    from wesog_dash.deletions import items as item_rows
+    from wesog_dash.deletions import pacing
     from wesog_dash.models import utcnow
 
     with app.app_context():
         assert dispatcher.claim(deletion_id, timeout=1.0)
-        deletion = db.session.get(DeletionRequest, deletion_id)
-        assert deletion is not None
-        deletion.next_attempt_at = utcnow() - timedelta(seconds=1)
-        db.session.commit()
+        chunk = [item_id for item_id, _ in item_rows.unsent_chunk(deletion_id, 1000)]
+        assert pacing.claim_chunk(deletion_id, chunk, utcnow() - timedelta(seconds=1))
 
 
 def test_abandoned_send_without_an_operation_is_reconciled_as_rejected(

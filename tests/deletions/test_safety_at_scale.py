@@ -46,7 +46,7 @@ def test_a_selection_gets_the_undo_window_and_its_threshold(
         deletions.undo(deletion_id, "olga")
     poller.run_once()
     assert deletes(sandbox) == 0
-    assert {item["outcome"] for item in items(app, deletion_id)} == {"cancelled"}
+    assert {item["outcome"] for item in items(app, deletion_id)} == {"not_sent"}
 
 
 def test_each_chunk_of_a_selection_keeps_its_images_before_it_goes(

@@ -71,7 +71,7 @@ def test_restorable_only_holds_back_what_could_not_be_kept(
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
     outcomes = {item["image_id"]: item for item in items(app, deletion_id)}
     deleted = [i for i, item in outcomes.items() if item["outcome"] == "deleted"]
-    held = [item for item in outcomes.values() if item["outcome"] == "cancelled"]
+    held = [item for item in outcomes.values() if item["outcome"] == "not_sent"]
     assert len(deleted) == 2 and len(held) == 38
     assert all(item["op_id"] is None for item in held), "never sent"
     assert all(NOT_IN_TIME in item["message"] for item in held)
@@ -86,7 +86,7 @@ def test_restorable_only_with_nothing_readable_sends_nothing_and_ends(
     app.config["WESOG_SNAPSHOT_CALLS"] = 2  # the two probes use them up
     deletion_id = request(app, IDS, selection_kind="list", restorable_only=True)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
-    assert {item["outcome"] for item in items(app, deletion_id)} == {"cancelled"}
+    assert {item["outcome"] for item in items(app, deletion_id)} == {"not_sent"}
     assert sandbox.state.stats["DELETE /imgs"] == 0
 
 

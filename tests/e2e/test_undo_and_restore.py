@@ -40,7 +40,7 @@ def test_undo_keeps_the_image_and_restore_brings_one_back(
     expect(page.locator("#toasts .toast").first).to_contain_text("sending in")
     shot(page, "undo-window")
     card.get_by_role("button", name="Undo").click()
-    expect(card).to_contain_text("Not deleted: undone by olga; nothing was sent")
+    expect(card).to_contain_text("Not deleted: undone by olga before anything was sent")
     page.reload()
     expect(page.locator("article.card").filter(has_text="100005")).to_have_count(1)
     assert live_server.sandbox.state.get_image("100005") is not None

@@ -68,7 +68,7 @@ def settled(app: Flask, deletion_id: int) -> bool:
 
 
 def test_rollups_stay_exact_across_a_poller_restart_and_an_audit_prune(app: Flask) -> None:
-    ids = [f"img-{n:04d}" for n in range(1, 13)]
+    ids = [str(100001 + n) for n in range(12)]  # seeded images: deleted, not "not found"
     first = delete(app, ids[:8])
     poller = Poller(app)
     # Stop the poller while the operation is part done: a new one takes over (restart).

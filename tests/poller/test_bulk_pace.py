@@ -199,8 +199,9 @@ def test_a_chunk_of_1000_is_kept_with_two_searches_and_settled_in_a_few_statemen
         assert deletions.outcome_counts(deletion_id) == {"deleted": 998, "not_found": 2}
         assert deletions.get_deletion(deletion_id).state == "done_with_errors"  # type: ignore[union-attr]
     writes = [s for s in settled if s.lstrip().upper().startswith("UPDATE")]
-    assert 1 <= len(writes) <= 2, "the failures named, then every other item: set-based"
-    assert len(settled) <= 6, settled
+    # The failures named, the ids the metadata read found missing, then every other item.
+    assert 1 <= len(writes) <= 3, "set-based"
+    assert len(settled) <= 7, settled
 
 
 def test_a_formula_the_api_refuses_is_halved_not_read_id_by_id(

@@ -94,9 +94,11 @@ def test_pause_then_resume_a_deletion_in_flight(
     poller.run_once()  # the first chunk is sent and stays queued upstream (hold)
     paused = act(client, otto, deletion_id, "pause")
     assert paused.status_code == 200 and paused.mimetype == "application/json"
-    assert paused.json["id"] == deletion_id and paused.json["state"] == "paused"
-    assert paused.json == client.get(f"/api/v1/deletions/{deletion_id}", headers=otto).json
-    problem(act(client, otto, deletion_id, "pause"), 409, "not-pausable")
+    # Paused, while the chunk already sent still runs upstream: `pausing` until it ends.
+    assert paused.json["id"] == deletion_id and paused.json["state"] == "pausing"
+    shown = client.get(f"/api/v1/deletions/{deletion_id}", headers=otto).json
+    assert paused.json == {**shown, "answer": f"Deletion #{deletion_id} paused."}
+    assert act(client, otto, deletion_id, "pause").json["state"] == "pausing"  # the same
     sandbox.settings.hold = False
     sandbox.state.wake()
     cycle_until(poller, lambda: sum(i["outcome"] == "deleted" for i in items(app, deletion_id))
@@ -122,10 +124,12 @@ def test_cancel_drops_unsent_chunks_and_the_queued_operation(
     poller.run_once()  # chunk one is sent and stays queued upstream (hold)
     cancelled = act(client, otto, deletion_id, "cancel")
     assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
-    assert cancelled.json["outcome_counts"] == {"cancelled": 10}
+    assert cancelled.json["outcome_counts"] == {"cancelled": 5, "not_sent": 5}
     assert sandbox.state.stats["DELETE /ops/{op_id}"] == 1
-    again = problem(act(client, otto, deletion_id, "cancel"), 409, "nothing-to-cancel")
-    assert "cancelled: nothing to cancel" in again["detail"]
+    again = act(client, otto, deletion_id, "cancel")  # a second click: the same result
+    assert again.status_code == 200 and again.json["state"] == "cancelled"
+    assert again.json["answer"] == "This deletion is already cancelled."
+    assert sandbox.state.stats["DELETE /ops/{op_id}"] == 1
     sandbox.settings.hold = False
     sandbox.state.wake()
     poller.run_once()
@@ -163,12 +167,12 @@ class TestUndo:
         assert shown["state"] == "scheduled" and shown["send_at"]
         undone = act(client, otto, deletion_id, "undo")
         assert undone.status_code == 200 and undone.json["state"] == "cancelled"
-        assert undone.json["outcome_counts"] == {"cancelled": 2}
-        assert undone.json["message"] == "undone by otto before sending"
+        assert undone.json["outcome_counts"] == {"not_sent": 2}
+        assert undone.json["message"] == "undone by otto before anything was sent"
         poller.run_once()
         assert deletes(sandbox) == 0 and sandbox.state.get_image("100007") is not None
-        again = problem(act(client, otto, deletion_id, "undo"), 409, "undo-window-closed")
-        assert again["detail"].startswith("Too late to undo")
+        again = act(client, otto, deletion_id, "undo")  # a second click: the same answer
+        assert again.status_code == 200 and again.json["answer"] == undone.json["answer"]
         [event] = [e for e in audit_rows(app) if e["action"] == "deletion.undone"]
         assert (event["actor"], event["deletion_id"]) == ("otto", deletion_id)
         # Another one, whose window ends: sent, then too late.
@@ -309,7 +313,7 @@ def test_the_audit_trail_names_the_tokens_user_and_never_the_token(
     events = [e for e in audit_rows(app) if e["deletion_id"] == deletion_id]
     assert [e["action"] for e in events] == [
         "deletion.requested", "deletion.paused", "deletion.resumed", "deletion.paused",
-        "deletion.cancelled",
+        "deletion.cancelled", "deletion.ended",
     ]  # fmt: skip
     assert {e["actor"] for e in events[1:]} == {"otto"}
     body = secret.split("_", 1)[-1]

@@ -85,6 +85,11 @@ def summarise(attempts: list[Attempt]) -> tuple[Part, ...]:
     if item.outcome == "not_found":
         return (f"Not found upstream when deletion ran ({_op(latest)}, ", latest.settled_at,
                 f"); requested by {request.actor}, reason “{request.reason}”.")  # fmt: skip
+    if item.outcome == "not_sent":  # "Undone by ana before anything was sent."
+        said = item.message or "taken back before it was sent"
+        return (said[0].upper() + said[1:] + ".",)
+    if item.outcome == "cancelled":
+        return (f"Cancelled upstream before it ran ({_op(latest)}): nothing was deleted.",)
     if request.state == "rejected":
         return (
             f"Deletion request #{request.id} was refused by the API: {request.message or '—'}.",

@@ -68,8 +68,8 @@ def control_command(name: str, change: Callable[[int, str], Any], help_text: str
             done = change(deletion_id, cli_actor())
         except deletions.ControlError as error:
             raise click.ClickException(str(error)) from error
-        said = done.message if isinstance(done, deletions.CancelReport) else None
-        report(deletion_id, said or f"Deletion #{deletion_id} {name}d.", as_json)
+        said = done.message if isinstance(done, deletions.CancelReport) else str(done)
+        report(deletion_id, said, as_json)  # what it did ("1 chunk was already being sent…")
 
     return command
 

@@ -34,6 +34,13 @@ SENTENCES = {
     "stale": "no progress for a while (stale)",
     "missing": "the Wesog API answers 404 for it (not found upstream)",
     "lost": "lost upstream: what it did cannot be known from the API",
+    "sending": "a chunk is on its way to the Wesog API",
+    "pausing": "paused; what was already sent still runs",
+    "paused": "paused; the unsent chunks wait for a resume",
+    "cancelling": "cancelled; what was already sent still runs",
+    "cancelled": "cancelled; nothing of it runs any more",
+    "stopping": "stopped on failures; what was already sent still runs",
+    "stopped": "stopped on failures; nothing of it runs any more",
 }
 
 

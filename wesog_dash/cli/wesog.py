@@ -10,7 +10,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from prometheus_client import start_http_server
 
-from ..deletions import prune_snapshots
+from ..deletions import prune_keys, prune_snapshots
+from ..deletions.once import KEEP_DAYS
 from ..poller import Poller, end_frozen_transactions, wakeups
 from ..sandbox import SandboxSettings, run_standalone
 from ..signals import wake_event
@@ -82,7 +83,9 @@ def poll_command(metrics_port: int | None) -> None:
     help="Keep this many days (default: WESOG_SNAPSHOT_DAYS).",
 )
 def prune_snapshots_command(days: int | None) -> None:
-    """Delete the metadata kept of deleted images once older than WESOG_SNAPSHOT_DAYS."""
+    """Delete the metadata kept of deleted images once older than WESOG_SNAPSHOT_DAYS (and the
+    idempotency keys of actions, after a week)."""
     count = prune_snapshots(days, actor="cli:prune-snapshots")
     kept = days if days is not None else current_app.config["WESOG_SNAPSHOT_DAYS"]
     click.echo(f"Pruned {count} snapshot(s) older than {kept} days.")
+    click.echo(f"Forgot {prune_keys()} idempotency key(s) older than {KEEP_DAYS} days.")

@@ -1,6 +1,7 @@
 """Deletions: the outbox of DESIGN.md and the whole state machine of a deletion request —
 request (validate and commit before any call), send, reconcile a lost answer, and settle each
-item's outcome from its operation.
+item's outcome from its operation. Every state and transition, with who may cause it, is the
+one table of `lifecycle`; each transition is one conditional UPDATE.
 
 Round 2 adds the safety net: undo, pause and cancel (`control`), pacing of the chunks and the
 failure stop (`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is
@@ -24,11 +25,13 @@ from .approval import (
     waiting,
 )
 from .awaiting import AWAITING
-from .control import CANCELLABLE, PAUSABLE, CancelReport, ControlError, cancel, pause, resume, undo
+from .control import CancelReport, ControlError, cancel, pause, resume, undo
 from .dispatcher import SENDING, send
 from .idlists import ids_from_file, ids_from_text
 from .keeping import unrestorable
+from .lifecycle import CANCELLABLE, PAUSABLE
 from .markers import deletions_marker
+from .once import IdempotencyKeyError, clean_key, once, prune_keys
 from .outbox import (
     MAX_IDS,
     MAX_REASON,
@@ -46,8 +49,9 @@ from .outcomes import (
     record_ended,
     settle_deletion,
     settle_lost,
+    settle_winding_down,
 )
-from .pacing import CHUNK_SIZE
+from .pacing import CHUNK_SIZE, Sends, sends
 from .pasted import Review, review_ids, split_pasted
 from .queries import (
     WAITING,
@@ -79,6 +83,7 @@ from .restore import (
 from .retry import failed_ids, retry_failures
 from .selections import get_selection, preview, resolve, start_query, store_list, unresolved
 from .standing import Standing, seconds_left, standing
+from .stopping import stop_reach
 
 __all__ = [
     "AWAITING",
@@ -96,8 +101,10 @@ __all__ = [
     "CancelReport",
     "ControlError",
     "DeletionInputError",
+    "IdempotencyKeyError",
     "RestoreError",
     "Review",
+    "Sends",
     "Standing",
     "Work",
     "approval_event",
@@ -105,6 +112,7 @@ __all__ = [
     "cancel",
     "card_items",
     "clean_ids",
+    "clean_key",
     "deletions_before",
     "deletions_marker",
     "expire_due",
@@ -122,6 +130,7 @@ __all__ = [
     "items_after",
     "items_of",
     "latest_items",
+    "once",
     "operation_lost",
     "operation_updated",
     "outcome_counts",
@@ -129,6 +138,7 @@ __all__ = [
     "pause",
     "pending_work",
     "preview",
+    "prune_keys",
     "prune_snapshots",
     "recent_deletions",
     "reconcile",
@@ -145,12 +155,15 @@ __all__ = [
     "review_ids",
     "seconds_left",
     "send",
+    "sends",
     "settle_deletion",
     "settle_lost",
+    "settle_winding_down",
     "snapshots_of",
     "split_pasted",
     "standing",
     "start_query",
+    "stop_reach",
     "store_list",
     "undo",
     "unresolved",

@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import audit, signals
 from ..extensions import db
 from ..models import AuditEvent, DeletionRequest, utcnow
+from . import lifecycle
 from .awaiting import AWAITING
+from .lifecycle import PERSON, POLLER
 from .outbox import DeletionInputError, clean_reason
 from .stopping import drop_unsent
 
@@ -90,17 +92,8 @@ def approve(
     reason = _reason(reason)
     if seen_sha256 is not None and seen_sha256 != deletion.ids_sha256:
         raise ApprovalError("This is not the list you were shown: review it again.", "not-awaiting")
-    moved = db.session.execute(
-        update(DeletionRequest)
-        .where(
-            DeletionRequest.id == deletion_id,
-            DeletionRequest.state == AWAITING,
-            DeletionRequest.actor != actor,
-            DeletionRequest.ids_sha256 == deletion.ids_sha256,
-        )
-        .values(state="pending", next_attempt_at=None, message=None)
-    )
-    if getattr(moved, "rowcount", 0) != 1:
+    # The requester and the list never change: the checks above hold; the state is the race.
+    if not lifecycle.move(deletion_id, "approve", PERSON, next_attempt_at=None, message=None):
         raise _not_waiting(deletion_id)
     audit.record(
         "deletion.approved",
@@ -119,7 +112,7 @@ def reject(deletion_id: int, *, actor: str, reason: str) -> DeletionRequest:
     """End it without sending anything (the requester may withdraw it too; commits)."""
     _found(deletion_id)
     reason = _reason(reason)
-    if not _end(deletion_id, f"rejected by {actor}: {reason}"):
+    if not _end(deletion_id, "reject_request", PERSON, f"rejected by {actor}: {reason}"):
         raise _not_waiting(deletion_id)
     deletion = _found(deletion_id)
     dropped = drop_unsent(deletion, f"not sent: rejected by {actor}")
@@ -135,15 +128,9 @@ def reject(deletion_id: int, *, actor: str, reason: str) -> DeletionRequest:
     return deletion
 
 
-def _end(deletion_id: int, message: str) -> bool:
-    """awaiting_approval -> cancelled, in one conditional UPDATE; True when it moved."""
-    moved = db.session.execute(
-        update(DeletionRequest)
-        .where(DeletionRequest.id == deletion_id, DeletionRequest.state == AWAITING)
-        .values(state="cancelled", message=message, finished_at=utcnow(), next_attempt_at=None)
-    )
-    db.session.expire_all()
-    return getattr(moved, "rowcount", 0) == 1
+def _end(deletion_id: int, transition: str, by: str, message: str) -> bool:
+    """awaiting_approval -> cancelled (one conditional UPDATE); True when it moved."""
+    return lifecycle.end(deletion_id, transition, by, utcnow(), message=message)
 
 
 def expire_due(now: datetime | None = None) -> int:
@@ -155,7 +142,9 @@ def expire_due(now: datetime | None = None) -> int:
     )
     expired = 0
     for deletion_id in list(db.session.scalars(query.limit(100))):
-        if not _end(deletion_id, f"expired: not approved within {hours:g} h"):
+        if not _end(
+            deletion_id, "expire_request", POLLER, f"expired: not approved within {hours:g} h"
+        ):
             db.session.rollback()
             continue  # approved or rejected meanwhile
         deletion = _found(deletion_id)

@@ -14,12 +14,13 @@ from ..models import DeletionItem, DeletionRequest, Operation, utcnow
 from ..operations import record_snapshot
 from ..upstream import wesog_client
 from ..wesog import CancelResult, WesogError
+from . import items, lifecycle
+from .lifecycle import CANCELLABLE, DISPATCHER, PERSON
 from .outcomes import finish_operation, settle_deletion
 from .queries import get_deletion, unsent_total
 from .stopping import drop_unsent
 
-PAUSABLE = ("scheduled", "pending")
-CANCELLABLE = ("scheduled", "pending", "paused", "submitted")
+IN_FLIGHT = "1 chunk was already being sent; the rest is {}"
 
 
 class ControlError(ValueError):
@@ -39,73 +40,77 @@ def _found(deletion_id: int) -> DeletionRequest:
     return deletion
 
 
-def _move(deletion_id: int, states: tuple[str, ...], new: str) -> bool:
-    """Change the state only from one of `states`, atomically against the sender."""
-    result = db.session.execute(
-        update(DeletionRequest)
-        .where(DeletionRequest.id == deletion_id, DeletionRequest.state.in_(states))
-        .values(state=new)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
-
-
-def undo(deletion_id: int, actor: str) -> DeletionRequest:
-    """Cancel a deletion still in its undo window: nothing was sent (commits)."""
-    _found(deletion_id)
-    if not _move(deletion_id, ("scheduled",), "cancelled"):
-        db.session.rollback()
-        raise ControlError(
-            f"Too late to undo: deletion #{deletion_id} is already being sent.", "too-late"
-        )
-    db.session.expire_all()
+def undo(deletion_id: int, actor: str) -> str:
+    """Cancel a deletion still in its undo window: nothing was sent (commits); what it did."""
     deletion = _found(deletion_id)
-    dropped = drop_unsent(deletion, f"undone by {actor}; nothing was sent")
-    deletion.finished_at, deletion.next_attempt_at = utcnow(), None
-    deletion.message = f"undone by {actor} before sending"
+    done = f"Deletion #{deletion_id} undone: nothing was sent."
+    if deletion.state == "cancelled" and (deletion.message or "").startswith("undone by"):
+        return done  # undone already (a second click): the same answer
+    now = utcnow()
+    message = f"undone by {actor} before anything was sent"
+    if not lifecycle.end(deletion_id, "undo", PERSON, now, message=message):
+        db.session.rollback()
+        state = _found(deletion_id).state
+        sending = " (1 chunk is already being sent)" if state == "sending" else ""
+        raise ControlError(
+            f"Too late to undo: deletion #{deletion_id} is already being sent{sending}.",
+            "too-late",
+        )
+    deletion = _found(deletion_id)
+    dropped = drop_unsent(deletion, f"undone by {actor} before anything was sent")
     audit.record(
         "deletion.undone", actor=actor, deletion_id=deletion.id, outcome="cancelled",
         image_id=_only_image(deletion), details={"items": dropped},
     )  # fmt: skip
     db.session.commit()
-    return deletion
+    return done
 
 
 def _only_image(deletion: DeletionRequest) -> str | None:
     return deletion.items[0].image_id if deletion.item_count == 1 and deletion.items else None
 
 
-def pause(deletion_id: int, actor: str) -> DeletionRequest:
-    """Keep the unsent chunks in the outbox until resumed; it survives restarts (commits)."""
-    _found(deletion_id)
-    if not _move(deletion_id, PAUSABLE, "paused"):
+def pause(deletion_id: int, actor: str) -> str:
+    """Keep the unsent chunks in the outbox until resumed; it survives restarts (commits).
+
+    A chunk already claimed for sending goes on its way (and is said so); the request is
+    `pausing` while work already upstream runs, then `paused`.
+    """
+    deletion = _found(deletion_id)
+    if deletion.state in ("paused", "pausing"):
+        return f"Deletion #{deletion_id} is paused."
+    moved = lifecycle.first_move(deletion_id, ("pause_in_flight", "pause"), PERSON)
+    if moved is None:
         db.session.rollback()
         raise ControlError(
             "Only a deletion with chunks still to send can be paused.", "not-pausable"
         )
-    db.session.expire_all()
     deletion = _found(deletion_id)
-    audit.record("deletion.paused", actor=actor, deletion_id=deletion.id,
-                 details={"unsent": unsent_count(deletion)})  # fmt: skip
+    in_flight = moved == "pause_in_flight"
+    details = {"unsent": unsent_count(deletion), "in_flight": int(in_flight)}
+    audit.record("deletion.paused", actor=actor, deletion_id=deletion.id, details=details)
+    settle_deletion(deletion)
     db.session.commit()
-    return deletion
+    if in_flight:
+        return f"Deletion #{deletion_id}: {IN_FLIGHT.format('paused')}."
+    return f"Deletion #{deletion_id} paused."
 
 
-def resume(deletion_id: int, actor: str) -> DeletionRequest:
+def resume(deletion_id: int, actor: str) -> str:
     """Send the unsent chunks again (or, when none is left, watch the operations)."""
     _found(deletion_id)
-    if not _move(deletion_id, ("paused",), "pending"):
+    if not lifecycle.move(deletion_id, "resume", PERSON, next_attempt_at=None):
         db.session.rollback()
         raise ControlError("Only a paused deletion can be resumed.", "not-paused")
-    db.session.expire_all()
     deletion = _found(deletion_id)
-    deletion.next_attempt_at = None
     if not unsent_count(deletion):
-        deletion.state = "submitted"
+        submitted_at = deletion.submitted_at or utcnow()
+        lifecycle.move(deletion_id, "all_sent", DISPATCHER, submitted_at=submitted_at)
         settle_deletion(deletion)
     audit.record("deletion.resumed", actor=actor, deletion_id=deletion.id)
     db.session.commit()
     signals.wake()
-    return deletion
+    return f"Deletion #{deletion_id} resumed."
 
 
 @dataclass
@@ -115,39 +120,53 @@ class CancelReport:
     dropped: int = 0
     cancelled_ops: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    in_flight: bool = False  # a chunk was claimed for sending before the cancel: it went
+    already: bool = False  # cancelled before (a second click)
 
     @property
     def message(self) -> str:
         """One sentence for the page (shown once)."""
-        done = [f"{self.dropped} unsent image(s) dropped"] if self.dropped else []
+        if self.already:
+            return "This deletion is already cancelled."
+        done = [IN_FLIGHT.format("cancelled")] if self.in_flight else []
+        done += [f"{self.dropped} unsent image(s) dropped"] if self.dropped else []
         if self.cancelled_ops:
             done.append("operation(s) " + ", ".join(f"#{i}" for i in self.cancelled_ops)
                         + " cancelled upstream")  # fmt: skip
         head = "; ".join(done) or "Nothing was cancelled"
         return ". ".join([head[0].upper() + head[1:], *self.notes]) + "."
 
+    @property
+    def changed(self) -> bool:
+        """True when the cancel took something back (or had, the first time)."""
+        return bool(self.already or self.in_flight or self.dropped or self.cancelled_ops)
+
 
 def cancel(deletion_id: int, actor: str) -> CancelReport:
     """Drop the unsent chunks and ask upstream to cancel the queued operations (commits)."""
     deletion = _found(deletion_id)
+    if deletion.state in ("cancelling", "cancelled"):
+        return CancelReport(already=True)
     if deletion.state not in CANCELLABLE:
         raise ControlError(
             f"Deletion #{deletion_id} is {deletion.state}: nothing to cancel.", "finished"
         )
     report = CancelReport()
-    if _move(deletion_id, ("scheduled", "pending", "paused"), "cancelled"):
-        db.session.expire_all()
-        deletion = _found(deletion_id)
-        report.dropped = drop_unsent(deletion, f"cancelled by {actor} before sending")
+    moved = lifecycle.first_move(deletion_id, ("cancel_in_flight", "cancel"), PERSON)
+    if moved is not None:
+        report.in_flight = moved == "cancel_in_flight" or bool(items.in_flight(deletion_id))
+        report.dropped = drop_unsent(_found(deletion_id), f"cancelled by {actor} before sending")
     # (row key, the id upstream knows it by): a retired incarnation keeps another key.
-    queued = [(op.op_id, op.upstream_id) for op in deletion.operations
+    queued = [(op.op_id, op.upstream_id) for op in _found(deletion_id).operations
               if not op.is_started and not op.is_finished]  # fmt: skip
     db.session.commit()  # no transaction stays open while we wait for the network
     results = {key: _cancel_upstream(upstream_id) for key, upstream_id in queued}
+    if moved is None and any(result.cancelled for result in results.values()):
+        lifecycle.move(deletion_id, "cancel_sent", PERSON)  # before the items settle
     deletion = _found(deletion_id)
     for key, result in results.items():
         _apply(deletion, key, result, actor, report)
-    _close(deletion, report, actor)
+    _close(_found(deletion_id), report, actor)
     db.session.commit()
     return report
 
@@ -185,16 +204,17 @@ def _apply(
 
 
 def _close(deletion: DeletionRequest, report: CancelReport, actor: str) -> None:
-    if report.cancelled_ops and deletion.state == "submitted":
-        deletion.state = "cancelled"
-    if deletion.state == "cancelled" and deletion.finished_at is None:
-        deletion.finished_at, deletion.next_attempt_at = utcnow(), None
+    cancelling = deletion.state == "cancelling"
+    outcome = "cancelled" if cancelling else deletion.state
+    if cancelling:
         deletion.message = f"cancelled by {actor}"
     audit.record(
-        "deletion.cancelled", actor=actor, deletion_id=deletion.id, outcome=deletion.state,
+        "deletion.cancelled", actor=actor, deletion_id=deletion.id, outcome=outcome,
         details={"dropped": report.dropped, "cancelled_ops": report.cancelled_ops,
-                 "notes": report.notes},
+                 "in_flight": int(report.in_flight), "notes": report.notes},
     )  # fmt: skip
+    if cancelling:
+        settle_deletion(deletion, actor=actor)  # cancelled now, unless work upstream still runs
 
 
 def unsent_count(deletion: DeletionRequest) -> int:

@@ -11,14 +11,11 @@ from __future__ import annotations
 import threading
 from contextlib import nullcontext
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import or_, update
 
-from .. import audit
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
-from ..operations import backoff_seconds, record_snapshot
 from ..upstream import wesog_client
 from ..wesog import (
     Operation,
@@ -31,14 +28,15 @@ from ..wesog import (
     WesogUnavailable,
     WesogValidationError,
 )
-from . import durable, items
+from . import durable, items, lifecycle
+from .answers import abandon, attach, mark_unknown, reject, retry_later
 from .flight import peek, room_in_flight, wait_for_room
 from .keeping import keep
-from .outcomes import finish_operation, settle_deletion
+from .lifecycle import DISPATCHER
 from .pacing import (
     chunk_size,
+    claim_chunk,
     claim_seconds,
-    config_seconds,
     ready_for_chunk,
     release_scheduled,
     send_timeout,
@@ -48,7 +46,6 @@ from .pacing import (
 # senders of this process never both take the last room.
 ROOM_LOCK = threading.Lock()
 SENDING = "being sent to the Wesog API"
-ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
 REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
 OWNED = "the Wesog API named operation #{op}, which another deletion already owns"
 
@@ -89,11 +86,13 @@ def send(
     if deletion is not None and deletion.state == "scheduled":
         release_scheduled(deletion_id)  # the undo window is over, unless undone meanwhile
         deletion = db.session.get(DeletionRequest, deletion_id)
-    if deletion is None or deletion.state != "pending":
+    if deletion is None or deletion.state not in ("pending", "sending"):
         return deletion
     timeout = timeout if timeout is not None else send_timeout(deletion)
     due = deletion.next_attempt_at is None or deletion.next_attempt_at <= utcnow()
-    if deletion.message == SENDING and due:
+    if deletion.state == "sending" and not due:
+        return deletion  # its chunk is on its way: the sender holding the claim answers it
+    if deletion.state == "sending" or (deletion.message == SENDING and due):
         abandon(deletion)
         db.session.commit()
         return deletion
@@ -123,12 +122,17 @@ def send_claimed(
                 if capped and not has_room(client):
                     wait_for_room(_get(deletion_id))
                     break
+                chunk = items.unsent_chunk(deletion_id, chunk_size())
+                lease = utcnow() + timedelta(seconds=claim_seconds(timeout))
+                if not chunk or not claim_chunk(deletion_id, [i for i, _ in chunk], lease):
+                    break  # paused, cancelled or stopped before this chunk: it is never sent
                 # The images' metadata, for a restore; what may be sent (see `keeping.keep`).
-                chunk = keep(deletion_id, items.unsent_chunk(deletion_id, chunk_size()))
-                db.session.commit()
-                if not chunk or not _send_chunk(
-                    client, deletion_id, chunk, batch, options, timeout, actor
-                ):
+                chunk = keep(deletion_id, chunk)
+                if not chunk:  # every image of it held back: the claim goes back
+                    lifecycle.move(deletion_id, "chunk_answered", DISPATCHER)
+                    db.session.commit()
+                    continue
+                if not _send_chunk(client, deletion_id, chunk, batch, options, timeout, actor):
                     break
     db.session.commit()
     return _get(deletion_id)
@@ -199,97 +203,4 @@ def _failed(
         # Sent, but no readable answer: it may have happened. Never re-send blindly.
         mark_unknown(deletion, item_ids, exc.message, actor)
     else:
-        retry_later(deletion, exc.message, getattr(exc, "retry_after", None))
-
-
-def attach(
-    deletion: DeletionRequest,
-    op: Operation,
-    item_ids: list[int],
-    *,
-    actor: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> bool:
-    """Store the operation that carries these items and move the request on (caller commits).
-
-    False, changing no item, when the operation already belongs to another deletion.
-    """
-    row = record_snapshot(op, origin="dashboard", deletion_id=deletion.id)
-    if row.deletion_id != deletion.id:
-        return False
-    assert op.op_id is not None
-    db.session.flush()
-    items.link_items(item_ids, op.op_id)
-    audit.record(
-        "deletion.submitted", actor=actor, deletion_id=deletion.id, op_id=op.op_id,
-        image_id=_only_image(deletion), details={"items": len(item_ids), **(details or {})},
-    )  # fmt: skip
-    if deletion.state not in ("pending", "unknown"):
-        pass  # paused, cancelled or stopped meanwhile: that state stands
-    elif not items.has_unsent(deletion.id):
-        deletion.state, deletion.message, deletion.next_attempt_at = "submitted", None, None
-        deletion.submitted_at = deletion.submitted_at or utcnow()
-    elif deletion.state == "unknown":
-        deletion.state, deletion.message, deletion.next_attempt_at = "pending", None, None
-    if row.is_finished:
-        db.session.flush()
-        finish_operation(row)
-    return True
-
-
-def _only_image(deletion: DeletionRequest) -> str | None:
-    return items.first_image_id(deletion.id) if deletion.item_count == 1 else None
-
-
-def reject(
-    deletion: DeletionRequest, message: str, actor: str | None, *, not_found: bool = False
-) -> None:
-    """Upstream said no: the unsent items fail with its message (caller commits)."""
-    now = utcnow()
-    # Items settled already (e.g. inferred from the image's state) keep their outcome.
-    outcome = "not_found" if not_found else "failed"
-    refused = items.refuse_unsent(deletion.id, outcome, message, now)
-    audit.record(
-        "deletion.rejected", actor=actor, deletion_id=deletion.id, outcome="rejected",
-        image_id=_only_image(deletion), details={"message": message, "items": refused},
-    )  # fmt: skip
-    deletion.message, deletion.next_attempt_at = message, None
-    if items.any_sent(deletion.id):
-        # Earlier chunks were accepted: their operations still run and settle the request.
-        deletion.state = "submitted"
-        deletion.submitted_at = deletion.submitted_at or now
-        settle_deletion(deletion)
-    else:
-        deletion.state, deletion.finished_at = "rejected", now
-
-
-def mark_unknown(
-    deletion: DeletionRequest, item_ids: list[int], message: str, actor: str | None
-) -> None:
-    """The call may or may not have happened: reconcile later (caller commits)."""
-    items.set_outcome(item_ids, "unknown")
-    grace = config_seconds("WESOG_RECONCILE_GRACE", 30.0)
-    deletion.state, deletion.message = "unknown", message
-    deletion.next_attempt_at = utcnow() + timedelta(seconds=grace)
-    audit.record(
-        "deletion.unknown", actor=actor, deletion_id=deletion.id, outcome="unknown",
-        image_id=_only_image(deletion), details={"message": message, "items": len(item_ids)},
-    )  # fmt: skip
-
-
-def retry_later(deletion: DeletionRequest, message: str, retry_after: float | None) -> None:
-    """Upstream did not carry it out (down, 5xx, 429): stay pending and back off."""
-    if deletion.state != "pending":
-        deletion.message = message  # paused or cancelled meanwhile: that state stands
-        return
-    delay = backoff_seconds(deletion.attempts - 1)
-    if retry_after:
-        delay = max(delay, retry_after)
-    deletion.state, deletion.message = "pending", message
-    deletion.next_attempt_at = utcnow() + timedelta(seconds=delay)
-
-
-def abandon(deletion: DeletionRequest) -> None:
-    """A claim expired without an answer: the chunk in flight is in doubt (caller commits)."""
-    in_flight = items.unsent_chunk(deletion.id, chunk_size())
-    mark_unknown(deletion, [item_id for item_id, _ in in_flight], ABANDONED, "system")
+        retry_later(deletion, item_ids, exc.message, getattr(exc, "retry_after", None))

@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import DeletionRequest, Operation, utcnow
@@ -77,8 +77,14 @@ def peek(client: WesogClient) -> bool:
 
 
 def wait_for_room(deletion: DeletionRequest) -> None:
-    """Hand the claim back until an operation of ours ends (caller commits)."""
-    deletion.message = WAITING
+    """Hand the claim back until an operation of ours ends (caller commits); only while it is
+    still pending (the look at the list may have stopped it on failures meanwhile)."""
     # A fallback: the poller makes it due as soon as one of our operations ends.
     interval = float(current_app.config["WESOG_POLL_INTERVAL"])
-    deletion.next_attempt_at = utcnow() + timedelta(seconds=interval)
+    db.session.execute(
+        update(DeletionRequest)
+        .where(DeletionRequest.id == deletion.id, DeletionRequest.state == "pending")
+        .values(message=WAITING, next_attempt_at=utcnow() + timedelta(seconds=interval))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(deletion)

@@ -3,7 +3,7 @@ held back (not sent) when the request asked for it (`DeletionRequest.restorable_
 
 An image whose metadata was not read — in time, or at all — cannot be restored once deleted.
 By default it is sent anyway (its snapshot says why it cannot be restored): the safety net
-never holds a deletion hostage. With `restorable_only`, its item ends `cancelled` with
+never holds a deletion hostage. With `restorable_only`, its item ends `not_sent` with
 HELD_BACK and the rest of the chunk goes. An image the API does not know is sent either way:
 deleting it changes nothing.
 """
@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DeletionRequest, ImageSnapshot, utcnow
-from . import items
+from . import items, lifecycle
+from .items import GONE
+from .lifecycle import DISPATCHER
 from .outcomes import settle_deletion
 
-GONE = "not found upstream: nothing to restore"
 HELD_BACK = "not sent: its metadata could not be kept for a restore ({why})"
 
 
@@ -45,7 +46,7 @@ def sendable(deletion_id: int, chunk: list[tuple[int, str]]) -> list[tuple[int, 
         if image_id in unkept:
             by_message[HELD_BACK.format(why=unkept[image_id] or "no reason given")].append(item_id)
     for message, item_ids in by_message.items():  # one UPDATE per reason, not per item
-        items.set_outcome(item_ids, "cancelled", message=message, settled_at=now)
+        items.set_outcome(item_ids, "not_sent", message=message, settled_at=now)
     if not items.has_unsent(deletion_id):
         _nothing_left(deletion)
     db.session.commit()
@@ -54,10 +55,8 @@ def sendable(deletion_id: int, chunk: list[tuple[int, str]]) -> list[tuple[int, 
 
 def _nothing_left(deletion: DeletionRequest) -> None:
     """The last items were held back: the request stops sending and ends once settled."""
-    if deletion.state not in ("pending", "unknown"):
+    if deletion.state not in ("pending", "sending", "unknown"):
         return  # paused, cancelled or stopped meanwhile: that state stands
-    if items.any_sent(deletion.id):
-        deletion.state = "submitted"
-        deletion.submitted_at = deletion.submitted_at or utcnow()
-    deletion.message, deletion.next_attempt_at = None, None
-    settle_deletion(deletion)
+    submitted_at = deletion.submitted_at or utcnow()
+    if lifecycle.move(deletion.id, "all_sent", DISPATCHER, submitted_at=submitted_at):
+        settle_deletion(db.session.get(DeletionRequest, deletion.id) or deletion)

@@ -7,12 +7,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from ..extensions import db
-from ..models import DeletionItem
+from ..models import DeletionItem, ImageSnapshot, utcnow
+from ..models.operations import CANCELLED_MSG
 
-UNSETTLED = ("pending", "unknown")
+# The snapshot problem of an image the metadata read did not find: nothing to restore.
+GONE = "not found upstream: nothing to restore"
+
+UNSETTLED = ("pending", "sending", "unknown")
+NEVER_THERE = "not found: no such image when the deletion was sent (nothing to delete)"
 IN_CHUNK = 500  # values per IN (…): well under every engine's limit on bound parameters
 
 
@@ -43,6 +48,72 @@ def unsent_chunk(deletion_id: int, size: int) -> list[tuple[int, str]]:
     return [(item_id, image_id) for item_id, image_id in db.session.execute(query)]
 
 
+def claim_chunk(item_ids: list[int]) -> int:
+    """The chunk's unsent items are on their way (`sending`); how many were still unsent."""
+    claimed = 0
+    for batch in batches(item_ids):
+        result = db.session.execute(
+            update(DeletionItem)
+            .where(
+                DeletionItem.id.in_(batch),
+                DeletionItem.op_id.is_(None),
+                DeletionItem.outcome == "pending",
+            )
+            .values(outcome="sending")
+            .execution_options(synchronize_session=False)
+        )
+        claimed += int(getattr(result, "rowcount", 0) or 0)
+    return claimed
+
+
+def unclaim(item_ids: list[int]) -> None:
+    """The chunk was not carried out (the API was down): its items are unsent again."""
+    for batch in batches(item_ids):
+        db.session.execute(
+            update(DeletionItem)
+            .where(DeletionItem.id.in_(batch), DeletionItem.outcome == "sending")
+            .values(outcome="pending")
+            .execution_options(synchronize_session=False)
+        )
+
+
+def in_flight(deletion_id: int) -> list[tuple[int, str]]:
+    """(item id, image id) of the chunk on its way to the API (none between two chunks)."""
+    query = select(DeletionItem.id, DeletionItem.image_id).where(
+        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome == "sending"
+    )
+    return [(item_id, image_id) for item_id, image_id in db.session.execute(query)]
+
+
+def drop_unsent(deletion_id: int, message: str) -> int:
+    """The items never handed to upstream are `not_sent` (caller commits); how many.
+
+    One UPDATE, never a load of every item (a request may hold 100,000 of them); the chunk on
+    its way (`sending`) is not touched: the API's answer settles it.
+    """
+    result = db.session.execute(
+        update(DeletionItem)
+        .where(
+            DeletionItem.deletion_id == deletion_id,
+            DeletionItem.op_id.is_(None),
+            DeletionItem.outcome == "pending",
+        )
+        .values(outcome="not_sent", message=message, settled_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def unsent_count(deletion_id: int) -> int:
+    """Items not handed to the API yet: unsent, or in the chunk on its way."""
+    query = select(func.count()).where(
+        DeletionItem.deletion_id == deletion_id,
+        DeletionItem.op_id.is_(None),
+        DeletionItem.outcome.in_(("pending", "sending")),
+    )
+    return int(db.session.scalar(query) or 0)
+
+
 def has_unsent(deletion_id: int) -> bool:
     """True while some item was never handed to upstream (those in doubt do not count)."""
     return bool(unsent_chunk(deletion_id, 1))
@@ -65,13 +136,10 @@ def any_sent(deletion_id: int) -> bool:
 
 
 def link_items(item_ids: list[int], op_id: int) -> None:
-    """These items travel in operation `op_id`; items in doubt become pending again.
-
-    So do cancelled ones: sent after all (cancelled while their call was under way), the
-    operation decides.
-    """
+    """These items travel in operation `op_id`; items on their way or in doubt are pending
+    again (the operation decides)."""
     outcome = case(
-        (DeletionItem.outcome.in_(("unknown", "cancelled")), "pending"),
+        (DeletionItem.outcome.in_(("unknown", "sending")), "pending"),
         else_=DeletionItem.outcome,
     )
     for batch in batches(item_ids):
@@ -123,6 +191,16 @@ def has_unsettled(deletion_id: int) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
+def has_work_upstream(deletion_id: int) -> bool:
+    """True while a chunk of the request is on its way or one of its operations runs."""
+    query = select(DeletionItem.id).where(
+        DeletionItem.deletion_id == deletion_id,
+        DeletionItem.outcome.in_(UNSETTLED),
+        or_(DeletionItem.outcome == "sending", DeletionItem.op_id.is_not(None)),
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def unsettled_count(deletion_id: int) -> int:
     """How many items of the request still wait for an outcome."""
     query = select(func.count()).where(
@@ -158,6 +236,8 @@ def settle_failures(op_id: int, failures: dict[str, list[str]], now: datetime) -
     """Unsettled items of the operation named in `failures` (message → image ids) fail."""
     for message, image_ids in failures.items():
         outcome = "not_found" if "not found" in message.lower() else "failed"
+        if message == CANCELLED_MSG:  # cancelled upstream before it ran: neither good nor bad
+            outcome, message = "cancelled", "cancelled upstream before it ran"
         for batch in batches(image_ids):
             db.session.execute(
                 update(DeletionItem)
@@ -172,7 +252,24 @@ def settle_failures(op_id: int, failures: dict[str, list[str]], now: datetime) -
 
 
 def settle_rest_deleted(op_id: int, now: datetime) -> int:
-    """Every still unsettled item of a finished operation was deleted; returns how many."""
+    """Every still unsettled item of a finished operation was deleted, except those the
+    metadata read before sending found missing: not found, never "deleted" (a relaxed API
+    ignores unknown ids). Returns how many were deleted."""
+    never_there = (
+        select(ImageSnapshot.id)
+        .where(
+            ImageSnapshot.deletion_id == DeletionItem.deletion_id,
+            ImageSnapshot.image_id == DeletionItem.image_id,
+            ImageSnapshot.problem == GONE,
+        )
+        .exists()
+    )
+    db.session.execute(
+        update(DeletionItem)
+        .where(DeletionItem.op_id == op_id, DeletionItem.outcome.in_(UNSETTLED), never_there)
+        .values(outcome="not_found", message=NEVER_THERE, settled_at=now)
+        .execution_options(synchronize_session=False)
+    )
     result = db.session.execute(
         update(DeletionItem)
         .where(DeletionItem.op_id == op_id, DeletionItem.outcome.in_(UNSETTLED))

@@ -17,7 +17,7 @@ from ..upstream import wesog_client
 from ..wesog import Image
 from ..wesog.many import ReadLimit, read_images
 from . import holding, items
-from .holding import GONE
+from .items import GONE
 
 NOT_IN_TIME = "cannot be restored: metadata not read in time"
 

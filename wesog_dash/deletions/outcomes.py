@@ -15,10 +15,12 @@ from .. import audit, signals
 from ..extensions import db
 from ..inputs import whole_number
 from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
-from . import items
+from . import items, lifecycle, stopping
+from .lifecycle import POLLER, WINDING_DOWN
 from .queries import WAITING, outcome_counts
 
 UNSETTLED = items.UNSETTLED
+ENDED_COUNTS = ("deleted", "not_found", "failed", "not_sent", "cancelled")
 LOST = "operation #{op} was lost upstream; each image is settled from its current state"
 
 
@@ -34,6 +36,16 @@ def operation_updated(
         finish_operation(row, ended=ended)
     elif len(row.errors or []) > errors_before:
         apply_known_failures(row)
+    else:
+        return
+    _stop_rule(row)
+
+
+def _stop_rule(row: Operation) -> None:
+    """The stop rule, as each operation's results arrive (not only between two chunks)."""
+    deletion = db.session.get(DeletionRequest, row.deletion_id) if row.deletion_id else None
+    if deletion is not None and stopping.check(deletion, POLLER):
+        settle_deletion(deletion)
 
 
 def finish_operation(row: Operation, *, ended: list[Operation] | None = None) -> None:
@@ -133,34 +145,53 @@ def apply_item_outcomes(row: Operation) -> None:
     items.settle_rest_deleted(row.op_id, now)
 
 
-def settle_deletion(deletion: DeletionRequest, details: dict[str, Any] | None = None) -> bool:
-    """Close a deletion whose items are all settled: done or done_with_errors, audited."""
-    if deletion.state in FINAL_DELETION_STATES:
+def settle_deletion(
+    deletion: DeletionRequest, details: dict[str, Any] | None = None, actor: str = "system"
+) -> bool:
+    """End a deletion once nothing of it waits any more (caller commits): sent ones end done
+    or done_with_errors, winding-down ones cancelled, stopped or paused. Audited."""
+    state = deletion.state
+    if state == "pausing":
+        return _paused(deletion)
+    if state not in ("submitted", *WINDING_DOWN):
         return False
     db.session.flush()
     if items.has_unsettled(deletion.id):
         return False  # the common case while a big request runs: no count of all its items
     counts = Counter(outcome_counts(deletion.id))
     total = sum(counts.values())
-    if not total or any(counts[outcome] for outcome in items.UNSETTLED):
+    if state == "submitted":
+        state = "done" if counts["deleted"] == total else "done_with_errors"
+    else:
+        state = WINDING_DOWN[state]
+    if not total or not lifecycle.end(deletion.id, state, POLLER, utcnow()):
         return False
-    outcome = "done" if counts["deleted"] == total else "done_with_errors"
-    deletion.state, deletion.finished_at, deletion.next_attempt_at = outcome, utcnow(), None
     audit.record(
         "deletion.ended",
-        actor="system",
+        actor=actor,
         deletion_id=deletion.id,
         image_id=items.first_image_id(deletion.id) if total == 1 else None,
-        outcome=outcome,
-        details={
-            "total": total,
-            "deleted": counts["deleted"],
-            "failed": counts["failed"],
-            "not_found": counts["not_found"],
-            **(details or {}),
-        },
+        outcome=state,
+        details={"total": total, **{o: counts[o] for o in ENDED_COUNTS}, **(details or {})},
     )
     return True
+
+
+def _paused(deletion: DeletionRequest) -> bool:
+    """A pausing deletion is paused once no chunk is on its way and no operation runs."""
+    db.session.flush()
+    if items.has_work_upstream(deletion.id):
+        return False
+    return lifecycle.move(deletion.id, "paused", POLLER)
+
+
+def settle_winding_down() -> int:
+    """End the pausing, cancelling and stopping deletions whose last work has ended (commits);
+    a sweep behind the poller, for one whose last operation ended while its state changed."""
+    query = select(DeletionRequest).where(DeletionRequest.state.in_(tuple(WINDING_DOWN)))
+    settled = sum(settle_deletion(deletion) for deletion in db.session.scalars(query.limit(100)))
+    db.session.commit()
+    return settled
 
 
 def operation_lost(row: Operation) -> None:
@@ -174,10 +205,13 @@ def operation_lost(row: Operation) -> None:
     doubt = [i for i in deletion.items if i.op_id == row.op_id and i.outcome == "pending"]
     if not doubt:
         return
+    message = LOST.format(op=row.upstream_id)
+    if not lifecycle.move(
+        deletion.id, "in_doubt", POLLER, message=message, next_attempt_at=utcnow()
+    ):
+        return  # pausing or cancelling: the sweep settles it once the items are known
     for item in doubt:
         item.outcome = "unknown"
-    message = LOST.format(op=row.upstream_id)
-    deletion.state, deletion.message, deletion.next_attempt_at = "unknown", message, utcnow()
     audit.record(
         "deletion.unknown", actor="system", deletion_id=deletion.id, op_id=row.upstream_id,
         outcome="unknown", details={"message": message, "items": len(doubt), "lost": True},

@@ -6,11 +6,17 @@ may be in flight at once is the dispatcher's room in flight (`flight`, WESOG_MAX
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import current_app
 from sqlalchemy import update
 
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
+from . import items, lifecycle
+from .lifecycle import DISPATCHER, TRANSITIONS
+from .outcomes import settle_deletion
 from .stopping import stop, stop_reason
 
 CHUNK_SIZE = 1000  # default ids per DELETE /imgs call, one operation each (WESOG_CHUNK_SIZE)
@@ -39,6 +45,30 @@ def chunk_size() -> int:
     return max(1, int(current_app.config.get("WESOG_CHUNK_SIZE") or CHUNK_SIZE))
 
 
+@dataclass(frozen=True)
+class Sends:
+    """How far the sending of a deletion is: chunks sent out of all, first and last send."""
+
+    chunks_sent: int
+    chunks_total: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+def sends(deletion: DeletionRequest) -> Sends:
+    """Its chunks sent so far (one operation each) and still to send, and when they went."""
+    times = [op.created_at or op.first_seen_at for op in deletion.operations]
+    sent = len(times)
+    left = items.unsent_count(deletion.id)  # the chunk on its way counts as not sent yet
+    size = chunk_size()
+    return Sends(
+        chunks_sent=sent,
+        chunks_total=sent + (left + size - 1) // size,
+        first_at=min(times) if times else None,
+        last_at=max(times) if times else None,
+    )
+
+
 def release_scheduled(deletion_id: int) -> bool:
     """The undo window is over: `scheduled` becomes `pending`, atomically (commits).
 
@@ -50,10 +80,10 @@ def release_scheduled(deletion_id: int) -> bool:
         update(DeletionRequest)
         .where(
             DeletionRequest.id == deletion_id,
-            DeletionRequest.state == "scheduled",
+            DeletionRequest.state.in_(lifecycle.sources_of("release")),
             DeletionRequest.send_at <= now,
         )
-        .values(state="pending", next_attempt_at=None)
+        .values(state=TRANSITIONS["release"].target, next_attempt_at=None)
     )
     db.session.commit()
     return bool(getattr(result, "rowcount", 0) == 1)
@@ -71,8 +101,20 @@ def ready_for_chunk(deletion_id: int, sending: str) -> bool:
         return False
     reason = stop_reason(deletion)
     if reason is not None:
-        stop(deletion, reason)
+        if stop(deletion, reason):
+            settle_deletion(deletion)
         db.session.commit()
         return False
+    db.session.commit()
+    return True
+
+
+def claim_chunk(deletion_id: int, item_ids: list[int], lease: datetime) -> bool:
+    """Claim the next chunk for sending (`pending → sending`, its items `sending`), before any
+    call for it; commits. False when a pause, cancel or stop came first: it is never sent."""
+    if not lifecycle.move(deletion_id, "claim_chunk", DISPATCHER, next_attempt_at=lease):
+        db.session.rollback()
+        return False
+    items.claim_chunk(item_ids)
     db.session.commit()
     return True

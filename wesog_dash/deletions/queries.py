@@ -53,6 +53,7 @@ class Work(NamedTuple):
 def pending_work(limit: int = 100) -> Work:
     """Ids of due pending (or scheduled) requests and of due unknown requests, oldest first."""
     pending = _due_ids("pending", limit) + _due_ids("scheduled", limit)  # undo window over
+    pending += _due_ids("sending", limit)  # a claimed chunk whose sender stopped answering
     return Work(pending=pending, unknown=_due_ids("unknown", limit))
 
 

@@ -22,8 +22,9 @@ from ..operations import backoff_seconds
 from ..upstream import wesog_client
 from ..wesog import Operation as Snapshot
 from ..wesog import WesogClient, WesogError
-from . import dispatcher, items
+from . import answers, items, lifecycle
 from .evidence import Shape, candidates, consistent, is_gone, rivals
+from .lifecycle import DISPATCHER
 from .outcomes import settle_deletion
 
 NOT_CARRIED_OUT = "not deleted: the image is still there (inferred; offered for retry)"
@@ -109,7 +110,7 @@ def _take_turn(deletion_id: int, seen: int) -> bool:
 def _link(deletion: DeletionRequest, op: Snapshot, item_ids: list[int]) -> DeletionRequest | None:
     """Tie the certain operation to the deletion; if another took it first, try again later."""
     details = {"reconciled": True}
-    if not dispatcher.attach(deletion, op, item_ids, actor="system", details=details):
+    if not answers.attach(deletion, op, item_ids, actor="system", details=details):
         db.session.rollback()
         return _later(deletion.id, TAKEN.format(op=op.op_id))
     db.session.commit()
@@ -130,7 +131,7 @@ def _settle_by_presence(deletion: DeletionRequest, gone: dict[int, bool]) -> Non
             settle_item(item, gone[item.id])
     nothing_sent = all(item.op_id is None for item in deletion.items)
     if nothing_sent and not any(gone.values()):
-        dispatcher.reject(deletion, NOT_SENT, "system")
+        answers.reject(deletion, NOT_SENT, "system")
         return
     deletion.message = SETTLED
     _resume(deletion)
@@ -139,10 +140,14 @@ def _settle_by_presence(deletion: DeletionRequest, gone: dict[int, bool]) -> Non
 
 def _resume(deletion: DeletionRequest) -> None:
     """Nothing is in doubt any more: back to sending the rest, or to watching the operations."""
-    deletion.next_attempt_at = None
-    deletion.state = "pending" if items.has_unsent(deletion.id) else "submitted"
-    if deletion.state == "submitted":
-        deletion.submitted_at = deletion.submitted_at or utcnow()
+    db.session.flush()
+    if items.has_unsent(deletion.id):
+        lifecycle.move(deletion.id, "reconciled", DISPATCHER, next_attempt_at=None)
+        return
+    submitted_at = deletion.submitted_at or utcnow()
+    lifecycle.move(
+        deletion.id, "all_sent", DISPATCHER, next_attempt_at=None, submitted_at=submitted_at
+    )
 
 
 def _later(deletion_id: int, message: str) -> DeletionRequest | None:

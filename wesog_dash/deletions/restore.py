@@ -5,17 +5,19 @@ other. Restores are audited; old snapshots are pruned after WESOG_SNAPSHOT_DAYS.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 
 from .. import audit
 from ..extensions import db
 from ..models import DeletionItem, ImageSnapshot, Operation, utcnow
 from ..operations import record_snapshot
 from ..upstream import upstream_call, wesog_client
+from .items import batches
 
 # The input fields of an image (wesog-api.md §4.2): what a restore may send back.
 INPUT_FIELDS = (
@@ -57,6 +59,8 @@ def restore_problem(snapshot: ImageSnapshot) -> str | None:
     op = snapshot.restore_operation
     if snapshot.restore_op_id and not (op is not None and op.is_finished and op.num_bad):
         return "already restored (or being restored)"
+    if snapshot.restored_at and not snapshot.restore_op_id:
+        return "being restored"  # claimed by a restore whose call is under way
     return None
 
 
@@ -78,7 +82,7 @@ def _restorable(deletion_id: int) -> Select[ImageSnapshot]:
             ImageSnapshot.problem.is_(None),
             DeletionItem.outcome == "deleted",
             or_(
-                ImageSnapshot.restore_op_id.is_(None),
+                and_(ImageSnapshot.restore_op_id.is_(None), ImageSnapshot.restored_at.is_(None)),
                 ImageSnapshot.restore_op_id.in_(failed_restores),
             ),
         )
@@ -105,11 +109,19 @@ def restore(snapshot_ids: list[int], actor: str) -> Operation:
     if not chosen:
         found = [s for s in snapshots if s is not None]
         raise RestoreError(restore_problem(found[0]) if found else "Nothing to restore.")
+    token = _claim([s.id for s in chosen])
+    chosen = [s for s in chosen if s.restored_by == token]
+    if not chosen:
+        raise RestoreError("already restored (or being restored)")
     body = [restore_body(snapshot) for snapshot in chosen]
     ids = [(s.id, s.deletion_id, s.image_id) for s in chosen]
     db.session.commit()  # no transaction stays open while we wait for the network
-    with upstream_call("POST /imgs"):
-        op = wesog_client().add_images(body, strict=True)
+    try:
+        with upstream_call("POST /imgs"):
+            op = wesog_client().add_images(body, strict=True)
+    except BaseException:
+        _release(token)
+        raise
     row = record_snapshot(op, origin="dashboard")
     now = utcnow()
     for snapshot_id, _, _ in ids:
@@ -123,6 +135,44 @@ def restore(snapshot_ids: list[int], actor: str) -> Operation:
     )  # fmt: skip
     db.session.commit()
     return row
+
+
+def _claim(snapshot_ids: list[int]) -> str:
+    """Claim the snapshots still restorable for this restore (one conditional UPDATE, in its
+    own commit): a parallel restore of the same images claims none. Returns the claim token,
+    held in `restored_by` until the call is answered."""
+    token = f"claim:{uuid.uuid4().hex}"
+    failed = select(Operation.op_id).where(Operation.is_finished.is_(True), Operation.num_bad > 0)
+    for batch in batches(snapshot_ids):
+        db.session.execute(
+            update(ImageSnapshot)
+            .where(
+                ImageSnapshot.id.in_(batch),
+                or_(
+                    and_(
+                        ImageSnapshot.restore_op_id.is_(None), ImageSnapshot.restored_at.is_(None)
+                    ),
+                    ImageSnapshot.restore_op_id.in_(failed),
+                ),
+            )
+            .values(restored_at=utcnow(), restored_by=token, restore_op_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    db.session.expire_all()
+    return token
+
+
+def _release(token: str) -> None:
+    """The restore was not sent: its snapshots are restorable again."""
+    db.session.rollback()
+    db.session.execute(
+        update(ImageSnapshot)
+        .where(ImageSnapshot.restored_by == token)
+        .values(restored_at=None, restored_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def snapshots_of(image_id: str) -> list[ImageSnapshot]:

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import DeletionRequest, ImageSnapshot, utcnow
-from .control import CANCELLABLE, PAUSABLE, unsent_count
+from .control import unsent_count
+from .lifecycle import CANCELLABLE, PAUSABLE
 from .report import failed_id_text
 from .restore import restorable_count
-from .stopping import threshold
+from .stopping import stop_reach, threshold
 
 MAX_UNRESTORABLE_SHOWN = 50
 
@@ -34,6 +35,7 @@ class Standing:
     unrestorable_total: int
     stop_ratio: float
     stop_min_items: int
+    stop_reach: str | None  # what the stop rule cannot do for this deletion
     retries: list[int]
 
     @property
@@ -72,9 +74,9 @@ def standing(deletion: DeletionRequest) -> Standing:
     return Standing(
         seconds_left=seconds_left(deletion), unsent=unsent,
         can_pause=deletion.state in PAUSABLE and unsent > 0,
-        can_resume=deletion.state == "paused", can_cancel=cancellable,
+        can_resume=deletion.state in ("paused", "pausing"), can_cancel=cancellable,
         failed_ids=failed_id_text(deletion.id), restorable=restorable_count(deletion.id),
         unrestorable=unrestorable, unrestorable_total=total,
-        stop_ratio=ratio, stop_min_items=minimum,
+        stop_ratio=ratio, stop_min_items=minimum, stop_reach=stop_reach(deletion.item_count),
         retries=[child.id for child in deletion.retries],
     )  # fmt: skip

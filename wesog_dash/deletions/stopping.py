@@ -5,11 +5,13 @@ images failed, its unsent chunks are dropped and it says why.
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import db
-from ..models import DeletionItem, DeletionRequest, utcnow
+from ..models import DeletionRequest, Operation
+from . import items, lifecycle
+from .lifecycle import DISPATCHER
 from .queries import outcome_counts
 
 FINISHED = ("deleted", "failed", "not_found")
@@ -30,7 +32,9 @@ def stop_reason(deletion: DeletionRequest) -> str | None:
     """Why this deletion must stop sending, or None while it may go on."""
     ratio, minimum = threshold(deletion)
     counts = outcome_counts(deletion.id)
-    finished = sum(counts.get(outcome, 0) for outcome in FINISHED)
+    # Results as they arrive: the good ones of operations still running count already (their
+    # failures are settled on the items as soon as upstream names them).
+    finished = sum(counts.get(outcome, 0) for outcome in FINISHED) + _running_good(deletion.id)
     failed = counts.get("failed", 0)
     if finished < minimum or failed <= ratio * finished:
         return None
@@ -41,29 +45,55 @@ def stop_reason(deletion: DeletionRequest) -> str | None:
     )
 
 
-def drop_unsent(deletion: DeletionRequest, message: str) -> int:
-    """Mark the items never handed to upstream `cancelled` (caller commits); how many.
-
-    One UPDATE, never a load of every item (a request may hold 100,000 of them).
-    """
-    result = db.session.execute(
-        update(DeletionItem)
-        .where(
-            DeletionItem.deletion_id == deletion.id,
-            DeletionItem.op_id.is_(None),
-            DeletionItem.outcome == "pending",
+def stop_reach(item_count: int) -> str | None:
+    """What the stop rule cannot do for a deletion of `item_count` images, said before anything
+    is sent (None: a single image, nothing to say). It holds back chunks not sent yet; an
+    operation already sent runs to its end."""
+    if item_count <= 1:
+        return None
+    size = max(1, int(current_app.config.get("WESOG_CHUNK_SIZE") or 1000))
+    if item_count <= size:
+        return (
+            f"The stop rule cannot stop this deletion: its {item_count:,} images go in one "
+            "operation, which runs to its end."
         )
-        .values(outcome="cancelled", message=message, settled_at=utcnow())
+    in_flight = max(1, int(current_app.config.get("WESOG_MAX_INFLIGHT_OPS") or 1))
+    first = min(item_count, size * in_flight)
+    return (
+        f"The stop rule holds back chunks not sent yet (of {size:,} images each), checked as "
+        f"results arrive: the first {first:,} images may be on their way before it can apply."
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
-def stop(deletion: DeletionRequest, reason: str) -> None:
-    """Stop sending: unsent items are dropped, operations already sent run on (caller commits)."""
-    dropped = drop_unsent(deletion, "not sent: the deletion stopped on failures")
-    deletion.state, deletion.message = "stopped", reason
-    deletion.next_attempt_at, deletion.finished_at = None, utcnow()
+def check(deletion: DeletionRequest, by: str) -> bool:
+    """Apply the stop rule now (caller commits): True when it stopped the deletion. Only a
+    deletion with chunks still to send can be stopped."""
+    if deletion.state not in ("pending", "sending"):
+        return False
+    reason = stop_reason(deletion)
+    return reason is not None and stop(deletion, reason, by)
+
+
+def _running_good(deletion_id: int) -> int:
+    query = select(func.coalesce(func.sum(Operation.num_good), 0)).where(
+        Operation.deletion_id == deletion_id, Operation.is_finished.is_(False)
+    )
+    return int(db.session.scalar(query) or 0)
+
+
+def drop_unsent(deletion: DeletionRequest, message: str) -> int:
+    """Mark the items never handed to upstream `not_sent` (caller commits); how many."""
+    return items.drop_unsent(deletion.id, message)
+
+
+def stop(deletion: DeletionRequest, reason: str, by: str = DISPATCHER) -> bool:
+    """Stop sending: unsent items are dropped, operations already sent run on and the request
+    is `stopping` until they end (caller commits, then settles). False when not ours to stop."""
+    if not lifecycle.move(deletion.id, "stop", by, message=reason, next_attempt_at=None):
+        return False
+    dropped = drop_unsent(deletion, "the deletion stopped on failures before sending it")
     audit.record(
         "deletion.stopped", actor="system", deletion_id=deletion.id, outcome="stopped",
         details={"reason": reason, "dropped": dropped},
     )  # fmt: skip
+    return True

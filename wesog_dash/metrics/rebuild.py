@@ -43,6 +43,7 @@ def _samples() -> Iterator[Any]:
         select(s.op_id, s.seen_at, s.num_good, s.num_bad, s.is_finished, o.method, o.num_bad
                .label("final_bad"), o.idle_ms, o.exec_ms, o.finished_at)
         .join(o, o.op_id == s.op_id)
+        .where(o.state != "cancelled")  # cancelled before it ran: neither good nor bad
         .order_by(s.op_id, s.id)
     )  # fmt: skip
     yield from db.session.execute(query.execution_options(yield_per=BATCH))
@@ -56,6 +57,7 @@ class _Row:
         self.num_good, self.num_bad = sample.num_good, sample.final_bad
         self.idle_ms, self.exec_ms = sample.idle_ms, sample.exec_ms
         self.finished_at, self.is_finished = sample.finished_at, sample.is_finished
+        self.is_started, self.errors = True, None  # cancelled operations are not replayed
 
 
 def minute_totals(done: Rebuilt) -> Totals:

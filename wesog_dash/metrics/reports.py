@@ -23,9 +23,22 @@ from .periods import epoch_minute
 from .requests import minute_of
 
 MAX_DAYS = 366
-OUTCOMES = ("deleted", "failed", "not_found", "pending", "unknown")
+# Every item outcome, so that a row's images add up to its images requested: "not_sent" (never
+# handed to the API) and "cancelled" (cancelled upstream before it ran) are neither good nor bad.
+OUTCOMES = (
+    "deleted",
+    "not_found",
+    "failed",
+    "not_sent",
+    "cancelled",
+    "pending",
+    "sending",
+    "unknown",
+)
+# Every request is counted once: in its final state's column, or in "other_states" while live.
+STATES = ("done", "done_with_errors", "rejected", "cancelled", "stopped")
 DAY_COLUMNS = (
-    "day", "deletions_requested", "done", "done_with_errors", "rejected", "other_states",
+    "day", "deletions_requested", *STATES, "other_states",
     "images_requested", *(f"images_{o}" for o in OUTCOMES), "operations_finished",
     "operation_items_good", "operation_items_failed",
 )  # fmt: skip
@@ -90,7 +103,7 @@ def days_report(days: DayRange) -> list[DayCounts]:
     by_state = select(day, r.state, func.count(), func.sum(r.item_count)).where(*in_range)
     for n, state, count, images in db.session.execute(by_state.group_by(day, r.state)):
         values = found[int(n)].values
-        name = state if state in ("done", "done_with_errors", "rejected") else "other_states"
+        name = state if state in STATES else "other_states"
         values[name] = values.get(name, 0) + count
         values["deletions_requested"] = values.get("deletions_requested", 0) + count
         values["images_requested"] = values.get("images_requested", 0) + int(images or 0)
@@ -116,22 +129,26 @@ def _add_operations(found: dict[int, DayCounts], first: datetime, after: datetim
 
 
 def detail_report(days: DayRange) -> list[list[object]]:
-    """Per day, person and reason: requests, images, and the images' outcomes."""
+    """Per day, person and reason: requests (each counted once), images, and the images'
+    outcomes (they add up to the images)."""
     first, after = days.bounds()
     r, i = DeletionRequest, DeletionItem
     day = _day_index(r.created_at, first)
-    query = (
-        select(day, r.actor, r.reason, i.outcome, func.count(i.id), func.count(func.distinct(r.id)))
+    in_range = (r.created_at >= first, r.created_at < after)
+    rows: dict[tuple[int, str, str], dict[str, int]] = {}
+    requests = select(day, r.actor, r.reason, func.count()).where(*in_range)
+    for n, actor, reason, count in db.session.execute(requests.group_by(day, r.actor, r.reason)):
+        rows[(int(n), actor, reason)] = {"requests": int(count), "images": 0}
+    items = (
+        select(day, r.actor, r.reason, i.outcome, func.count(i.id))
         .join(i, i.deletion_id == r.id)
-        .where(r.created_at >= first, r.created_at < after)
+        .where(*in_range)
         .group_by(day, r.actor, r.reason, i.outcome)
     )
-    rows: dict[tuple[int, str, str], dict[str, int]] = {}
-    for n, actor, reason, outcome, images, requests in db.session.execute(query):
+    for n, actor, reason, outcome, images in db.session.execute(items):
         row = rows.setdefault((int(n), actor, reason), {"requests": 0, "images": 0})
-        row[outcome] = images
+        row[outcome] = row.get(outcome, 0) + images
         row["images"] += images
-        row["requests"] = max(row["requests"], requests)
     return [
         [days.start + timedelta(days=n), actor, reason, *(v.get(c, 0) for c in DETAIL_COLUMNS[3:])]
         for (n, actor, reason), v in sorted(rows.items())

@@ -27,6 +27,7 @@ from ..models.metrics import (
     metric_hours,
     metric_minutes,
 )
+from ..models.operations import was_cancelled
 from .digest import bucket_of
 from .periods import epoch_minute
 
@@ -43,7 +44,9 @@ class OperationLike(Protocol):
     method: str | None
     num_good: int
     num_bad: int
+    is_started: bool
     is_finished: bool
+    errors: Any
     idle_ms: float
     exec_ms: float
     finished_at: datetime | None
@@ -77,7 +80,13 @@ def finish_increments(row: OperationLike) -> dict[str, float]:
 
 
 def note_snapshot(row: OperationLike, before: tuple[Any, ...] | None, now: datetime) -> None:
-    """Add what changed between `before` (good, bad, started, finished) and `row` (no commit)."""
+    """Add what changed between `before` (good, bad, started, finished) and `row` (no commit).
+
+    An operation cancelled upstream before it ran adds nothing: its elements were neither
+    deleted nor failed, and it is no finished operation with errors.
+    """
+    if was_cancelled(row.is_started, row.is_finished, row.num_good, row.errors):
+        return
     good_before, bad_before, _, finished_before = before or (0, 0, False, False)
     changes: Increments = defaultdict(dict)
     items = item_increments(

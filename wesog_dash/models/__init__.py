@@ -20,6 +20,7 @@ from .deletions import (
     DeletionItem,
     DeletionRequest,
 )
+from .idempotency import IdempotencyKey
 from .lease import Lease
 from .metrics import metric_days, metric_hours, metric_minutes
 from .operations import FINAL_OP_STATES, OP_ORIGINS, OP_STATES, Operation, OperationSample
@@ -50,6 +51,7 @@ __all__ = [
     "DeletionRequest",
     "IdSelection",
     "IdSelectionItem",
+    "IdempotencyKey",
     "ImageSnapshot",
     "Lease",
     "LoginFailure",

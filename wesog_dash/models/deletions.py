@@ -10,16 +10,38 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
-# The outbox state machine of DESIGN.md (round 2 adds the undo window `scheduled`, `paused`,
-# `cancelled` and `stopped`: the last two end the sending, not the operations already sent;
-# round 3 `awaiting_approval`: nothing is sent until a second person approves, see
-# deletions/approval.py).
+# The states of a deletion request; deletions/lifecycle.py holds their meanings and every
+# transition between them (a test keeps the two in step).
 DELETION_STATES = (
-    "scheduled", "pending", "paused", "submitted", "done", "done_with_errors", "rejected",
-    "unknown", "cancelled", "stopped", "awaiting_approval",
-)  # fmt: skip
+    "scheduled",
+    "pending",
+    "sending",
+    "submitted",
+    "unknown",
+    "pausing",
+    "paused",
+    "cancelling",
+    "stopping",
+    "done",
+    "done_with_errors",
+    "rejected",
+    "cancelled",
+    "stopped",
+    "awaiting_approval",  # nothing is sent until a second person approves (deletions/approval)
+)
 FINAL_DELETION_STATES = ("done", "done_with_errors", "rejected", "cancelled", "stopped")
-ITEM_OUTCOMES = ("pending", "deleted", "failed", "not_found", "unknown", "cancelled")
+# "not_sent": never handed to the API (undone, cancelled or stopped first); "cancelled": in a
+# queued operation cancelled upstream before it ran; "sending": in the chunk on its way.
+ITEM_OUTCOMES = (
+    "pending",
+    "sending",
+    "deleted",
+    "failed",
+    "not_found",
+    "unknown",
+    "not_sent",
+    "cancelled",
+)
 
 
 class DeletionRequest(Model):

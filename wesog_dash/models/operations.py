@@ -14,10 +14,23 @@ from .types import UTCDateTime, utcnow
 # Display states, derived from the upstream fields and our own bookkeeping.
 # "missing": the API answers 404 for it (not found upstream), still asked now and then;
 # "lost": it has answered 404 for WESOG_LOST_AFTER seconds (lost upstream), never asked again.
+# "cancelled": cancelled upstream before it started (every element `msg: "cancelled"`).
 OP_STATES = (
     "queued", "running", "finished", "finished_with_errors", "stale", "unknown", "missing", "lost",
+    "cancelled",
 )  # fmt: skip
-FINAL_OP_STATES = ("finished", "finished_with_errors", "lost")
+FINAL_OP_STATES = ("finished", "finished_with_errors", "lost", "cancelled")
+CANCELLED_MSG = "cancelled"  # the element message of a cancelled operation (wesog-api.md #17)
+
+
+def was_cancelled(is_started: bool, is_finished: bool, num_good: int, errors: Any) -> bool:
+    """True for an operation cancelled upstream before it ran: finished, never started, and
+    every element it names failed with the message "cancelled" (neither good nor bad)."""
+    if not is_finished or is_started or num_good or not errors:
+        return False
+    return all(isinstance(e, dict) and e.get("msg") == CANCELLED_MSG for e in errors)
+
+
 OP_ORIGINS = ("dashboard", "tracked", "imported", "discovered")
 
 
@@ -82,6 +95,11 @@ class Operation(Model):
     def upstream_id(self) -> int:
         """The op id upstream gave it (a retired row's key is not)."""
         return self.upstream_op_id if self.upstream_op_id is not None else self.op_id
+
+    @property
+    def cancelled_upstream(self) -> bool:
+        """True when upstream cancelled it before it ran: its elements are neither good nor bad."""
+        return was_cancelled(self.is_started, self.is_finished, self.num_good, self.errors)
 
     @property
     def is_final(self) -> bool:

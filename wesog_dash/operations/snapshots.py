@@ -24,6 +24,8 @@ def derive_state(row: Operation, now: datetime) -> str:
     if row.raw is None:
         return "unknown"  # never fetched yet
     if row.is_finished:
+        if row.cancelled_upstream:
+            return "cancelled"
         return "finished_with_errors" if row.num_bad > 0 else "finished"
     since = row.last_change_at or row.first_seen_at
     if since is not None and (now - since).total_seconds() >= setting("WESOG_STALE_AFTER"):

@@ -99,6 +99,7 @@ class Poller:
             if not self.holding:
                 return 0
         self._in_context(deletions.settle_lost)
+        self._in_context(deletions.settle_winding_down)
         with self.app.app_context():
             work = deletions.pending_work()
             waited = [i for i in work.pending if deletions.wants_wait(i)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -29,7 +30,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import heartbeat
+from .. import deletions, heartbeat
 from ..accounts.permissions import can, read_only
 from ..inputs import whole_number
 from ..upstream import upstream
@@ -223,6 +224,8 @@ def init_app(app: Flask) -> None:
         selection_words=display.selection_words,
         method_words=words.method_words,
         shown_state=words.shown_state,
+        idempotency_key=lambda: uuid.uuid4().hex,  # one per drawn form: a double submit is one
+        stop_reach=deletions.stop_reach,  # what the stop rule cannot do, said before sending
     )
 
     @app.context_processor

@@ -4,13 +4,11 @@ with the same words as their badges. Reads the database only."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..deletions.pacing import chunk_size
-from ..deletions.queries import unsent_total
-from ..models import FINAL_DELETION_STATES, DeletionRequest, utcnow
+from .. import deletions
+from ..models import DeletionRequest, utcnow
 from .display import Bar, deletion_bar
 
 OPS_UNFOLDED = 10  # past this many operations, the per-operation rows fold away
@@ -34,26 +32,33 @@ class Overall:
         return self.chunks_total > 1
 
 
-STATE_ORDER = ("running", "stale", "queued", "unknown", "finished_with_errors", "finished", "lost")
+STATE_ORDER = (
+    "running",
+    "stale",
+    "queued",
+    "unknown",
+    "finished_with_errors",
+    "finished",
+    "cancelled",
+    "lost",
+)
 
 
 def overall(deletion: DeletionRequest) -> Overall:
     """The deletion's overall progress from its stored operations and its unsent items."""
-    ops = list(deletion.operations)
-    sent_times = sorted(t for t in (op.created_at or op.first_seen_at for op in ops) if t)
-    unsent = unsent_total(deletion.id) if deletion.state not in FINAL_DELETION_STATES else 0
+    sent = deletions.sends(deletion)  # the one count of chunks sent and to send
     counts: dict[str, int] = {}
-    for op in ops:
+    for op in deletion.operations:
         counts[op.state] = counts.get(op.state, 0) + 1
     order = {state: n for n, state in enumerate(STATE_ORDER)}
     bar = deletion_bar(deletion)
     return Overall(
         bar=bar,
-        chunks_sent=len(ops),
-        chunks_total=len(ops) + math.ceil(unsent / chunk_size()),
-        first_sent_at=sent_times[0] if sent_times else None,
-        last_sent_at=sent_times[-1] if sent_times else None,
-        eta_seconds=eta(bar, sent_times[0] if sent_times else None, deletion.is_live),
+        chunks_sent=sent.chunks_sent,
+        chunks_total=sent.chunks_total if deletion.is_live else sent.chunks_sent,
+        first_sent_at=sent.first_at,
+        last_sent_at=sent.last_at,
+        eta_seconds=eta(bar, sent.first_at, deletion.is_live),
         op_states=sorted(counts.items(), key=lambda pair: order.get(pair[0], len(order))),
     )
 

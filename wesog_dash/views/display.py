@@ -38,6 +38,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "paused": ("Paused", "warn"),
     "cancelled": ("Cancelled", "info"),
     "stopped": ("Stopped on failures", "bad"),
+    "sending": ("Sending a chunk", "busy"),
+    "pausing": ("Paused (work already sent still runs)", "warn"),
+    "cancelling": ("Cancelled (work already sent still runs)", "idle"),
+    "stopping": ("Stopped on failures (work already sent still runs)", "bad"),
     "awaiting_approval": ("Waiting for approval", "warn"),
     # retention policies (and their runs), API tokens
     "active": ("Active", "good"),
@@ -73,7 +77,9 @@ WORDS: dict[str, tuple[str, str]] = {
 ITEM_WORDS = {
     "pending": ("Waiting", "idle"),
     "unknown": ("Not known yet", "warn"),
-    "cancelled": ("Not sent (cancelled)", "info"),
+    "sending": ("Being sent", "busy"),
+    "not_sent": ("Not sent", "idle"),
+    "cancelled": ("Cancelled upstream", "idle"),
 }
 ACTION_WORDS = {
     "deletion.requested": "Deletion requested",
@@ -231,39 +237,52 @@ def eta_words(seconds: float | None) -> str | None:
 
 @dataclass(frozen=True)
 class Bar:
-    """A stacked progress bar: good and bad out of total, with whole-percent widths for CSS."""
+    """A stacked progress bar: good, bad and muted (cancelled before it ran: neither good nor
+    bad, drawn grey) out of total, with whole-percent widths for CSS."""
 
     total: int
     good: int
     bad: int
+    muted: int = 0
 
     @property
     def done(self) -> int:
         """Elements processed so far (never more than the total, when there is one)."""
-        done = self.good + self.bad
+        done = self.good + self.bad + self.muted
         return min(done, self.total) if self.total else done
 
     @property
-    def widths(self) -> tuple[int, int]:
-        """Whole percents of good and bad; they add up to the rounded percent done."""
+    def widths(self) -> tuple[int, int, int]:
+        """Whole percents of good, bad and muted; they add up to the rounded percent done."""
         if self.total <= 0:
-            return 0, 0
+            return 0, 0, 0
         good = min(100, round(100 * self.good / self.total))
-        return good, max(0, min(100, round(100 * self.done / self.total)) - good)
+        bad = max(0, min(100, round(100 * (self.good + self.bad) / self.total)) - good)
+        return good, bad, max(0, min(100, round(100 * self.done / self.total)) - good - bad)
 
 
-def bar_of(source: Any) -> Bar:
-    """A Bar from anything with total/good/bad (a Progress) or num_total/num_good/num_bad."""
+def bar_of(source: Any, cancelled: bool | None = None) -> Bar:
+    """A Bar from anything with total/good/bad (a Progress) or num_total/num_good/num_bad; the
+    elements of an operation cancelled upstream before it ran are muted, not bad."""
     if hasattr(source, "num_total"):
-        return Bar(source.num_total or 0, source.num_good or 0, source.num_bad or 0)
-    return Bar(source.total or 0, source.good or 0, source.bad or 0)
+        total, good, bad = source.num_total or 0, source.num_good or 0, source.num_bad or 0
+    else:
+        total, good, bad = source.total or 0, source.good or 0, source.bad or 0
+    if cancelled is None:
+        cancelled = getattr(source, "state", None) == "cancelled"
+    return Bar(total, good, 0, bad) if cancelled else Bar(total, good, bad)
 
 
 def deletion_bar(deletion: Any) -> Bar:
     """Progress of a deletion request over all its operations (nothing done before sending)."""
-    ops = list(deletion.operations)
-    total = max(deletion.item_count or 0, sum(op.num_total or 0 for op in ops))
-    return Bar(total, sum(op.num_good or 0 for op in ops), sum(op.num_bad or 0 for op in ops))
+    bars = [bar_of(op) for op in deletion.operations]
+    total = max(deletion.item_count or 0, sum(bar.total for bar in bars))
+    return Bar(
+        total,
+        sum(bar.good for bar in bars),
+        sum(bar.bad for bar in bars),
+        sum(bar.muted for bar in bars),
+    )
 
 
 def card_token(deletion: Any | None, item: Any | None) -> str:

@@ -29,6 +29,10 @@ def deletion_live_context(deletion: DeletionRequest) -> dict[str, Any]:
 def finished_toast(response: Response, row: Operation) -> Response:
     """Announce that `row` ended: a toast linking to it, and the badge refreshes."""
     href = url_for("ops.op_detail", op_id=row.op_id)
+    if row.state == "cancelled":
+        return announce_end(
+            response, f"Operation #{row.op_id} cancelled before it ran", "info", href
+        )
     if row.num_bad:
         plural = "" if row.num_bad == 1 else "s"
         message = f"Operation #{row.op_id} finished with {row.num_bad} failure{plural}"

@@ -5,6 +5,7 @@ deletion page answers with a message shown once, a card (htmx) with its new stat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -26,6 +27,7 @@ from ..accounts.permissions import destructive, role_required
 from ..upstream import UpstreamProblem
 from .common import attachment, no_store, wants_fragment
 from .deletions import find_deletion
+from .words import plural
 
 bp = Blueprint("safety", __name__)
 
@@ -52,13 +54,26 @@ def card(deletion_id: int, message: str, level: str) -> Response:
     return htmx_response(no_store(body), trigger=events)
 
 
-def run(deletion_id: int, change: Any, done: str) -> ResponseReturnValue:
-    """Apply one control change; a refusal is a message, never an error page."""
+def keyed(action: str, target: int, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run an action once per form: a form submitted twice (or in parallel) carries the same
+    idempotency key and gets the first submission's answer."""
+    key = deletions.clean_key(request.form.get("idempotency_key"))
+    return deletions.once(key, f"{current_user.id}:{action}:{target}", run)
+
+
+REFUSED = (deletions.ControlError, deletions.IdempotencyKeyError)
+
+
+def run(deletion_id: int, change: Any, action: str) -> ResponseReturnValue:
+    """Apply one control change and say what it did; a refusal is a message, never an error
+    page."""
     try:
-        change(deletion_id, current_user.username)
-    except deletions.ControlError as exc:
+        done = keyed(
+            action, deletion_id, lambda: {"said": change(deletion_id, current_user.username)}
+        )
+    except REFUSED as exc:
         return back(deletion_id, str(exc), "error")
-    return back(deletion_id, done)
+    return back(deletion_id, done["said"])
 
 
 @bp.post("/deletions/<int:deletion_id>/undo")
@@ -68,11 +83,11 @@ def deletion_undo(deletion_id: int) -> ResponseReturnValue:
     find_deletion(deletion_id)
     if request.form.get("source") == "toast" and wants_fragment():
         try:
-            deletions.undo(deletion_id, current_user.username)
+            done = deletions.undo(deletion_id, current_user.username)
         except deletions.ControlError as exc:
             return _toast(str(exc), "error")
-        return _toast(f"Deletion #{deletion_id} undone: nothing was sent.", "success")
-    return run(deletion_id, deletions.undo, f"Deletion #{deletion_id} undone: nothing was sent.")
+        return _toast(done, "success")
+    return run(deletion_id, deletions.undo, "undo")
 
 
 def _toast(message: str, level: str) -> Response:
@@ -85,7 +100,7 @@ def _toast(message: str, level: str) -> Response:
 def deletion_pause(deletion_id: int) -> ResponseReturnValue:
     """Keep the unsent chunks in the outbox until resumed."""
     find_deletion(deletion_id)
-    return run(deletion_id, deletions.pause, f"Deletion #{deletion_id} paused.")
+    return run(deletion_id, deletions.pause, "pause")
 
 
 @bp.post("/deletions/<int:deletion_id>/resume")
@@ -94,7 +109,7 @@ def deletion_pause(deletion_id: int) -> ResponseReturnValue:
 def deletion_resume(deletion_id: int) -> ResponseReturnValue:
     """Send the unsent chunks again."""
     find_deletion(deletion_id)
-    return run(deletion_id, deletions.resume, f"Deletion #{deletion_id} resumed.")
+    return run(deletion_id, deletions.resume, "resume")
 
 
 @bp.post("/deletions/<int:deletion_id>/cancel")
@@ -103,11 +118,16 @@ def deletion_cancel(deletion_id: int) -> ResponseReturnValue:
     """Drop the unsent chunks and cancel the operations still queued upstream."""
     find_deletion(deletion_id)
     try:
-        report = deletions.cancel(deletion_id, current_user.username)
-    except deletions.ControlError as exc:
+        done = keyed("cancel", deletion_id, lambda: cancel_answer(deletion_id))
+    except REFUSED as exc:
         return back(deletion_id, str(exc), "error")
-    return back(deletion_id, report.message, "success" if report.cancelled_ops or
-                report.dropped else "info")  # fmt: skip
+    return back(deletion_id, done["said"], "success" if done["changed"] else "info")
+
+
+def cancel_answer(deletion_id: int) -> dict[str, Any]:
+    """What a cancel did, as an answer that can be given again."""
+    report = deletions.cancel(deletion_id, current_user.username)
+    return {"said": report.message, "changed": report.changed}
 
 
 @bp.post("/deletions/<int:deletion_id>/retry")
@@ -116,15 +136,20 @@ def deletion_cancel(deletion_id: int) -> ResponseReturnValue:
 def deletion_retry(deletion_id: int) -> ResponseReturnValue:
     """A new deletion of exactly the failed ids (one of them, from a card), same options."""
     find_deletion(deletion_id)
-    try:
+    only = request.form.get("image_id") or None
+
+    def retry() -> dict[str, Any]:
         child = deletions.retry_failures(
             deletion_id, actor=current_user.username, user_id=current_user.id,
-            remote_addr=request.remote_addr, send_after=undo_seconds(),
-            only=request.form.get("image_id") or None,
+            remote_addr=request.remote_addr, send_after=undo_seconds(), only=only,
         )  # fmt: skip
-    except deletions.DeletionInputError as exc:
+        return {"child_id": child.id}
+
+    try:
+        child_id = keyed("retry", deletion_id, retry)["child_id"]
+    except (deletions.DeletionInputError, *REFUSED) as exc:
         return back(deletion_id, str(exc), "error")
-    return back(child.id, f"Retry of #{deletion_id}: deletion #{child.id} created.")
+    return back(child_id, f"Retry of #{deletion_id}: deletion #{child_id} created.")
 
 
 @bp.post("/deletions/<int:deletion_id>/restore")
@@ -133,8 +158,8 @@ def deletion_retry(deletion_id: int) -> ResponseReturnValue:
 def deletion_restore(deletion_id: int) -> ResponseReturnValue:
     """Re-add every deleted image of the request that can be restored, in one operation."""
     find_deletion(deletion_id)
-    ids = [snapshot.id for snapshot in deletions.restorable(deletion_id)]
-    return restore(ids, url_for("deletions.deletion_detail", deletion_id=deletion_id))
+    target = url_for("deletions.deletion_detail", deletion_id=deletion_id)
+    return restore(lambda: [s.id for s in deletions.restorable(deletion_id)], target, deletion_id)
 
 
 @bp.post("/snapshots/<int:snapshot_id>/restore")
@@ -147,22 +172,28 @@ def snapshot_restore(snapshot_id: int) -> ResponseReturnValue:
         target = url_for("audit.image_history", image_id=image_id)
     else:
         target = url_for("images.image_list")
-    return restore([snapshot_id], target)
+    return restore(lambda: [snapshot_id], target, -snapshot_id)
 
 
-def restore(snapshot_ids: list[int], target: str) -> ResponseReturnValue:
-    """Send the restore; its operation is watched like any other."""
-    try:
+def restore(chosen: Callable[[], list[int]], target: str, key_target: int) -> ResponseReturnValue:
+    """Send the restore (once per form); its operation is watched like any other."""
+
+    def send() -> dict[str, Any]:
+        snapshot_ids = chosen()
         row = deletions.restore(snapshot_ids, current_user.username)
-    except deletions.RestoreError as exc:
+        return {"op_id": row.upstream_id, "images": len(snapshot_ids), "row": row.op_id}
+
+    try:
+        done = keyed("restore", key_target, send)
+    except (deletions.RestoreError, *REFUSED) as exc:
         flash(str(exc), "error")
         return redirect(target, 303)
     except UpstreamProblem as exc:
         flash(f"The restore was not sent: {exc.message}", "error")
         return redirect(target, 303)
     flash(
-        f"Restore sent: operation #{row.upstream_id} re-adds {len(snapshot_ids)} image"
-        f"{'' if len(snapshot_ids) == 1 else 's'}.",
+        f"Restore sent: operation #{done['op_id']} re-adds {done['images']} "
+        f"{plural(done['images'], 'image')}.",
         "success",
     )
     return redirect(target, 303)

@@ -48,20 +48,40 @@ def upstream_failed(error: UpstreamProblem) -> ApiProblem:
     return ApiProblem(UPSTREAM_SLUGS.get(error.problem.kind, "upstream-unavailable"), error.message)
 
 
-def control(deletion_id: int, change: Callable[[int, str], Any], usual: str) -> Response:
+def keyed(action: str, target: int, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run an action once per `Idempotency-Key` header: the same key again (or in parallel)
+    gets the first call's answer; without the header every call acts."""
+    try:
+        key = deletions.clean_key(request.headers.get("Idempotency-Key"))
+    except deletions.IdempotencyKeyError as error:
+        raise ApiProblem("invalid-request", str(error)) from error
+    return deletions.once(key, f"{current_user.id}:{action}:{target}", run)
+
+
+def control(
+    deletion_id: int, change: Callable[[int, str], Any], usual: str, action: str
+) -> Response:
     """Apply one control change as the token's user; the deletion as it is now."""
     deletion_or_404(deletion_id)
     try:
-        change(deletion_id, current_user.username)
+        done = keyed(
+            action, deletion_id, lambda: {"said": change(deletion_id, current_user.username)}
+        )
     except deletions.ControlError as error:
         raise refused(error, usual) from error
-    return answer(deletion_out(deletion_or_404(deletion_id)))
+    return answered(deletion_id, done["said"])
+
+
+def answered(deletion_id: int, said: str) -> Response:
+    """The deletion as it is now, with the sentence saying what the action did."""
+    data = deletion_out(deletion_or_404(deletion_id)).model_dump(mode="json")
+    return answer(schemas.DeletionAnswer.model_validate({**data, "answer": said}))
 
 
 @bp.post("/deletions/<int:deletion_id>/undo")
 @role_required("operator")
 @operation(
-    "Undo a deletion", scope="operate", responses={200: schemas.Deletion},
+    "Undo a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "undo-window-closed"), tag="safety",
 )  # fmt: skip
 def deletion_undo(deletion_id: int) -> Response:
@@ -70,36 +90,36 @@ def deletion_undo(deletion_id: int) -> Response:
     Only a deletion made in the browser has a window; API and CLI deletions are sent at once.
     Allowed while the console is read-only (nothing is deleted).
     """
-    return control(deletion_id, deletions.undo, "undo-window-closed")
+    return control(deletion_id, deletions.undo, "undo-window-closed", "undo")
 
 
 @bp.post("/deletions/<int:deletion_id>/pause")
 @role_required("operator")
 @operation(
-    "Pause a deletion", scope="operate", responses={200: schemas.Deletion},
+    "Pause a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "not-pausable"), tag="safety",
 )  # fmt: skip
 def deletion_pause(deletion_id: int) -> Response:
     """Keep the unsent chunks in the outbox until resumed (operations already sent run on)."""
-    return control(deletion_id, deletions.pause, "not-pausable")
+    return control(deletion_id, deletions.pause, "not-pausable", "pause")
 
 
 @bp.post("/deletions/<int:deletion_id>/resume")
 @role_required("operator")
 @destructive
 @operation(
-    "Resume a paused deletion", scope="operate", responses={200: schemas.Deletion},
+    "Resume a paused deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "not-paused"), tag="safety",
 )  # fmt: skip
 def deletion_resume(deletion_id: int) -> Response:
     """Send the unsent chunks of a paused deletion again."""
-    return control(deletion_id, deletions.resume, "not-paused")
+    return control(deletion_id, deletions.resume, "not-paused", "resume")
 
 
 @bp.post("/deletions/<int:deletion_id>/cancel")
 @role_required("operator")
 @operation(
-    "Cancel a deletion", scope="operate", responses={200: schemas.Deletion},
+    "Cancel a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
     problems=(404, "nothing-to-cancel", "cancel-refused-upstream"), tag="safety",
 )  # fmt: skip
 def deletion_cancel(deletion_id: int) -> Response:
@@ -110,14 +130,18 @@ def deletion_cancel(deletion_id: int) -> Response:
     Allowed while the console is read-only.
     """
     state = deletion_or_404(deletion_id).state
-    try:
+
+    def cancel() -> dict[str, Any]:
         report = deletions.cancel(deletion_id, current_user.username)
+        return {"said": report.message, "changed": report.changed}
+
+    try:
+        done = keyed("cancel", deletion_id, cancel)
     except deletions.ControlError as error:
         raise refused(error, "nothing-to-cancel") from error
-    deletion = deletion_or_404(deletion_id)
-    if not (report.dropped or report.cancelled_ops) and deletion.state == state:
-        raise ApiProblem("cancel-refused-upstream", report.message)
-    return answer(deletion_out(deletion))
+    if not done["changed"] and deletion_or_404(deletion_id).state == state:
+        raise ApiProblem("cancel-refused-upstream", done["said"])
+    return answered(deletion_id, done["said"])
 
 
 @bp.post("/deletions/<int:deletion_id>/retry")
@@ -140,11 +164,16 @@ def deletion_retry(deletion_id: int) -> Response:
         named = f" named {query.image_id!r}" if query.image_id else ""
         detail = f"Deletion #{deletion_id} has no failed image{named} to retry."
         raise ApiProblem("nothing-to-retry", detail)
-    try:
+
+    def retry() -> dict[str, Any]:
         child = deletions.retry_failures(
             deletion_id, actor=current_user.username, user_id=current_user.id,
             remote_addr=request.remote_addr, only=query.image_id,
         )  # fmt: skip
+        return {"child_id": child.id}
+
+    try:
+        child = deletion_or_404(keyed("retry", deletion_id, retry)["child_id"])
     except deletions.DeletionInputError as error:
         raise ApiProblem("invalid-request", error.message) from error
     except UpstreamProblem as error:
@@ -167,15 +196,19 @@ def deletion_restore(deletion_id: int) -> Response:
     Answers 202 with the deletion; `Location` is the restore operation (GET /ops/{op_id}).
     """
     deletion_or_404(deletion_id)
-    ids = [snapshot.id for snapshot in deletions.restorable(deletion_id)]
-    try:
+
+    def send() -> dict[str, Any]:
+        ids = [snapshot.id for snapshot in deletions.restorable(deletion_id)]
         row = deletions.restore(ids, current_user.username)
+        return {"op_id": row.upstream_id, "images": len(ids), "row": row.op_id}
+
+    try:
+        op_id = keyed("restore", deletion_id, send)["row"]
     except deletions.RestoreError as error:
         detail = f"Deletion #{deletion_id}: {error}".rstrip(".") + "."
         raise ApiProblem("nothing-to-restore", detail) from error
     except UpstreamProblem as error:
         raise upstream_failed(error) from error
-    op_id = row.op_id
     response = answer(deletion_out(deletion_or_404(deletion_id)), 202)
     response.headers["Location"] = url_for("api.operation_detail", op_id=op_id)
     return response

@@ -147,6 +147,15 @@ class Deletion(DeletionSummary):
     )
 
 
+class DeletionAnswer(Deletion):
+    """A deletion after an action on it (undo, pause, resume, cancel), with what it did."""
+
+    answer: str = Field(
+        description='what the action did, e.g. "1 chunk was already being sent; the rest is '
+        'cancelled"'
+    )
+
+
 class DeletionPage(Out):
     """A keyset page of deletion requests, newest first."""
 
