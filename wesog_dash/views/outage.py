@@ -49,8 +49,12 @@ def database_unavailable(error: Exception) -> Response:
         raise error
     g._login_user = login_manager.anonymous_user()  # nothing below may ask the database
     discard(db.session)
-    log.warning("database unavailable on %s %s: %s", request.method, request.path,
-                str(error).splitlines()[0])  # fmt: skip
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        str(error).splitlines()[0],
+    )
     if request.blueprint == "api":
         from .api.problems import problem
 
