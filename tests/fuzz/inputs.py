@@ -19,13 +19,14 @@ FIELD_NAMES = (
     "created_to", "from", "to", "op_id", "actor", "action", "outcome", "image_id", "error_q",
     "next", "quiet", "image_ids", "ids_text", "reason", "ticket", "wait", "urgent", "strict",
     "selection_kind", "selection_query", "all_matching", "source", "username", "password",
-    "password_confirm", "role", "scope", "limit", "cursor", "version",
+    "password_confirm", "role", "scope", "limit", "cursor", "version", "n", "since", "v",
+    "stop_min", "stop_percent", "selection_id",
 )  # fmt: skip
 NASTY_TEXT = (
     "", " ", "0", "-1", "1e400", "NaN", "9999-12-31", "0000-00-00", "2026-02-30",
     str(2**63), str(10**25), "-" + str(2**64), "../../etc/passwd", "a/b", "%2F", "\x00",
     "\r\n//evil.example", "<script>alert(1)</script>", "' OR 1=1 --", "((((", "t~", "id=",
-    "ø" * 300, "💥", "x" * 5000, "true", "[]", "{}",
+    "ø" * 300, "💥", "x" * 5000, "true", "[]", "{}", "²", "٣", "１２", "1_000", " 7",
 )  # fmt: skip
 
 # Lone surrogates cannot travel in a URL or a form; JSON bodies get them ("\ud800").
