@@ -4,7 +4,8 @@ The lease holder writes `leases.cycle_at` after every cycle it finishes (`poller
 A reader judges the heartbeat's age by its own monotonic clock from the moment it saw the
 value change, so a wall clock stepped by an hour (here or on the poller's host) neither raises
 a false warning nor hides a real one; only a first look trusts the wall clock. When no poller
-has finished a cycle for WESOG_POLLER_STALE_AFTER seconds (default: three poll intervals),
+has finished a cycle for WESOG_POLLER_STALE_AFTER seconds (default: three poll intervals, at
+least the lease TTL),
 every page shows what to start, /readyz answers 503, and one alert goes out per silence.
 
 Imports `models`, `extensions` and `alerts`; never the poller or views.
@@ -93,11 +94,14 @@ class Watch:
 
 
 def stale_after(config: Any) -> float:
-    """Seconds of silence after which nothing is polling: three poll intervals by default."""
+    """Seconds of silence after which nothing is polling: by default three poll intervals,
+    and at least the lease TTL (a busy cycle may take that long; a longer one loses the
+    lease anyway)."""
     configured = config.get("WESOG_POLLER_STALE_AFTER")
     if configured:
         return float(configured)
-    return 3 * float(config.get("WESOG_POLL_INTERVAL") or 1.0)
+    intervals = 3 * float(config.get("WESOG_POLL_INTERVAL") or 1.0)
+    return max(intervals, float(config.get("WESOG_LEASE_TTL") or 10.0))
 
 
 def watch_of(app: Flask) -> Watch:

@@ -80,10 +80,13 @@ http {{
 """
 
 
+TRUSTED = {"WESOG_TRUSTED_PROXIES": 1, "WESOG_METRICS": True, "WESOG_METRICS_TOKEN": TOKEN}
+
+
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """One trusted proxy in front; metrics on, behind a token."""
-    return {"WESOG_TRUSTED_PROXIES": 1, "WESOG_METRICS": True, "WESOG_METRICS_TOKEN": TOKEN}
+    return TRUSTED
 
 
 def free_port() -> int:
@@ -208,3 +211,17 @@ def test_the_console_behind_nginx_with_tls(app: Flask, proxy: tuple[str, Path]) 
     assert scrape.status_code == 200 and "wesog_poller_heartbeat_age_seconds" in scrape.text
     # The proxy is trusted: no warning about forwarding headers.
     assert "proxy" not in http.get(f"{url}/readyz", timeout=10).json()
+
+
+@pytest.mark.parametrize("app_overrides", [{**TRUSTED, "WESOG_TRUSTED_PROXIES": 0}])
+def test_an_untrusted_proxy_in_front_is_noticed(app: Flask, proxy: tuple[str, Path]) -> None:
+    url, cert = proxy
+    create_user(app, "adm", "admin")
+    http = browser(cert)
+    page = http.get(f"{url}/login", timeout=10)
+    form = {"username": "nobody", "password": "wrong", "csrf_token": csrf_token_from(page.text)}
+    http.post(f"{url}/login", data=form, headers={"Referer": f"{url}/login"}, timeout=10)
+    with app.app_context():  # every client looks like nginx: the reason for the notice
+        assert db.session.scalars(select(LoginFailure.remote_addr)).all() == ["127.0.0.1"]
+    notice = http.get(f"{url}/readyz", timeout=10).json()["proxy"]
+    assert "X-Forwarded-For" in notice and "WESOG_TRUSTED_PROXIES" in notice

@@ -27,15 +27,20 @@ CHUNKS = 5
 @pytest.fixture
 def sandbox_settings() -> SandboxSettings:
     """Every API answer comes 0.8 s late: time to cut the database while one is on its way."""
-    return SandboxSettings(api_key="outage-key-2f1b", images=60, item_ms=5, start_ms=5,
-                           latency_ms=800)  # fmt: skip
+    return SandboxSettings(
+        api_key="outage-key-2f1b", images=60, item_ms=5, start_ms=5, latency_ms=800
+    )
 
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """Chunks of 2, quick cycles, no reconcile grace."""
-    return {**FAST_POLLING, "WESOG_CHUNK_SIZE": 2, "WESOG_RECONCILE_GRACE": 0.0,
-            "WESOG_MAX_INFLIGHT_OPS": 10}  # fmt: skip
+    return {
+        **FAST_POLLING,
+        "WESOG_CHUNK_SIZE": 2,
+        "WESOG_RECONCILE_GRACE": 0.0,
+        "WESOG_MAX_INFLIGHT_OPS": 10,
+    }
 
 
 @pytest.fixture
@@ -70,9 +75,14 @@ MOMENTS = {
 
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_postgresql_cut_off_mid_deletion(
-    app: Flask, client: FlaskClient, auth: AuthActions, harness: Harness, proxy: CutProxy,
-    caplog: pytest.LogCaptureFixture, moment: str,
-) -> None:  # fmt: skip
+    app: Flask,
+    client: FlaskClient,
+    auth: AuthActions,
+    harness: Harness,
+    proxy: CutProxy,
+    caplog: pytest.LogCaptureFixture,
+    moment: str,
+) -> None:
     auth.login("operator")
     deletion_id = harness.delete(IDS)
     stop = threading.Event()

@@ -54,6 +54,12 @@ FIELD_NAMES = (
     "limit",
     "cursor",
     "version",
+    "n",
+    "since",
+    "v",
+    "stop_min",
+    "stop_percent",
+    "selection_id",
 )
 NASTY_TEXT = (
     "",
@@ -84,6 +90,11 @@ NASTY_TEXT = (
     "true",
     "[]",
     "{}",
+    "²",
+    "٣",
+    "１２",
+    "1_000",
+    " 7",
 )
 
 # Lone surrogates cannot travel in a URL or a form; JSON bodies get them ("\ud800").

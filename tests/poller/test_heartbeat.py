@@ -119,3 +119,9 @@ def test_a_wall_clock_stepped_an_hour_fakes_no_silence_and_hides_none(
             assert not beat.stale and beat.age is not None and beat.age < STALE_AFTER
         # The clock is an hour ahead and the poller stops: the silence is seen in seconds.
         wait_for(lambda: heartbeat.read(app).stale, timeout=15)
+
+
+def test_silence_is_three_intervals_and_at_least_the_lease_ttl() -> None:
+    assert heartbeat.stale_after({"WESOG_POLL_INTERVAL": 1.0, "WESOG_LEASE_TTL": 10.0}) == 10.0
+    assert heartbeat.stale_after({"WESOG_POLL_INTERVAL": 5.0, "WESOG_LEASE_TTL": 10.0}) == 15.0
+    assert heartbeat.stale_after({"WESOG_POLLER_STALE_AFTER": 2.5}) == 2.5

@@ -31,6 +31,7 @@ PROBLEM = "application/problem+json"
 # typed one: a superscript, Arabic-Indic and full-width digits, spaces, signs, underscores.
 ODD_NUMERALS = ("²", "٣", "１２", " 7", "7 ", "+7", "1_000", "5.0", "0x1f", "-0")
 # Names our views read as numbers, beyond the fuzzer's field list.
+DIGIT_TESTS = ("isdigit", "isdecimal", "isnumeric")
 NUMBER_FIELDS = ("n", "since", "v", "stop_min", "stop_percent", "selection_id", "id", "t")
 
 
@@ -74,9 +75,7 @@ def test_no_module_reads_digits_but_the_parser() -> None:
         if path.parent.name == "sandbox":  # the simulated API: not the console's input
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Attribute) and node.attr in (
-                "isdigit", "isdecimal", "isnumeric",
-            ):  # fmt: skip
+            if isinstance(node, ast.Attribute) and node.attr in DIGIT_TESTS:
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} .{node.attr}()")
     assert found == []
 
@@ -153,9 +152,11 @@ def test_api_days_written_yyyy_mm_dd_are_taken(client: FlaskClient, token: str) 
 
 @pytest.mark.parametrize(
     ("body", "given"),
-    [({"reason": "x"}, "neither was given"),
-     ({"reason": "x", "image_ids": ["100001"], "query": "t~a"}, "both were given")],
-)  # fmt: skip
+    [
+        ({"reason": "x"}, "neither was given"),
+        ({"reason": "x", "image_ids": ["100001"], "query": "t~a"}, "both were given"),
+    ],
+)
 def test_a_deletion_names_exactly_one_of_ids_and_query(
     client: FlaskClient, token: str, body: dict[str, Any], given: str
 ) -> None:

@@ -54,9 +54,11 @@ class Bar:
         # Named ANSI colours, not rich's RGB defaults: in a 16-colour terminal those all become
         # grey, and a finished bar looked like an empty one.
         bar = BarColumn(
-            style="bright_black", complete_style="cyan", finished_style="green",
+            style="bright_black",
+            complete_style="cyan",
+            finished_style="green",
             pulse_style="cyan",
-        )  # fmt: skip
+        )
         self.progress = Progress(
             TextColumn("{task.description}"), bar, TextColumn("{task.fields[counts]}"),
             TextColumn("{task.fields[rate]}"), TextColumn("ETA {task.fields[eta]}"),

@@ -4,6 +4,11 @@ Each change of holder increments the row's `generation`. The holder keeps (holde
 generation) as its fencing token: `check` (before every upstream call, renewing the lease
 while a long cycle runs) and `fence.py` (at every commit) refuse to act once the row names
 another holder or generation, so a poller that lost the lease changes nothing.
+
+Clocks: on PostgreSQL the row's expiry is written and compared with the database's own clock
+(`now()`), so pollers on hosts whose clocks disagree, or a clock stepped by an hour, neither
+take a live lease nor lose their own; on SQLite (one host) the process's clock is used. When
+to renew is judged by this process's monotonic clock.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ..database import discard, limit_lock_wait
@@ -59,23 +66,24 @@ class LeaseKeeper:
         ttl: float = DEFAULT_TTL,
         name: str = LEASE_NAME,
         lock_timeout: float | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.holder = holder
+        self.clock = clock  # the wall clock where the database has none of its own (SQLite)
         self.ttl = ttl
         self.lock_timeout = lock_timeout if lock_timeout is not None else ttl / 3
         self.name = name
-        self.until: datetime | None = None  # our lease's expiry, when we hold it
+        self.until: float | None = None  # our lease's expiry (monotonic), when we hold it
         self.other: str | None = None  # the live holder we stand by for
         self.generation: int | None = None  # our fencing token while we hold the lease
         self._lock = threading.Lock()  # check() runs in several poll threads at once
 
     def acquire(self) -> bool:
         """Take or renew the lease when free, expired or ours; commits. True when we hold it."""
-        now = utcnow()
-        if self.until is not None and (self.until - now).total_seconds() > self.ttl / 2:
+        if self.until is not None and self.until - time.monotonic() > self.ttl / 2:
             return True  # renewed recently: spare the database a write per cycle
         try:
-            return self._take(now)
+            return self._take()
         except DBAPIError as exc:
             if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
                 raise
@@ -86,8 +94,15 @@ class LeaseKeeper:
             self.other = LOCKED
             return False
 
-    def _take(self, now: datetime) -> bool:
-        until = now + timedelta(seconds=self.ttl)
+    def times(self, dialect: str) -> tuple[Any, Any]:
+        """(now, now + TTL) for the lease row: the database's clock on PostgreSQL."""
+        if dialect == "postgresql":
+            return func.now(), func.now() + timedelta(seconds=self.ttl)
+        now = self.clock()
+        return now, now + timedelta(seconds=self.ttl)
+
+    def _take(self) -> bool:
+        now, until = self.times(db.session.get_bind().dialect.name)
         free_or_ours = or_(Lease.holder == self.holder, Lease.expires_at <= now)
         taken_over = case((Lease.holder == self.holder, 0), else_=1)
         limit_lock_wait(db.session, self.lock_timeout)
@@ -99,7 +114,7 @@ class LeaseKeeper:
         if getattr(result, "rowcount", 0) == 1:
             generation = db.session.scalar(select(Lease.generation).where(Lease.name == self.name))
             db.session.commit()
-            return self._held(until, generation)
+            return self._held(generation)
         current = db.session.get(Lease, self.name)
         if current is not None:
             self.other = current.holder
@@ -111,12 +126,12 @@ class LeaseKeeper:
         except IntegrityError:  # another process inserted it first
             db.session.rollback()
             return self._lost()
-        return self._held(until, 1)
+        return self._held(1)
 
-    def _held(self, until: datetime, generation: int | None) -> bool:
+    def _held(self, generation: int | None) -> bool:
         if generation != self.generation:
             self.generation = generation  # a new takeover: a new fencing token
-        self.until, self.other = until, None
+        self.until, self.other = time.monotonic() + self.ttl, None
         return True
 
     def _lost(self) -> bool:
@@ -130,7 +145,7 @@ class LeaseKeeper:
         with self._lock:
             if self.until is None or self.generation is None:
                 return False
-            now, table = utcnow(), Lease.__table__
+            table = Lease.__table__
             ours = (
                 (table.c.name == self.name)
                 & (table.c.holder == self.holder)
@@ -138,16 +153,16 @@ class LeaseKeeper:
             )
             try:
                 with db.engine.begin() as connection:
-                    if (self.until - now).total_seconds() > self.ttl / 2:
+                    if self.until - time.monotonic() > self.ttl / 2:
                         found = connection.execute(select(table.c.name).where(ours)).first()
                         held = found is not None
                     else:
-                        until = now + timedelta(seconds=self.ttl)
+                        started, until = time.monotonic(), self.times(db.engine.dialect.name)[1]
                         renewed = connection.execute(
                             update(table).where(ours).values(expires_at=until)
                         )
                         held = renewed.rowcount == 1
-                        self.until = until if held else self.until
+                        self.until = started + self.ttl if held else self.until
             except SQLAlchemyError as exc:
                 # Unverifiable (e.g. PostgreSQL ended this frozen process's transaction):
                 # act as if lost; the next cycle's acquire() takes it back if still ours.
@@ -181,10 +196,11 @@ class LeaseKeeper:
 
         The row stays (expired), so the generation keeps counting up across holders.
         """
+        now, _ = self.times(db.session.get_bind().dialect.name)
         db.session.execute(
             update(Lease)
             .where(Lease.name == self.name, Lease.holder == self.holder)
-            .values(expires_at=utcnow())
+            .values(expires_at=now)
         )
         db.session.commit()
         self.until, self.generation = None, None

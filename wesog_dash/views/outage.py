@@ -43,24 +43,33 @@ def sentence(error: Exception) -> str:
     )
 
 
-def database_unavailable(error: Exception) -> Response:
-    """503 with a sentence; re-raised for errors that are bugs, not outages."""
-    if not unreachable(error):
-        raise error
-    g._login_user = login_manager.anonymous_user()  # nothing below may ask the database
+def forget(error: Exception) -> None:
+    """Log the outage and make sure nothing after it asks the database again."""
+    g._login_user = login_manager.anonymous_user()  # the user cannot be loaded now
     discard(db.session)
-    log.warning("database unavailable on %s %s: %s", request.method, request.path,
-                str(error).splitlines()[0])  # fmt: skip
-    if request.blueprint == "api":
-        from .api.problems import problem
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        str(error).splitlines()[0],
+    )
 
-        response = problem("database-unavailable", sentence(error))
-    else:
-        html = render_template("db_unavailable.html", sentence=sentence(error))
-        response = Response(html, 503, content_type="text/html; charset=utf-8")
+
+def unavailable(response: Response) -> Response:
+    """The headers of every 503 for a database outage."""
     response.headers["Retry-After"] = RETRY_AFTER
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def database_unavailable(error: Exception) -> Response:
+    """503 with a sentence, in a page that needs no database; re-raised for errors that are
+    bugs, not outages. (The API answers a problem instead: `api.problems`.)"""
+    if not unreachable(error):
+        raise error
+    forget(error)
+    html = render_template("db_unavailable.html", sentence=sentence(error))
+    return unavailable(Response(html, 503, content_type="text/html; charset=utf-8"))
 
 
 def init_app(app: Flask) -> None:

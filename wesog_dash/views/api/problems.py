@@ -132,7 +132,8 @@ def init_errors(bp: Blueprint, page_handler: Callable[[HTTPException], Any]) -> 
 
     def on_crash(error: Exception) -> Response:
         if outage.unreachable(error):
-            return outage.database_unavailable(error)
+            outage.forget(error)
+            return outage.unavailable(problem("database-unavailable", outage.sentence(error)))
         if current_app.config.get("PROPAGATE_EXCEPTIONS") or current_app.testing:
             raise error
         current_app.logger.exception("API crash on %s %s", request.method, request.path)
