@@ -29,11 +29,28 @@ from wesog_dash.audit.hashing import GENESIS_HASH, canonical_json  # noqa: E402
 SPAN = timedelta(days=700)
 # The events end before today: `record` never dates an event before the one preceding it.
 START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - SPAN
-# fmt: off
-USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-         "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
-         "zoe"]
-# fmt: on
+USERS = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+    "zoe",
+]
 USER_WEIGHTS = [1 / (rank + 1) for rank in range(len(USERS))]  # a few people do most of it
 REASONS = [
     "DMCA takedown notice",

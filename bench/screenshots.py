@@ -56,10 +56,15 @@ def pages(state: dict[str, Any]) -> dict[str, str]:
 def serve(uri: str, sandbox: Any) -> tuple[Any, str]:
     """The dashboard on a free loopback port, with its poller thread."""
     config = {
-        "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "shots", "WESOG_API_URL": sandbox.url,
-        "WESOG_API_KEY": sandbox.settings.api_key, "WESOG_POLLER": "thread",
-        "WESOG_POLL_INTERVAL": 0.5, "RATELIMIT_ENABLED": False, "WESOG_CHUNK_SIZE": 10,
-    }  # fmt: skip
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SECRET_KEY": "shots",
+        "WESOG_API_URL": sandbox.url,
+        "WESOG_API_KEY": sandbox.settings.api_key,
+        "WESOG_POLLER": "thread",
+        "WESOG_POLL_INTERVAL": 0.5,
+        "RATELIMIT_ENABLED": False,
+        "WESOG_CHUNK_SIZE": 10,
+    }
     app = create_app(config)
     runner.start(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -73,18 +78,29 @@ def make_history(app: Any) -> dict[str, Any]:
 
     with app.app_context():
         done = deletions.request_deletion(
-            ["100003", "100004", "no-such-image"], "Takedown request T-77 from the rights holder",
-            strict=True, ticket="T-77", actor="olga", user_id=None, remote_addr=None,
-        )  # fmt: skip
+            ["100003", "100004", "no-such-image"],
+            "Takedown request T-77 from the rights holder",
+            strict=True,
+            ticket="T-77",
+            actor="olga",
+            user_id=None,
+            remote_addr=None,
+        )
         deletions.request_deletion(
-            [str(100100 + n) for n in range(40)], "Cleanup of duplicates",
-            actor="olga", user_id=None, remote_addr=None,
-        )  # fmt: skip
+            [str(100100 + n) for n in range(40)],
+            "Cleanup of duplicates",
+            actor="olga",
+            user_id=None,
+            remote_addr=None,
+        )
         # More chunks than a page shows unfolded: the overall bar leads its page.
         big = deletions.request_deletion(
-            [str(100150 + n) for n in range(125)], "Bulk cleanup",
-            actor="olga", user_id=None, remote_addr=None,
-        )  # fmt: skip
+            [str(100150 + n) for n in range(125)],
+            "Bulk cleanup",
+            actor="olga",
+            user_id=None,
+            remote_addr=None,
+        )
         deletion_id, big_id = done.id, big.id
 
     def ended() -> int | None:
@@ -106,9 +122,12 @@ def grid_scenes(page: Page, base: str, app: Any, out: Path, label: str) -> None:
     page.wait_for_load_state("load")
     with app.app_context():
         deletions.request_deletion(
-            [victim], "Deleted from the CLI while the grid is open", actor="cli:root",
-            user_id=None, remote_addr=None,
-        )  # fmt: skip
+            [victim],
+            "Deleted from the CLI while the grid is open",
+            actor="cli:root",
+            user_id=None,
+            remote_addr=None,
+        )
     card = page.locator("article.card").filter(has_text=victim)
     card.locator('.card-state[data-outcome="deleted"]').wait_for(timeout=30_000)
     time.sleep(0.5)

@@ -68,8 +68,12 @@ def test_a_deleted_image_says_when_by_whom_why_and_in_which_operation(
     )
     page = client.get("/images/100004/history").get_data(as_text=True)
     assert f'href="/deletions/{deletion_id}"' in page and f'href="/ops/{op_id}"' in page
-    for step in ("deletion.requested", "deletion.submitted", f"Operation #{op_id} finished",
-                 "deletion.ended"):  # fmt: skip
+    for step in (
+        "deletion.requested",
+        "deletion.submitted",
+        f"Operation #{op_id} finished",
+        "deletion.ended",
+    ):
         assert step in page
     assert page.index("deletion.requested") < page.index("deletion.ended")
 

@@ -84,9 +84,15 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
             tally.steps += 1
             with app.app_context():
                 deletion = deletions.request_deletion(
-                    ids, "machine", actor="machine", user_id=None, remote_addr=None,
-                    selection_kind="list", send_after=30 if window else 0, send_inline=False,
-                )  # fmt: skip
+                    ids,
+                    "machine",
+                    actor="machine",
+                    user_id=None,
+                    remote_addr=None,
+                    selection_kind="list",
+                    send_after=30 if window else 0,
+                    send_inline=False,
+                )
                 return deletion.id
 
         @rule(deletion_id=made)
@@ -109,9 +115,16 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
 
         @rule(deletion_id=made)
         def retry(self, deletion_id: int) -> None:
-            self._do("retry", lambda: deletions.retry_failures(
-                deletion_id, actor="machine", user_id=None, remote_addr=None, send_inline=False,
-            ))  # fmt: skip
+            self._do(
+                "retry",
+                lambda: deletions.retry_failures(
+                    deletion_id,
+                    actor="machine",
+                    user_id=None,
+                    remote_addr=None,
+                    send_inline=False,
+                ),
+            )
 
         @rule(deletion_id=made)
         def restore(self, deletion_id: int) -> None:

@@ -90,9 +90,15 @@ class Race:
     def _deletion(self, ids: list[str], undo: bool) -> int:
         with self.app.app_context():
             deletion = deletions.request_deletion(
-                ids, "race", actor="racer", user_id=None, remote_addr=None,
-                selection_kind="list", send_after=60 if undo else 0, send_inline=False,
-            )  # fmt: skip
+                ids,
+                "race",
+                actor="racer",
+                user_id=None,
+                remote_addr=None,
+                selection_kind="list",
+                send_after=60 if undo else 0,
+                send_inline=False,
+            )
             return deletion.id
 
     def shot(self, action: str, channel: str) -> Shot:

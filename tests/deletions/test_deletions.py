@@ -230,9 +230,15 @@ def test_urgent_strict_and_wait_options_are_stored_and_sent(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     deletion_id = request(
-        app, ["100016"], wait=True, urgent=True, strict=True, ticket="OPS-12",
-        selection_kind="query", selection_query="d>2020-01-01",
-    )  # fmt: skip
+        app,
+        ["100016"],
+        wait=True,
+        urgent=True,
+        strict=True,
+        ticket="OPS-12",
+        selection_kind="query",
+        selection_query="d>2020-01-01",
+    )
     deletion = deletion_state(app, deletion_id)
     assert (deletion.do_wait, deletion.do_urgent, deletion.do_strict) == (True, True, True)
     assert deletion.ticket == "OPS-12" and deletion.selection_query == "d>2020-01-01"

@@ -98,8 +98,10 @@ def test_pause_keeps_unsent_chunks_unsent_across_a_restart(
     try:
         sandbox.settings.hold = False  # the first chunk runs: the window is free again
         sandbox.state.wake()
-        cycle_until(second, lambda: sum(i["outcome"] == "deleted" for i in items(restarted,
-                    deletion_id)) == 5)  # fmt: skip
+        cycle_until(
+            second,
+            lambda: sum(i["outcome"] == "deleted" for i in items(restarted, deletion_id)) == 5,
+        )
         for _ in range(5):
             second.run_once()
         assert deletes(sandbox) == 1

@@ -43,13 +43,21 @@ def history(server: LiveServer) -> dict[str, int]:
     requests.get(f"{server.url}/healthz", timeout=10)  # the poller starts with the first request
     with server.app.app_context():
         chunked = deletions.request_deletion(
-            [str(100020 + n) for n in range(5)], "Cleanup of duplicates", actor="olga",
-            user_id=None, remote_addr=None,
-        ).id  # fmt: skip
+            [str(100020 + n) for n in range(5)],
+            "Cleanup of duplicates",
+            actor="olga",
+            user_id=None,
+            remote_addr=None,
+        ).id
         failed = deletions.request_deletion(
-            ["100003", "no-such-image"], "Takedown T-77", strict=True, ticket="T-77",
-            actor="olga", user_id=None, remote_addr=None,
-        ).id  # fmt: skip
+            ["100003", "no-such-image"],
+            "Takedown T-77",
+            strict=True,
+            ticket="T-77",
+            actor="olga",
+            user_id=None,
+            remote_addr=None,
+        ).id
         ids = [str(100001 + n) for n in range(30)]
         selection = deletions.store_list(deletions.clean_ids(ids), actor="olga").id
 

@@ -82,11 +82,22 @@ def test_an_operation_just_sent_is_read_again_soon_then_on_a_growing_back_off(
 def op_json(op_id: int, *, started: bool, done: int, exec_ms: float) -> dict[str, Any]:
     """An operation body of 100 deletions, `done` of them done."""
     return {
-        "op_id": op_id, "method": "del", "resource": "image", "num_total": 100,
-        "num_good": done, "num_bad": 0, "is_started": started, "is_finished": done == 100,
-        "all_good": True if done == 100 else None, "do_wait": False, "do_urgent": False,
-        "do_strict": False, "idle_ms": 0, "exec_ms": exec_ms, "errors": [],
-    }  # fmt: skip
+        "op_id": op_id,
+        "method": "del",
+        "resource": "image",
+        "num_total": 100,
+        "num_good": done,
+        "num_bad": 0,
+        "is_started": started,
+        "is_finished": done == 100,
+        "all_good": True if done == 100 else None,
+        "do_wait": False,
+        "do_urgent": False,
+        "do_strict": False,
+        "idle_ms": 0,
+        "exec_ms": exec_ms,
+        "errors": [],
+    }
 
 
 def test_a_queued_operation_of_ours_is_read_when_its_deletion_pace_says_it_ends(

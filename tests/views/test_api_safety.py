@@ -43,11 +43,13 @@ def otto(app: Flask) -> dict[str, str]:
     return bearer(token_for(app, "otto", "operator"))
 
 
-def act(client: FlaskClient, headers: dict[str, str], deletion_id: int, action: str,
-        **query: str) -> Any:  # fmt: skip
+def act(
+    client: FlaskClient, headers: dict[str, str], deletion_id: int, action: str, **query: str
+) -> Any:
     """POST /api/v1/deletions/<id>/<action>, no body, no CSRF token."""
-    return client.post(f"/api/v1/deletions/{deletion_id}/{action}", headers=headers,
-                       query_string=query)  # fmt: skip
+    return client.post(
+        f"/api/v1/deletions/{deletion_id}/{action}", headers=headers, query_string=query
+    )
 
 
 def problem(response: Any, status: int, slug: str) -> dict[str, Any]:
@@ -71,10 +73,19 @@ def audit_rows(app: Flask) -> list[dict[str, Any]]:
     """Every audit event, oldest first, as plain values."""
     with app.app_context():
         rows = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
-        return [{"action": r.action, "actor": r.actor, "deletion_id": r.deletion_id,
-                 "details": r.details, "text": json.dumps([r.actor, r.action, r.image_id,
-                 r.reason, r.outcome, r.details, r.remote_addr], default=str)}
-                for r in rows]  # fmt: skip
+        return [
+            {
+                "action": r.action,
+                "actor": r.actor,
+                "deletion_id": r.deletion_id,
+                "details": r.details,
+                "text": json.dumps(
+                    [r.actor, r.action, r.image_id, r.reason, r.outcome, r.details, r.remote_addr],
+                    default=str,
+                ),
+            }
+            for r in rows
+        ]
 
 
 def create(client: FlaskClient, headers: dict[str, str], ids: list[str]) -> int:
@@ -101,8 +112,9 @@ def test_pause_then_resume_a_deletion_in_flight(
     assert act(client, otto, deletion_id, "pause").json["state"] == "pausing"  # the same
     sandbox.settings.hold = False
     sandbox.state.wake()
-    cycle_until(poller, lambda: sum(i["outcome"] == "deleted" for i in items(app, deletion_id))
-                == 5)  # fmt: skip
+    cycle_until(
+        poller, lambda: sum(i["outcome"] == "deleted" for i in items(app, deletion_id)) == 5
+    )
     for _ in range(3):
         poller.run_once()
     assert deletes(sandbox) == 1 and deletion_state(app, deletion_id).state == "paused"
@@ -157,9 +169,14 @@ class TestUndo:
         return {**FAST, "WESOG_UNDO_SECONDS": 30}
 
     def test_a_browser_deletion_is_undone_by_token_within_its_window_and_409_after(
-        self, app: Flask, client: FlaskClient, auth: AuthActions, otto: dict[str, str],
-        sandbox: SandboxServer, poller: Poller,
-    ) -> None:  # fmt: skip
+        self,
+        app: Flask,
+        client: FlaskClient,
+        auth: AuthActions,
+        otto: dict[str, str],
+        sandbox: SandboxServer,
+        poller: Poller,
+    ) -> None:
         csrf = auth.login("operator")
         made = post_delete(client, csrf, ["100007", "100008"], selection_kind="list")
         deletion_id = int(made.headers["Location"].rsplit("/", 1)[1])
@@ -312,9 +329,13 @@ def test_the_audit_trail_names_the_tokens_user_and_never_the_token(
         assert act(client, bearer(secret), deletion_id, action).status_code == 200
     events = [e for e in audit_rows(app) if e["deletion_id"] == deletion_id]
     assert [e["action"] for e in events] == [
-        "deletion.requested", "deletion.paused", "deletion.resumed", "deletion.paused",
-        "deletion.cancelled", "deletion.ended",
-    ]  # fmt: skip
+        "deletion.requested",
+        "deletion.paused",
+        "deletion.resumed",
+        "deletion.paused",
+        "deletion.cancelled",
+        "deletion.ended",
+    ]
     assert {e["actor"] for e in events[1:]} == {"otto"}
     body = secret.split("_", 1)[-1]
     assert not any(secret in e["text"] or body in e["text"] for e in audit_rows(app))

@@ -77,8 +77,14 @@ def test_filters_narrow_by_state_person_reason_words_and_days(
 
 def test_a_bad_filter_is_explained_not_a_500(client: FlaskClient, auth: AuthActions) -> None:
     auth.login("viewer")
-    for query in ("created_from=2026-13-40", "state=nonsense", "before=abc", "after=-1",
-                  "words=%25_%25", "before=99999999999999999999"):  # fmt: skip
+    for query in (
+        "created_from=2026-13-40",
+        "state=nonsense",
+        "before=abc",
+        "after=-1",
+        "words=%25_%25",
+        "before=99999999999999999999",
+    ):
         response = client.get(f"/deletions?{query}")
         assert response.status_code == 200, query
     assert "write the date as YYYY-MM-DD" in client.get("/deletions?created_from=x").text

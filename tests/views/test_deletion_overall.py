@@ -37,8 +37,12 @@ def page_of(client: FlaskClient, deletion_id: int) -> str:
 
 def overall_bar(html: str) -> dict[str, str]:
     """The attributes of the overall progress bar."""
-    found = re.search(r'<div class="bar large"[^>]*aria-label="Deletion #\d+ overall progress"'
-                      r'[^>]*aria-valuemax="(\d+)" aria-valuenow="(\d+)"', html, re.S)  # fmt: skip
+    found = re.search(
+        r'<div class="bar large"[^>]*aria-label="Deletion #\d+ overall progress"'
+        r'[^>]*aria-valuemax="(\d+)" aria-valuenow="(\d+)"',
+        html,
+        re.S,
+    )
     assert found, "no overall bar"
     return {"max": found.group(1), "now": found.group(2)}
 

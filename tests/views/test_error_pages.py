@@ -54,9 +54,14 @@ def framed(html: str) -> None:
     ],
 )
 def test_each_error_page_is_inside_the_frame_with_one_title(
-    raising_app: Flask, client: FlaskClient, auth: AuthActions, path: str, method: str,
-    code: int, title: str,
-) -> None:  # fmt: skip
+    raising_app: Flask,
+    client: FlaskClient,
+    auth: AuthActions,
+    path: str,
+    method: str,
+    code: int,
+    title: str,
+) -> None:
     auth.login("operator")
     referrer = {"Referer": "http://localhost/audit?view=all"}
     if method == "post":

@@ -157,8 +157,11 @@ def test_the_list_polls_with_its_version_and_answers_204_until_something_changes
     assert changed.status_code == 200 and body.lstrip().startswith('<section id="op-table"')
     assert f'<tr id="op-{op_id}"' in body and "Finished" in body
     toast = json.loads(changed.headers["HX-Trigger"])["toast"]
-    assert toast == {"message": f"Operation #{op_id} finished", "level": "success",
-                     "href": f"/ops/{op_id}"}  # fmt: skip
+    assert toast == {
+        "message": f"Operation #{op_id} finished",
+        "level": "success",
+        "href": f"/ops/{op_id}",
+    }
     again = client.get("/ops/list", query_string={"v": list_version(body)}, headers=HTMX)
     assert again.status_code == 204
     # Another page of the same list is another version: never a 204 for it.
@@ -259,8 +262,11 @@ def test_the_op_page_filters_errors_and_shows_its_deletion(
     assert "hx-get" not in body and fragment.headers["Cache-Control"] == "no-store"
     progress = client.get(f"/ops/{op_id}/progress", headers=HTMX)
     toast = json.loads(progress.headers["HX-Trigger"])["toast"]
-    assert toast == {"message": f"Operation #{op_id} finished with 3 failures", "level": "error",
-                     "href": f"/ops/{op_id}"}  # fmt: skip
+    assert toast == {
+        "message": f"Operation #{op_id} finished with 3 failures",
+        "level": "error",
+        "href": f"/ops/{op_id}",
+    }
 
 
 def test_stale_and_unreachable_notes(
@@ -315,8 +321,15 @@ def test_running_count_badge(app: Flask, client: FlaskClient, auth: AuthActions)
     idle = client.get("/ops/running", headers=HTMX).get_data(as_text=True)
     assert 'data-running-count="0"' in idle
     with app.app_context():
-        row = Operation(op_id=987654, method="del", resource="image", state="running",
-                        num_total=5, origin="tracked", errors=[])  # fmt: skip
+        row = Operation(
+            op_id=987654,
+            method="del",
+            resource="image",
+            state="running",
+            num_total=5,
+            origin="tracked",
+            errors=[],
+        )
         db.session.add(row)
         db.session.commit()
     badge = client.get("/ops/running", headers=HTMX)

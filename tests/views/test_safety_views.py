@@ -196,9 +196,13 @@ def test_the_confirmation_says_what_cannot_be_restored_and_takes_a_threshold(
     assert bad.status_code == 422 and "failure threshold" in bad.get_data(as_text=True)
     assert deletion_count(app) == 0
     good = post_delete(
-        client, token, ["100001", "100002"], selection_kind="list", stop_percent="20",
+        client,
+        token,
+        ["100001", "100002"],
+        selection_kind="list",
+        stop_percent="20",
         stop_min="3",
-    )  # fmt: skip
+    )
     deletion_id = int(good.headers["Location"].rsplit("/", 1)[1])
     with app.app_context():
         deletion = deletions.get_deletion(deletion_id)
@@ -225,8 +229,10 @@ class TestUndoFromTheToast:
         )
         assert undone.status_code == 200 and undone.get_data(as_text=True) == ""
         toast = json.loads(undone.headers["HX-Trigger"])["toast"]
-        assert toast == {"message": f"Deletion #{deletion_id} undone: nothing was sent.",
-                         "level": "success"}  # fmt: skip
+        assert toast == {
+            "message": f"Deletion #{deletion_id} undone: nothing was sent.",
+            "level": "success",
+        }
         again = client.post(
             f"/deletions/{deletion_id}/undo",
             data={"csrf_token": token, "source": "toast"},

@@ -90,17 +90,25 @@ def issue(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(days=expires_days)
     row = ApiToken(
-        user_id=user.id, token_sha256=token_digest(token), scope=scope, label=label,
+        user_id=user.id,
+        token_sha256=token_digest(token),
+        scope=scope,
+        label=label,
         expires_at=expires_at,
-    )  # fmt: skip
+    )
     db.session.add(row)
     db.session.flush()
     audit.record(
         "token.issued",
         actor=actor,
-        details={"username": user.username, "token_id": row.id, "scope": scope,
-                 "expires_at": expires_at.isoformat(), "label": label},
-    )  # fmt: skip
+        details={
+            "username": user.username,
+            "token_id": row.id,
+            "scope": scope,
+            "expires_at": expires_at.isoformat(),
+            "label": label,
+        },
+    )
     db.session.commit()
     return IssuedToken(row.id, token, scope, expires_at, label)
 

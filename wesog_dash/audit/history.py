@@ -83,8 +83,11 @@ def summarise(attempts: list[Attempt]) -> tuple[Part, ...]:
         message = item.message or "no message from the API"
         return (f"Deletion failed: {message} ({_op(latest)}).",)
     if item.outcome == "not_found":
-        return (f"Not found upstream when deletion ran ({_op(latest)}, ", latest.settled_at,
-                f"); requested by {request.actor}, reason “{request.reason}”.")  # fmt: skip
+        return (
+            f"Not found upstream when deletion ran ({_op(latest)}, ",
+            latest.settled_at,
+            f"); requested by {request.actor}, reason “{request.reason}”.",
+        )
     if item.outcome == "not_sent":  # "Undone by ana before anything was sent."
         said = item.message or "taken back before it was sent"
         return (said[0].upper() + said[1:] + ".",)
@@ -109,8 +112,11 @@ def restored_parts(image_id: str) -> tuple[Part, ...]:
         return ()
     op = snapshot.restore_operation
     state = op.state.replace("_", " ") if op is not None else "unknown"
-    return (f" Restored by {snapshot.restored_by} on ", snapshot.restored_at,
-            f" (operation #{snapshot.restore_op_id}, {state}).")  # fmt: skip
+    return (
+        f" Restored by {snapshot.restored_by} on ",
+        snapshot.restored_at,
+        f" (operation #{snapshot.restore_op_id}, {state}).",
+    )
 
 
 def _attempt_entries(attempt: Attempt, seen_ops: set[int]) -> list[Entry]:

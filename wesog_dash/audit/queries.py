@@ -62,13 +62,30 @@ ACTIONS = (
 )
 # Groups offered next to the single actions: "deletion.*" matches every deletion event.
 ACTION_GROUPS = (
-    "deletion.*", "operation.*", "image.*", "login.*", "user.*", "token.*", "audit.*", "alert.*",
+    "deletion.*",
+    "operation.*",
+    "image.*",
+    "login.*",
+    "user.*",
+    "token.*",
+    "audit.*",
+    "alert.*",
     "policy.*",
-)  # fmt: skip
+)
 OUTCOMES = (
-    "done", "done_with_errors", "rejected", "unknown", "failed", "cancelled", "stopped",
-    "intact", "broken", "revoked", "expired", "disabled",
-)  # fmt: skip
+    "done",
+    "done_with_errors",
+    "rejected",
+    "unknown",
+    "failed",
+    "cancelled",
+    "stopped",
+    "intact",
+    "broken",
+    "revoked",
+    "expired",
+    "disabled",
+)
 QUIET_ACTION = "login.succeeded"  # left out of the audit page's default view
 TEXT_FIELDS = ("actor", "action", "image_id", "outcome", "q")
 

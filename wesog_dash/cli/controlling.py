@@ -42,8 +42,9 @@ def found(deletion_id: int) -> DeletionRequest:
 def writable(action: str) -> None:
     """Refuse an action that sends images while the console is read-only."""
     if read_only():
-        raise click.ClickException(f"This console is read-only (WESOG_READ_ONLY is set): "
-                                   f"{action} would send images.")  # fmt: skip
+        raise click.ClickException(
+            f"This console is read-only (WESOG_READ_ONLY is set): {action} would send images."
+        )
 
 
 def report(deletion_id: int, message: str, as_json: bool) -> None:
@@ -95,9 +96,13 @@ def retry_command(deletion_id: int, image_id: str | None, as_json: bool, then_wa
     found(deletion_id)
     try:
         child = deletions.retry_failures(
-            deletion_id, actor=cli_actor(), user_id=None, remote_addr=None, only=image_id,
+            deletion_id,
+            actor=cli_actor(),
+            user_id=None,
+            remote_addr=None,
+            only=image_id,
             send_inline=bool(current_app.config.get("WESOG_API_URL")),
-        )  # fmt: skip
+        )
     except (deletions.DeletionInputError, UpstreamProblem) as error:
         raise click.ClickException(str(error)) from error
     child_id = child.id

@@ -86,10 +86,16 @@ def read_deletion(deletion_id: int) -> Snapshot | None:
     final = deletion.state in FINAL_DELETION_STATES
     message = deletion.message if deletion.state != "pending" or final else None
     return Snapshot(
-        "deletion", deletion.id, deletion.state, sum(op.num_good or 0 for op in ops),
-        sum(op.num_bad or 0 for op in ops), total, message, final,
+        "deletion",
+        deletion.id,
+        deletion.state,
+        sum(op.num_good or 0 for op in ops),
+        sum(op.num_bad or 0 for op in ops),
+        total,
+        message,
+        final,
         EXIT_CODES.get(deletion.state, EXIT_FAILED) if final else None,
-    )  # fmt: skip
+    )
 
 
 def read_operation(op_id: int) -> Snapshot | None:
@@ -103,9 +109,16 @@ def read_operation(op_id: int) -> Snapshot | None:
     failed = op.num_bad or not op.is_finished
     code = (EXIT_FAILED if failed else EXIT_DONE) if final else None
     return Snapshot(
-        "operation", op.op_id, op.state, op.num_good or 0, op.num_bad or 0, op.num_total or 0,
-        op.last_poll_error, final, code,
-    )  # fmt: skip
+        "operation",
+        op.op_id,
+        op.state,
+        op.num_good or 0,
+        op.num_bad or 0,
+        op.num_total or 0,
+        op.last_poll_error,
+        final,
+        code,
+    )
 
 
 class Rate:

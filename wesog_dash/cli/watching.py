@@ -60,10 +60,14 @@ class Bar:
             pulse_style="cyan",
         )
         self.progress = Progress(
-            TextColumn("{task.description}"), bar, TextColumn("{task.fields[counts]}"),
-            TextColumn("{task.fields[rate]}"), TextColumn("ETA {task.fields[eta]}"),
-            console=console, auto_refresh=False,
-        )  # fmt: skip
+            TextColumn("{task.description}"),
+            bar,
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("ETA {task.fields[eta]}"),
+            console=console,
+            auto_refresh=False,
+        )
         self.task: TaskID | None = None
         self.state: str | None = None
 
@@ -78,11 +82,13 @@ class Bar:
             self.progress.console.print(f"{snapshot.kind} {snapshot.id}: {snapshot.sentence}")
         per_second = rate.per_second()
         self.progress.update(
-            self.task, completed=snapshot.done, total=snapshot.total or None,
+            self.task,
+            completed=snapshot.done,
+            total=snapshot.total or None,
             counts=f"{snapshot.good} good / {snapshot.failed} failed / {snapshot.total} total",
             rate=f"{per_second:.1f}/s" if per_second is not None else "–/s",
             eta=seconds(rate.eta(snapshot.total - snapshot.done)),
-        )  # fmt: skip
+        )
         self.progress.refresh()
 
     def close(self) -> None:
@@ -164,9 +170,14 @@ def follow(
 
 
 def watch(
-    deletion_id: int | None, op_id: int | None, *, as_json: bool = False,
-    poll: bool | None = None, interval: float | None = None, timeout: float | None = None,
-) -> int:  # fmt: skip
+    deletion_id: int | None,
+    op_id: int | None,
+    *,
+    as_json: bool = False,
+    poll: bool | None = None,
+    interval: float | None = None,
+    timeout: float | None = None,
+) -> int:
     """Watch one deletion request (or operation) to its end; returns the exit code."""
     if (deletion_id is None) == (op_id is None):
         raise click.UsageError("Give a DELETION_ID or --op OP_ID (one of them).")
@@ -204,9 +215,13 @@ def watch(
 @click.option("--interval", type=click.FloatRange(0.05, 60), help="Seconds between readings.")
 @click.option("--timeout", type=click.FloatRange(0), help="Give up (exit 3) after this long.")
 def watch_command(
-    deletion_id: int | None, op_id: int | None, as_json: bool, poll: bool | None,
-    interval: float | None, timeout: float | None,
-) -> None:  # fmt: skip
+    deletion_id: int | None,
+    op_id: int | None,
+    as_json: bool,
+    poll: bool | None,
+    interval: float | None,
+    timeout: float | None,
+) -> None:
     """Watch a deletion request (or --op an operation) live until it ends.
 
     Exit 0 all deleted, 1 some failed, 2 usage error, 3 --timeout, 4 unknown id, 5 rejected.

@@ -59,9 +59,13 @@ def undo(deletion_id: int, actor: str) -> str:
     deletion = _found(deletion_id)
     dropped = drop_unsent(deletion, f"undone by {actor} before anything was sent")
     audit.record(
-        "deletion.undone", actor=actor, deletion_id=deletion.id, outcome="cancelled",
-        image_id=_only_image(deletion), details={"items": dropped},
-    )  # fmt: skip
+        "deletion.undone",
+        actor=actor,
+        deletion_id=deletion.id,
+        outcome="cancelled",
+        image_id=_only_image(deletion),
+        details={"items": dropped},
+    )
     db.session.commit()
     return done
 
@@ -131,8 +135,11 @@ class CancelReport:
         done = [IN_FLIGHT.format("cancelled")] if self.in_flight else []
         done += [f"{self.dropped} unsent image(s) dropped"] if self.dropped else []
         if self.cancelled_ops:
-            done.append("operation(s) " + ", ".join(f"#{i}" for i in self.cancelled_ops)
-                        + " cancelled upstream")  # fmt: skip
+            done.append(
+                "operation(s) "
+                + ", ".join(f"#{i}" for i in self.cancelled_ops)
+                + " cancelled upstream"
+            )
         head = "; ".join(done) or "Nothing was cancelled"
         return ". ".join([head[0].upper() + head[1:], *self.notes]) + "."
 
@@ -157,8 +164,11 @@ def cancel(deletion_id: int, actor: str) -> CancelReport:
         report.in_flight = moved == "cancel_in_flight" or bool(items.in_flight(deletion_id))
         report.dropped = drop_unsent(_found(deletion_id), f"cancelled by {actor} before sending")
     # (row key, the id upstream knows it by): a retired incarnation keeps another key.
-    queued = [(op.op_id, op.upstream_id) for op in _found(deletion_id).operations
-              if not op.is_started and not op.is_finished]  # fmt: skip
+    queued = [
+        (op.op_id, op.upstream_id)
+        for op in _found(deletion_id).operations
+        if not op.is_started and not op.is_finished
+    ]
     db.session.commit()  # no transaction stays open while we wait for the network
     results = {key: _cancel_upstream(upstream_id) for key, upstream_id in queued}
     if moved is None and any(result.cancelled for result in results.values()):
@@ -192,10 +202,11 @@ def _apply(
         update(DeletionItem)
         .where(DeletionItem.op_id == op_id, DeletionItem.outcome.in_(("pending", "unknown")))
         .values(
-            outcome="cancelled", settled_at=utcnow(),
+            outcome="cancelled",
+            settled_at=utcnow(),
             message=f"cancelled upstream by {actor} before it ran",
         )
-    )  # fmt: skip
+    )
     if result.operation is not None:
         row = record_snapshot(result.operation, origin="dashboard", deletion_id=deletion.id)
     if row is not None and row.is_finished:
@@ -209,10 +220,17 @@ def _close(deletion: DeletionRequest, report: CancelReport, actor: str) -> None:
     if cancelling:
         deletion.message = f"cancelled by {actor}"
     audit.record(
-        "deletion.cancelled", actor=actor, deletion_id=deletion.id, outcome=outcome,
-        details={"dropped": report.dropped, "cancelled_ops": report.cancelled_ops,
-                 "in_flight": int(report.in_flight), "notes": report.notes},
-    )  # fmt: skip
+        "deletion.cancelled",
+        actor=actor,
+        deletion_id=deletion.id,
+        outcome=outcome,
+        details={
+            "dropped": report.dropped,
+            "cancelled_ops": report.cancelled_ops,
+            "in_flight": int(report.in_flight),
+            "notes": report.notes,
+        },
+    )
     if cancelling:
         settle_deletion(deletion, actor=actor)  # cancelled now, unless work upstream still runs
 

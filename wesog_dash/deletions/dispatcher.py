@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -48,6 +49,16 @@ ROOM_LOCK = threading.Lock()
 SENDING = "being sent to the Wesog API"
 REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
 OWNED = "the Wesog API named operation #{op}, which another deletion already owns"
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """How every chunk of one deletion goes out: which call, its flags, its timeout, for whom."""
+
+    batch: bool  # DELETE /imgs with a list, rather than DELETE /imgs/{id}
+    options: dict[str, bool]  # wait, urgent, strict
+    timeout: float | None
+    actor: str | None
 
 
 def mark_sending(deletion: DeletionRequest, timeout: float | None) -> None:
@@ -110,9 +121,17 @@ def send_claimed(
     Without room, the claim is handed back (`WAITING`) until one of our operations ends.
     """
     deletion = _get(deletion_id)
-    options = {"wait": deletion.do_wait, "urgent": deletion.do_urgent, "strict": deletion.do_strict}
-    batch = deletion.item_count > 1
-    capped = batch and not deletion.do_wait  # a blocking send is in flight only while it runs
+    plan = SendPlan(
+        batch=deletion.item_count > 1,
+        options={
+            "wait": deletion.do_wait,
+            "urgent": deletion.do_urgent,
+            "strict": deletion.do_strict,
+        },
+        timeout=timeout,
+        actor=actor,
+    )
+    capped = plan.batch and not deletion.do_wait  # a blocking send is in flight only while it runs
     db.session.commit()  # no transaction stays open while we wait for the network
     client = wesog_client()
     # Losing the database between chunks hands the claim back: nothing is on its way.
@@ -132,7 +151,7 @@ def send_claimed(
                     lifecycle.move(deletion_id, "chunk_answered", DISPATCHER)
                     db.session.commit()
                     continue
-                if not _send_chunk(client, deletion_id, chunk, batch, options, timeout, actor):
+                if not _send_chunk(client, deletion_id, chunk, plan):
                     break
     db.session.commit()
     return _get(deletion_id)
@@ -144,22 +163,17 @@ def has_room(client: WesogClient) -> bool:
 
 
 def _send_chunk(
-    client: WesogClient,
-    deletion_id: int,
-    chunk: list[tuple[int, str]],
-    batch: bool,
-    options: dict[str, bool],
-    timeout: float | None,
-    actor: str | None,
+    client: WesogClient, deletion_id: int, chunk: list[tuple[int, str]], plan: SendPlan
 ) -> bool:
     """One DELETE call and its answer, committed; False when the request must stop here."""
     item_ids, image_ids = [item_id for item_id, _ in chunk], [image_id for _, image_id in chunk]
+    actor, within = plan.actor, claim_seconds(plan.timeout)
     try:
-        op = _call(client, image_ids, batch, options, timeout)
+        op = _call(client, image_ids, plan)
     except WesogError as exc:
         error = exc  # the answer is written even through a database away for a moment
         durable.write_answer(
-            lambda: _failed(deletion_id, item_ids, error, actor, batch), claim_seconds(timeout)
+            lambda: _failed(deletion_id, item_ids, error, actor, plan.batch), within
         )
         return False
 
@@ -169,7 +183,7 @@ def _send_chunk(
             # change, so this chunk is settled from the images' state instead.
             mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
 
-    durable.write_answer(record, claim_seconds(timeout))
+    durable.write_answer(record, within)
     return True
 
 
@@ -179,16 +193,10 @@ def _get(deletion_id: int) -> DeletionRequest:
     return deletion
 
 
-def _call(
-    client: WesogClient,
-    image_ids: list[str],
-    batch: bool,
-    options: dict[str, bool],
-    timeout: float | None,
-) -> Operation:
-    if batch:
-        return client.delete_images(image_ids, timeout=timeout, **options)
-    return client.delete_image(image_ids[0], timeout=timeout, **options)
+def _call(client: WesogClient, image_ids: list[str], plan: SendPlan) -> Operation:
+    if plan.batch:
+        return client.delete_images(image_ids, timeout=plan.timeout, **plan.options)
+    return client.delete_image(image_ids[0], timeout=plan.timeout, **plan.options)
 
 
 def _failed(

@@ -213,9 +213,13 @@ def operation_lost(row: Operation) -> None:
     for item in doubt:
         item.outcome = "unknown"
     audit.record(
-        "deletion.unknown", actor="system", deletion_id=deletion.id, op_id=row.upstream_id,
-        outcome="unknown", details={"message": message, "items": len(doubt), "lost": True},
-    )  # fmt: skip
+        "deletion.unknown",
+        actor="system",
+        deletion_id=deletion.id,
+        op_id=row.upstream_id,
+        outcome="unknown",
+        details={"message": message, "items": len(doubt), "lost": True},
+    )
 
 
 def settle_lost() -> int:

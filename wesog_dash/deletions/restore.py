@@ -21,11 +21,33 @@ from .items import batches
 
 # The input fields of an image (wesog-api.md §4.2): what a restore may send back.
 INPUT_FIELDS = (
-    "src", "url_img_watermark", "url_img_thumbnail", "title", "headline", "caption",
-    "alt_text", "ai_generated", "model_release", "property_release", "nsfw", "status", "date",
-    "location", "city", "country", "event", "author", "provider", "shot", "scene", "technique",
-    "medium", "keywords", "categories", "collections",
-)  # fmt: skip
+    "src",
+    "url_img_watermark",
+    "url_img_thumbnail",
+    "title",
+    "headline",
+    "caption",
+    "alt_text",
+    "ai_generated",
+    "model_release",
+    "property_release",
+    "nsfw",
+    "status",
+    "date",
+    "location",
+    "city",
+    "country",
+    "event",
+    "author",
+    "provider",
+    "shot",
+    "scene",
+    "technique",
+    "medium",
+    "keywords",
+    "categories",
+    "collections",
+)
 
 
 class RestoreError(ValueError):
@@ -54,8 +76,11 @@ def restore_problem(snapshot: ImageSnapshot) -> str | None:
         .limit(1)
     )
     if outcome != "deleted":
-        return "nothing to restore: this deletion did not delete it" if outcome not in (
-            "pending", "unknown") else "its deletion has not finished yet"  # fmt: skip
+        return (
+            "nothing to restore: this deletion did not delete it"
+            if outcome not in ("pending", "unknown")
+            else "its deletion has not finished yet"
+        )
     op = snapshot.restore_operation
     if snapshot.restore_op_id and not (op is not None and op.is_finished and op.num_bad):
         return "already restored (or being restored)"
@@ -129,10 +154,13 @@ def restore(snapshot_ids: list[int], actor: str) -> Operation:
         assert snapshot is not None
         snapshot.restored_at, snapshot.restored_by, snapshot.restore_op_id = now, actor, row.op_id
     audit.record(
-        "image.restore_requested", actor=actor, op_id=row.op_id, deletion_id=ids[0][1],
+        "image.restore_requested",
+        actor=actor,
+        op_id=row.op_id,
+        deletion_id=ids[0][1],
         image_id=ids[0][2] if len(ids) == 1 else None,
         details={"images": len(ids), "image_ids": [image_id for _, _, image_id in ids][:100]},
-    )  # fmt: skip
+    )
     db.session.commit()
     return row
 

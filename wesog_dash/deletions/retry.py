@@ -67,7 +67,8 @@ def _to_retry(parent: DeletionRequest, only: str | None) -> list[str] | Deletion
     raise DeletionInputError(f"Deletion #{parent.id} was retried already: #{newest}.")
 
 
-def retry_failures(
+# Not yet a DeletionOptions value (README, Development): the one exception to the gate.
+def retry_failures(  # noqa: PLR0913
     deletion_id: int,
     *,
     actor: str,
@@ -95,16 +96,29 @@ def retry_failures(
     parent_id, ticket = parent.id, parent.ticket
     stop_ratio, stop_min_items = parent.stop_ratio, parent.stop_min_items
     child = request_deletion(
-        ids, reason, wait=parent.do_wait, urgent=parent.do_urgent, strict=parent.do_strict,
+        ids,
+        reason,
+        wait=parent.do_wait,
+        urgent=parent.do_urgent,
+        strict=parent.do_strict,
         restorable_only=parent.restorable_only,
-        ticket=ticket, selection_kind="list" if len(ids) > 1 else "single",
-        actor=actor, user_id=user_id, remote_addr=remote_addr, send_after=send_after,
-        stop_ratio=stop_ratio, stop_min_items=stop_min_items, retry_of_id=parent_id,
+        ticket=ticket,
+        selection_kind="list" if len(ids) > 1 else "single",
+        actor=actor,
+        user_id=user_id,
+        remote_addr=remote_addr,
+        send_after=send_after,
+        stop_ratio=stop_ratio,
+        stop_min_items=stop_min_items,
+        retry_of_id=parent_id,
         send_inline=send_inline,
-    )  # fmt: skip
+    )
     audit.record(
-        "deletion.retried", actor=actor, deletion_id=parent_id, remote_addr=remote_addr,
+        "deletion.retried",
+        actor=actor,
+        deletion_id=parent_id,
+        remote_addr=remote_addr,
         details={"retry_id": child.id, "items": len(ids)},
-    )  # fmt: skip
+    )
     db.session.commit()
     return child

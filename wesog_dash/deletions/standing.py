@@ -72,11 +72,17 @@ def standing(deletion: DeletionRequest) -> Standing:
     unrestorable, total = _unrestorable(deletion.id)
     ratio, minimum = threshold(deletion)
     return Standing(
-        seconds_left=seconds_left(deletion), unsent=unsent,
+        seconds_left=seconds_left(deletion),
+        unsent=unsent,
         can_pause=deletion.state in PAUSABLE and unsent > 0,
-        can_resume=deletion.state in ("paused", "pausing"), can_cancel=cancellable,
-        failed_ids=failed_id_text(deletion.id), restorable=restorable_count(deletion.id),
-        unrestorable=unrestorable, unrestorable_total=total,
-        stop_ratio=ratio, stop_min_items=minimum, stop_reach=stop_reach(deletion.item_count),
+        can_resume=deletion.state in ("paused", "pausing"),
+        can_cancel=cancellable,
+        failed_ids=failed_id_text(deletion.id),
+        restorable=restorable_count(deletion.id),
+        unrestorable=unrestorable,
+        unrestorable_total=total,
+        stop_ratio=ratio,
+        stop_min_items=minimum,
+        stop_reach=stop_reach(deletion.item_count),
         retries=[child.id for child in deletion.retries],
-    )  # fmt: skip
+    )

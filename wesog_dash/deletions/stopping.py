@@ -93,7 +93,10 @@ def stop(deletion: DeletionRequest, reason: str, by: str = DISPATCHER) -> bool:
         return False
     dropped = drop_unsent(deletion, "the deletion stopped on failures before sending it")
     audit.record(
-        "deletion.stopped", actor="system", deletion_id=deletion.id, outcome="stopped",
+        "deletion.stopped",
+        actor="system",
+        deletion_id=deletion.id,
+        outcome="stopped",
         details={"reason": reason, "dropped": dropped},
-    )  # fmt: skip
+    )
     return True

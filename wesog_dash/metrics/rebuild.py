@@ -40,12 +40,22 @@ def _samples() -> Iterator[Any]:
     """Every sample with its operation's fields, by operation then in the order seen."""
     o, s = Operation, OperationSample
     query = (
-        select(s.op_id, s.seen_at, s.num_good, s.num_bad, s.is_finished, o.method, o.num_bad
-               .label("final_bad"), o.idle_ms, o.exec_ms, o.finished_at)
+        select(
+            s.op_id,
+            s.seen_at,
+            s.num_good,
+            s.num_bad,
+            s.is_finished,
+            o.method,
+            o.num_bad.label("final_bad"),
+            o.idle_ms,
+            o.exec_ms,
+            o.finished_at,
+        )
         .join(o, o.op_id == s.op_id)
         .where(o.state != "cancelled")  # cancelled before it ran: neither good nor bad
         .order_by(s.op_id, s.id)
-    )  # fmt: skip
+    )
     yield from db.session.execute(query.execution_options(yield_per=BATCH))
 
 

@@ -38,10 +38,16 @@ OUTCOMES = (
 # Every request is counted once: in its final state's column, or in "other_states" while live.
 STATES = ("done", "done_with_errors", "rejected", "cancelled", "stopped")
 DAY_COLUMNS = (
-    "day", "deletions_requested", *STATES, "other_states",
-    "images_requested", *(f"images_{o}" for o in OUTCOMES), "operations_finished",
-    "operation_items_good", "operation_items_failed",
-)  # fmt: skip
+    "day",
+    "deletions_requested",
+    *STATES,
+    "other_states",
+    "images_requested",
+    *(f"images_{o}" for o in OUTCOMES),
+    "operations_finished",
+    "operation_items_good",
+    "operation_items_failed",
+)
 DETAIL_COLUMNS = ("day", "actor", "reason", "requests", "images", *OUTCOMES)
 
 

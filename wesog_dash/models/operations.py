@@ -16,9 +16,16 @@ from .types import UTCDateTime, utcnow
 # "lost": it has answered 404 for WESOG_LOST_AFTER seconds (lost upstream), never asked again.
 # "cancelled": cancelled upstream before it started (every element `msg: "cancelled"`).
 OP_STATES = (
-    "queued", "running", "finished", "finished_with_errors", "stale", "unknown", "missing", "lost",
+    "queued",
+    "running",
+    "finished",
+    "finished_with_errors",
+    "stale",
+    "unknown",
+    "missing",
+    "lost",
     "cancelled",
-)  # fmt: skip
+)
 FINAL_OP_STATES = ("finished", "finished_with_errors", "lost", "cancelled")
 CANCELLED_MSG = "cancelled"  # the element message of a cancelled operation (wesog-api.md #17)
 

@@ -11,10 +11,23 @@ from .identity import claim, current_row
 from .pace import next_poll_delay, setting
 
 UPSTREAM_FIELDS = (
-    "method", "resource", "num_total", "num_good", "num_bad", "is_started", "is_finished",
-    "all_good", "do_wait", "do_urgent", "do_strict", "idle_ms", "exec_ms", "created_at",
-    "started_at", "finished_at",
-)  # fmt: skip
+    "method",
+    "resource",
+    "num_total",
+    "num_good",
+    "num_bad",
+    "is_started",
+    "is_finished",
+    "all_good",
+    "do_wait",
+    "do_urgent",
+    "do_strict",
+    "idle_ms",
+    "exec_ms",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 MAX_ERROR_TEXT = 500  # an upstream message is kept at most this long
 SAMPLED_FIELDS = ("num_good", "num_bad", "is_started", "is_finished")
 

@@ -140,9 +140,11 @@ class Poller:
                 return  # the previous round is still running
             self._background.add(name)
         threading.Thread(
-            target=self._background_task, args=(name, function), name=f"wesog-{name}",
+            target=self._background_task,
+            args=(name, function),
+            name=f"wesog-{name}",
             daemon=True,
-        ).start()  # fmt: skip
+        ).start()
 
     def _background_task(self, name: str, function: Callable[[], Any]) -> None:
         try:
@@ -198,9 +200,11 @@ class Poller:
                 return
             self._long_sends.add(key)
         thread = threading.Thread(
-            target=self._long_task, args=(key, deletions.resolve, selection_id),
-            name="wesog-resolve", daemon=True,
-        )  # fmt: skip
+            target=self._long_task,
+            args=(key, deletions.resolve, selection_id),
+            name="wesog-resolve",
+            daemon=True,
+        )
         thread.start()
 
     def _long_task(self, key: int, function: Callable[[int], Any], arg: int) -> None:

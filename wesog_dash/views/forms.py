@@ -192,11 +192,17 @@ class NewUserForm(OneErrorForm):
     username = StringField(
         "Username",
         description=USERNAME_HELP,
-        render_kw={"maxlength": USERNAME_MAX, "pattern": USERNAME_PATTERN.pattern,
-                   "autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
-    )  # fmt: skip
-    role = SelectField("Role", choices=choices((r, r) for r in ROLES), default="viewer",
-                       validate_choice=False)  # fmt: skip
+        render_kw={
+            "maxlength": USERNAME_MAX,
+            "pattern": USERNAME_PATTERN.pattern,
+            "autocomplete": "off",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+    role = SelectField(
+        "Role", choices=choices((r, r) for r in ROLES), default="viewer", validate_choice=False
+    )
     password = PasswordField(
         "Password",
         description=f"at least {MIN_PASSWORD_LENGTH} characters",
@@ -258,9 +264,13 @@ class OpsFilterForm(GetForm):
         created_from = parse_day(self.created_from.data, "Created from", problems)
         created_to = parse_day(self.created_to.data, "Created to", problems)
         filters = OpFilters(
-            state=chosen(self.state), method=chosen(self.method), resource=chosen(self.resource),
-            origin=chosen(self.origin), created_from=created_from, created_to=created_to,
-        )  # fmt: skip
+            state=chosen(self.state),
+            method=chosen(self.method),
+            resource=chosen(self.resource),
+            origin=chosen(self.origin),
+            created_from=created_from,
+            created_to=created_to,
+        )
         return filters, problems
 
 

@@ -57,12 +57,15 @@ def image_list() -> ResponseReturnValue:
     search = images.run_search(request.args.get("q", "").strip(), int_arg("page", 1, 1, MAX_PAGE))
     on_page = [image.image_id for image in search.results.results] if search.results else []
     context = {
-        "search": search, "per_page": images.PER_PAGE, "delete_form": DeleteForm(formdata=None),
-        "examples": EXAMPLES, **formula_help(search),
+        "search": search,
+        "per_page": images.PER_PAGE,
+        "delete_form": DeleteForm(formdata=None),
+        "examples": EXAMPLES,
+        **formula_help(search),
         # A card remembers its deletion after a reload: in progress, or why it failed.
         "latest": deletions.card_items(on_page, read_at),
         "read_at_ms": int(read_at.timestamp() * 1000),
-    }  # fmt: skip
+    }
     if wants_fragment():
         body = render_template("_image_grid.html", oob_formula_error=True, **context)
     else:
@@ -90,9 +93,12 @@ def image_detail(image_id: str) -> ResponseReturnValue:
         if exc.problem.kind == "not_found":
             error = f"The Wesog API has no image with id {image_id!r}."
     return render_template(
-        "image_detail.html", image=image, image_id=image_id, error=error,
+        "image_detail.html",
+        image=image,
+        image_id=image_id,
+        error=error,
         delete_form=DeleteForm(formdata=None),
-    ), status  # fmt: skip
+    ), status
 
 
 MAX_CARDS = 100  # cards one watcher request may ask about (a page shows images.PER_PAGE)

@@ -91,8 +91,9 @@ def deletion_undo(deletion_id: int) -> ResponseReturnValue:
 
 
 def _toast(message: str, level: str) -> Response:
-    return htmx_response(no_store(""), trigger={"toast": {"message": message, "level": level},
-                                                 "ops-changed": True})  # fmt: skip
+    return htmx_response(
+        no_store(""), trigger={"toast": {"message": message, "level": level}, "ops-changed": True}
+    )
 
 
 @bp.post("/deletions/<int:deletion_id>/pause")
@@ -140,9 +141,13 @@ def deletion_retry(deletion_id: int) -> ResponseReturnValue:
 
     def retry() -> dict[str, Any]:
         child = deletions.retry_failures(
-            deletion_id, actor=current_user.username, user_id=current_user.id,
-            remote_addr=request.remote_addr, send_after=undo_seconds(), only=only,
-        )  # fmt: skip
+            deletion_id,
+            actor=current_user.username,
+            user_id=current_user.id,
+            remote_addr=request.remote_addr,
+            send_after=undo_seconds(),
+            only=only,
+        )
         return {"child_id": child.id}
 
     try:

@@ -23,8 +23,13 @@ from .forms import OneErrorForm, choices, strip
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 
-EXPIRY_CHOICES = ((7, "7 days"), (30, "30 days"), (90, "90 days"), (180, "180 days"),
-                  (365, "1 year"))  # fmt: skip
+EXPIRY_CHOICES = (
+    (7, "7 days"),
+    (30, "30 days"),
+    (90, "90 days"),
+    (180, "180 days"),
+    (365, "1 year"),
+)
 SCOPE_WORDS = {"read": "Read only", "operate": "Read and delete (what the role allows)"}
 
 
@@ -62,9 +67,14 @@ def page(form: TokenForm, status: int = 200, **context: Any) -> ResponseReturnVa
     if not form.owner.data:
         form.owner.data = current_user.username
     body = render_template(
-        "tokens.html", form=form, api_tokens=listed(), token_status=tokens.token_status,
-        scope_words=SCOPE_WORDS, issued=context.get("issued"), error=context.get("error"),
-    )  # fmt: skip
+        "tokens.html",
+        form=form,
+        api_tokens=listed(),
+        token_status=tokens.token_status,
+        scope_words=SCOPE_WORDS,
+        issued=context.get("issued"),
+        error=context.get("error"),
+    )
     return no_store(body, status)
 
 
@@ -89,10 +99,12 @@ def token_create() -> ResponseReturnValue:
         return page(form, 422, error="Choose whose token it is from the list.")
     try:
         issued = tokens.issue(
-            owner, actor=current_user.username, scope=form.scope.data,
+            owner,
+            actor=current_user.username,
+            scope=form.scope.data,
             expires_days=int(form.expires_days.data or tokens.DEFAULT_EXPIRY_DAYS),
             label=form.label.data,
-        )  # fmt: skip
+        )
     except (accounts.AccountError, ValueError) as error:
         return page(form, 422, error=str(error))
     return page(TokenForm(formdata=None), 201, issued=issued)

@@ -33,11 +33,17 @@ def page(status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("form", NewUserForm(formdata=None))
     context.setdefault("create_error", None)
     html = render_template(
-        "users.html", users=accounts.list_users(), role_form=RoleForm(formdata=None),
-        api_tokens=tokens.all_tokens(), token_status=tokens.token_status, roles=ROLES,
-        me=current_user.id, min_password=accounts.MIN_PASSWORD_LENGTH,
-        proxy_notice=untrusted_forwarding(current_app), **context,
-    )  # fmt: skip
+        "users.html",
+        users=accounts.list_users(),
+        role_form=RoleForm(formdata=None),
+        api_tokens=tokens.all_tokens(),
+        token_status=tokens.token_status,
+        roles=ROLES,
+        me=current_user.id,
+        min_password=accounts.MIN_PASSWORD_LENGTH,
+        proxy_notice=untrusted_forwarding(current_app),
+        **context,
+    )
     return html, status
 
 
@@ -70,9 +76,11 @@ def user_create() -> Response | tuple[str, int]:
         return page(422, form=form, create_error=form.first_error)
     try:
         user = accounts.create_user(
-            form.username.data or "", form.password.data or "", form.role.data or "",
+            form.username.data or "",
+            form.password.data or "",
+            form.role.data or "",
             actor=current_user.username,
-        )  # fmt: skip
+        )
     except accounts.AccountError as error:
         return page(422, form=form, create_error=str(error))
     flash(f"Created {user.username} ({user.role}).", "success")

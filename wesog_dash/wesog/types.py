@@ -143,12 +143,37 @@ class Operation:
 
 
 IMAGE_FIELDS = (
-    "image_id", "src", "url_img_watermark", "url_img_thumbnail", "title", "headline",
-    "caption", "alt_text", "ai_generated", "model_release", "property_release", "nsfw",
-    "status", "date", "location", "city", "country", "event", "author", "provider", "shot",
-    "scene", "technique", "medium", "keywords", "categories", "collections", "height",
-    "width", "n_faces",
-)  # fmt: skip
+    "image_id",
+    "src",
+    "url_img_watermark",
+    "url_img_thumbnail",
+    "title",
+    "headline",
+    "caption",
+    "alt_text",
+    "ai_generated",
+    "model_release",
+    "property_release",
+    "nsfw",
+    "status",
+    "date",
+    "location",
+    "city",
+    "country",
+    "event",
+    "author",
+    "provider",
+    "shot",
+    "scene",
+    "technique",
+    "medium",
+    "keywords",
+    "categories",
+    "collections",
+    "height",
+    "width",
+    "n_faces",
+)
 
 
 @dataclass(frozen=True)

@@ -20,59 +20,117 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 # slug -> (title, status, when it happens)
 PROBLEM_TYPES: dict[str, tuple[str, int, str]] = {
-    "invalid-request": ("Invalid request", 400, "A parameter or the body is not what the "
-                        "endpoint takes; `errors` lists each problem."),
+    "invalid-request": (
+        "Invalid request",
+        400,
+        "A parameter or the body is not what the endpoint takes; `errors` lists each problem.",
+    ),
     "unauthorized": ("Unauthorized", 401, "No token, or a token this console does not know."),
     "token-expired": ("Token expired", 401, "The token's expiry has passed; issue a new one."),
     "token-revoked": ("Token revoked", 401, "The token was revoked."),
     "account-disabled": ("Account disabled", 401, "The token's owner is disabled."),
-    "insufficient-scope": ("Insufficient scope", 403, "The token's scope (read) does not "
-                           "allow this; issue one with --scope operate."),
+    "insufficient-scope": (
+        "Insufficient scope",
+        403,
+        "The token's scope (read) does not allow this; issue one with --scope operate.",
+    ),
     "forbidden": ("Forbidden", 403, "The owner's role does not allow this."),
     "read-only": ("Read-only", 403, "WESOG_READ_ONLY is set: nothing can be deleted."),
     "not-found": ("Not found", 404, "No such resource (or no such URL)."),
-    "method-not-allowed": ("Method not allowed", 405, "The URL exists; `Allow` lists its "
-                           "methods."),
-    "unsupported-media-type": ("Unsupported media type", 415, "The body's Content-Type is "
-                               "not one the endpoint takes."),
-    "undo-window-closed": ("Too late to undo", 409, "The deletion has left its undo window "
-                           "(WESOG_UNDO_SECONDS; API and CLI deletions have none): cancel it."),
-    "not-pausable": ("Cannot pause", 409, "Only a deletion with chunks still to send "
-                     "(scheduled or pending) can be paused."),
+    "method-not-allowed": ("Method not allowed", 405, "The URL exists; `Allow` lists its methods."),
+    "unsupported-media-type": (
+        "Unsupported media type",
+        415,
+        "The body's Content-Type is not one the endpoint takes.",
+    ),
+    "undo-window-closed": (
+        "Too late to undo",
+        409,
+        "The deletion has left its undo window "
+        "(WESOG_UNDO_SECONDS; API and CLI deletions have none): cancel it.",
+    ),
+    "not-pausable": (
+        "Cannot pause",
+        409,
+        "Only a deletion with chunks still to send (scheduled or pending) can be paused.",
+    ),
     "not-paused": ("Not paused", 409, "Only a paused deletion can be resumed."),
-    "nothing-to-cancel": ("Nothing to cancel", 409, "The deletion has finished (or stopped): "
-                          "nothing is left to cancel."),
-    "cancel-refused-upstream": ("Nothing could be cancelled", 409, "Every chunk was sent and "
-                                "the Wesog API cancelled none of their operations (started, "
-                                "no cancel, or not reachable); `detail` says which."),
-    "nothing-to-retry": ("Nothing to retry", 409, "The deletion has no failed image (or not "
-                         "the one named by `image_id`)."),
-    "nothing-to-restore": ("Nothing to restore", 409, "No image of the deletion can be "
-                           "restored now (not deleted, not finished, metadata not kept, or "
-                           "already restored)."),
-    "not-finished": ("Not finished", 409, "The deletion has not finished: its erasure receipt "
-                     "is issued once every image's outcome is final."),
-    "own-request": ("Your own request", 403, "Someone other than the requester (or the policy's "
-                    "author) must approve it."),
-    "not-awaiting-approval": ("Not waiting for approval", 409, "It was approved, rejected, "
-                              "expired or changed meanwhile: read it again."),
+    "nothing-to-cancel": (
+        "Nothing to cancel",
+        409,
+        "The deletion has finished (or stopped): nothing is left to cancel.",
+    ),
+    "cancel-refused-upstream": (
+        "Nothing could be cancelled",
+        409,
+        "Every chunk was sent and "
+        "the Wesog API cancelled none of their operations (started, "
+        "no cancel, or not reachable); `detail` says which.",
+    ),
+    "nothing-to-retry": (
+        "Nothing to retry",
+        409,
+        "The deletion has no failed image (or not the one named by `image_id`).",
+    ),
+    "nothing-to-restore": (
+        "Nothing to restore",
+        409,
+        "No image of the deletion can be "
+        "restored now (not deleted, not finished, metadata not kept, or "
+        "already restored).",
+    ),
+    "not-finished": (
+        "Not finished",
+        409,
+        "The deletion has not finished: its erasure receipt "
+        "is issued once every image's outcome is final.",
+    ),
+    "own-request": (
+        "Your own request",
+        403,
+        "Someone other than the requester (or the policy's author) must approve it.",
+    ),
+    "not-awaiting-approval": (
+        "Not waiting for approval",
+        409,
+        "It was approved, rejected, expired or changed meanwhile: read it again.",
+    ),
     "no-dry-run": ("No dry run", 409, "The policy's dry run has not succeeded: run it again."),
     "policy-exists": ("Policy exists", 409, "A retention policy of that name exists already."),
-    "policy-state": ("Not possible in this state", 409, "Only an active or waiting policy can "
-                     "be paused, only a paused one resumed."),
-    "too-many-matches": ("Too many matches", 422, "A search formula matches more images than "
-                         "one deletion may hold (WESOG_QUERY_DELETE_MAX)."),
-    "upstream-rejected": ("Rejected by the Wesog API", 422, "The Wesog API refused the "
-                          "request (e.g. a formula it cannot read)."),
-    "upstream-unavailable": ("Wesog API unavailable", 502, "The Wesog API could not be "
-                             "reached or answered an error; nothing was changed here."),
-    "upstream-rate-limited": ("Wesog API rate limit", 503, "The Wesog API is rate limiting "
-                              "this console; retry later."),
-    "database-unavailable": ("Database unavailable", 503, "The console's database is not "
-                             "answering (restarting, out of reach, or full); nothing was "
-                             "changed: retry after `Retry-After` seconds."),
+    "policy-state": (
+        "Not possible in this state",
+        409,
+        "Only an active or waiting policy can be paused, only a paused one resumed.",
+    ),
+    "too-many-matches": (
+        "Too many matches",
+        422,
+        "A search formula matches more images than one deletion may hold (WESOG_QUERY_DELETE_MAX).",
+    ),
+    "upstream-rejected": (
+        "Rejected by the Wesog API",
+        422,
+        "The Wesog API refused the request (e.g. a formula it cannot read).",
+    ),
+    "upstream-unavailable": (
+        "Wesog API unavailable",
+        502,
+        "The Wesog API could not be reached or answered an error; nothing was changed here.",
+    ),
+    "upstream-rate-limited": (
+        "Wesog API rate limit",
+        503,
+        "The Wesog API is rate limiting this console; retry later.",
+    ),
+    "database-unavailable": (
+        "Database unavailable",
+        503,
+        "The console's database is not "
+        "answering (restarting, out of reach, or full); nothing was "
+        "changed: retry after `Retry-After` seconds.",
+    ),
     "internal-error": ("Internal error", 500, "A bug: the server log has the details."),
-}  # fmt: skip
+}
 
 
 class ApiProblem(Exception):
@@ -99,8 +157,14 @@ def problem(slug: str, detail: str, **extra: Any) -> Response:
     return response
 
 
-HTTP_SLUGS = {400: "invalid-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-              405: "method-not-allowed", 415: "unsupported-media-type"}  # fmt: skip
+HTTP_SLUGS = {
+    400: "invalid-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    415: "unsupported-media-type",
+}
 
 
 def from_http_exception(error: HTTPException) -> Response:

@@ -34,8 +34,11 @@ REFUSALS = {
     "not-paused": "not-paused",
     "finished": "nothing-to-cancel",
 }
-CSV_BODY = {"type": "string", "description": "header `image_id,title,outcome,message,"
-            "operation,time`, then one row per item in request order"}  # fmt: skip
+CSV_BODY = {
+    "type": "string",
+    "description": "header `image_id,title,outcome,message,"
+    "operation,time`, then one row per item in request order",
+}
 
 
 def refused(error: deletions.ControlError, usual: str) -> ApiProblem:
@@ -81,9 +84,12 @@ def answered(deletion_id: int, said: str) -> Response:
 @bp.post("/deletions/<int:deletion_id>/undo")
 @role_required("operator")
 @operation(
-    "Undo a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
-    problems=(404, "undo-window-closed"), tag="safety",
-)  # fmt: skip
+    "Undo a deletion",
+    scope="operate",
+    responses={200: schemas.DeletionAnswer},
+    problems=(404, "undo-window-closed"),
+    tag="safety",
+)
 def deletion_undo(deletion_id: int) -> Response:
     """Undo a deletion still in its undo window (WESOG_UNDO_SECONDS): nothing is sent.
 
@@ -96,9 +102,12 @@ def deletion_undo(deletion_id: int) -> Response:
 @bp.post("/deletions/<int:deletion_id>/pause")
 @role_required("operator")
 @operation(
-    "Pause a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
-    problems=(404, "not-pausable"), tag="safety",
-)  # fmt: skip
+    "Pause a deletion",
+    scope="operate",
+    responses={200: schemas.DeletionAnswer},
+    problems=(404, "not-pausable"),
+    tag="safety",
+)
 def deletion_pause(deletion_id: int) -> Response:
     """Keep the unsent chunks in the outbox until resumed (operations already sent run on)."""
     return control(deletion_id, deletions.pause, "not-pausable", "pause")
@@ -108,9 +117,12 @@ def deletion_pause(deletion_id: int) -> Response:
 @role_required("operator")
 @destructive
 @operation(
-    "Resume a paused deletion", scope="operate", responses={200: schemas.DeletionAnswer},
-    problems=(404, "not-paused"), tag="safety",
-)  # fmt: skip
+    "Resume a paused deletion",
+    scope="operate",
+    responses={200: schemas.DeletionAnswer},
+    problems=(404, "not-paused"),
+    tag="safety",
+)
 def deletion_resume(deletion_id: int) -> Response:
     """Send the unsent chunks of a paused deletion again."""
     return control(deletion_id, deletions.resume, "not-paused", "resume")
@@ -119,9 +131,12 @@ def deletion_resume(deletion_id: int) -> Response:
 @bp.post("/deletions/<int:deletion_id>/cancel")
 @role_required("operator")
 @operation(
-    "Cancel a deletion", scope="operate", responses={200: schemas.DeletionAnswer},
-    problems=(404, "nothing-to-cancel", "cancel-refused-upstream"), tag="safety",
-)  # fmt: skip
+    "Cancel a deletion",
+    scope="operate",
+    responses={200: schemas.DeletionAnswer},
+    problems=(404, "nothing-to-cancel", "cancel-refused-upstream"),
+    tag="safety",
+)
 def deletion_cancel(deletion_id: int) -> Response:
     """Drop the unsent chunks and cancel the operations still queued upstream.
 
@@ -148,9 +163,13 @@ def deletion_cancel(deletion_id: int) -> Response:
 @role_required("operator")
 @destructive
 @operation(
-    "Retry the failures", scope="operate", query=RetryQuery, responses={202: schemas.Deletion},
-    problems=(400, 404, "nothing-to-retry", 502, 503), tag="safety",
-)  # fmt: skip
+    "Retry the failures",
+    scope="operate",
+    query=RetryQuery,
+    responses={202: schemas.Deletion},
+    problems=(400, 404, "nothing-to-retry", 502, 503),
+    tag="safety",
+)
 def deletion_retry(deletion_id: int) -> Response:
     """A new deletion of exactly the failed ids (or only `image_id`), same reason and options.
 
@@ -167,9 +186,12 @@ def deletion_retry(deletion_id: int) -> Response:
 
     def retry() -> dict[str, Any]:
         child = deletions.retry_failures(
-            deletion_id, actor=current_user.username, user_id=current_user.id,
-            remote_addr=request.remote_addr, only=query.image_id,
-        )  # fmt: skip
+            deletion_id,
+            actor=current_user.username,
+            user_id=current_user.id,
+            remote_addr=request.remote_addr,
+            only=query.image_id,
+        )
         return {"child_id": child.id}
 
     try:
@@ -187,9 +209,12 @@ def deletion_retry(deletion_id: int) -> Response:
 @role_required("operator")
 @destructive
 @operation(
-    "Restore what was deleted", scope="operate", responses={202: schemas.Deletion},
-    problems=(404, "nothing-to-restore", 502, 503), tag="safety",
-)  # fmt: skip
+    "Restore what was deleted",
+    scope="operate",
+    responses={202: schemas.Deletion},
+    problems=(404, "nothing-to-restore", 502, 503),
+    tag="safety",
+)
 def deletion_restore(deletion_id: int) -> Response:
     """Re-add every deleted image of the deletion that can be restored, in one operation.
 
@@ -217,9 +242,13 @@ def deletion_restore(deletion_id: int) -> Response:
 @bp.get("/deletions/<int:deletion_id>/report.csv")
 @role_required("viewer")
 @operation(
-    "Completion report (CSV)", scope="read", responses={200: CSV_BODY}, problems=(404,),
-    tag="safety", media="text/csv",
-)  # fmt: skip
+    "Completion report (CSV)",
+    scope="read",
+    responses={200: CSV_BODY},
+    problems=(404,),
+    tag="safety",
+    media="text/csv",
+)
 def deletion_report(deletion_id: int) -> Response:
     """Every item of the deletion as CSV: id, title, outcome, message, operation, time."""
     deletion_or_404(deletion_id)

@@ -26,8 +26,11 @@ from .serialize import deletion_out
 from .spec import operation
 
 TEXT_BODY = {"type": "string", "description": "image ids, one per line"}
-UPSTREAM_SLUGS = {"rejected": "upstream-rejected", "rate_limited": "upstream-rate-limited",
-                  "not_found": "upstream-rejected"}  # fmt: skip
+UPSTREAM_SLUGS = {
+    "rejected": "upstream-rejected",
+    "rate_limited": "upstream-rate-limited",
+    "not_found": "upstream-rejected",
+}
 
 
 def utf8(data: bytes) -> str:
@@ -101,12 +104,18 @@ def resolve(ids: list[str] | None, query: str | None) -> tuple[list[str], str, s
 @role_required("operator")
 @destructive
 @operation(
-    "Create a deletion request", scope="operate",
-    body={"application/json": NewDeletion, "text/plain": TEXT_BODY,
-          "multipart/form-data": NewDeletionForm},
-    query=TextDeletionQuery, responses={202: schemas.Deletion},
-    problems=(400, 415, 422, 502, 503), tag="deletions",
-)  # fmt: skip
+    "Create a deletion request",
+    scope="operate",
+    body={
+        "application/json": NewDeletion,
+        "text/plain": TEXT_BODY,
+        "multipart/form-data": NewDeletionForm,
+    },
+    query=TextDeletionQuery,
+    responses={202: schemas.Deletion},
+    problems=(400, 415, 422, 502, 503),
+    tag="deletions",
+)
 def create_deletion() -> Response:
     """Ask for images to be deleted; answers 202 with the request to follow (`Location`).
 
@@ -122,12 +131,19 @@ def create_deletion() -> Response:
         ids, query, options = reader()
         ids, kind, formula = resolve(ids, query)
         found = deletions.request_deletion(
-            ids, options.reason, wait=options.wait, urgent=options.urgent,
-            strict=options.strict, ticket=options.ticket, selection_kind=kind,
+            ids,
+            options.reason,
+            wait=options.wait,
+            urgent=options.urgent,
+            strict=options.strict,
+            ticket=options.ticket,
+            selection_kind=kind,
             restorable_only=options.restorable_only,
-            selection_query=formula, actor=current_user.username, user_id=current_user.id,
+            selection_query=formula,
+            actor=current_user.username,
+            user_id=current_user.id,
             remote_addr=request.remote_addr,
-        )  # fmt: skip
+        )
     except deletions.DeletionInputError as error:
         raise ApiProblem("invalid-request", error.message) from error
     except UpstreamProblem as error:
