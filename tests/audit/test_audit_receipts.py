@@ -80,7 +80,7 @@ def test_a_receipt_of_a_finished_deletion_verifies_offline(
     assert "deletion.requested" in {e["action"] for e in receipt["audit_events"]}
     result = verify(runner, path)
     assert result.exit_code == 0, result.output
-    assert f"receipt intact: deletion #{finished}, 3 image(s)" in result.output
+    assert f"receipt intact: deletion #{finished}, 3 images" in result.output
 
 
 def test_one_edited_outcome_breaks_the_receipt_and_is_named(

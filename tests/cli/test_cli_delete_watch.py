@@ -47,7 +47,7 @@ def delete(runner, *args: str, **kwargs: Any) -> Any:
 def test_delete_shows_what_will_be_sent_and_asks_first(app: Flask, runner) -> None:
     refused = delete(runner, "100001", "100002", "--reason", "ticket 7", input="n\n")
     assert refused.exit_code == 1
-    assert "About to delete 2 image(s): 100001, 100002" in refused.output
+    assert "About to delete 2 images: 100001, 100002" in refused.output
     assert "reason: ticket 7" in refused.output and "Nothing was sent" in refused.output
     assert deletion_rows(app) == []
     accepted = delete(runner, "100001", "100002", "--reason", "ticket 7", "--urgent", input="y\n")
@@ -73,7 +73,7 @@ def test_delete_a_3000_id_file_in_one_command_and_watch_it_end(
     lines = result.stdout.strip().splitlines()
     created = json.loads(lines[0])
     assert created["item_count"] == 3000 and created["selection_kind"] == "list"
-    assert "sent as 3 operation(s)" in result.stderr
+    assert "sent as 3 operations" in result.stderr
     final = json.loads(lines[-1])
     assert final["id"] == created["id"] and final["state"] == "done" and final["exit_code"] == 0
     assert final["good"] == 3000 and final["total"] == 3000

@@ -48,7 +48,7 @@ def test_pause_resume_and_cancel_with_their_refusals(
     resumed = wesog(runner, "resume", str(deletion_id))
     assert resumed.exit_code == 0 and f"Deletion #{deletion_id} resumed." in resumed.output
     cancelled = wesog(runner, "cancel", str(deletion_id))
-    assert cancelled.exit_code == 0 and "2 unsent image(s) dropped" in cancelled.output
+    assert cancelled.exit_code == 0 and "2 unsent images dropped" in cancelled.output
     assert deletion_state(app, deletion_id).state == "cancelled"
     finished = wesog(runner, "cancel", str(deletion_id))  # a second cancel: nothing more
     assert finished.exit_code == 0 and "already cancelled" in finished.output

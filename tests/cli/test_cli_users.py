@@ -128,5 +128,5 @@ def test_setup_url_prints_a_working_one_time_url_while_no_user_exists(app: Flask
     }
     assert client.post(f"/setup/{token}", data=data).status_code == 302
     again = runner.invoke(args=["users", "setup-url"])
-    assert again.exit_code == 0 and "Setup is complete (1 user(s) exist)" in again.output
+    assert again.exit_code == 0 and "Setup is complete (1 user exists)" in again.output
     assert "/setup/" not in again.output

@@ -156,8 +156,6 @@ def test_keys_older_than_a_week_are_forgotten_by_prune_snapshots(app: Flask, run
         db.session.add(IdempotencyKey(digest="0" * 64, created_at=utcnow() - timedelta(days=8)))
         db.session.commit()
     result = runner.invoke(args=["wesog", "prune-snapshots"])
-    assert (
-        result.exit_code == 0 and "Forgot 1 idempotency key(s) older than 7 days" in result.output
-    )
+    assert result.exit_code == 0 and "Forgot 1 idempotency key older than 7 days" in result.output
     with app.app_context():
         assert db.session.query(IdempotencyKey).count() == 1

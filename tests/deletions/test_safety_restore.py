@@ -140,5 +140,5 @@ def test_old_snapshots_are_pruned(app: Flask, sandbox: SandboxServer, runner: An
         snapshot.taken_at -= timedelta(days=91)
         db.session.commit()
     result = runner.invoke(args=["wesog", "prune-snapshots"])
-    assert result.exit_code == 0 and "Pruned 1 snapshot(s) older than 90 days" in result.output
+    assert result.exit_code == 0 and "Pruned 1 snapshot older than 90 days" in result.output
     assert snapshots(app, deletion_id) == []

@@ -39,7 +39,7 @@ def test_a_cancelled_big_deletion_reads_not_sent_and_cancelled_in_grey(
     deletion_id = request_deletion(live_server.app, ids, selection_kind="list")
     wait_for(lambda: deletes(live_server) == 4, timeout=20)
     page.goto(f"{live_server.url}/deletions/{deletion_id}")
-    page.get_by_role("button", name="Cancel what is not sent or not started").click()
+    page.get_by_role("button", name="Cancel the rest").click()
     items = page.locator("table.items")
     expect(items.locator(".badge.state-not_sent").first).to_have_text("Not sent")
     expect(items.locator(".badge.state-cancelled").first).to_have_text("Cancelled upstream")

@@ -52,7 +52,7 @@ def test_made_in_the_browser_approved_by_someone_else_and_run(
     assert created.status_code == 303
     page_url = created.headers["Location"]
     page = client.get(page_url).get_data(as_text=True)
-    assert re.search(r"<strong>5</strong> image\(s\) matched", page)
+    assert re.search(r"<strong>5</strong> images matched", page)
     assert "100005" in page and "someone else must approve it" in page
     assert 'id="approve-policy"' not in page
     policy_id = int(page_url.rsplit("/", 1)[1])
@@ -143,12 +143,12 @@ def test_the_cli_adds_lists_dry_runs_and_pauses(runner: Any) -> None:
         ]
     )
     assert added.exit_code == 0, added.output
-    assert "Dry run: 5 image(s) match; one run would delete 2." in added.output
+    assert "Dry run: 5 images match; one run would delete 2." in added.output
     assert "  100001" in added.output
     listed = runner.invoke(args=["wesog", "policy", "list"])
     assert "weekly\tawaiting_approval\tevery 10080 min\tmax 2" in listed.output
     dry = runner.invoke(args=["wesog", "policy", "run", "weekly", "--dry-run"])
-    assert dry.exit_code == 0 and "5 image(s) match" in dry.output
+    assert dry.exit_code == 0 and "5 images match" in dry.output
     not_yet = runner.invoke(args=["wesog", "policy", "run", "weekly"])
     assert not_yet.exit_code == 1 and "only an active one runs" in not_yet.output
     with runner.app.app_context():

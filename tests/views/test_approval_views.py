@@ -127,7 +127,7 @@ def test_the_cli_approves_and_rejects(app: Flask, runner: Any) -> None:
     second = request(app, TWENTY, selection_kind="list")
     approved = runner.invoke(args=["wesog", "approve", str(first)])
     assert approved.exit_code == 0, approved.output
-    assert "20 image(s)" in approved.output and "approved" in approved.output
+    assert "20 images" in approved.output and "approved" in approved.output
     assert deletion_state(app, first).state == "pending"
     rejected = runner.invoke(args=["wesog", "reject", str(second), "--reason", "duplicate"])
     assert rejected.exit_code == 0 and deletion_state(app, second).state == "cancelled"

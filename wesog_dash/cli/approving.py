@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from .. import deletions
 from ..accounts.permissions import read_only
+from ..wording import counted
 from .actor import cli_actor
 from .controlling import found, report
 
@@ -26,7 +27,7 @@ def approve_command(deletion_id: int, reason: str, as_json: bool) -> None:
         raise click.ClickException("This console is read-only (WESOG_READ_ONLY is set).")
     deletion = found(deletion_id)
     click.echo(
-        f"Deletion #{deletion_id} by {deletion.actor}: {deletion.item_count} image(s), "
+        f"Deletion #{deletion_id} by {deletion.actor}: {counted(deletion.item_count, 'image')}, "
         f"list SHA-256 {deletion.ids_sha256}, reason: {deletion.reason}",
         err=as_json,
     )

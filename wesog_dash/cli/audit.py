@@ -16,6 +16,7 @@ from ..audit import chain as audit_chain
 from ..audit import digests as digests_module
 from ..audit import receipt_format
 from ..extensions import db
+from ..wording import counted
 from .actor import cli_actor
 
 audit_cli = AppGroup("audit", help="Verify and prune the audit log.")
@@ -150,6 +151,7 @@ def verify_receipt_command(file: Path, public_key: Path | None) -> None:
         raise SystemExit(1)
     deletion = receipt.get("deletion") or {}
     click.echo(
-        f"receipt intact: deletion #{deletion.get('id')}, {len(receipt.get('items') or [])} "
-        f"image(s), issued {receipt.get('issued_at')}, signed by key {receipt.get('key_id')}"
+        f"receipt intact: deletion #{deletion.get('id')}, "
+        f"{counted(len(receipt.get('items') or []), 'image')}, issued {receipt.get('issued_at')}, "
+        f"signed by key {receipt.get('key_id')}"
     )

@@ -20,6 +20,7 @@ from ..accounts.permissions import read_only
 from ..models import DeletionRequest
 from ..upstream import UpstreamProblem
 from ..views.api.serialize import deletion_out
+from ..wording import counted
 from .actor import cli_actor
 from .watching import watch
 
@@ -54,11 +55,11 @@ def describe(ids: list[str], reason: str, ticket: str | None, flags: dict[str, b
     chosen = ", ".join(name for name, on in flags.items() if on) or "none"
     chunks = -(-len(ids) // deletions.CHUNK_SIZE)
     lines = [
-        f"About to delete {len(ids):,} image(s): {shown}",
+        f"About to delete {counted(len(ids), 'image')}: {shown}",
         f"  reason: {reason}",
         f"  ticket: {ticket or '—'}",
         f"  options: {chosen}",
-        f"  sent as {chunks} operation(s) of at most {deletions.CHUNK_SIZE:,} ids",
+        f"  sent as {counted(chunks, 'operation')} of at most {deletions.CHUNK_SIZE:,} ids",
     ]
     return "\n".join(lines)
 
@@ -113,7 +114,9 @@ def delete_command(
     if as_json:
         click.echo(json.dumps(deletion_out(found).model_dump(mode="json")))
     else:
-        click.echo(f"Deletion request {found.id}: {found.item_count:,} image(s), {found.state}.")
+        click.echo(
+            f"Deletion request {found.id}: {counted(found.item_count, 'image')}, {found.state}."
+        )
         click.echo(f"Follow it: flask --app app wesog watch {found.id}")
     if then_watch:
         sys.exit(watch(found.id, None, as_json=as_json))

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from .. import policies, signals
 from ..models import PolicyRun, RetentionPolicy
+from ..wording import counted
 from .actor import cli_actor
 
 policy_cli = AppGroup("policy", help="Retention policies: saved searches deleted on a schedule.")
@@ -65,7 +66,10 @@ def show_dry_run(run: PolicyRun) -> None:
     """Print a dry run: count, what one run would take, the first ids."""
     if run.outcome == "failed":
         raise click.ClickException(f"Dry run failed: {run.message}")
-    click.echo(f"Dry run: {run.matched} image(s) match; one run would delete {run.taken}.")
+    click.echo(
+        f"Dry run: {counted(run.matched or 0, 'image')} "
+        f"{'matches' if run.matched == 1 else 'match'}; one run would delete {run.taken:,}."
+    )
     for image_id in run.first_ids or []:
         click.echo(f"  {image_id}")
 

@@ -11,6 +11,7 @@ from .. import accounts
 from ..accounts import first_run as setup
 from ..accounts import sessions, tokens
 from ..models import ROLES, TOKEN_SCOPES
+from ..wording import counted
 from .actor import cli_actor
 
 users_cli = AppGroup("users", help="Manage console users.")
@@ -96,7 +97,7 @@ def logout_command(name: str) -> None:
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     ended = sessions.log_out_everywhere(user, actor=cli_actor())
-    click.echo(f"{user.username}: {ended} session(s) ended.")
+    click.echo(f"{user.username}: {counted(ended, 'session')} ended.")
 
 
 @users_cli.command("token")
@@ -181,7 +182,10 @@ def setup_url_command(base_url: str) -> None:
     """Print a one-time URL (valid one hour) that creates the first admin, if none exists."""
     count = accounts.user_count()
     if count:
-        click.echo(f"Setup is complete ({count} user(s) exist); log in at {base_url}/login")
+        click.echo(
+            f"Setup is complete ({counted(count, 'user')} {'exists' if count == 1 else 'exist'}); "
+            f"log in at {base_url}/login"
+        )
         return
     url = setup.setup_url(base_url, setup.issue_setup_token())
     click.echo("")

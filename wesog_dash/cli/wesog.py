@@ -16,6 +16,7 @@ from ..poller import Poller, end_frozen_transactions, wakeups
 from ..sandbox import SandboxSettings, run_standalone
 from ..signals import wake_event
 from ..telemetry.prometheus import REGISTRY
+from ..wording import counted
 
 wesog_cli = AppGroup(
     "wesog",
@@ -87,5 +88,5 @@ def prune_snapshots_command(days: int | None) -> None:
     idempotency keys of actions, after a week)."""
     count = prune_snapshots(days, actor="cli:prune-snapshots")
     kept = days if days is not None else current_app.config["WESOG_SNAPSHOT_DAYS"]
-    click.echo(f"Pruned {count} snapshot(s) older than {kept} days.")
-    click.echo(f"Forgot {prune_keys()} idempotency key(s) older than {KEEP_DAYS} days.")
+    click.echo(f"Pruned {counted(count, 'snapshot')} older than {kept} days.")
+    click.echo(f"Forgot {counted(prune_keys(), 'idempotency key')} older than {KEEP_DAYS} days.")

@@ -14,6 +14,7 @@ from ..models import DeletionItem, DeletionRequest, Operation, utcnow
 from ..operations import record_snapshot
 from ..upstream import wesog_client
 from ..wesog import CancelResult, WesogError
+from ..wording import counted, plural
 from . import items, lifecycle
 from .lifecycle import CANCELLABLE, DISPATCHER, PERSON
 from .outcomes import finish_operation, settle_deletion
@@ -133,10 +134,11 @@ class CancelReport:
         if self.already:
             return "This deletion is already cancelled."
         done = [IN_FLIGHT.format("cancelled")] if self.in_flight else []
-        done += [f"{self.dropped} unsent image(s) dropped"] if self.dropped else []
+        done += [f"{counted(self.dropped, 'unsent image')} dropped"] if self.dropped else []
         if self.cancelled_ops:
             done.append(
-                "operation(s) "
+                plural(len(self.cancelled_ops), "operation")
+                + " "
                 + ", ".join(f"#{i}" for i in self.cancelled_ops)
                 + " cancelled upstream"
             )

@@ -127,8 +127,9 @@ def logout_everywhere() -> Response | str:
     words = f"{ended} {plural(ended, 'session')} ended"
     if revoked:
         words += f", {revoked} API {plural(revoked, 'token')} revoked"
+    verb = "works" if len(live) == 1 else "work"
     kept = (
-        f" Your {len(live)} API {plural(len(live), 'token')} still work."
+        f" Your {len(live)} API {plural(len(live), 'token')} still {verb}."
         if live and not revoked
         else ""
     )

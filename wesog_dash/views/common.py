@@ -223,6 +223,7 @@ def init_app(app: Flask) -> None:
         card_token=display.card_token,
         selection_words=display.selection_words,
         method_words=words.method_words,
+        plural=words.plural,
         shown_state=words.shown_state,
         idempotency_key=lambda: uuid.uuid4().hex,  # one per drawn form: a double submit is one
         stop_reach=deletions.stop_reach,  # what the stop rule cannot do, said before sending

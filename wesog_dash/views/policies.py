@@ -14,6 +14,7 @@ from .. import policies
 from ..accounts.permissions import destructive, role_required
 from ..inputs import whole_number
 from ..models import RetentionPolicy
+from ..wording import counted
 from .guard_forms import ApprovalForm, PolicyForm
 
 bp = Blueprint("policies", __name__)
@@ -140,7 +141,10 @@ def policy_dry_run(policy_id: int) -> ResponseReturnValue:
     if run.outcome == "failed":
         flash(f"Dry run failed: {run.message}", "error")
     else:
-        flash(f"Dry run: {run.matched} image(s) match; a run would delete {run.taken}.", "info")
+        matched = (
+            f"{counted(run.matched or 0, 'image')} {'matches' if run.matched == 1 else 'match'}"
+        )
+        flash(f"Dry run: {matched}; a run would delete {run.taken:,}.", "info")
     return redirect(url_for("policies.policy_detail", policy_id=policy_id), 303)
 
 

@@ -5,6 +5,8 @@ Pages show these; exports and the JSON API keep the codes (`url_img_watermark`, 
 
 from __future__ import annotations
 
+from ..wording import plural  # noqa: F401  (the pages' word for counts)
+
 FIELD_WORDS: dict[str, str] = {
     "image_id": "Image id",
     "src": "Source image URL",
@@ -60,8 +62,3 @@ def method_words(method: str | None, resource: str | None) -> str:
     verb = METHOD_WORDS.get(method or "", method or "Unknown action")
     noun = RESOURCE_WORDS.get(resource or "", resource or "unknown resource")
     return f"{verb} {noun}"
-
-
-def plural(count: int, word: str) -> str:
-    """`word` for one, `word`+s for any other count ("1 session", "2 sessions")."""
-    return word if count == 1 else f"{word}s"
