@@ -71,7 +71,7 @@ def claimed(app: Flask, deletion_id: int) -> bool:
 
 
 @pytest.mark.parametrize(
-    "sandbox_settings", [SandboxSettings(**KNOBS, late_answer=1, late_answer_ms=1500)]
+    "sandbox_settings", [SandboxSettings(**KNOBS, late_answer=1, late_answer_ms=4000)]
 )
 @pytest.mark.parametrize("action", ["pause", "cancel"])
 def test_an_action_after_the_send_claim_says_the_chunk_went_and_the_rest_waits(
