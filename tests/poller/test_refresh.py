@@ -153,12 +153,18 @@ def test_the_request_budget_is_never_exceeded(
         )
         for op_id in range(900, 930):  # thirty operations to poll every 50 ms, by id
             operations.track(op_id, actor="alice")
-    counts = []
-    for _ in range(4):  # four consecutive windows of one second, counted at the sandbox
-        before = api_calls(sandbox)
+    counts, windows = [], []
+    for _ in range(4):  # four consecutive windows of about a second, counted at the sandbox
+        before, started = api_calls(sandbox), time.monotonic()
         time.sleep(0.98)
         counts.append(api_calls(sandbox) - before)
-    assert max(counts) <= 5, counts
+        windows.append(time.monotonic() - started)  # a busy machine oversleeps: measured
+    # At most 5 calls a second, plus one that may start right at the window's edge.
+    assert all(n <= 5 * max(1.0, w) + 1 for n, w in zip(counts, windows, strict=True)), (
+        counts,
+        windows,
+    )
+    assert max(counts) <= 5 or max(windows) > 1.0, (counts, windows)
     assert sum(counts) >= 12, f"the budget is used, not idle: {counts}"
 
 
