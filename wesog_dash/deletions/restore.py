@@ -17,37 +17,8 @@ from ..extensions import db
 from ..models import DeletionItem, ImageSnapshot, Operation, utcnow
 from ..operations import record_snapshot
 from ..upstream import upstream_call, wesog_client
+from ..wesog.types import INPUT_FIELDS
 from .items import batches
-
-# The input fields of an image (wesog-api.md §4.2): what a restore may send back.
-INPUT_FIELDS = (
-    "src",
-    "url_img_watermark",
-    "url_img_thumbnail",
-    "title",
-    "headline",
-    "caption",
-    "alt_text",
-    "ai_generated",
-    "model_release",
-    "property_release",
-    "nsfw",
-    "status",
-    "date",
-    "location",
-    "city",
-    "country",
-    "event",
-    "author",
-    "provider",
-    "shot",
-    "scene",
-    "technique",
-    "medium",
-    "keywords",
-    "categories",
-    "collections",
-)
 
 
 class RestoreError(ValueError):

@@ -174,6 +174,10 @@ IMAGE_FIELDS = (
     "width",
     "n_faces",
 )
+# Computed by the API (wesog-api.md §4.1), never sent back.
+COMPUTED_FIELDS = ("height", "width", "n_faces")
+# The input fields of an image (§4.2): what a write, and so a restore, may send.
+INPUT_FIELDS = tuple(f for f in IMAGE_FIELDS if f != "image_id" and f not in COMPUTED_FIELDS)
 
 
 @dataclass(frozen=True)
