@@ -137,7 +137,7 @@ def test_tracked_operation_is_filled_in_by_the_poller_and_ends_audited(
     def ended() -> bool:
         poller.run_once()
         with app.app_context():
-            row = operations.get_operation(op_id)
+            row = operations.load_operation(op_id)
             return row is not None and row.state == "finished" and row.outcomes_applied
 
     wait_for(ended, timeout=15)
@@ -152,7 +152,7 @@ def test_tracked_id_unknown_upstream_is_not_found_then_lost_and_no_longer_polled
         operations.track(987654, actor="alice")
     poller.run_once()
     with app.app_context():
-        row = operations.get_operation(987654)
+        row = operations.load_operation(987654)
         assert row is not None and row.state == "missing"  # "not found upstream"
         assert row.last_poll_error == NOT_FOUND and "cannot be reached" not in NOT_FOUND
         assert row.next_poll_at is not None and row.last_polled_at is not None
@@ -161,12 +161,12 @@ def test_tracked_id_unknown_upstream_is_not_found_then_lost_and_no_longer_polled
     def lost() -> bool:
         poller.run_once()
         with app.app_context():
-            found = operations.get_operation(987654)
+            found = operations.load_operation(987654)
             return found is not None and found.state == "lost"
 
     wait_for(lost, timeout=5)
     with app.app_context():
-        row = operations.get_operation(987654)
+        row = operations.load_operation(987654)
         assert row is not None and row.next_poll_at is None
         assert row.last_poll_error and "no longer asked" in row.last_poll_error
     polls = sandbox.state.stats["GET /ops/{op_id}"]
@@ -183,7 +183,7 @@ def test_import_from_api_records_every_operation_once(
     running = api.add_images([{"id": "new-1", "src": "https://example.org/1.jpg"}])
     with app.app_context():
         assert import_from_api(actor="alice") == 2
-        rows = {op_id: operations.get_operation(op_id) for op_id in (done.op_id, running.op_id)}
+        rows = {op_id: operations.load_operation(op_id) for op_id in (done.op_id, running.op_id)}
         assert {row.origin for row in rows.values() if row} == {"imported"}
         finished = rows[done.op_id]
         assert finished is not None and finished.outcomes_applied  # ended before we knew it
@@ -249,7 +249,7 @@ def test_progress_reports_percentages_elapsed_time_and_an_eta(
     def midway() -> Any:
         poller.run_once()
         with app.app_context():
-            row = operations.get_operation(op_id)
+            row = operations.load_operation(op_id)
             assert row is not None
             progress = operations.progress(row)
             return 0 < progress.done < progress.total and sample_count(app, op_id) >= 3 and progress
@@ -263,7 +263,7 @@ def test_progress_reports_percentages_elapsed_time_and_an_eta(
     def finished() -> Any:
         poller.run_once()
         with app.app_context():
-            row = operations.get_operation(op_id)
+            row = operations.load_operation(op_id)
             return row is not None and row.is_finished and operations.progress(row)
 
     final = wait_for(finished, timeout=15)

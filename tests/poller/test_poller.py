@@ -69,7 +69,7 @@ def test_only_the_poller_fetches_operation_status(
     deletion_id = request(app, ["100001"])
     with app.app_context():
         [item] = deletions.items_of(deletion_id)
-        row = operations.get_operation(item.op_id or 0)
+        row = operations.load_operation(item.op_id or 0)
         assert row is not None
         operations.progress(row)
         operations.list_operations(OpFilters(), page=1)

@@ -76,7 +76,7 @@ def freshness(row: Operation) -> dict[str, Any]:
 
 def find_op(op_id: int) -> Operation:
     """The stored operation, or a 404 page."""
-    row = operations.get_operation(op_id)
+    row = operations.load_operation(op_id)
     if row is None:
         abort(404, description=f"This console does not know operation #{op_id}. Track it first.")
     return row

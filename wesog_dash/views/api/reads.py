@@ -76,7 +76,7 @@ def operation_list() -> Response:
 )
 def operation_detail(op_id: int) -> Response:
     """One operation with its per-element errors and progress, from the database."""
-    op = operations.get_operation(op_id)
+    op = operations.load_operation(op_id)
     if op is None:
         raise ApiProblem("not-found", f"No operation {op_id} is known here.")
     return answer(operation_out(op))
