@@ -70,7 +70,7 @@ def operation_list() -> Response:
 @operation(
     "One operation",
     scope="read",
-    responses={200: schemas.Operation},
+    responses={200: schemas.OperationOut},
     problems=(404,),
     tag="operations",
 )
