@@ -207,22 +207,22 @@ def test_list_operations_is_newest_first_filtered_and_paged(app: Flask, api: Wes
     api.add_images([{"id": "new-2", "src": "https://example.org/2.jpg"}], wait=True)
     with app.app_context():
         import_from_api(actor="alice")
-        everything = operations.list_operations(OpFilters(), page=1, per_page=2)
+        everything = operations.load_operations(OpFilters(), page=1, per_page=2)
         assert [r.op_id for r in everything.rows] == [3, 2]
         assert (everything.total, everything.has_next, everything.has_prev) == (3, True, False)
-        second = operations.list_operations(OpFilters(), page=2, per_page=2)
+        second = operations.load_operations(OpFilters(), page=2, per_page=2)
         assert [r.op_id for r in second.rows] == [1] and second.has_prev and not second.has_next
-        deletes = operations.list_operations(OpFilters(method="del"), page=1)
+        deletes = operations.load_operations(OpFilters(method="del"), page=1)
         assert [r.op_id for r in deletes.rows] == [2, 1]
-        assert operations.list_operations(OpFilters(origin="dashboard"), page=1).total == 0
-        assert operations.list_operations(OpFilters(state="finished"), page=1).total == 3
+        assert operations.load_operations(OpFilters(origin="dashboard"), page=1).total == 0
+        assert operations.load_operations(OpFilters(state="finished"), page=1).total == 3
         today = datetime.now(UTC).date()
         same_day = OpFilters(created_from=today, created_to=today, resource="image")
-        assert operations.list_operations(same_day, page=1).total == 3
+        assert operations.load_operations(same_day, page=1).total == 3
         tomorrow = OpFilters(created_from=today + timedelta(days=1))
-        assert operations.list_operations(tomorrow, page=1).total == 0
+        assert operations.load_operations(tomorrow, page=1).total == 0
         yesterday = OpFilters(created_to=today - timedelta(days=1))
-        assert operations.list_operations(yesterday, page=1).total == 0
+        assert operations.load_operations(yesterday, page=1).total == 0
 
 
 def test_running_count_counts_unfinished_known_operations(

@@ -70,8 +70,8 @@ def _filtered(query: Select[Operation], filters: OpFilters) -> Select[Operation]
     return query
 
 
-def list_operations(filters: OpFilters, page: int, per_page: int = 25) -> OpPage:
-    """One page of operations matching `filters`, newest (highest op_id) first."""
+def load_operations(filters: OpFilters, page: int, per_page: int = 25) -> OpPage:
+    """One page of stored operations matching `filters`, newest (highest op_id) first."""
     page = max(1, int(page))
     per_page = min(MAX_PER_PAGE, max(1, int(per_page)))
     base = _filtered(select(Operation), filters)
