@@ -84,3 +84,24 @@ def test_no_import_cycle_among_our_modules() -> None:
         for name, targets in import_graph().items()
     }
     assert find_cycle(graph) is None
+
+
+def test_each_operation_class_has_a_name_of_its_own() -> None:
+    """`Operation` is the table row; the upstream snapshot, the public schema and the simulator's
+    record have names of their own, and none is imported under another name."""
+    defined: dict[str, list[str]] = {}
+    renamed: list[str] = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and "Operation" in node.name:
+                defined.setdefault(node.name, []).append(name)
+            elif isinstance(node, ast.ImportFrom):
+                renamed += [
+                    f"{name}: {alias.name} as {alias.asname}"
+                    for alias in node.names
+                    if alias.asname and "Operation" in alias.name + alias.asname
+                ]
+    assert {cls: where for cls, where in defined.items() if len(where) > 1} == {}
+    assert defined["Operation"] == ["wesog_dash.models.operations"]
+    assert {"OperationSnapshot", "OperationOut", "SimulatedOperation"} <= set(defined)
+    assert renamed == []

@@ -7,7 +7,7 @@ import re
 
 from rich.console import Console
 
-from wesog_dash.cli.follow import Rate, Snapshot
+from wesog_dash.cli.follow import Rate, Reading
 from wesog_dash.cli.watching import Bar
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m━")
@@ -18,8 +18,8 @@ def bar_colours(good: int, total: int) -> set[str]:
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, color_system="standard", width=120)
     bar = Bar(console)
-    snapshot = Snapshot("deletion", 7, "pending", good, 0, total, None, good == total, None)
-    bar.show(snapshot, Rate())
+    reading = Reading("deletion", 7, "pending", good, 0, total, None, good == total, None)
+    bar.show(reading, Rate())
     bar.close()
     last_frame = out.getvalue().rsplit("\x1b[2K", 1)[-1]  # (the first frame pulses)
     return set(SGR.findall(last_frame))

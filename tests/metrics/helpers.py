@@ -8,10 +8,10 @@ from typing import Any
 from wesog_dash.extensions import db
 from wesog_dash.models import utcnow
 from wesog_dash.operations import record_snapshot
-from wesog_dash.wesog import Operation as Snapshot
+from wesog_dash.wesog import OperationSnapshot
 
 
-def snapshot(op_id: int, method: str = "del", **fields: Any) -> Snapshot:
+def snapshot(op_id: int, method: str = "del", **fields: Any) -> OperationSnapshot:
     """An upstream operation snapshot; `finished_ago` (seconds) sets finished_at."""
     finished_ago = fields.pop("finished_ago", None)
     data: dict[str, Any] = {
@@ -30,10 +30,10 @@ def snapshot(op_id: int, method: str = "del", **fields: Any) -> Snapshot:
     if finished_ago is not None:
         moment: datetime = utcnow() - timedelta(seconds=finished_ago)
         data["finished_at"] = moment.isoformat()
-    return Snapshot.from_json(data)
+    return OperationSnapshot.from_json(data)
 
 
-def store(*snapshots: Snapshot, deletion_id: int | None = None) -> None:
+def store(*snapshots: OperationSnapshot, deletion_id: int | None = None) -> None:
     """Record snapshots as the poller does and commit."""
     for snap in snapshots:
         record_snapshot(snap, origin="tracked", deletion_id=deletion_id)

@@ -137,7 +137,7 @@ def test_tracked_operation_is_filled_in_by_the_poller_and_ends_audited(
     def ended() -> bool:
         poller.run_once()
         with app.app_context():
-            row = operations.get_operation(op_id)
+            row = operations.load_operation(op_id)
             return row is not None and row.state == "finished" and row.outcomes_applied
 
     wait_for(ended, timeout=15)
@@ -152,7 +152,7 @@ def test_tracked_id_unknown_upstream_is_not_found_then_lost_and_no_longer_polled
         operations.track(987654, actor="alice")
     poller.run_once()
     with app.app_context():
-        row = operations.get_operation(987654)
+        row = operations.load_operation(987654)
         assert row is not None and row.state == "missing"  # "not found upstream"
         assert row.last_poll_error == NOT_FOUND and "cannot be reached" not in NOT_FOUND
         assert row.next_poll_at is not None and row.last_polled_at is not None
@@ -161,12 +161,12 @@ def test_tracked_id_unknown_upstream_is_not_found_then_lost_and_no_longer_polled
     def lost() -> bool:
         poller.run_once()
         with app.app_context():
-            found = operations.get_operation(987654)
+            found = operations.load_operation(987654)
             return found is not None and found.state == "lost"
 
     wait_for(lost, timeout=5)
     with app.app_context():
-        row = operations.get_operation(987654)
+        row = operations.load_operation(987654)
         assert row is not None and row.next_poll_at is None
         assert row.last_poll_error and "no longer asked" in row.last_poll_error
     polls = sandbox.state.stats["GET /ops/{op_id}"]
@@ -183,7 +183,7 @@ def test_import_from_api_records_every_operation_once(
     running = api.add_images([{"id": "new-1", "src": "https://example.org/1.jpg"}])
     with app.app_context():
         assert import_from_api(actor="alice") == 2
-        rows = {op_id: operations.get_operation(op_id) for op_id in (done.op_id, running.op_id)}
+        rows = {op_id: operations.load_operation(op_id) for op_id in (done.op_id, running.op_id)}
         assert {row.origin for row in rows.values() if row} == {"imported"}
         finished = rows[done.op_id]
         assert finished is not None and finished.outcomes_applied  # ended before we knew it
@@ -207,22 +207,22 @@ def test_list_operations_is_newest_first_filtered_and_paged(app: Flask, api: Wes
     api.add_images([{"id": "new-2", "src": "https://example.org/2.jpg"}], wait=True)
     with app.app_context():
         import_from_api(actor="alice")
-        everything = operations.list_operations(OpFilters(), page=1, per_page=2)
+        everything = operations.load_operations(OpFilters(), page=1, per_page=2)
         assert [r.op_id for r in everything.rows] == [3, 2]
         assert (everything.total, everything.has_next, everything.has_prev) == (3, True, False)
-        second = operations.list_operations(OpFilters(), page=2, per_page=2)
+        second = operations.load_operations(OpFilters(), page=2, per_page=2)
         assert [r.op_id for r in second.rows] == [1] and second.has_prev and not second.has_next
-        deletes = operations.list_operations(OpFilters(method="del"), page=1)
+        deletes = operations.load_operations(OpFilters(method="del"), page=1)
         assert [r.op_id for r in deletes.rows] == [2, 1]
-        assert operations.list_operations(OpFilters(origin="dashboard"), page=1).total == 0
-        assert operations.list_operations(OpFilters(state="finished"), page=1).total == 3
+        assert operations.load_operations(OpFilters(origin="dashboard"), page=1).total == 0
+        assert operations.load_operations(OpFilters(state="finished"), page=1).total == 3
         today = datetime.now(UTC).date()
         same_day = OpFilters(created_from=today, created_to=today, resource="image")
-        assert operations.list_operations(same_day, page=1).total == 3
+        assert operations.load_operations(same_day, page=1).total == 3
         tomorrow = OpFilters(created_from=today + timedelta(days=1))
-        assert operations.list_operations(tomorrow, page=1).total == 0
+        assert operations.load_operations(tomorrow, page=1).total == 0
         yesterday = OpFilters(created_to=today - timedelta(days=1))
-        assert operations.list_operations(yesterday, page=1).total == 0
+        assert operations.load_operations(yesterday, page=1).total == 0
 
 
 def test_running_count_counts_unfinished_known_operations(
@@ -249,7 +249,7 @@ def test_progress_reports_percentages_elapsed_time_and_an_eta(
     def midway() -> Any:
         poller.run_once()
         with app.app_context():
-            row = operations.get_operation(op_id)
+            row = operations.load_operation(op_id)
             assert row is not None
             progress = operations.progress(row)
             return 0 < progress.done < progress.total and sample_count(app, op_id) >= 3 and progress
@@ -263,7 +263,7 @@ def test_progress_reports_percentages_elapsed_time_and_an_eta(
     def finished() -> Any:
         poller.run_once()
         with app.app_context():
-            row = operations.get_operation(op_id)
+            row = operations.load_operation(op_id)
             return row is not None and row.is_finished and operations.progress(row)
 
     final = wait_for(finished, timeout=15)

@@ -21,8 +21,7 @@ from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 from wesog_dash.signals import wake_event
 from wesog_dash.upstream import upstream
-from wesog_dash.wesog import Operation as Snapshot
-from wesog_dash.wesog import WesogValidationError
+from wesog_dash.wesog import OperationSnapshot, WesogValidationError
 
 pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 
@@ -72,10 +71,10 @@ def test_an_operation_just_sent_is_read_again_soon_then_on_a_growing_back_off(
         assert (row.next_poll_at - row.last_polled_at).total_seconds() == pytest.approx(5, 0.01)
         # Running, half done in 400 ms: its expected end is 400 ms away.
         running = {**row.raw, "is_started": True, "num_total": 2, "num_good": 1, "exec_ms": 400}
-        record_snapshot(Snapshot.from_json(running, op.op_id))
+        record_snapshot(OperationSnapshot.from_json(running, op.op_id))
         assert (row.next_poll_at - row.last_polled_at).total_seconds() == pytest.approx(0.4)
         row.first_seen_at = utcnow() - timedelta(hours=1)
-        record_snapshot(Snapshot.from_json({**running, "num_good": 0}, op.op_id))
+        record_snapshot(OperationSnapshot.from_json({**running, "num_good": 0}, op.op_id))
         assert (row.next_poll_at - row.last_polled_at).total_seconds() == 30, "old: as usual"
 
 
@@ -107,7 +106,7 @@ def test_a_queued_operation_of_ours_is_read_when_its_deletion_pace_says_it_ends(
     with app.app_context():
         for op_id, started, done in ((901, True, 100), (902, True, 40), (903, False, 0)):
             body = op_json(op_id, started=started, done=done, exec_ms=1000 if done else 0)
-            record_snapshot(Snapshot.from_json(body), deletion_id=deletion_id)
+            record_snapshot(OperationSnapshot.from_json(body), deletion_id=deletion_id)
         db.session.commit()
         queued = db.session.get(Operation, 903)
         # 10 ms per image in #901; 60 images left in #902 ahead of it, then its own 100.

@@ -69,10 +69,10 @@ def test_only_the_poller_fetches_operation_status(
     deletion_id = request(app, ["100001"])
     with app.app_context():
         [item] = deletions.items_of(deletion_id)
-        row = operations.get_operation(item.op_id or 0)
+        row = operations.load_operation(item.op_id or 0)
         assert row is not None
         operations.progress(row)
-        operations.list_operations(OpFilters(), page=1)
+        operations.load_operations(OpFilters(), page=1)
         operations.running_count()
     assert status_reads(sandbox) == 0
     assert wait_for(poller.run_once) >= 1
@@ -224,7 +224,7 @@ def test_operation_without_progress_is_flagged_stale_and_still_listed(
     op_id = tracked(app, ["100009"])
     cycle_until(poller, lambda: op_row(app, op_id).state == "stale")
     with app.app_context():
-        stale = operations.list_operations(OpFilters(state="stale"), page=1)
+        stale = operations.load_operations(OpFilters(state="stale"), page=1)
         assert [row.op_id for row in stale.rows] == [op_id]
         assert operations.running_count() == 1
     assert op_row(app, op_id).next_poll_at is not None  # still watched

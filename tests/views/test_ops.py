@@ -47,7 +47,7 @@ def finish(app: Flask, poller: Poller, op_id: int) -> Operation:
     def done() -> Operation | None:
         poller.run_once()
         with app.app_context():
-            row = operations.get_operation(op_id)
+            row = operations.load_operation(op_id)
             if row is not None and row.is_finished:
                 db.session.expunge(row)
                 return row

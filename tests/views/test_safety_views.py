@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from tests.conftest import AuthActions, wait_for
 from tests.views.test_deletions import FAST, HTMX, deletion_count, post_delete, settle
 from wesog_dash import deletions
-from wesog_dash.operations import get_operation
+from wesog_dash.operations import load_operation
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 
@@ -173,7 +173,7 @@ def test_restore_from_the_image_history(
     def finished() -> bool:
         poller.run_once()
         with app.app_context():
-            return bool(get_operation(op_id).is_finished)
+            return bool(load_operation(op_id).is_finished)
 
     wait_for(finished)
     assert sandbox.state.get_image("100030") is not None

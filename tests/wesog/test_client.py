@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import wait_for
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.wesog import (
-    Operation,
+    OperationSnapshot,
     WesogAuthError,
     WesogClient,
     WesogNotFound,
@@ -29,7 +29,7 @@ def client(sandbox: SandboxServer) -> WesogClient:
     return WesogClient(sandbox.url, sandbox.settings.api_key, timeout=(3.05, 5))
 
 
-def finished(client: WesogClient, op_id: int, timeout: float = 10) -> Operation:
+def finished(client: WesogClient, op_id: int, timeout: float = 10) -> OperationSnapshot:
     """Poll until the operation has finished."""
     return wait_for(lambda: (op := client.get_operation(op_id)).is_finished and op, timeout=timeout)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from wesog_dash.wesog import Operation, WesogBadResponse
+from wesog_dash.wesog import OperationSnapshot, WesogBadResponse
 
 from .test_types import OP
 
@@ -34,13 +34,13 @@ from .test_types import OP
 )
 def test_a_malformed_field_is_a_bad_response(field: str, value: object) -> None:
     with pytest.raises(WesogBadResponse):
-        Operation.from_json({**OP, "op_id": 5, field: value})
+        OperationSnapshot.from_json({**OP, "op_id": 5, field: value})
 
 
 def test_bounds_hold_through_json_and_accept_whole_floats() -> None:
     body = json.loads('{"op_id": 1e400}')
     with pytest.raises(WesogBadResponse):
-        Operation.from_json({**OP, **body})
-    assert Operation.from_json({**OP, "op_id": 2**63 - 1}).op_id == 2**63 - 1
-    assert Operation.from_json({**OP, "num_total": 2.0}).num_total == 2
-    assert Operation.from_json({**OP}, op_id=7).op_id == 7  # GET /ops/{id} omits it
+        OperationSnapshot.from_json({**OP, **body})
+    assert OperationSnapshot.from_json({**OP, "op_id": 2**63 - 1}).op_id == 2**63 - 1
+    assert OperationSnapshot.from_json({**OP, "num_total": 2.0}).num_total == 2
+    assert OperationSnapshot.from_json({**OP}, op_id=7).op_id == 7  # GET /ops/{id} omits it

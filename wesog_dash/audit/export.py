@@ -63,37 +63,12 @@ def batches(filters: AuditFilters, batch: int | None = None) -> Iterator[Sequenc
 
 
 def _csv_row(row: Sequence[Any]) -> tuple[Any, ...]:
-    """One event as CSV cells: ISO time, every text cell neutralised, hashes as they are."""
-    (
-        id_,
-        at,
-        actor,
-        addr,
-        action,
-        image,
-        op_id,
-        deletion_id,
-        outcome,
-        reason,
-        details,
-        prev_hash,
-        hash_,
-    ) = row
-    return (
-        id_,
-        stored_iso(at),
-        neutralise(actor),
-        neutralise(addr),
-        neutralise(action),
-        neutralise(image),
-        op_id,
-        deletion_id,
-        neutralise(outcome),
-        neutralise(reason),
-        neutralise(details),
-        prev_hash,
-        hash_,
+    """One event as CSV cells: ISO time, every text cell neutralised, numbers as they are."""
+    cells = (
+        stored_iso(cell) if name == "at" else cell for name, cell in zip(COLUMNS, row, strict=True)
     )
+    # A time or a hash never starts like a formula, so neutralising them too changes nothing.
+    return tuple(neutralise(cell) if isinstance(cell, str) else cell for cell in cells)
 
 
 def csv_chunks(filters: AuditFilters) -> Iterator[str]:

@@ -8,7 +8,7 @@ the newest event, so a deleted tail shows too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -19,7 +19,14 @@ from ..models import AuditEvent, AuditHead, utcnow
 from .hashing import GENESIS_HASH, canonical_json, event_hash
 from .head import HEAD_ID, claim_head
 
-__all__ = ["GENESIS_HASH", "canonical_json", "current_actor", "event_hash", "record"]
+__all__ = [
+    "GENESIS_HASH",
+    "EventFields",
+    "canonical_json",
+    "current_actor",
+    "event_hash",
+    "record",
+]
 
 
 def current_actor() -> str:
@@ -31,20 +38,20 @@ def current_actor() -> str:
     return "system"
 
 
-# The keyword-only arguments are the event's own fields, each optional: a value object would
-# only repeat them.
-def record(  # noqa: PLR0913
-    action: str,
-    *,
-    actor: str | None = None,
-    image_id: str | None = None,
-    op_id: int | None = None,
-    deletion_id: int | None = None,
-    outcome: str | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-    remote_addr: str | None = None,
-) -> AuditEvent:
+class EventFields(TypedDict, total=False):
+    """What a caller may say about an event besides its action (each optional)."""
+
+    actor: str | None  # default: `current_actor()`
+    image_id: str | None
+    op_id: int | None
+    deletion_id: int | None
+    outcome: str | None
+    reason: str | None
+    details: dict[str, Any] | None
+    remote_addr: str | None  # default: the current request's
+
+
+def record(action: str, **fields: Unpack[EventFields]) -> AuditEvent:
     """Append one event to the chain inside the current transaction (the caller commits).
 
     The head is claimed first (`claim_head`: a row lock on PostgreSQL, the write lock on
@@ -54,26 +61,22 @@ def record(  # noqa: PLR0913
     chain and `at` never decreases along it: the audit queries rely on it to turn a date
     range into an id range.
     """
-    if remote_addr is None and has_request_context():
-        remote_addr = request.remote_addr
+    values: dict[str, Any] = {**fields}
+    if values.get("remote_addr") is None and has_request_context():
+        values["remote_addr"] = request.remote_addr
+    values["actor"] = values.get("actor") or current_actor()
+    values["details"] = values.get("details") or {}
     db.session.flush()  # the caller's pending rows first: the head is the last lock we take
     head = claim_head()
     now = utcnow()
     event = AuditEvent(
-        at=max(now, head.at) if head else now,
-        actor=actor or current_actor(),
-        remote_addr=remote_addr,
         action=action,
-        image_id=image_id,
-        op_id=op_id,
-        deletion_id=deletion_id,
-        outcome=outcome,
-        reason=reason,
-        details=details or {},
+        at=max(now, head.at) if head else now,
         # No head means an empty log, or a head that was removed: either way the chain
         # restarts at GENESIS_HASH, which `verify` reports when events precede it.
         prev_hash=head.hash if head else GENESIS_HASH,
         hash="",
+        **values,
     )
     db.session.add(event)
     db.session.flush()

@@ -1,4 +1,4 @@
-"""What `wesog watch` shows: a snapshot of one deletion request or one operation, read from
+"""What `wesog watch` shows: one reading of a deletion request or one operation, read from
 the database the way the browser's pages read it, and the exit code it ends with."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ SENTENCES = {
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Reading:
     """One reading: counts, state and, once it ended, the exit code."""
 
     kind: str  # deletion | operation
@@ -75,7 +75,7 @@ class Snapshot:
         return (self.state, self.good, self.failed, self.total, self.message)
 
 
-def read_deletion(deletion_id: int) -> Snapshot | None:
+def read_deletion(deletion_id: int) -> Reading | None:
     """A deletion request's progress over all its operations (as its page draws it)."""
     db.session.rollback()  # a new transaction: see what the poller committed since
     deletion = deletions.get_deletion(deletion_id)
@@ -85,7 +85,7 @@ def read_deletion(deletion_id: int) -> Snapshot | None:
     total = max(deletion.item_count or 0, sum(op.num_total or 0 for op in ops))
     final = deletion.state in FINAL_DELETION_STATES
     message = deletion.message if deletion.state != "pending" or final else None
-    return Snapshot(
+    return Reading(
         "deletion",
         deletion.id,
         deletion.state,
@@ -98,17 +98,17 @@ def read_deletion(deletion_id: int) -> Snapshot | None:
     )
 
 
-def read_operation(op_id: int) -> Snapshot | None:
+def read_operation(op_id: int) -> Reading | None:
     """One operation's counts as the poller last stored them."""
     db.session.rollback()
-    op = operations.get_operation(op_id)
+    op = operations.load_operation(op_id)
     if op is None:
         return None
     final = op.is_finished or op.state in FINAL_OP_STATES
     # Lost upstream: what it did cannot be proven, so not "everything was deleted".
     failed = op.num_bad or not op.is_finished
     code = (EXIT_FAILED if failed else EXIT_DONE) if final else None
-    return Snapshot(
+    return Reading(
         "operation",
         op.op_id,
         op.state,
@@ -150,11 +150,11 @@ class Rate:
         return remaining / rate if rate else None
 
 
-def as_record(snapshot: Snapshot, rate: Rate) -> dict[str, Any]:
+def as_record(reading: Reading, rate: Rate) -> dict[str, Any]:
     """One --json line."""
-    record = asdict(snapshot)
+    record = asdict(reading)
     per_second = rate.per_second()
     record["rate_per_s"] = round(per_second, 2) if per_second is not None else None
-    eta = rate.eta(snapshot.total - snapshot.done)
+    eta = rate.eta(reading.total - reading.done)
     record["eta_s"] = round(eta, 1) if eta is not None else None
     return record

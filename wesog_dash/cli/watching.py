@@ -30,7 +30,7 @@ from .follow import (
     EXIT_NOT_FOUND,
     EXIT_TIMEOUT,
     Rate,
-    Snapshot,
+    Reading,
     as_record,
     read_deletion,
     read_operation,
@@ -71,23 +71,23 @@ class Bar:
         self.task: TaskID | None = None
         self.state: str | None = None
 
-    def show(self, snapshot: Snapshot, rate: Rate) -> None:
+    def show(self, reading: Reading, rate: Rate) -> None:
         """Redraw the bar; print a line when the state changes."""
         if self.task is None:
             self.progress.start()
-            name = f"{snapshot.kind} {snapshot.id}"
+            name = f"{reading.kind} {reading.id}"
             self.task = self.progress.add_task(name, total=None, counts="", rate="", eta="")
-        if snapshot.state != self.state:
-            self.state = snapshot.state
-            self.progress.console.print(f"{snapshot.kind} {snapshot.id}: {snapshot.sentence}")
+        if reading.state != self.state:
+            self.state = reading.state
+            self.progress.console.print(f"{reading.kind} {reading.id}: {reading.sentence}")
         per_second = rate.per_second()
         self.progress.update(
             self.task,
-            completed=snapshot.done,
-            total=snapshot.total or None,
-            counts=f"{snapshot.good} good / {snapshot.failed} failed / {snapshot.total} total",
+            completed=reading.done,
+            total=reading.total or None,
+            counts=f"{reading.good} good / {reading.failed} failed / {reading.total} total",
             rate=f"{per_second:.1f}/s" if per_second is not None else "–/s",
-            eta=seconds(rate.eta(snapshot.total - snapshot.done)),
+            eta=seconds(rate.eta(reading.total - reading.done)),
         )
         self.progress.refresh()
 
@@ -104,16 +104,16 @@ class Lines:
         self.as_json = as_json
         self.last: tuple[Any, ...] | None = None
 
-    def show(self, snapshot: Snapshot, rate: Rate) -> None:
+    def show(self, reading: Reading, rate: Rate) -> None:
         """Print a line when something changed."""
-        if snapshot.key() == self.last:
+        if reading.key() == self.last:
             return
-        self.last = snapshot.key()
+        self.last = reading.key()
         if self.as_json:
-            click.echo(json.dumps(as_record(snapshot, rate)))
+            click.echo(json.dumps(as_record(reading, rate)))
         else:
-            counts = f"{snapshot.good} good / {snapshot.failed} failed / {snapshot.total} total"
-            click.echo(f"{snapshot.kind} {snapshot.id}: {counts} — {snapshot.sentence}")
+            counts = f"{reading.good} good / {reading.failed} failed / {reading.total} total"
+            click.echo(f"{reading.kind} {reading.id}: {counts} — {reading.sentence}")
 
     def close(self) -> None:
         """Nothing to tidy up."""
@@ -152,18 +152,18 @@ def background_poller(enabled: bool) -> Iterator[None]:
 
 
 def follow(
-    read: Callable[[], Snapshot | None], view: Bar | Lines, interval: float, timeout: float | None
+    read: Callable[[], Reading | None], view: Bar | Lines, interval: float, timeout: float | None
 ) -> int:
     """Read and show until the thing ends; its exit code (or timeout/not found)."""
     rate, deadline = Rate(), None if timeout is None else time.monotonic() + timeout
     while True:
-        snapshot = read()
-        if snapshot is None:
+        reading = read()
+        if reading is None:
             return EXIT_NOT_FOUND
-        rate.add(snapshot.done)
-        view.show(snapshot, rate)
-        if snapshot.final and snapshot.exit_code is not None:
-            return snapshot.exit_code
+        rate.add(reading.done)
+        view.show(reading, rate)
+        if reading.final and reading.exit_code is not None:
+            return reading.exit_code
         if deadline is not None and time.monotonic() > deadline:
             return EXIT_TIMEOUT
         time.sleep(interval)

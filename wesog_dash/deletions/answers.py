@@ -13,7 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
 from ..operations import backoff_seconds, record_snapshot
-from ..wesog import Operation
+from ..wesog import OperationSnapshot
 from . import items, lifecycle
 from .lifecycle import DISPATCHER
 from .outcomes import finish_operation, settle_deletion
@@ -29,7 +29,7 @@ def only_image(deletion: DeletionRequest) -> str | None:
 
 def attach(
     deletion: DeletionRequest,
-    op: Operation,
+    op: OperationSnapshot,
     item_ids: list[int],
     *,
     actor: str | None = None,

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import DeletionRequest, utcnow
 from ..upstream import wesog_client
 from ..wesog import (
-    Operation,
+    OperationSnapshot,
     WesogAuthError,
     WesogClient,
     WesogError,
@@ -193,7 +193,7 @@ def _get(deletion_id: int) -> DeletionRequest:
     return deletion
 
 
-def _call(client: WesogClient, image_ids: list[str], plan: SendPlan) -> Operation:
+def _call(client: WesogClient, image_ids: list[str], plan: SendPlan) -> OperationSnapshot:
     if plan.batch:
         return client.delete_images(image_ids, timeout=plan.timeout, **plan.options)
     return client.delete_image(image_ids[0], timeout=plan.timeout, **plan.options)

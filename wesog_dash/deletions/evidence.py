@@ -19,8 +19,7 @@ from ..extensions import db
 from ..inputs import whole_number
 from ..models import DeletionItem, DeletionRequest, Operation
 from ..operations.identity import same_incarnation
-from ..wesog import Operation as Snapshot
-from ..wesog import WesogClient, WesogNotFound
+from ..wesog import OperationSnapshot, WesogClient, WesogNotFound
 
 CLOCK_SKEW = timedelta(seconds=30)  # upstream's clock may run a little behind ours
 
@@ -39,7 +38,7 @@ class Shape:
         options = (deletion.do_wait, deletion.do_urgent, deletion.do_strict)
         return cls(size, deletion.created_at - CLOCK_SKEW, options)
 
-    def fits(self, op: Snapshot) -> bool:
+    def fits(self, op: OperationSnapshot) -> bool:
         """True when `op` could be this DELETE."""
         return (
             op.op_id is not None
@@ -51,12 +50,14 @@ class Shape:
         )
 
 
-def candidates(listed: list[Snapshot], shape: Shape, deletion_id: int) -> list[Snapshot]:
+def candidates(
+    listed: list[OperationSnapshot], shape: Shape, deletion_id: int
+) -> list[OperationSnapshot]:
     """Listed operations that fit `shape` and that no other deletion of ours owns."""
     return [op for op in listed if shape.fits(op) and not owned_elsewhere(op, deletion_id)]
 
 
-def owned_elsewhere(op: Snapshot, deletion_id: int) -> bool:
+def owned_elsewhere(op: OperationSnapshot, deletion_id: int) -> bool:
     """True when our row for this very operation (same id, same creation) has another owner."""
     row = db.session.get(Operation, op.op_id)
     if row is None or not same_incarnation(row.created_at, op.created_at):
@@ -64,7 +65,7 @@ def owned_elsewhere(op: Snapshot, deletion_id: int) -> bool:
     return row.deletion_id is not None and row.deletion_id != deletion_id
 
 
-def rivals(deletion: DeletionRequest, op: Snapshot) -> list[int]:
+def rivals(deletion: DeletionRequest, op: OperationSnapshot) -> list[int]:
     """Other `unknown` deletions of ours that could also own `op`: same options, requested
     before it was created (plus skew), with exactly as many unlinked ids in doubt."""
     assert op.created_at is not None
@@ -89,7 +90,7 @@ def rivals(deletion: DeletionRequest, op: Snapshot) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def consistent(op: Snapshot, doubt: list[tuple[int, str]], gone: dict[int, bool]) -> bool:
+def consistent(op: OperationSnapshot, doubt: list[tuple[int, str]], gone: dict[int, bool]) -> bool:
     """A finished candidate can be ours only if the images agree with what it reports."""
     names = {image_id for _, image_id in doubt}
     failed: set[str] = set()

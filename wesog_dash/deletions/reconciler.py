@@ -20,8 +20,7 @@ from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, utcnow
 from ..operations import backoff_seconds
 from ..upstream import wesog_client
-from ..wesog import Operation as Snapshot
-from ..wesog import WesogClient, WesogError
+from ..wesog import OperationSnapshot, WesogClient, WesogError
 from . import answers, items, lifecycle
 from .evidence import Shape, candidates, consistent, is_gone, rivals
 from .lifecycle import DISPATCHER
@@ -75,7 +74,7 @@ def _gather(
     shape: Shape,
     doubt: list[tuple[int, str]],
     linkable: list[tuple[int, str]],
-) -> tuple[Snapshot | None, dict[int, bool]] | str:
+) -> tuple[OperationSnapshot | None, dict[int, bool]] | str:
     """The one consistent candidate (or None) and which images are gone; or why to wait."""
     found = candidates(client.list_operations(), shape, deletion_id)
     db.session.commit()
@@ -107,7 +106,9 @@ def _take_turn(deletion_id: int, seen: int) -> bool:
     return True
 
 
-def _link(deletion: DeletionRequest, op: Snapshot, item_ids: list[int]) -> DeletionRequest | None:
+def _link(
+    deletion: DeletionRequest, op: OperationSnapshot, item_ids: list[int]
+) -> DeletionRequest | None:
     """Tie the certain operation to the deletion; if another took it first, try again later."""
     details = {"reconciled": True}
     if not answers.attach(deletion, op, item_ids, actor="system", details=details):

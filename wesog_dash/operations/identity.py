@@ -120,7 +120,7 @@ def retire(row: Operation) -> int:
     return key
 
 
-def current_row(op: wesog.Operation, origin: str) -> Operation:
+def current_row(op: wesog.OperationSnapshot, origin: str) -> Operation:
     """The row of this snapshot's operation: found, or (after retiring an older one) new."""
     assert op.op_id is not None
     row = db.session.get(Operation, op.op_id)

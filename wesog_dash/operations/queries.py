@@ -70,8 +70,8 @@ def _filtered(query: Select[Operation], filters: OpFilters) -> Select[Operation]
     return query
 
 
-def list_operations(filters: OpFilters, page: int, per_page: int = 25) -> OpPage:
-    """One page of operations matching `filters`, newest (highest op_id) first."""
+def load_operations(filters: OpFilters, page: int, per_page: int = 25) -> OpPage:
+    """One page of stored operations matching `filters`, newest (highest op_id) first."""
     page = max(1, int(page))
     per_page = min(MAX_PER_PAGE, max(1, int(per_page)))
     base = _filtered(select(Operation), filters)
@@ -82,8 +82,8 @@ def list_operations(filters: OpFilters, page: int, per_page: int = 25) -> OpPage
     return OpPage(rows=list(rows), page=page, per_page=per_page, total=total)
 
 
-def get_operation(op_id: int) -> Operation | None:
-    """The stored operation with this upstream id, if we know it."""
+def load_operation(op_id: int) -> Operation | None:
+    """The stored operation row with this upstream id, if we know it (a database read)."""
     return db.session.get(Operation, op_id)
 
 

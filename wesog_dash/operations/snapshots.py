@@ -61,7 +61,7 @@ def _sample_key(row: Operation) -> tuple[object, ...]:
 
 
 def record_snapshot(
-    op: wesog.Operation, *, origin: str = "dashboard", deletion_id: int | None = None
+    op: wesog.OperationSnapshot, *, origin: str = "dashboard", deletion_id: int | None = None
 ) -> Operation:
     """Upsert the row from an upstream snapshot, sample changes, schedule the next poll.
 

@@ -21,7 +21,7 @@ from ..models import Operation, utcnow
 from ..operations import derive_state, next_poll_delay, record_snapshot
 from ..operations.snapshots import SAMPLED_FIELDS
 from ..upstream import upstream_call, wesog_client
-from ..wesog import Operation as Snapshot
+from ..wesog import OperationSnapshot
 
 # A just-created operation may be ours, its answer still on the way to the dispatcher: wait
 # this long (WESOG_DISCOVER_GRACE) before calling it someone else's, so that ours come first.
@@ -90,7 +90,7 @@ def _load(op_ids: list[int]) -> tuple[dict[int, Operation], set[int]]:
     return rows, known
 
 
-def _changed(row: Operation, op: Snapshot) -> bool:
+def _changed(row: Operation, op: OperationSnapshot) -> bool:
     """The snapshot moves the operation on (progress, start, end or a new error)."""
     if row.raw is None or len(op.errors) != len(row.errors or []):
         return True
@@ -98,7 +98,11 @@ def _changed(row: Operation, op: Snapshot) -> bool:
 
 
 def apply_listed(
-    snapshots: Iterable[Snapshot], due: set[int], *, discover: bool, now: datetime | None = None
+    snapshots: Iterable[OperationSnapshot],
+    due: set[int],
+    *,
+    discover: bool,
+    now: datetime | None = None,
 ) -> Applied:
     """Store what one page of the list says; record unknown operations when discovering.
 
@@ -130,7 +134,7 @@ def apply_listed(
     return applied
 
 
-def _refresh(row: Operation, op: Snapshot, now: datetime, ended: list[Operation]) -> None:
+def _refresh(row: Operation, op: OperationSnapshot, now: datetime, ended: list[Operation]) -> None:
     """The whole snapshot when it moved on, is watched or was missing; else the fetch time."""
     watched = row.last_viewed_at is not None and row.last_viewed_at >= now - WATCHED_FOR
     if _changed(row, op) or watched or row.state in ("missing", "unknown"):
@@ -143,7 +147,7 @@ def _refresh(row: Operation, op: Snapshot, now: datetime, ended: list[Operation]
     row.state = derive_state(row, now)
 
 
-def _discover(op: Snapshot, now: datetime, applied: Applied) -> None:
+def _discover(op: OperationSnapshot, now: datetime, applied: Applied) -> None:
     assert op.op_id is not None
     grace = timedelta(
         seconds=float(current_app.config.get("WESOG_DISCOVER_GRACE", DISCOVERY_GRACE))

@@ -10,15 +10,14 @@ from ..extensions import db
 from ..models import Operation, utcnow
 from ..operations import backoff_seconds, derive_state, poll_interval, record_snapshot
 from ..operations.snapshots import setting
-from ..wesog import Operation as Snapshot
-from ..wesog import WesogClient, WesogError, WesogNotFound, WesogRateLimited
+from ..wesog import OperationSnapshot, WesogClient, WesogError, WesogNotFound, WesogRateLimited
 
 NOT_FOUND = "the Wesog API answers that it does not know this operation (not found upstream)"
 LOST = "the Wesog API has answered 404 (not found) for {seconds:.0f} s; it is no longer asked"
 MAX_ERROR_LENGTH = 500
 
 
-def fetch(client: WesogClient, op_id: int) -> Snapshot | WesogError:
+def fetch(client: WesogClient, op_id: int) -> OperationSnapshot | WesogError:
     """The operation's snapshot, or the typed error upstream answered (no database involved)."""
     try:
         return client.get_operation(op_id)
@@ -26,7 +25,7 @@ def fetch(client: WesogClient, op_id: int) -> Snapshot | WesogError:
         return exc
 
 
-def store(op_id: int, result: Snapshot | WesogError) -> None:
+def store(op_id: int, result: OperationSnapshot | WesogError) -> None:
     """Write one poll's result and schedule the next poll (commits)."""
     row = db.session.get(Operation, op_id)
     if row is None or row.is_finished:

@@ -29,8 +29,7 @@ from ..extensions import db
 from ..models import Operation
 from ..operations import backoff_seconds
 from ..upstream import Budget, upstream, wesog_client
-from ..wesog import Operation as Snapshot
-from ..wesog import WesogError
+from ..wesog import OperationSnapshot, WesogError
 from .discovery import Applied, apply_listed
 from .due import UNFINISHED, due_operations, ours_due
 from .fence import LeaseLost
@@ -228,14 +227,14 @@ class Refresher:
 
     def _read_and_apply(
         self, page: int, size: int, plan: Plan, walk: Walk
-    ) -> list[Snapshot] | None:
+    ) -> list[OperationSnapshot] | None:
         """One page of the list, stored (inside the poller's fenced context)."""
         ops = self._read_page(page, size, walk)
         if ops is not None:
             self._merge(walk, apply_listed(ops, set(plan.due), discover=plan.discover))
         return ops
 
-    def _read_page(self, page: int, size: int, walk: Walk) -> list[Snapshot] | None:
+    def _read_page(self, page: int, size: int, walk: Walk) -> list[OperationSnapshot] | None:
         started = time.perf_counter()
         try:
             ops = wesog_client().list_operations(page=page, limit=size)

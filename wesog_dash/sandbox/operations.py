@@ -47,8 +47,8 @@ class Element:
 # Identity semantics: the queue removes ops by identity, not by value. Slots: no __dict__ per
 # op, so 100,000 finished ops are half as many objects for the garbage collector to scan.
 @dataclass(eq=False, slots=True)
-class Operation:
-    """Mutable state of one operation; only touched while holding the store's lock."""
+class SimulatedOperation:
+    """The simulator's record of one operation: mutable, touched only under the store's lock."""
 
     op_id: int
     kind: str  # "add", "put", "patch" or "del"

@@ -23,7 +23,7 @@ from itertools import filterfalse, islice
 
 from werkzeug.datastructures import MultiDict
 
-from .operations import Element, Operation
+from .operations import Element, SimulatedOperation
 from .validation import QueryParams
 
 OP_STATES: tuple[str, ...] = ("queued", "running", "finished", "unfinished")
@@ -52,8 +52,8 @@ class OpLog:
         self._reset(1)
 
     def _reset(self, next_id: int) -> None:
-        self.ops: dict[int, Operation] = {}
-        self.unfinished: dict[int, Operation] = {}
+        self.ops: dict[int, SimulatedOperation] = {}
+        self.unfinished: dict[int, SimulatedOperation] = {}
         self._ids: list[int] = []  # ascending: ids only grow until the next restart
         self._by_method: dict[str, list[int]] = {"add": [], "upd": [], "del": []}
         self.next_id = next_id
@@ -67,7 +67,7 @@ class OpLog:
         self.next_id += 1
         return op_id
 
-    def add(self, op: Operation) -> None:
+    def add(self, op: SimulatedOperation) -> None:
         """Remember a new operation (its id must be above every remembered one)."""
         self.ops[op.op_id] = op
         self._ids.append(op.op_id)
@@ -77,14 +77,14 @@ class OpLog:
 
     def bulk(
         self, count: int, method: str, finished: bool, items: int, now: float
-    ) -> list[Operation]:
+    ) -> list[SimulatedOperation]:
         """Create and remember `count` ops of `items` made-up elements, finished or not."""
         kind = _BULK_KIND[method]
         ops = []
         for _ in range(count):
             op_id = self.take_id()
             elements = () if finished else _bulk_elements(op_id, kind, items)
-            op = Operation(op_id, kind, elements, False, False, False, now)
+            op = SimulatedOperation(op_id, kind, elements, False, False, False, now)
             if finished:
                 op.started = op.finished = now
                 op.num_total = op.num_good = items
@@ -92,12 +92,12 @@ class OpLog:
             ops.append(op)
         return ops
 
-    def finished(self, op: Operation) -> None:
+    def finished(self, op: SimulatedOperation) -> None:
         """Note that an operation has finished (ran to the end or was cancelled)."""
         if self.unfinished.get(op.op_id) is op:
             del self.unfinished[op.op_id]
 
-    def forget(self, op_id: int) -> Operation | None:
+    def forget(self, op_id: int) -> SimulatedOperation | None:
         """Drop one operation from every index; return it (None when unknown)."""
         op = self.ops.pop(op_id, None)
         if op is None:
@@ -108,7 +108,7 @@ class OpLog:
         op.forgotten = True
         return op
 
-    def clear(self, next_id: int) -> list[Operation]:
+    def clear(self, next_id: int) -> list[SimulatedOperation]:
         """Forget every operation and number new ones from `next_id`; return the forgotten."""
         forgotten = list(self.ops.values())
         for op in forgotten:
@@ -116,7 +116,7 @@ class OpLog:
         self._reset(next_id)
         return forgotten
 
-    def select(self, query: OpsQuery) -> tuple[list[Operation], int]:
+    def select(self, query: OpsQuery) -> tuple[list[SimulatedOperation], int]:
         """One window of the matching operations, newest first, and the number of matches."""
         end = None if query.limit is None else query.offset + query.limit
         if query.state in ("queued", "running", "unfinished"):
@@ -136,7 +136,7 @@ class OpLog:
         return [self.ops[op_id] for op_id in window], total
 
 
-def _in_window(op: Operation, query: OpsQuery) -> bool:
+def _in_window(op: SimulatedOperation, query: OpsQuery) -> bool:
     """True when the op passes the method and op_id bounds of the query."""
     if query.method is not None and op.method != query.method:
         return False
@@ -145,7 +145,7 @@ def _in_window(op: Operation, query: OpsQuery) -> bool:
     return query.before_op_id is None or op.op_id < query.before_op_id
 
 
-def _unfinished_match(op: Operation, query: OpsQuery) -> bool:
+def _unfinished_match(op: SimulatedOperation, query: OpsQuery) -> bool:
     """An unfinished op against a queued / running / unfinished query."""
     if query.state == "queued" and op.started is not None:
         return False

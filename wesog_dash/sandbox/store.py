@@ -21,7 +21,7 @@ from collections import Counter, deque
 from typing import Any
 
 from .images import ImageStore
-from .operations import Element, Operation
+from .operations import Element, SimulatedOperation
 from .oplog import OpLog, OpsQuery
 from .records import ImageRecord
 from .seed import demo_records
@@ -39,8 +39,8 @@ class SandboxState:
         self.knob_lock = threading.Lock()  # settings changes and one-shot fault counters
         self._images = ImageStore(demo_records(settings.images, settings.seed))
         self._oplog = OpLog()
-        self._queue: deque[Operation] = deque()
-        self._current: Operation | None = None
+        self._queue: deque[SimulatedOperation] = deque()
+        self._current: SimulatedOperation | None = None
         self._not_before = 0.0  # new ops are created after every op a restart forgot
         self._fail_rng = random.Random(settings.seed + 1)
         self._inject_rng = random.Random(settings.seed + 2)
@@ -65,11 +65,13 @@ class SandboxState:
 
     def submit(
         self, kind: str, elements: list[Element], wait: bool, urgent: bool, strict: bool
-    ) -> Operation:
+    ) -> SimulatedOperation:
         """Queue a new operation (urgent ones at the head) and return it."""
         with self._cond:
             created = max(time.time(), self._not_before)
-            op = Operation(self._oplog.take_id(), kind, elements, wait, urgent, strict, created)
+            op = SimulatedOperation(
+                self._oplog.take_id(), kind, elements, wait, urgent, strict, created
+            )
             self._oplog.add(op)
             if urgent:
                 self._queue.appendleft(op)  # behind the running op, which is no longer queued
@@ -79,12 +81,12 @@ class SandboxState:
             self._cond.notify_all()
             return op
 
-    def describe(self, op: Operation) -> dict[str, Any]:
+    def describe(self, op: SimulatedOperation) -> dict[str, Any]:
         """The snapshot of an operation with its op_id, as write answers carry it."""
         with self._cond:
             return op.snapshot(with_id=True)
 
-    def wait_for(self, op: Operation) -> dict[str, Any] | None:
+    def wait_for(self, op: SimulatedOperation) -> dict[str, Any] | None:
         """Block until the op finishes; its snapshot with op_id, or None once it is forgotten."""
         with self._cond:
             while not op.is_finished and not op.forgotten and not self._stop.is_set():
@@ -187,7 +189,7 @@ class SandboxState:
                 self._current = None
                 self._cond.notify_all()
 
-    def _next_op(self) -> Operation | None:
+    def _next_op(self) -> SimulatedOperation | None:
         """Wait for a queued op while not on hold; take it off the queue (None: stopping)."""
         with self._cond:
             while (not self._queue or self.settings.hold) and not self._stop.is_set():
@@ -198,7 +200,7 @@ class SandboxState:
             self._current = self._queue.popleft()
             return self._current
 
-    def _start(self, op: Operation) -> bool:
+    def _start(self, op: SimulatedOperation) -> bool:
         """Mark the op started unless it was cancelled or forgotten (waits out a hold)."""
         with self._cond:
             while self.settings.hold and not self._dropped(op):
@@ -209,10 +211,10 @@ class SandboxState:
             op.started = time.time()
             return True
 
-    def _dropped(self, op: Operation) -> bool:
+    def _dropped(self, op: SimulatedOperation) -> bool:
         return op.is_finished or op.forgotten or self._stop.is_set()
 
-    def _process(self, op: Operation) -> bool:
+    def _process(self, op: SimulatedOperation) -> bool:
         """Run the elements, `item_ms` each on the wall clock; False when the sandbox stops."""
         # After a moment the worker could not run (request threads held the GIL or the lock,
         # e.g. for a large search), the elements whose time has come go together: throughput
@@ -239,7 +241,7 @@ class SandboxState:
             done += len(batch)
         return True
 
-    def _apply(self, op: Operation, element: Element) -> str | None:
+    def _apply(self, op: SimulatedOperation, element: Element) -> str | None:
         """Apply one element (lock held); return the error message or None when good."""
         try:
             return self._images.apply(op.kind, element, op.do_strict, self._fails)

@@ -76,7 +76,7 @@ def freshness(row: Operation) -> dict[str, Any]:
 
 def find_op(op_id: int) -> Operation:
     """The stored operation, or a 404 page."""
-    row = operations.get_operation(op_id)
+    row = operations.load_operation(op_id)
     if row is None:
         abort(404, description=f"This console does not know operation #{op_id}. Track it first.")
     return row
@@ -93,7 +93,7 @@ def op_list_context(token: str) -> dict[str, Any]:
     """What the operations table draws: the filtered page, its filters and its version."""
     form = OpsFilterForm(formdata=request.args)
     filters, problems = form.to_filters()
-    page = operations.list_operations(filters, int_arg("page", 1, 1, 100_000), PER_PAGE)
+    page = operations.load_operations(filters, int_arg("page", 1, 1, 100_000), PER_PAGE)
     args = {k: v for k, v in request.args.items() if k not in ("page", "v") and v}
     return {
         "ops_page": page,

@@ -34,7 +34,7 @@ def panels_context(token: str) -> dict[str, Any]:
     """Queued and running operations (the nav badge's meaning), the latest deletion requests."""
     unfinished = operations.OpFilters(state=operations.UNFINISHED)
     return {
-        "running": operations.list_operations(unfinished, 1, per_page=8),
+        "running": operations.load_operations(unfinished, 1, per_page=8),
         "recent_deletions": deletions.recent_deletions(8),
         "awaiting_approval": deletions.waiting(20),
         "approval_expiry": deletions.expires_at,

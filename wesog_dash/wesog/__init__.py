@@ -13,14 +13,16 @@ from .errors import (
     WesogValidationError,
 )
 from .ids import MAX_IMAGE_ID_LENGTH, image_id_problem
-from .types import Image, Operation, OpError, SearchPage
+from .operation import OperationFields, OperationSnapshot, OpError
+from .types import Image, SearchPage
 
 __all__ = [
     "MAX_IMAGE_ID_LENGTH",
     "CancelResult",
     "Image",
     "OpError",
-    "Operation",
+    "OperationFields",
+    "OperationSnapshot",
     "SearchPage",
     "WesogAuthError",
     "WesogBadResponse",

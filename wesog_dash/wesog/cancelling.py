@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import WesogBadResponse, WesogNotFound, WesogValidationError
-from .types import Operation
+from .operation import OperationSnapshot
 
 CANNOT_CANCEL = "This Wesog API cannot cancel operations"
 ALREADY_STARTED = "The operation had already started; it cannot be cancelled any more"
@@ -25,7 +25,7 @@ class CancelResult:
 
     outcome: str
     message: str
-    operation: Operation | None = None
+    operation: OperationSnapshot | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -48,5 +48,5 @@ def cancel_result(call: Callable[[], Any], op_id: int) -> CancelResult:
         if exc.status == 405:
             return CancelResult("unsupported", CANNOT_CANCEL)
         raise
-    operation = Operation.from_json(body, op_id=op_id) if isinstance(body, dict) else None
+    operation = OperationSnapshot.from_json(body, op_id=op_id) if isinstance(body, dict) else None
     return CancelResult("cancelled", "Cancelled upstream", operation)

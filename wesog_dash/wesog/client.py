@@ -28,9 +28,10 @@ from .errors import (
 )
 from .gate import GATED_READ_ATTEMPTS, GATED_RETRY, READ_RETRY, Gate
 from .ids import image_id_problem
+from .operation import OperationSnapshot
 from .paths import flag, image_path, never_connected, route_of
 from .responses import raise_for_error
-from .types import Image, Operation, SearchPage, capped, search_count
+from .types import Image, SearchPage, capped, search_count
 
 MAX_MESSAGE = 500  # characters of an upstream message we keep or show
 # Told of every call: (method, route template, "ok" or the error class name, seconds).
@@ -159,9 +160,11 @@ class WesogClient:
                 "The Wesog API answered with something that is not JSON"
             ) from exc
 
-    def _write_op(self, method: str, path: str, params: dict[str, str], **kw: Any) -> Operation:
+    def _write_op(
+        self, method: str, path: str, params: dict[str, str], **kw: Any
+    ) -> OperationSnapshot:
         body = self._request(method, path, params=params, **kw)
-        op = Operation.from_json(body)
+        op = OperationSnapshot.from_json(body)
         if op.op_id is None:
             raise WesogBadResponse("The Wesog API accepted the request but gave no op_id")
         return op
@@ -212,11 +215,15 @@ class WesogClient:
         """`DELETE /ops/{op_id}`: cancel a queued operation, if this API can (typed result)."""
         return cancel_result(lambda: self._request("DELETE", f"/ops/{int(op_id)}"), int(op_id))
 
-    def get_operation(self, op_id: int) -> Operation:
+    def get_operation(self, op_id: int) -> OperationSnapshot:
         """`GET /ops/{op_id}`: one operation's status (the body omits op_id, we add it)."""
-        return Operation.from_json(self._request("GET", f"/ops/{int(op_id)}"), op_id=int(op_id))
+        return OperationSnapshot.from_json(
+            self._request("GET", f"/ops/{int(op_id)}"), op_id=int(op_id)
+        )
 
-    def list_operations(self, page: int | None = None, limit: int | None = None) -> list[Operation]:
+    def list_operations(
+        self, page: int | None = None, limit: int | None = None
+    ) -> list[OperationSnapshot]:
         """`GET /ops`: the tenant's operations, newest first (one page when `page`/`limit`).
 
         The reference documents a bare array: an API that does not page answers every
@@ -236,7 +243,7 @@ class WesogClient:
                 self.capabilities.ops_paged = True
             elif (limit is not None and len(body) > limit) or (page is not None and page > 1):
                 self.capabilities.ops_paged = False
-        return [Operation.from_json(item) for item in body]
+        return [OperationSnapshot.from_json(item) for item in body]
 
     # -- writes (never retried) ------------------------------------------------------------
 
@@ -248,7 +255,7 @@ class WesogClient:
         urgent: bool = False,
         strict: bool = False,
         timeout: float | None = None,
-    ) -> Operation:
+    ) -> OperationSnapshot:
         """`DELETE /imgs/{id}`: start (or with wait, run) the deletion of one image."""
         params = self._write_params(wait, urgent, strict)
         return self._write_op("DELETE", image_path(image_id), params, timeout=timeout)
@@ -261,7 +268,7 @@ class WesogClient:
         urgent: bool = False,
         strict: bool = False,
         timeout: float | None = None,
-    ) -> Operation:
+    ) -> OperationSnapshot:
         """`DELETE /imgs`: one operation deleting many images (body: a JSON array of ids)."""
         ids = list(image_ids)
         for image_id in ids:
@@ -279,7 +286,7 @@ class WesogClient:
         urgent: bool = False,
         strict: bool = False,
         lang: str | None = None,
-    ) -> Operation:
+    ) -> OperationSnapshot:
         """`POST /imgs`: one operation adding many images (each dict has `id` and `src`)."""
         params = self._write_params(wait, urgent, strict)
         if lang:

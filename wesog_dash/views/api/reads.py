@@ -70,13 +70,13 @@ def operation_list() -> Response:
 @operation(
     "One operation",
     scope="read",
-    responses={200: schemas.Operation},
+    responses={200: schemas.OperationOut},
     problems=(404,),
     tag="operations",
 )
 def operation_detail(op_id: int) -> Response:
     """One operation with its per-element errors and progress, from the database."""
-    op = operations.get_operation(op_id)
+    op = operations.load_operation(op_id)
     if op is None:
         raise ApiProblem("not-found", f"No operation {op_id} is known here.")
     return answer(operation_out(op))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...models import OP_ORIGINS, OP_STATES, ROLES, TOKEN_SCOPES
 from ...models.deletions import DELETION_STATES, ITEM_OUTCOMES
+from ...wesog.operation import OperationFields
 
 OpState = Literal[OP_STATES]  # type: ignore[valid-type]
 OpOrigin = Literal[OP_ORIGINS]  # type: ignore[valid-type]
@@ -55,26 +56,11 @@ class Progress(Out):
     eta_seconds: float | None = Field(description="only while running, when a rate is known")
 
 
-class Operation(Out):
+class OperationOut(OperationFields, Out):
     """One upstream operation as the poller last stored it (a negative op_id: a retired row)."""
 
+    # The upstream fields are OperationFields' declarations; only what differs is listed here.
     op_id: int
-    method: str | None
-    resource: str | None
-    num_total: int
-    num_good: int
-    num_bad: int
-    is_started: bool
-    is_finished: bool
-    all_good: bool | None
-    do_wait: bool
-    do_urgent: bool
-    do_strict: bool
-    idle_ms: float
-    exec_ms: float
-    created_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
     errors: list[OperationError]
     origin: OpOrigin
     state: OpState
@@ -94,7 +80,7 @@ class Operation(Out):
 class OperationPage(Out):
     """A keyset page of operations, newest first."""
 
-    items: list[Operation]
+    items: list[OperationOut]
     next_before: int | None = Field(description="pass as `before` for the next (older) page")
 
 

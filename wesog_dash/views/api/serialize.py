@@ -6,20 +6,19 @@ from typing import Any, Literal
 
 from ... import deletions, operations
 from ...audit.verdict import Verdict as KeptVerdict
-from ...models import DeletionRequest
-from ...models import Operation as OperationRow
+from ...models import DeletionRequest, Operation
 from . import schemas
 
 FIRST_ITEMS = 100  # items shown inline with one deletion request
 
 
-def operation_out(op: OperationRow) -> schemas.Operation:
+def operation_out(op: Operation) -> schemas.OperationOut:
     """One stored operation with its progress (counts, percent, ETA)."""
-    names = set(schemas.Operation.model_fields) - {"progress"}
+    names = set(schemas.OperationOut.model_fields) - {"progress"}
     data: dict[str, Any] = {name: getattr(op, name) for name in names}
     data["errors"] = list(op.errors or [])
     data["progress"] = schemas.Progress.model_validate(operations.progress(op))
-    return schemas.Operation.model_validate(data)
+    return schemas.OperationOut.model_validate(data)
 
 
 def summary_data(deletion: DeletionRequest, counts: dict[str, int]) -> dict[str, Any]:
