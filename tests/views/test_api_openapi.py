@@ -105,6 +105,38 @@ def test_each_operation_names_the_scope_its_token_needs(document: dict[str, Any]
     )
 
 
+def too_big(schema: dict[str, Any]) -> str | None:
+    """A query value just past a documented limit (None when the schema sets none)."""
+    if "maximum" in schema:
+        return str(schema["maximum"] + 1)
+    if "maxLength" in schema:
+        return "x" * (schema["maxLength"] + 1)
+    return None
+
+
+def test_every_documented_query_limit_is_enforced(
+    app: Flask, client, document: dict[str, Any]
+) -> None:
+    # One declaration: what the document says a parameter takes is what the route reads.
+    headers = bearer(token_for(app, "limits", "operator"))
+    checked = 0
+    for path, item in document["paths"].items():
+        url = re.sub(r"\{\w+\}", "1", path)
+        for method, op in item.items():
+            for param in op.get("parameters", []) if method != "parameters" else []:
+                value = too_big(param["schema"])
+                if param["in"] != "query" or value is None:
+                    continue
+                answer = client.open(
+                    url, method=method.upper(), query_string={param["name"]: value}, headers=headers
+                )
+                assert answer.status_code == 400, (method, path, param["name"])
+                assert answer.json["type"].endswith("/invalid-request")
+                assert answer.json["errors"][0]["loc"] == [param["name"]]
+                checked += 1
+    assert checked >= 10
+
+
 def test_the_reference_page_shows_every_operation_from_the_server(
     client, document: dict[str, Any]
 ) -> None:
