@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 import pytest
@@ -80,13 +81,100 @@ def test_every_problem_type_is_documented(document: dict[str, Any]) -> None:
         assert f"https://wesog-dash/problems/{slug}" in document["info"]["description"]
 
 
-def test_the_reference_page_is_a_static_csp_clean_file(client) -> None:
-    response = client.get("/static/api.html")
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    assert "<script src=" in html and "<script>" not in html and "style=" not in html
+def test_the_document_describes_its_own_answer_as_an_object(document: dict[str, Any]) -> None:
+    # Without a schema a generated client reads this answer as None.
+    answer = document["paths"]["/api/v1/openapi.json"]["get"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    assert schema["type"] == "object"
+    assert {"openapi", "info", "paths", "components"} <= set(schema["required"])
+
+
+def test_each_operation_names_the_scope_its_token_needs(document: dict[str, Any]) -> None:
+    operations = {
+        (method, path): op
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method != "parameters"
+    }
+    assert operations["get", "/api/v1/me"]["security"] == [{"token": ["read"]}]
+    assert operations["post", "/api/v1/deletions"]["security"] == [{"token": ["operate"]}]
+    assert operations["get", "/api/v1/openapi.json"]["security"] == []
+    assert all(
+        op["security"] in ([], [{"token": ["read"]}], [{"token": ["operate"]}])
+        for op in operations.values()
+    )
+
+
+def too_big(schema: dict[str, Any]) -> str | None:
+    """A query value just past a documented limit (None when the schema sets none)."""
+    if "maximum" in schema:
+        return str(schema["maximum"] + 1)
+    if "maxLength" in schema:
+        return "x" * (schema["maxLength"] + 1)
+    return None
+
+
+def test_every_documented_query_limit_is_enforced(
+    app: Flask, client, document: dict[str, Any]
+) -> None:
+    # One declaration: what the document says a parameter takes is what the route reads.
+    headers = bearer(token_for(app, "limits", "operator"))
+    checked = 0
+    for path, item in document["paths"].items():
+        url = re.sub(r"\{\w+\}", "1", path)
+        for method, op in item.items():
+            for param in op.get("parameters", []) if method != "parameters" else []:
+                value = too_big(param["schema"])
+                if param["in"] != "query" or value is None:
+                    continue
+                answer = client.open(
+                    url, method=method.upper(), query_string={param["name"]: value}, headers=headers
+                )
+                assert answer.status_code == 400, (method, path, param["name"])
+                assert answer.json["type"].endswith("/invalid-request")
+                assert answer.json["errors"][0]["loc"] == [param["name"]]
+                checked += 1
+    assert checked >= 10
+
+
+def test_the_reference_page_shows_every_operation_from_the_server(
+    client, document: dict[str, Any]
+) -> None:
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = unescape(response.get_data(as_text=True))
+    assert "<script" not in html and "style=" not in html
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    assert client.get("/static/api.js").status_code == 200
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            assert f'id="op-{op["operationId"]}"' in html, (method, path)
+            assert f"{method.upper()} {path}" in html and op["summary"] in html
+    for name in document["components"]["schemas"]:
+        assert f'id="schema-{name}"' in html
+    for kind in document["x-problem-types"]:
+        assert kind["type"] in html
+
+
+def test_the_reference_page_shows_parameters_bodies_answers_and_scopes(client) -> None:
+    html = unescape(client.get("/api/v1/docs").get_data(as_text=True))
+    ops = html[html.index('id="op-operation_list"') :]
+    ops = ops[: ops.index("</section>")]
+    assert "<code>limit</code>" in ops and "at most 200" not in ops and "≤ 200" in ops
+    assert "<code>read</code>" in ops and "#schema-OperationPage" in ops
+    create = html[html.index('id="op-create_deletion"') :]
+    create = create[: create.index("</section>")]
+    for media in ("application/json", "text/plain", "multipart/form-data"):
+        assert f"<code>{media}</code>" in create
+    assert "<code>operate</code>" in create and "<code>Location</code>" in create
+    assert "<code>ids</code>" in create  # the multipart form's fields, inline
+
+
+def test_the_document_links_to_the_reference_page(client) -> None:
+    link = client.get("/api/v1/openapi.json").headers["Link"]
+    assert link == '</api/v1/docs>; rel="help"'
+    assert client.get("/static/api.js").status_code == 404
 
 
 @pytest.fixture

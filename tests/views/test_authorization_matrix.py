@@ -137,6 +137,7 @@ ROUTES = [
     R("tokens.token_create", "POST", {}, "operator", True),
     R("tokens.token_revoke", "POST", {"token_id": 999_999}, "operator", True),  # none: 404
     R("api.openapi_document", "GET", {}, PUBLIC, False),
+    R("api.reference_page", "GET", {}, PUBLIC, False),
     R("api.me", "GET", {}, "viewer", False),
     R("api.operation_list", "GET", {}, "viewer", False),
     R("api.operation_detail", "GET", OP, "viewer", False),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,7 +9,6 @@ from ... import deletions
 from ...accounts.permissions import destructive, role_required
 from . import bp, schemas
 from .guard_models import Decision
-from .inputs import parse
 from .problems import ApiProblem
 from .reads import answer, deletion_or_404
 from .serialize import deletion_out
@@ -24,14 +22,6 @@ SLUGS = {
 }
 
 
-def decision() -> Decision:
-    """The JSON body: `{"reason": "…"}`."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiProblem("invalid-request", 'Send a JSON object: {"reason": "…"}.')
-    return parse(Decision, data, "body")
-
-
 @bp.post("/deletions/<int:deletion_id>/approve")
 @role_required("operator")
 @destructive
@@ -43,10 +33,9 @@ def decision() -> Decision:
     problems=(400, 404, "own-request", "not-awaiting-approval"),
     tag="deletions",
 )
-def deletion_approve(deletion_id: int) -> Response:
+def deletion_approve(deletion_id: int, body: Decision) -> Response:
     """Send a deletion waiting for approval; refused (403) to its own requester."""
     deletion_or_404(deletion_id)
-    body = decision()
     try:
         deletions.approve(
             deletion_id,
@@ -69,10 +58,9 @@ def deletion_approve(deletion_id: int) -> Response:
     problems=(400, 404, "not-awaiting-approval"),
     tag="deletions",
 )
-def deletion_reject(deletion_id: int) -> Response:
+def deletion_reject(deletion_id: int, body: Decision) -> Response:
     """End a deletion waiting for approval without sending anything (allowed read-only)."""
     deletion_or_404(deletion_id)
-    body = decision()
     try:
         deletions.reject(deletion_id, actor=current_user.username, reason=body.reason)
     except deletions.ApprovalError as error:

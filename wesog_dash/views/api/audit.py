@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from werkzeug.wrappers import Response
 
 from ...accounts.permissions import role_required
@@ -10,7 +9,7 @@ from ...audit import queries as audit_queries
 from ...audit.queries import AuditFilters
 from ...audit.verdict import current_verdict
 from . import bp, schemas
-from .inputs import AuditQuery, parse
+from .inputs import AuditQuery
 from .reads import answer
 from .serialize import verdict_out
 from .spec import operation
@@ -40,9 +39,8 @@ def filters_of(query: AuditQuery) -> AuditFilters:
     problems=(400,),
     tag="audit",
 )
-def audit_events() -> Response:
+def audit_events(query: AuditQuery) -> Response:
     """Audit events newest first, with the /audit page's filters, and the chain verdict."""
-    query = parse(AuditQuery, request.args.to_dict(), "query")
     found = audit_queries.page(
         filters_of(query), before=query.before, after=query.after, size=query.limit
     )

@@ -1,7 +1,8 @@
-"""What /api/v1 takes: query parameters and bodies as pydantic models, read with `parse`.
+"""What /api/v1 takes: query parameters and bodies as pydantic models.
 
-The OpenAPI parameters and request bodies are generated from these models; a value that
-does not fit becomes an `invalid-request` problem listing every field at fault.
+`spec.operation` reads each view's query string and body through its declared models
+(`read_query`, `read_body`) and documents the same models; a value that does not fit
+becomes an `invalid-request` problem listing every field at fault.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
+from flask import request
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -132,7 +134,7 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
 Ticket = Annotated[str, StringConstraints(max_length=MAX_TICKET)]
 
 
-class DeletionOptions(BaseModel):
+class DeletionOptionsIn(BaseModel):
     """Reason, ticket and options of a new deletion request."""
 
     model_config = ConfigDict(extra="forbid")
@@ -146,7 +148,7 @@ class DeletionOptions(BaseModel):
     )
 
 
-class NewDeletion(DeletionOptions):
+class NewDeletion(DeletionOptionsIn):
     """A JSON body: exactly one of `image_ids` and `query` (a formula, resolved to its ids)."""
 
     model_config = ConfigDict(
@@ -203,3 +205,30 @@ def parse(model: type[M], data: Any, where: str) -> M:
         place = ".".join(str(part) for part in first["loc"]) or where
         detail = f"Invalid {where}: {place}: {first['msg']}"
         raise ApiProblem("invalid-request", detail, errors=problems) from error
+
+
+def read_query(model: type[M]) -> M:
+    """The query string read as `model`."""
+    return parse(model, request.args.to_dict(), "query")
+
+
+def read_body(accepted: dict[str, type[BaseModel] | dict[str, Any]]) -> Any:
+    """The body in the media type it was sent as: a model, or the raw bytes of a body
+    declared by a literal schema (e.g. text/plain)."""
+    media = request.mimetype
+    if media not in accepted:
+        if len(accepted) > 1:
+            kinds = ", ".join(accepted)
+            raise ApiProblem("unsupported-media-type", f"Send the request as one of: {kinds}.")
+        media = next(iter(accepted))  # the only one: its reader says what is wrong
+    model = accepted[media]
+    if not isinstance(model, type):
+        return request.get_data(cache=False)
+    if media == "multipart/form-data":
+        files = {k: f.read() for k, f in request.files.items() if k in model.model_fields}
+        return parse(model, {**request.form.to_dict(), **files}, "form")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        fields = ", ".join(f'"{name}"' for name in model.model_fields)
+        raise ApiProblem("invalid-request", f"Send a JSON object with the fields {fields}.")
+    return parse(model, data, "body")

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from flask import request, url_for
+from flask import url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -14,12 +12,10 @@ from ...accounts.permissions import destructive, role_required
 from ...models import RetentionPolicy
 from . import bp
 from .guard_models import Approval, NewPolicy, PolicyList, PolicyOut, PolicyRunOut
-from .inputs import parse
 from .problems import ApiProblem
 from .reads import answer
 from .spec import operation
 
-M = TypeVar("M", NewPolicy, Approval)
 SLUGS = {
     "invalid": "invalid-request",
     "not-found": "not-found",
@@ -52,14 +48,6 @@ def found(policy_id: int) -> RetentionPolicy:
         raise refused(error) from error
 
 
-def body(model: type[M]) -> M:
-    """The JSON body read as `model`."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiProblem("invalid-request", "Send a JSON object.")
-    return parse(model, data, "body")
-
-
 def rule_of(new: NewPolicy) -> policies.PolicyRule:
     """The service's rule from the API's body."""
     return policies.PolicyRule(
@@ -87,11 +75,10 @@ def policy_list() -> Response:
     problems=(400, "policy-exists"),
     tag="policies",
 )
-def policy_create() -> Response:
+def policy_create(body: NewPolicy) -> Response:
     """Save a policy and make its dry run; it runs once someone else approves that version."""
-    new = body(NewPolicy)
     try:
-        policy = policies.add_policy(rule_of(new), actor=current_user.username)
+        policy = policies.add_policy(rule_of(body), actor=current_user.username)
     except policies.PolicyError as error:
         raise refused(error) from error
     policies.dry_run(policy.id, actor=current_user.username)
@@ -127,12 +114,11 @@ def policy_detail(policy_id: int) -> Response:
     problems=(400, 404, 405),
     tag="policies",
 )
-def policy_change(policy_id: int) -> Response:
+def policy_change(policy_id: int, body: NewPolicy) -> Response:
     """A new version (same name): it stops running until its new dry run is approved."""
     found(policy_id)
-    new = body(NewPolicy)
     try:
-        policies.change_policy(policy_id, rule_of(new), actor=current_user.username)
+        policies.change_policy(policy_id, rule_of(body), actor=current_user.username)
     except policies.PolicyError as error:
         raise refused(error) from error
     policies.dry_run(policy_id, actor=current_user.username)
@@ -150,13 +136,12 @@ def policy_change(policy_id: int) -> Response:
     problems=(400, 404, "own-request", "not-awaiting-approval", "no-dry-run"),
     tag="policies",
 )
-def policy_approve(policy_id: int) -> Response:
+def policy_approve(policy_id: int, body: Approval) -> Response:
     """Approve the dry run of `version`; refused to the author (403) and to a changed version."""
     found(policy_id)
-    approval = body(Approval)
     try:
         policies.approve_policy(
-            policy_id, approval.version, actor=current_user.username, reason=approval.reason
+            policy_id, body.version, actor=current_user.username, reason=body.reason
         )
     except policies.PolicyError as error:
         raise refused(error) from error

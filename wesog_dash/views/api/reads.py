@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,7 +10,7 @@ from ... import deletions, operations
 from ...accounts.permissions import read_only, role_required
 from ...models import DeletionRequest
 from . import bp, schemas
-from .inputs import INT32, DeletionQuery, ItemQuery, OpQuery, parse
+from .inputs import INT32, DeletionQuery, ItemQuery, OpQuery
 from .problems import ApiProblem
 from .serialize import deletion_out, operation_out, summaries_out
 from .spec import operation
@@ -49,9 +49,8 @@ def me() -> Response:
     problems=(400,),
     tag="operations",
 )
-def operation_list() -> Response:
+def operation_list(query: OpQuery) -> Response:
     """Operations known here (any method, resource, origin), newest first, filtered."""
-    query = parse(OpQuery, request.args.to_dict(), "query")
     filters = operations.OpFilters(
         state=query.state,
         method=query.method,
@@ -92,9 +91,8 @@ def operation_detail(op_id: int) -> Response:
     problems=(400,),
     tag="deletions",
 )
-def deletion_list() -> Response:
+def deletion_list(query: DeletionQuery) -> Response:
     """Deletion requests, newest first (refused ones included), with outcome counts."""
-    query = parse(DeletionQuery, request.args.to_dict(), "query")
     rows, next_before = deletions.deletions_before(query.before, query.limit, query.state)
     return answer(schemas.DeletionPage(items=summaries_out(rows), next_before=next_before))
 
@@ -131,9 +129,8 @@ def deletion_detail(deletion_id: int) -> Response:
     problems=(400, 404),
     tag="deletions",
 )
-def deletion_items(deletion_id: int) -> Response:
+def deletion_items(deletion_id: int, query: ItemQuery) -> Response:
     """The image ids of one request and their outcomes, a keyset page at a time."""
-    query = parse(ItemQuery, request.args.to_dict(), "query")
     deletion = deletion_or_404(deletion_id)
     rows, next_after = deletions.items_after(deletion.id, query.after, query.limit, query.outcome)
     items = [schemas.DeletionItem.model_validate(item) for item in rows]

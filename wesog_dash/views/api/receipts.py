@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from werkzeug.wrappers import Response
 
 from ...accounts.permissions import role_required
 from ...audit import receipts
 from . import bp
-from .inputs import ReceiptQuery, parse
+from .inputs import ReceiptQuery
 from .problems import ApiProblem
 from .spec import operation
 
@@ -30,9 +30,8 @@ RECEIPT_BODY = {
     problems=(400, 404, "not-finished"),
     tag="deletions",
 )
-def deletion_receipt(deletion_id: int) -> Response:
+def deletion_receipt(deletion_id: int, query: ReceiptQuery) -> Response:
     """The signed erasure receipt of a finished deletion (`image_id`: of one image of it)."""
-    query = parse(ReceiptQuery, request.args.to_dict(), "query")
     try:
         receipt = receipts.issue(deletion_id, query.image_id)
     except receipts.ReceiptError as error:

@@ -19,7 +19,7 @@ from ...accounts.permissions import destructive, role_required
 from ...upstream import UpstreamProblem
 from ..common import attachment
 from . import bp, schemas
-from .inputs import RetryQuery, parse
+from .inputs import RetryQuery
 from .problems import ApiProblem
 from .reads import answer, deletion_or_404
 from .serialize import deletion_out
@@ -170,13 +170,12 @@ def deletion_cancel(deletion_id: int) -> Response:
     problems=(400, 404, "nothing-to-retry", 502, 503),
     tag="safety",
 )
-def deletion_retry(deletion_id: int) -> Response:
+def deletion_retry(deletion_id: int, query: RetryQuery) -> Response:
     """A new deletion of exactly the failed ids (or only `image_id`), same reason and options.
 
     Answers 202 with the new deletion (its `retry_of_id` is this one; `Location` to follow
     it); it is sent at once, like every deletion made through the API.
     """
-    query = parse(RetryQuery, request.args.to_dict(), "query")
     parent = deletion_or_404(deletion_id)
     failed = [i for i in deletions.failed_ids(parent) if query.image_id in (None, i)]
     if not failed:

@@ -1,12 +1,14 @@
 """The OpenAPI 3.1 document of /api/v1, generated from the code.
 
-Each view declares what it takes and answers with `@operation(...)` (pydantic models); the
-paths come from Flask's URL map, the schemas from the models (JSON Schema 2020-12, which is
-what OpenAPI 3.1 uses), and apispec assembles the document.
+Each view is declared once with `@operation(...)`: the same pydantic models read its query
+string and body (refusing what does not fit as `invalid-request`) and describe them in the
+document. The paths come from Flask's URL map, the schemas from the models (JSON Schema
+2020-12, which is what OpenAPI 3.1 uses), and apispec assembles the document.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable
@@ -16,8 +18,10 @@ from typing import Any, TypeVar
 from apispec import APISpec
 from flask import Flask
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 from ..common import MAX_ROW_ID, MAX_SERIAL_ID
+from .inputs import read_body, read_query
 from .problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_type
 from .schemas import Problem
 
@@ -46,11 +50,21 @@ class ApiDoc:
 
 
 def operation(summary: str, *, scope: str, **details: Any) -> Callable[[F], F]:
-    """Attach an ApiDoc to a view (read by `build` and by the scope check)."""
+    """Declare a view: the view gets its `query` and `body` read through the declared
+    models, and carries the ApiDoc that `build` documents and the scope check reads."""
+    doc = ApiDoc(summary, scope, **details)
 
     def decorator(view: F) -> F:
-        view.api_doc = ApiDoc(summary, scope, **details)  # type: ignore[attr-defined]
-        return view
+        @functools.wraps(view)
+        def validated(*args: Any, **kwargs: Any) -> Any:
+            if doc.query is not None:
+                kwargs["query"] = read_query(doc.query)
+            if doc.body:
+                kwargs["body"] = read_body(doc.body)
+            return view(*args, **kwargs)
+
+        validated.api_doc = doc  # type: ignore[attr-defined]  # read by build and the scope check
+        return validated  # type: ignore[return-value]  # same signature as seen by Flask
 
     return decorator
 
@@ -62,11 +76,11 @@ class Builder:
         self.spec = spec
         self.known: set[str] = set()
 
-    def ref(self, model: type[BaseModel]) -> dict[str, str]:
+    def ref(self, model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> dict[str, str]:
         """A $ref to `model`, registering it (and the models it uses) once."""
         name = model.__name__
         if name not in self.known:
-            schema = model.model_json_schema(ref_template=REF, mode="serialization")
+            schema = model.model_json_schema(ref_template=REF, mode=mode)
             for sub_name, sub in schema.pop("$defs", {}).items():
                 self._add(sub_name, sub)
             self._add(name, schema)
@@ -83,13 +97,7 @@ class Builder:
             return model
         if media == "multipart/form-data":
             return form_schema(model)
-        name = f"{model.__name__}"
-        if name not in self.known:
-            schema = model.model_json_schema(ref_template=REF, mode="validation")
-            for sub_name, sub in schema.pop("$defs", {}).items():
-                self._add(sub_name, sub)
-            self._add(name, schema)
-        return {"$ref": REF.format(model=name)}
+        return self.ref(model, mode="validation")
 
 
 def path_of(rule: str) -> tuple[str, list[dict[str, Any]]]:
@@ -141,10 +149,8 @@ def operation_object(builder: Builder, doc: ApiDoc, view: Callable[..., Any]) ->
     text = inspect.cleandoc(view.__doc__ or "")
     found: dict[str, Any] = {"summary": doc.summary, "description": text, "tags": [doc.tag]}
     found["operationId"] = view.__name__
-    if doc.scope == "public":
-        found["security"] = []
-    else:
-        found["description"] += f"\n\nToken scope: `{doc.scope}`."
+    # OpenAPI 3.1 lets a bearer scheme name the roles it needs: here the token's scope.
+    found["security"] = [] if doc.scope == "public" else [{"token": [doc.scope]}]
     if doc.query is not None:
         found["parameters"] = query_parameters(doc.query)
     if doc.body:

@@ -13,13 +13,7 @@ from ... import deletions, images
 from ...accounts.permissions import destructive, role_required
 from ...upstream import UpstreamProblem
 from . import bp, schemas
-from .inputs import (
-    DeletionOptions,
-    NewDeletion,
-    NewDeletionForm,
-    TextDeletionQuery,
-    parse,
-)
+from .inputs import DeletionOptionsIn, NewDeletion, NewDeletionForm, TextDeletionQuery
 from .problems import ApiProblem
 from .reads import answer
 from .serialize import deletion_out
@@ -41,42 +35,23 @@ def utf8(data: bytes) -> str:
         raise ApiProblem("invalid-request", "The id list must be UTF-8 text.") from error
 
 
-def json_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
-    """Ids or a formula, and the options, from a JSON body."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiProblem("invalid-request", 'Send a JSON object: {"image_ids": [...], ...}.')
-    found = parse(NewDeletion, body, "body")
-    exactly_one(found.image_ids, found.query, "image_ids")
-    return found.image_ids, found.query, found
-
-
-def text_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
-    """Ids from a text/plain body (one per line); the options from the query string."""
-    options = parse(TextDeletionQuery, request.args.to_dict(), "query")
-    if options.reason is None:
+def selection(
+    body: NewDeletion | NewDeletionForm | bytes, query: TextDeletionQuery
+) -> tuple[list[str] | None, str | None, DeletionOptionsIn]:
+    """Ids or a formula, and the options, from whichever body was sent: JSON (`image_ids` or
+    `query`), a multipart form (an `ids` file or `query`), or text/plain ids (one per line,
+    the options in the query string)."""
+    if isinstance(body, NewDeletion):
+        exactly_one(body.image_ids, body.query, "image_ids")
+        return body.image_ids, body.query, body
+    if isinstance(body, NewDeletionForm):
+        exactly_one(body.ids, body.query, "ids")
+        ids = deletions.ids_from_text(utf8(body.ids)) if body.ids is not None else None
+        options = DeletionOptionsIn(**body.model_dump(exclude={"ids", "query"}))
+        return ids, body.query, options
+    if query.reason is None:
         raise ApiProblem("invalid-request", "Give the reason as ?reason=… with a text body.")
-    ids = deletions.ids_from_text(utf8(request.get_data(cache=False)))
-    return ids, None, DeletionOptions(**options.model_dump())
-
-
-def form_request() -> tuple[list[str] | None, str | None, DeletionOptions]:
-    """Ids from an uploaded `ids` file, or a `query`; the options from the form fields."""
-    data: dict[str, Any] = request.form.to_dict()
-    if "ids" in request.files:
-        data["ids"] = request.files["ids"].read()
-    found = parse(NewDeletionForm, data, "form")
-    exactly_one(found.ids, found.query, "ids")
-    ids = deletions.ids_from_text(utf8(found.ids)) if found.ids is not None else None
-    options = DeletionOptions(**found.model_dump(exclude={"ids", "query"}))
-    return ids, found.query, options
-
-
-READERS = {
-    "application/json": json_request,
-    "text/plain": text_request,
-    "multipart/form-data": form_request,
-}
+    return deletions.ids_from_text(utf8(body)), None, DeletionOptionsIn(**query.model_dump())
 
 
 def exactly_one(ids: Any, query: str | None, ids_field: str) -> None:
@@ -116,20 +91,18 @@ def resolve(ids: list[str] | None, query: str | None) -> tuple[list[str], str, s
     problems=(400, 415, 422, 502, 503),
     tag="deletions",
 )
-def create_deletion() -> Response:
+def create_deletion(
+    body: NewDeletion | NewDeletionForm | bytes, query: TextDeletionQuery
+) -> Response:
     """Ask for images to be deleted; answers 202 with the request to follow (`Location`).
 
     The body is JSON (`image_ids` or `query`, with `reason` and options), a text/plain list
     of ids (options as query parameters), or a multipart form with an `ids` file or `query`.
     A query is resolved to its ids now: exactly those are deleted.
     """
-    reader = READERS.get(request.mimetype)
-    if reader is None:
-        media = ", ".join(READERS)
-        raise ApiProblem("unsupported-media-type", f"Send the request as one of: {media}.")
     try:
-        ids, query, options = reader()
-        ids, kind, formula = resolve(ids, query)
+        ids, formula, options = selection(body, query)
+        ids, kind, formula = resolve(ids, formula)
         found = deletions.request_deletion(
             ids,
             options.reason,
