@@ -159,6 +159,25 @@ def test_the_list_is_read_early_for_a_due_operation_of_ours_only(
     assert poller.pause() <= 0.3
 
 
+def test_the_room_in_flight_is_each_deletions_own(
+    app: Flask, sandbox: SandboxServer, poller: Poller
+) -> None:
+    sandbox.settings.hold = True  # nothing ends upstream
+    app.config.update(WESOG_CHUNK_SIZE=2, WESOG_MAX_INFLIGHT_OPS=1)
+    first = request_deletion(app, [str(100001 + n) for n in range(4)])
+    second = request_deletion(app, [str(100011 + n) for n in range(4)])
+    poller.run_once()
+    assert sandbox.state.stats["DELETE /imgs"] == 2, (
+        "one chunk of each: neither waits for the other"
+    )
+    with app.app_context():
+        owners = sorted(op.deletion_id for op in ours(app))
+        assert owners == sorted([first, second])
+        for deletion_id in (first, second):
+            waiting = deletions.get_deletion(deletion_id)
+            assert waiting is not None and waiting.message == deletions.WAITING
+
+
 def test_the_next_chunk_goes_on_the_cycle_after_an_end_without_a_timer(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
