@@ -122,7 +122,7 @@ SCALE_DEFAULTS: dict[str, Any] = {
     "WESOG_DISCOVER_INTERVAL": 2.0,  # seconds between looks for new operations
     "WESOG_LIST_PAGE_SIZE": 1000,  # operations per GET /ops page when refreshing
     "WESOG_LIST_MAX_PAGES": 10,  # most GET /ops pages read in one cycle
-    "WESOG_MAX_INFLIGHT_OPS": 4,  # unfinished operations of our deletions at once
+    "WESOG_MAX_INFLIGHT_OPS": 4,  # unfinished operations of one deletion at once
     "WESOG_CHUNK_SIZE": 1000,  # ids per DELETE /imgs call
     "WESOG_QUERY_DELETE_MAX": 100_000,  # ids a "delete every match of this search" may hold
 }

@@ -158,6 +158,25 @@ def test_the_list_is_read_early_for_a_due_operation_of_ours_only(
     assert poller.pause() <= 0.3
 
 
+def test_the_room_in_flight_is_each_deletions_own(
+    app: Flask, sandbox: SandboxServer, poller: Poller
+) -> None:
+    sandbox.settings.hold = True  # nothing ends upstream
+    app.config.update(WESOG_CHUNK_SIZE=2, WESOG_MAX_INFLIGHT_OPS=1)
+    first = request_deletion(app, [str(100001 + n) for n in range(4)])
+    second = request_deletion(app, [str(100011 + n) for n in range(4)])
+    poller.run_once()
+    assert sandbox.state.stats["DELETE /imgs"] == 2, (
+        "one chunk of each: neither waits for the other"
+    )
+    with app.app_context():
+        owners = sorted(op.deletion_id for op in ours(app))
+        assert owners == sorted([first, second])
+        for deletion_id in (first, second):
+            waiting = deletions.get_deletion(deletion_id)
+            assert waiting is not None and waiting.message == deletions.WAITING
+
+
 def test_the_next_chunk_goes_on_the_cycle_after_an_end_without_a_timer(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
@@ -196,7 +215,9 @@ def test_a_chunk_of_1000_is_kept_with_two_searches_and_settled_in_a_few_statemen
     with statements(app, "image_snapshots") as kept:
         poller.run_once()  # sends the chunk, keeping its images first
     sandbox.settings.hold = False
-    assert sandbox.state.stats["GET /imgs"] == 3, "a probe of two ids, two id∩ searches"
+    assert sandbox.state.stats["GET /imgs"] == 2, (
+        "a probe of two ids, then one search: 996 ids in a range, two beside it"
+    )
     assert sandbox.state.stats["GET /imgs/{image_id}"] == 0
     assert len([s for s in kept if s.lstrip().upper().startswith("INSERT")]) == 1
     wait_for(lambda: upstream(app).client().get_operation(ours(app)[0].op_id).is_finished)
@@ -231,9 +252,9 @@ def test_a_formula_the_api_refuses_is_halved_not_read_id_by_id(
             return getattr(real, name)
 
     monkeypatch.setattr(keeping, "wesog_client", lambda: Picky())
-    ids = [str(100001 + n) for n in range(1000)]
+    ids = [str(101000 - n) for n in range(1000)]  # newest first: no run travels as a range
     with app.app_context():
-        deletion_id = request_deletion(app, ["100001"], send_after=60)
+        deletion_id = request_deletion(app, ["101000"], send_after=60)
         keeping.keep(deletion_id, list(enumerate(ids)))  # kept, not sent
         kept = db.session.scalars(select(ImageSnapshot.data)).all()
     assert len(kept) == 1000 and all(kept)

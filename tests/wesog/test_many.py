@@ -8,9 +8,10 @@ import pytest
 from tests.conftest import wait_for
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
 from wesog_dash.wesog import Image, WesogClient
-from wesog_dash.wesog.many import ReadLimit, read_images
+from wesog_dash.wesog.many import ReadLimit, formula, pack, read_images
 
-IDS = [str(100001 + n) for n in range(1000)]
+# Newest first: no two ids in a row are consecutive numbers, so none travels in a range.
+IDS = [str(101000 - n) for n in range(1000)]
 
 
 @pytest.fixture
@@ -58,6 +59,31 @@ def test_the_reference_refuses_lists_so_or_chains_are_used_and_remembered(
     read_images(client, IDS)
     assert searches(sandbox) == (3, 0), "remembered: 1,000 ids in three chains, no probe"
     assert client.capabilities.ids.probes == 2
+
+
+@pytest.mark.parametrize("dialect", ["sandbox", "reference"])
+def test_consecutive_ids_travel_as_a_range(client: WesogClient, sandbox: SandboxServer) -> None:
+    read_images(client, IDS[:2])  # the probe, out of the way
+    searches(sandbox)
+    ascending = sorted(IDS, key=int)
+    found = read_images(client, [*ascending, "no-such-image"])
+    assert all(isinstance(found[i], Image) for i in ascending)
+    assert found["no-such-image"] is None
+    assert searches(sandbox) == (1, 0), "1,000 ids in one range, the odd one beside it"
+
+
+def test_a_formula_carries_runs_as_ranges_and_the_rest_as_they_are() -> None:
+    ids = ["7", "8", "9", "11", "12", "010", "011", "012", "abc"]
+    assert formula("or", ids) == "(id>=7&&id<=9)||id=11||id=12||id=010||id=011||id=012||id=abc"
+    assert formula("list", ids) == "(id>=7&&id<=9)||id∩11,12,010,011,012,abc"
+    assert formula("list", ["1", "2"]) == "id∩1,2"
+
+
+def test_a_huge_run_is_split_so_each_answer_fits_one_page() -> None:
+    ids = [str(n) for n in range(1, 12_001)]
+    groups = list(pack("or", ids, 6500))
+    assert [len(group) for group in groups] == [5000, 5000, 2000]
+    assert [formula("or", group) for group in groups][1] == "(id>=5001&&id<=10000)"
 
 
 @pytest.mark.parametrize("dialect", ["sandbox"])

@@ -138,7 +138,7 @@ def send_claimed(
     with durable.handing_back(deletion_id, SENDING, claim_seconds(timeout)):
         while ready_for_chunk(deletion_id, SENDING):
             with ROOM_LOCK if capped else nullcontext():
-                if capped and not has_room(client):
+                if capped and not has_room(client, deletion_id):
                     wait_for_room(_get(deletion_id))
                     break
                 chunk = items.unsent_chunk(deletion_id, chunk_size())
@@ -157,9 +157,10 @@ def send_claimed(
     return _get(deletion_id)
 
 
-def has_room(client: WesogClient) -> bool:
-    """Room for one more operation, after a look at the list when the room seems full."""
-    return room_in_flight() > 0 or (peek(client) and room_in_flight() > 0)
+def has_room(client: WesogClient, deletion_id: int) -> bool:
+    """Room for one more operation of this deletion, after a look at the list when it seems
+    full."""
+    return room_in_flight(deletion_id) > 0 or (peek(client) and room_in_flight(deletion_id) > 0)
 
 
 def _send_chunk(

@@ -1,5 +1,7 @@
-"""Room in flight: a bulk deletion keeps at most WESOG_MAX_INFLIGHT_OPS operations of ours
-unfinished upstream, so that one huge deletion does not starve the tenant's other work.
+"""Room in flight: a bulk deletion keeps at most WESOG_MAX_INFLIGHT_OPS operations of its own
+unfinished upstream, so that one huge deletion does not starve the tenant's other work. The room
+is each deletion's own: a room shared by all of them let one slow queue upstream hold back every
+small deletion behind four others (thirty people deleting two images each waited in line).
 
 When the room is full, the dispatcher may take one look at the newest page of `GET /ops`
 (at most every `PEEK_EVERY` seconds, within the request budget) before handing its claim
@@ -36,11 +38,11 @@ def _in_flight() -> list[int]:
     return list(db.session.scalars(query))
 
 
-def room_in_flight() -> int:
-    """How many more operations of our deletions may run upstream now (WESOG_MAX_INFLIGHT_OPS)."""
+def room_in_flight(deletion_id: int) -> int:
+    """How many more operations of this deletion may run upstream now (WESOG_MAX_INFLIGHT_OPS)."""
     running = db.session.scalar(
         select(func.count()).where(
-            Operation.deletion_id.is_not(None),
+            Operation.deletion_id == deletion_id,
             Operation.is_finished.is_(False),
             Operation.state != "unknown",
         )

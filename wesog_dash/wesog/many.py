@@ -2,6 +2,8 @@
 
 Ways, best first (see `capabilities.py`): an `∩` list (`id∩a,b,c`), an `||` chain of `id=`
 filters (`id=a||id=b`, the composition wesog-api.md §5.2 documents), single `GET /imgs/{id}`.
+In either formula a run of consecutive integer ids travels as one range, `(id>=41&&id<=940)`
+(the `id` filter's documented `>=`/`<=`): ids uploaded in sequence cost a few characters.
 The first read of the process probes with two ids; later reads use what worked, as many ids per
 formula as the longest accepted formula allows. A fallback thus costs about ids ÷ (ids per
 formula) calls; one call per id only when no formula works, or for an id no formula can carry.
@@ -30,6 +32,10 @@ from .errors import (
 from .types import Image
 
 SAFE_ID = re.compile(r"[A-Za-z0-9_.:-]+")  # ids that travel inside a formula unchanged
+CANONICAL = re.compile(r"[1-9][0-9]{0,17}")  # ids a range can carry: integers, no leading 0
+MIN_RANGE = 3
+# Ids per search: its `limit` (two per id, see `_search`) stays within the API's 10,000.
+MAX_PER_SEARCH = 5000
 PROBE_IDS = 2  # ids of a probe formula: a one-id `∩` proves nothing about lists
 REFUSED_STATUSES = (400, 413, 414, 422, 431)  # the API (or a proxy) refused the formula
 MAX_REPROBES = 2  # within one read, at most this many probes after the API changed
@@ -61,33 +67,70 @@ class ReadLimit:
         self.used += 1
 
 
+def runs(image_ids: list[str]) -> list[list[str]]:
+    """The ids in order, consecutive canonical integers (`41`, `42`, `43`) in one run."""
+    found: list[list[str]] = []
+    for image_id in image_ids:
+        last = found[-1][-1] if found else None
+        if (
+            last is not None
+            and CANONICAL.fullmatch(image_id)
+            and CANONICAL.fullmatch(last)
+            and int(image_id) == int(last) + 1
+        ):
+            found[-1].append(image_id)
+        else:
+            found.append([image_id])
+    return found
+
+
+def is_range(run: list[str]) -> bool:
+    """Whether a run travels as a range: from three ids on it is shorter than listing them."""
+    return len(run) >= MIN_RANGE
+
+
+def range_term(run: list[str]) -> str:
+    """A run as one documented range filter."""
+    return f"(id>={run[0]}&&id<={run[-1]})"
+
+
 def formula(mode: str, image_ids: list[str]) -> str:
-    """The `q` formula reading these ids in `mode`."""
+    """The `q` formula reading these ids in `mode`; runs of consecutive numbers as ranges."""
     head, glue = SPELLING[mode]
-    if mode == "list":
-        return head + glue.join(image_ids)
-    return glue.join(f"id={image_id}" for image_id in image_ids)
+    grouped = runs(image_ids)
+    terms = [range_term(run) for run in grouped if is_range(run)]
+    singles = [image_id for run in grouped if not is_range(run) for image_id in run]
+    if mode == "list" and singles:
+        terms.append(head + glue.join(singles))
+    else:
+        terms.extend(f"id={image_id}" for image_id in singles)
+    return "||".join(terms)
 
 
-def cost(mode: str, image_id: str) -> int:
-    """Encoded characters one id adds to a formula of `mode` (with its separator)."""
+def cost(mode: str, run: list[str]) -> int:
+    """Encoded characters a run adds to a formula of `mode` (with its separators)."""
+    if is_range(run):
+        return len(quote_plus(range_term(run) + "||"))
     if mode == "list":
-        return len(quote_plus(image_id + ","))
-    return len(quote_plus(f"id={image_id}||"))
+        return sum(len(quote_plus(image_id + ",")) for image_id in run)
+    return sum(len(quote_plus(f"id={image_id}||")) for image_id in run)
 
 
 def pack(mode: str, image_ids: list[str], limit: int) -> Iterator[list[str]]:
-    """The ids in groups whose encoded formula stays within `limit` characters."""
-    head = len(quote_plus(SPELLING[mode][0]))
+    """The ids in groups whose encoded formula stays within `limit` characters, and whose
+    answer stays within the API's page size."""
+    head = len(quote_plus(SPELLING[mode][0] + "||"))
     group: list[str] = []
     size = head
-    for image_id in image_ids:
-        added = cost(mode, image_id)
-        if group and size + added > limit:
-            yield group
-            group, size = [], head
-        group.append(image_id)
-        size += added
+    for whole in runs(image_ids):
+        for start in range(0, len(whole), MAX_PER_SEARCH):
+            run = whole[start : start + MAX_PER_SEARCH]
+            added = cost(mode, run)
+            if group and (size + added > limit or len(group) + len(run) > MAX_PER_SEARCH):
+                yield group
+                group, size = [], head
+            group.extend(run)
+            size += added
     if group:
         yield group
 
