@@ -6,6 +6,7 @@ Owns the `operations` and `operation_samples` tables. May import `audit`, `metri
 fetches `GET /ops/{op_id}`; everything the web pages call here reads the database.
 """
 
+from .identity import ensure_rows
 from .markers import ended_since, operations_marker
 from .pace import next_poll_delay, poll_interval
 from .progress import Progress, progress
@@ -31,6 +32,7 @@ __all__ = [
     "backoff_seconds",
     "derive_state",
     "ended_since",
+    "ensure_rows",
     "load_operation",
     "load_operations",
     "mark_viewed",
