@@ -85,7 +85,7 @@ def main() -> None:
     ids = [str(100001 + n) for n in range(items)]
     with app.app_context():
         request = deletions.request_deletion(
-            ids, "fan-in benchmark", actor="cli:bench", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("fan-in benchmark"), deletions.Requester("cli:bench")
         )
         deletion_id = request.id
     sessions = [logged_in_session(base_url, "watcher") for _ in range(args.viewers)]

@@ -85,12 +85,9 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
             with app.app_context():
                 deletion = deletions.request_deletion(
                     ids,
-                    "machine",
-                    actor="machine",
-                    user_id=None,
-                    remote_addr=None,
-                    selection_kind="list",
-                    send_after=30 if window else 0,
+                    deletions.DeletionOptions("machine", undo_seconds=30 if window else 0),
+                    deletions.Requester("machine"),
+                    kind="list",
                     send_inline=False,
                 )
                 return deletion.id
@@ -118,11 +115,7 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
             self._do(
                 "retry",
                 lambda: deletions.retry_failures(
-                    deletion_id,
-                    actor="machine",
-                    user_id=None,
-                    remote_addr=None,
-                    send_inline=False,
+                    deletion_id, deletions.Requester("machine"), send_inline=False
                 ),
             )
 

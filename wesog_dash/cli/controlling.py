@@ -97,9 +97,7 @@ def retry_command(deletion_id: int, image_id: str | None, as_json: bool, then_wa
     try:
         child = deletions.retry_failures(
             deletion_id,
-            actor=cli_actor(),
-            user_id=None,
-            remote_addr=None,
+            deletions.Requester(cli_actor()),
             only=image_id,
             send_inline=bool(current_app.config.get("WESOG_API_URL")),
         )

@@ -130,14 +130,10 @@ def create(
     try:
         return deletions.request_deletion(
             ids,
-            reason,
-            **flags,
-            ticket=ticket,
-            selection_kind=kind,
-            selection_query=query,
-            actor=cli_actor(),
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions(reason, ticket, **flags),
+            deletions.Requester(cli_actor()),
+            kind=kind,
+            query=query,
             send_inline=bool(current_app.config.get("WESOG_API_URL")),
         )
     except deletions.DeletionInputError as error:

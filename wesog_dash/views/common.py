@@ -24,6 +24,7 @@ from flask import (
     stream_with_context,
 )
 from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
 from htmx_flask import make_response as htmx_response
 from htmx_flask import request  # Flask's request, typed with htmx-flask's `htmx`
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -87,6 +88,16 @@ def polled(view: F) -> F:
 def is_passive_request() -> bool:
     """True inside a request to a @polled view."""
     return bool(g.get("passive_request"))
+
+
+def undo_seconds() -> float:
+    """The undo window of deletions made in the browser (WESOG_UNDO_SECONDS)."""
+    return max(0.0, float(current_app.config.get("WESOG_UNDO_SECONDS") or 0))
+
+
+def requester() -> deletions.Requester:
+    """The signed-in person asking for a deletion, and the address they ask from."""
+    return deletions.Requester(current_user.username, current_user.id, request.remote_addr)
 
 
 def int_arg(name: str, default: int = 1, minimum: int = 1, maximum: int = 10_000) -> int:
