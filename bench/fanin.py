@@ -73,7 +73,7 @@ def main() -> None:
             "WESOG_POLLER": "thread",
             "WESOG_POLL_INTERVAL": INTERVAL,
             "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
+            "WESOG_LOGIN_THROTTLE": False,
         }
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -62,7 +62,7 @@ def serve(uri: str, sandbox: Any) -> tuple[Any, str]:
         "WESOG_API_KEY": sandbox.settings.api_key,
         "WESOG_POLLER": "thread",
         "WESOG_POLL_INTERVAL": 0.5,
-        "RATELIMIT_ENABLED": False,
+        "WESOG_LOGIN_THROTTLE": False,
         "WESOG_CHUNK_SIZE": 10,
     }
     app = create_app(config)

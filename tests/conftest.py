@@ -207,7 +207,7 @@ def app(
         "WESOG_API_KEY": sandbox.settings.api_key,
         "WESOG_POLLER": "off",
         "WESOG_READ_TIMEOUT": 5.0,
-        "RATELIMIT_ENABLED": False,
+        "WESOG_LOGIN_THROTTLE": False,
         "WESOG_UNDO_SECONDS": 0,  # deletions are sent at once unless a test asks for a window
         # Polls read fresh markers, so a test sees a change at once; test_idle_polls proves the
         # marker memory with its own setting.

@@ -135,10 +135,11 @@ def test_refused_api_key_rejects_the_request_with_its_message(
 def misrouted_app(app: Flask, sandbox: SandboxServer) -> Flask:
     """The sandbox has no 422 switch: a base URL ending in /ops routes `DELETE /imgs` to
     `DELETE /ops/{op_id}` with op_id "imgs", which the sandbox answers with a genuine 422."""
+    from wesog_dash.config import settings
     from wesog_dash.upstream import Upstream
 
     app.extensions["wesog_upstream"].close()
-    config = {**app.config, "WESOG_API_URL": sandbox.url + "/ops"}
+    config = settings(app).model_copy(update={"api_url": sandbox.url + "/ops"})
     app.extensions["wesog_upstream"] = Upstream(config)
     return app
 

@@ -54,7 +54,7 @@ from .outcomes import (
     settle_lost,
     settle_winding_down,
 )
-from .pacing import CHUNK_SIZE, Sends, sends
+from .pacing import Sends, sends
 from .pasted import Review, review_ids, split_pasted
 from .queries import (
     WAITING,
@@ -91,7 +91,6 @@ from .stopping import stop_reach
 __all__ = [
     "AWAITING",
     "CANCELLABLE",
-    "CHUNK_SIZE",
     "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",

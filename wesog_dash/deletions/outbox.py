@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import insert, literal, select
 
 from .. import audit, signals
+from ..config import settings
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, IdSelection, IdSelectionItem, utcnow
 from ..wesog import image_id_problem
@@ -171,7 +171,7 @@ def request_deletion(
     deletion = _new_request(options, who, kind, len(ids), query=query, digest=ids_digest(ids))
     # One id without wait (nor undo window) is quick upstream: send it inside the web request.
     inline = send_inline and len(ids) == 1 and not options.wait and deletion.state == "pending"
-    timeout = float(current_app.config["WESOG_SYNC_SEND_TIMEOUT"])
+    timeout = settings().sync_send_timeout
     _write(deletion, ids, claim_for=timeout if inline else None)
     if inline:
         return dispatcher.send_claimed(deletion.id, timeout=timeout, actor=who.actor)

@@ -33,6 +33,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import deletions, heartbeat
 from ..accounts.permissions import can, read_only
+from ..config import settings
 from ..inputs import whole_number
 from ..upstream import upstream
 from . import display, errors, words
@@ -92,7 +93,7 @@ def is_passive_request() -> bool:
 
 def undo_seconds() -> float:
     """The undo window of deletions made in the browser (WESOG_UNDO_SECONDS)."""
-    return max(0.0, float(current_app.config.get("WESOG_UNDO_SECONDS") or 0))
+    return settings().undo_seconds
 
 
 def requester() -> deletions.Requester:
@@ -118,7 +119,7 @@ def swap_error(body: str, status: int) -> Response:
 
 def poll_seconds() -> float:
     """How often polled fragments refresh: the poller's own interval."""
-    return max(0.2, float(current_app.config.get("WESOG_POLL_INTERVAL") or 1.0))
+    return max(0.2, settings().poll_interval)
 
 
 def poll_trigger(factor: float = 1.0) -> str:
