@@ -169,7 +169,7 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
 
 
 def check_truth(sandbox: SandboxServer, tally: Tally, since: int = 0) -> None:
-    """The invariants of the issue, on the deletions made after deletion `since` (an app
+    """The invariants of the life cycle, on the deletions made after deletion `since` (an app
     context is open); the counters against a recount of every item."""
     items = list(db.session.scalars(select(DeletionItem).where(DeletionItem.deletion_id > since)))
     restored = set(

@@ -1,4 +1,5 @@
-"""Issue 9's acceptance in a real browser: live lists, phone width, pasted ids, keyboard only."""
+"""Live lists in a real browser: lists that update by themselves, phone width, pasted ids,
+keyboard only."""
 
 from __future__ import annotations
 
