@@ -21,7 +21,7 @@ def main() -> None:
         from wesog_dash import create_app
 
         # Benchmarks log many users in from one address: the login limit would refuse them.
-        app = create_app({"RATELIMIT_ENABLED": False})
+        app = create_app({"WESOG_LOGIN_THROTTLE": False})
     else:
         from wesog_dash.sandbox import SandboxSettings, create_sandbox_app
 

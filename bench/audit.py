@@ -184,7 +184,7 @@ def bench_app(url: str) -> Any:
             "WESOG_API_URL": "http://127.0.0.1:9",
             "WESOG_API_KEY": "unused",
             "WESOG_POLLER": "off",
-            "RATELIMIT_ENABLED": False,
+            "WESOG_LOGIN_THROTTLE": False,
         }
     )
 

@@ -73,7 +73,7 @@ def main() -> None:
             "WESOG_POLLER": "thread",
             "WESOG_POLL_INTERVAL": INTERVAL,
             "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
+            "WESOG_LOGIN_THROTTLE": False,
         }
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -85,7 +85,7 @@ def main() -> None:
     ids = [str(100001 + n) for n in range(items)]
     with app.app_context():
         request = deletions.request_deletion(
-            ids, "fan-in benchmark", actor="cli:bench", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("fan-in benchmark"), deletions.Requester("cli:bench")
         )
         deletion_id = request.id
     sessions = [logged_in_session(base_url, "watcher") for _ in range(args.viewers)]

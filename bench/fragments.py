@@ -107,7 +107,7 @@ def start_operation(uri: str, sandbox: Any, items: int) -> int:
     ids = [str(100001 + n) for n in range(items)]
     with app.app_context():
         deletion_id = deletions.request_deletion(
-            ids, "fragment benchmark", actor="cli:bench", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("fragment benchmark"), deletions.Requester("cli:bench")
         ).id
 
     def running_op() -> int | None:

@@ -51,7 +51,7 @@ def main() -> None:
             "WESOG_API_URL": sandbox.url,
             "WESOG_API_KEY": sandbox.settings.api_key,
             "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
+            "WESOG_LOGIN_THROTTLE": False,
             "WESOG_SYNC_SEND_TIMEOUT": 1.0,
         }
     )

@@ -84,10 +84,8 @@ def finish_one_deletion(uri: str, sandbox_url: str, key: str) -> None:
     with app.app_context():
         deletion_id = deletions.request_deletion(
             ["100001", "100002", "100003"],
-            "before the idle lists",
-            actor="cli:bench",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("before the idle lists"),
+            deletions.Requester("cli:bench"),
         ).id
 
     def final() -> bool:

@@ -62,7 +62,7 @@ def serve(uri: str, sandbox: Any) -> tuple[Any, str]:
         "WESOG_API_KEY": sandbox.settings.api_key,
         "WESOG_POLLER": "thread",
         "WESOG_POLL_INTERVAL": 0.5,
-        "RATELIMIT_ENABLED": False,
+        "WESOG_LOGIN_THROTTLE": False,
         "WESOG_CHUNK_SIZE": 10,
     }
     app = create_app(config)
@@ -79,27 +79,21 @@ def make_history(app: Any) -> dict[str, Any]:
     with app.app_context():
         done = deletions.request_deletion(
             ["100003", "100004", "no-such-image"],
-            "Takedown request T-77 from the rights holder",
-            strict=True,
-            ticket="T-77",
-            actor="olga",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions(
+                "Takedown request T-77 from the rights holder", strict=True, ticket="T-77"
+            ),
+            deletions.Requester("olga"),
         )
         deletions.request_deletion(
             [str(100100 + n) for n in range(40)],
-            "Cleanup of duplicates",
-            actor="olga",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("Cleanup of duplicates"),
+            deletions.Requester("olga"),
         )
         # More chunks than a page shows unfolded: the overall bar leads its page.
         big = deletions.request_deletion(
             [str(100150 + n) for n in range(125)],
-            "Bulk cleanup",
-            actor="olga",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("Bulk cleanup"),
+            deletions.Requester("olga"),
         )
         deletion_id, big_id = done.id, big.id
 
@@ -123,10 +117,8 @@ def grid_scenes(page: Page, base: str, app: Any, out: Path, label: str) -> None:
     with app.app_context():
         deletions.request_deletion(
             [victim],
-            "Deleted from the CLI while the grid is open",
-            actor="cli:root",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("Deleted from the CLI while the grid is open"),
+            deletions.Requester("cli:root"),
         )
     card = page.locator("article.card").filter(has_text=victim)
     card.locator('.card-state[data-outcome="deleted"]').wait_for(timeout=30_000)

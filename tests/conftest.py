@@ -83,12 +83,28 @@ def sql_statements(app: Flask, table: str = "") -> Iterator[list[str]]:
 
 
 def request_deletion(
-    app: Flask, ids: list[str], reason: str = "takedown notice", **options: Any
+    app: Flask,
+    ids: list[str],
+    reason: str = "takedown notice",
+    *,
+    selection_id: int | None = None,
+    kind: str = "single",
+    query: str | None = None,
+    send_inline: bool = True,
+    **options: Any,
 ) -> int:
-    """Ask for a deletion as a view would, through the service (actor alice); returns its id."""
+    """Ask for a deletion as a view would, through the service (actor alice); returns its id.
+
+    `options` are `deletions.DeletionOptions` fields; with `selection_id` the ids are that
+    stored selection's (`ids` is ignored).
+    """
+    chosen = deletions.DeletionOptions(reason, **options)
+    who = deletions.Requester("alice", None, "127.0.0.1")
     with app.app_context():
+        if selection_id is not None:
+            return deletions.request_selected(selection_id, chosen, who).id
         deletion = deletions.request_deletion(
-            ids, reason, actor="alice", user_id=None, remote_addr="127.0.0.1", **options
+            ids, chosen, who, kind=kind, query=query, send_inline=send_inline
         )
         return deletion.id
 
@@ -191,7 +207,7 @@ def app(
         "WESOG_API_KEY": sandbox.settings.api_key,
         "WESOG_POLLER": "off",
         "WESOG_READ_TIMEOUT": 5.0,
-        "RATELIMIT_ENABLED": False,
+        "WESOG_LOGIN_THROTTLE": False,
         "WESOG_UNDO_SECONDS": 0,  # deletions are sent at once unless a test asks for a window
         # Polls read fresh markers, so a test sees a change at once; test_idle_polls proves the
         # marker memory with its own setting.

@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 
 from tests.conftest import AuthActions
 from wesog_dash import create_app
-from wesog_dash.config import ConfigError, from_environment
+from wesog_dash.config import ConfigError, from_environment, settings
 from wesog_dash.upstream import upstream
 
 
@@ -93,3 +93,37 @@ def test_a_junk_number_in_the_environment_is_named_not_a_traceback(
     with pytest.raises(ConfigError, match=name) as caught:
         from_environment({name: raw})
     assert expected in str(caught.value) and len(str(caught.value)) < 120
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"WESOG_POLL_INTERVAL": -1}, "WESOG_POLL_INTERVAL='-1': Input should be greater than 0"),
+        ({"WESOG_POLLER": "sometimes"}, "WESOG_POLLER='sometimes'"),
+        ({"WESOG_UNDO_SECONDS": 7200}, "WESOG_UNDO_SECONDS='7200'"),
+        ({"WESOG_CHUNK_SIZE": "many"}, "WESOG_CHUNK_SIZE='many'"),
+    ],
+)
+def test_a_setting_out_of_range_stops_the_start_and_is_named(
+    overrides: dict[str, object], named: str, tmp_path: Path
+) -> None:
+    config = {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"}
+    with pytest.raises(ConfigError) as caught:
+        create_app({**config, **overrides})
+    assert named in str(caught.value)
+
+
+def test_the_typed_settings_follow_the_config_and_a_change_made_while_running(
+    monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("WESOG_CHUNK_SIZE", "250")
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"}
+    )
+    chosen = settings(app)
+    assert (chosen.chunk_size, chosen.poll_interval, chosen.login_throttle) == (250, 1.0, True)
+    assert settings(app) is chosen  # built once, not per read
+    app.config["WESOG_CHUNK_SIZE"] = 5  # what a test does to change a setting at runtime
+    assert settings(app).chunk_size == 5
+    with app.app_context():
+        assert settings().chunk_size == 5

@@ -82,7 +82,7 @@ def test_the_reason_search_ignores_case_on_both_engines(app: Flask, client, auth
             return sorted(str(e.reason) for e in page(AuditFilters(q=q)).events)
 
         assert found("gdpr") == found("GDPR") == ["GDPR request 12", "gdpr again"]
-        # Full-text search (issue 12): words and prefixes, whatever their case.
+        # Full-text search: words and prefixes, whatever their case.
         assert found("JUNK") == found("jun*") == ["Spam_and 100% junk"]
         found("%")  # a bare symbol is searched as text, never an error
     auth.login("viewer")

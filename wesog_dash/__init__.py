@@ -31,9 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["create_app", "models"]
 
 
+class Dashboard(Flask):
+    """The console's Flask app: its config holds the typed settings (`config.settings`)."""
+
+    config_class = config_module.WatchedConfig
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the dashboard: defaults, then the environment, then `overrides`."""
-    app = Flask(
+    app = Dashboard(
         __name__,
         instance_path=str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
@@ -42,19 +48,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.defaults(app.instance_path))
     app.config.update(config_module.from_environment(os.environ))
     app.config.update(overrides or {})
+    chosen = config_module.settings(app)  # ConfigError here names a setting that is not valid
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.secret_key(app.instance_path)
     if "TRUSTED_HOSTS" not in (overrides or {}):
-        app.config["TRUSTED_HOSTS"] = config_module.trusted_hosts(app.config)
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-        minutes=int(app.config["SESSION_IDLE_MINUTES"])
-    )
+        app.config["TRUSTED_HOSTS"] = config_module.trusted_hosts(chosen)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=chosen.session_idle_minutes)
     uri = database.normalize_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(uri))
 
-    memory.limit_malloc_arenas(int(app.config["WESOG_MALLOC_ARENAS"]))
+    memory.limit_malloc_arenas(chosen.malloc_arenas)
     trust_proxies(app)
     register_extensions(app)
     register_views(app)
@@ -79,13 +84,15 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    app.extensions["wesog_upstream"] = Upstream(app.config, observer=observe_upstream_call)
+    app.extensions["wesog_upstream"] = Upstream(
+        config_module.settings(app), observer=observe_upstream_call
+    )
 
 
 def trust_proxies(app: Flask) -> None:
     """Behind N proxies (WESOG_TRUSTED_PROXIES), take the client's address from the last N
     X-Forwarded-For hops; with 0, a forged header changes nothing."""
-    hops = int(app.config.get("WESOG_TRUSTED_PROXIES") or 0)
+    hops = config_module.settings(app).trusted_proxies
     if hops > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops

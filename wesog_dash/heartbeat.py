@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import alerts
+from .config import Settings, settings
 from .extensions import db
 from .models import Lease, utcnow
 
@@ -93,15 +94,13 @@ class Watch:
             return True
 
 
-def stale_after(config: Any) -> float:
+def stale_after(config: Settings) -> float:
     """Seconds of silence after which nothing is polling: by default three poll intervals,
     and at least the lease TTL (a busy cycle may take that long; a longer one loses the
     lease anyway)."""
-    configured = config.get("WESOG_POLLER_STALE_AFTER")
-    if configured:
-        return float(configured)
-    intervals = 3 * float(config.get("WESOG_POLL_INTERVAL") or 1.0)
-    return max(intervals, float(config.get("WESOG_LEASE_TTL") or 10.0))
+    if config.poller_stale_after:
+        return config.poller_stale_after
+    return max(3 * config.poll_interval, config.lease_ttl)
 
 
 def watch_of(app: Flask) -> Watch:
@@ -114,8 +113,7 @@ def watch_of(app: Flask) -> Watch:
 
 def read(app: Flask) -> Heartbeat:
     """The heartbeat now (inside an app context); unknown when the database does not answer."""
-    mode = str(app.config.get("WESOG_POLLER") or "thread").lower()
-    limit = stale_after(app.config)
+    mode, limit = settings(app).poller, stale_after(settings(app))
     try:
         last_at = db.session.scalar(select(Lease.cycle_at).where(Lease.name == LEASE_NAME))
     except SQLAlchemyError:

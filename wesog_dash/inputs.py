@@ -28,11 +28,6 @@ def whole_number(
     return value if minimum <= value <= maximum else None
 
 
-def is_whole_number(raw: str | None) -> bool:
-    """True when `raw` is ASCII digits only (what `whole_number` accepts, unsigned)."""
-    return raw is not None and DIGITS.fullmatch(raw) is not None
-
-
 def iso_day(raw: str | None) -> date | None:
     """`raw` as a day when it is written YYYY-MM-DD and exists; None otherwise."""
     if raw is None or not DAY.fullmatch(raw):

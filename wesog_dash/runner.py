@@ -13,6 +13,7 @@ import threading
 
 from flask import Flask, current_app
 
+from .config import settings
 from .poller import Poller, wakeups
 from .signals import wake_event
 
@@ -33,7 +34,7 @@ class Background:
 def init_app(app: Flask) -> None:
     """Register the per-app state and, in thread mode, the lazy start on the first request."""
     app.extensions[EXTENSION] = Background()
-    if str(app.config.get("WESOG_POLLER", "thread")).lower() == "thread":
+    if settings(app).poller == "thread":
         app.before_request(_start_for_current_app)
 
 
@@ -49,7 +50,7 @@ def start(app: Flask) -> bool:
     with state.lock:
         if state.thread is not None and state.thread.is_alive():
             return False
-        ttl = float(app.config["WESOG_LEASE_TTL"])
+        ttl = settings(app).lease_ttl
         poller = state.poller = Poller(app, wake_event=wake_event(app), lease_ttl=ttl)
         state.stop_event.clear()
         state.thread = threading.Thread(

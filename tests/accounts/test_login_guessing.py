@@ -26,7 +26,7 @@ MOST = 0.004  # seconds: the real default is 30; the test only needs the shape
 def app_overrides() -> dict[str, Any]:
     """The throttle on; a small budget and tiny waits so that hundreds of guesses run fast."""
     return {
-        "RATELIMIT_ENABLED": True,
+        "WESOG_LOGIN_THROTTLE": True,
         "LOGIN_RATE_LIMIT": "10 per minute",
         "LOGIN_NAME_BUDGET": BUDGET,
         "LOGIN_SLOWDOWN_BASE": 0.0005,

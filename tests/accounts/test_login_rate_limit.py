@@ -20,7 +20,7 @@ pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     """The limiter on, with a small limit so the tests stay short."""
-    return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+    return {"WESOG_LOGIN_THROTTLE": True, "LOGIN_RATE_LIMIT": "3 per minute"}
 
 
 def attempt(app: Flask, username: str, password: str, address: str) -> Any:

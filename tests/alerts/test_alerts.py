@@ -86,7 +86,9 @@ def settle(app: Flask, poller: Poller, ids: list[str], strict: bool) -> int:
     """Request a deletion and run the poller until it ended; returns its id."""
     with app.app_context():
         deletion_id = deletions.request_deletion(
-            ids, "alert test", strict=strict, actor="alice", user_id=None, remote_addr=None
+            ids,
+            deletions.DeletionOptions("alert test", strict=strict),
+            deletions.Requester("alice"),
         ).id
 
     def ended() -> bool:

@@ -81,10 +81,8 @@ def test_a_deletion_request_writes_one_deletion_requested_event(app: Flask) -> N
     with app.app_context():
         deletion = deletions.request_deletion(
             ["100001", "100002"],
-            "duplicate upload",
-            actor="alice",
-            user_id=None,
-            remote_addr="10.0.0.7",
+            deletions.DeletionOptions("duplicate upload"),
+            deletions.Requester("alice", None, "10.0.0.7"),
         )
         deletion_id = deletion.id
     assert actions(app) == ["deletion.requested"]  # a batch: sent later by the dispatcher

@@ -32,7 +32,9 @@ def delete(app: Flask, poller: Poller, ids: list[str], reason: str, **options: A
     """Request a deletion as the console does, and run the poller until it has ended."""
     with app.app_context():
         deletion_id = deletions.request_deletion(
-            ids, reason, actor="alice", user_id=None, remote_addr="127.0.0.1", **options
+            ids,
+            deletions.DeletionOptions(reason, **options),
+            deletions.Requester("alice", None, "127.0.0.1"),
         ).id
 
     def ended() -> bool:
@@ -108,7 +110,7 @@ def test_a_request_still_running_says_in_progress(
 ) -> None:
     with app.app_context():
         deletions.request_deletion(
-            ["100013", "100014"], "later", actor="alice", user_id=None, remote_addr=None
+            ["100013", "100014"], deletions.DeletionOptions("later"), deletions.Requester("alice")
         )  # a batch waits for the dispatcher, which does not run here
     assert summary(client, "100014") == "Deletion requested, still in progress."
 

@@ -139,13 +139,11 @@ def test_image_filter_finds_direct_events_and_deletions_containing_it(
     with app.app_context():
         bulk = deletions.request_deletion(
             ["100005", "100007", "100009"],
-            "bulk cleanup",
-            actor="alice",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("bulk cleanup"),
+            deletions.Requester("alice"),
         )
         other = deletions.request_deletion(
-            ["100011", "100012"], "other", actor="alice", user_id=None, remote_addr=None
+            ["100011", "100012"], deletions.DeletionOptions("other"), deletions.Requester("alice")
         )
         bulk_id, other_id = bulk.id, other.id
     requested = event_ids(app, deletion_id=bulk_id)

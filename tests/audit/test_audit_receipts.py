@@ -38,7 +38,7 @@ def app_overrides(tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def finished(app: Flask, poller: Poller) -> int:
     """A deletion of three images, sent and finished."""
-    deletion_id = request(app, IDS, selection_kind="list", ticket="DPO-7")
+    deletion_id = request(app, IDS, kind="list", ticket="DPO-7")
     assert settle(app, poller, deletion_id) == "done"
     return deletion_id
 
@@ -129,7 +129,7 @@ def test_the_api_receipt_checks_with_the_public_key_alone(
 def test_no_receipt_before_the_deletion_finishes(
     app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
-    waiting = request(app, ["100004"], send_after=600)  # in its undo window: not sent
+    waiting = request(app, ["100004"], undo_seconds=600)  # in its undo window: not sent
     headers = bearer(token_for(app, "vera", "viewer"))
     response = client.get(f"/api/v1/deletions/{waiting}/receipt", headers=headers)
     assert response.status_code == 409

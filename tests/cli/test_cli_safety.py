@@ -38,7 +38,7 @@ def wesog(runner: Any, *args: str) -> Any:
 def test_pause_resume_and_cancel_with_their_refusals(
     app: Flask, runner: Any, sandbox: SandboxServer
 ) -> None:
-    deletion_id = request(app, ["100001", "100002"], selection_kind="list", send_after=300)
+    deletion_id = request(app, ["100001", "100002"], kind="list", undo_seconds=300)
     paused = wesog(runner, "pause", str(deletion_id), "--json")
     assert paused.exit_code == 0, paused.output
     assert paused.stderr.strip() == f"Deletion #{deletion_id} paused."
@@ -75,7 +75,7 @@ def test_pause_resume_and_cancel_with_their_refusals(
 def test_retry_sends_only_the_failed_ids_and_can_watch(
     app: Flask, runner: Any, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    parent = request(app, ["100011", "100012"], selection_kind="list")
+    parent = request(app, ["100011", "100012"], kind="list")
     assert settle(app, poller, parent) == "done_with_errors"
     sandbox.settings.fail_rate = 0.0
     nothing = wesog(runner, "retry", str(parent), "--image-id", "100099")
@@ -92,7 +92,7 @@ def test_retry_sends_only_the_failed_ids_and_can_watch(
 
 @pytest.mark.parametrize("app_overrides", [{"WESOG_READ_ONLY": True}])
 def test_read_only_refuses_resume_and_retry_but_not_pause(app: Flask, runner: Any) -> None:
-    deletion_id = request(app, ["100021"], send_after=300)
+    deletion_id = request(app, ["100021"], undo_seconds=300)
     for action in ("resume", "retry"):
         refused = wesog(runner, action, str(deletion_id))
         assert refused.exit_code == 1 and "read-only" in refused.output

@@ -28,12 +28,7 @@ def test_watch_draws_a_moving_bar_in_a_terminal(app: Flask, sandbox: SandboxServ
     with app.app_context():
         ids = [str(100001 + n) for n in range(COUNT)]
         deletion = deletions.request_deletion(
-            ids,
-            "pty test",
-            selection_kind="list",
-            actor="cli:test",
-            user_id=None,
-            remote_addr=None,
+            ids, deletions.DeletionOptions("pty test"), deletions.Requester("cli:test"), kind="list"
         )
         deletion_id = deletion.id
     env = {

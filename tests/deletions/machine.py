@@ -85,12 +85,9 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
             with app.app_context():
                 deletion = deletions.request_deletion(
                     ids,
-                    "machine",
-                    actor="machine",
-                    user_id=None,
-                    remote_addr=None,
-                    selection_kind="list",
-                    send_after=30 if window else 0,
+                    deletions.DeletionOptions("machine", undo_seconds=30 if window else 0),
+                    deletions.Requester("machine"),
+                    kind="list",
                     send_inline=False,
                 )
                 return deletion.id
@@ -118,11 +115,7 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
             self._do(
                 "retry",
                 lambda: deletions.retry_failures(
-                    deletion_id,
-                    actor="machine",
-                    user_id=None,
-                    remote_addr=None,
-                    send_inline=False,
+                    deletion_id, deletions.Requester("machine"), send_inline=False
                 ),
             )
 
@@ -176,7 +169,7 @@ def machine_for(app: Flask, sandbox: SandboxServer, poller: Any, tally: Tally) -
 
 
 def check_truth(sandbox: SandboxServer, tally: Tally, since: int = 0) -> None:
-    """The invariants of the issue, on the deletions made after deletion `since` (an app
+    """The invariants of the life cycle, on the deletions made after deletion `since` (an app
     context is open); the counters against a recount of every item."""
     items = list(db.session.scalars(select(DeletionItem).where(DeletionItem.deletion_id > since)))
     restored = set(

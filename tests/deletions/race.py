@@ -91,12 +91,9 @@ class Race:
         with self.app.app_context():
             deletion = deletions.request_deletion(
                 ids,
-                "race",
-                actor="racer",
-                user_id=None,
-                remote_addr=None,
-                selection_kind="list",
-                send_after=60 if undo else 0,
+                deletions.DeletionOptions("race", undo_seconds=60 if undo else 0),
+                deletions.Requester("racer"),
+                kind="list",
                 send_inline=False,
             )
             return deletion.id

@@ -40,7 +40,7 @@ def deletes(sandbox: SandboxServer) -> int:
 def test_twenty_images_wait_for_approval_and_nothing_is_sent(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, TWENTY, selection_kind="list")
+    deletion_id = request(app, TWENTY, kind="list")
     assert deletion_state(app, deletion_id).state == "awaiting_approval"
     for _ in range(5):
         poller.run_once()
@@ -54,7 +54,7 @@ def test_twenty_images_wait_for_approval_and_nothing_is_sent(
 def test_the_requester_cannot_approve_and_another_operator_sends_it(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, TWENTY, selection_kind="list")  # asked by alice
+    deletion_id = request(app, TWENTY, kind="list")  # asked by alice
     with app.app_context():
         with pytest.raises(deletions.ApprovalError, match="someone else") as own:
             deletions.approve(deletion_id, actor="alice", reason="mine")
@@ -78,7 +78,7 @@ def test_the_requester_cannot_approve_and_another_operator_sends_it(
 def test_a_rejected_request_ends_without_sending(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, TWENTY, selection_kind="list")
+    deletion_id = request(app, TWENTY, kind="list")
     with app.app_context():
         deletions.reject(deletion_id, actor="bob", reason="wrong tenant")
         with pytest.raises(deletions.ApprovalError, match="not waiting"):
@@ -95,8 +95,8 @@ def test_a_rejected_request_ends_without_sending(
 def test_a_request_nobody_approves_in_time_expires_without_sending(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, TWENTY, selection_kind="list")
-    fresh = request(app, [str(100031 + n) for n in range(11)], selection_kind="list")
+    deletion_id = request(app, TWENTY, kind="list")
+    fresh = request(app, [str(100031 + n) for n in range(11)], kind="list")
     with app.app_context():
         row = db.session.get(DeletionRequest, deletion_id)
         assert row is not None
@@ -110,19 +110,17 @@ def test_a_request_nobody_approves_in_time_expires_without_sending(
 
 
 def test_below_the_threshold_nothing_waits_but_every_match_of_a_search_does(app: Flask) -> None:
-    small = request(app, TWENTY[:10], selection_kind="list")
+    small = request(app, TWENTY[:10], kind="list")
     assert deletion_state(app, small).state == "pending"
-    search = request(app, ["100041"], selection_kind="query", selection_query="id=100041")
+    search = request(app, ["100041"], kind="query", query="id=100041")
     assert deletion_state(app, search).state == "awaiting_approval"
     with app.app_context():  # a retention policy's run is held by the threshold alone
         run = deletions.request_deletion(
             ["100042"],
-            "policy",
-            selection_kind="query",
-            selection_query="id=100042",
-            actor="policy:weekly",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("policy"),
+            deletions.Requester("policy:weekly"),
+            kind="query",
+            query="id=100042",
             send_inline=False,
         )
         assert run.state == "pending"
@@ -130,5 +128,5 @@ def test_below_the_threshold_nothing_waits_but_every_match_of_a_search_does(app:
 
 @pytest.mark.parametrize("app_overrides", [dict(FAST)])
 def test_approvals_are_off_by_default(app: Flask) -> None:
-    deletion_id = request(app, TWENTY, selection_kind="query", selection_query="id<=100020")
+    deletion_id = request(app, TWENTY, kind="query", query="id<=100020")
     assert deletion_state(app, deletion_id).state == "pending"

@@ -135,10 +135,11 @@ def test_refused_api_key_rejects_the_request_with_its_message(
 def misrouted_app(app: Flask, sandbox: SandboxServer) -> Flask:
     """The sandbox has no 422 switch: a base URL ending in /ops routes `DELETE /imgs` to
     `DELETE /ops/{op_id}` with op_id "imgs", which the sandbox answers with a genuine 422."""
+    from wesog_dash.config import settings
     from wesog_dash.upstream import Upstream
 
     app.extensions["wesog_upstream"].close()
-    config = {**app.config, "WESOG_API_URL": sandbox.url + "/ops"}
+    config = settings(app).model_copy(update={"api_url": sandbox.url + "/ops"})
     app.extensions["wesog_upstream"] = Upstream(config)
     return app
 
@@ -191,7 +192,7 @@ def test_timeout_after_sending_becomes_unknown_then_is_reconciled_and_done(
         (["\ud800"], "reason", {}),
         ([str(n) for n in range(100_001)], "reason", {}),
         (["100010"], "reason", {"ticket": "t" * 129}),
-        (["100010"], "reason", {"selection_kind": "everything"}),
+        (["100010"], "reason", {"kind": "everything"}),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_written_or_sent(
@@ -218,7 +219,7 @@ def test_duplicate_ids_are_removed_keeping_order_and_hashed(app: Flask) -> None:
 def test_several_ids_wait_for_the_dispatcher_then_go_as_one_batch(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, ["100013", "100014", "100015"], selection_kind="list")
+    deletion_id = request(app, ["100013", "100014", "100015"], kind="list")
     assert deletion_state(app, deletion_id).state == "pending"
     assert sandbox.state.stats["DELETE /imgs"] == 0
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
@@ -236,8 +237,8 @@ def test_urgent_strict_and_wait_options_are_stored_and_sent(
         urgent=True,
         strict=True,
         ticket="OPS-12",
-        selection_kind="query",
-        selection_query="d>2020-01-01",
+        kind="query",
+        query="d>2020-01-01",
     )
     deletion = deletion_state(app, deletion_id)
     assert (deletion.do_wait, deletion.do_urgent, deletion.do_strict) == (True, True, True)
@@ -272,7 +273,7 @@ def test_relaxed_delete_of_a_missing_id_reads_not_found_never_deleted(
 def test_a_batch_with_ids_that_never_existed_settles_them_not_found(
     app: Flask, poller: Poller
 ) -> None:
-    deletion_id = request(app, ["100001", "bogus", "999999999"], selection_kind="list")
+    deletion_id = request(app, ["100001", "bogus", "999999999"], kind="list")
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
     outcomes = {item["image_id"]: item["outcome"] for item in items(app, deletion_id)}
     assert outcomes == {"100001": "deleted", "bogus": "not_found", "999999999": "not_found"}
@@ -304,7 +305,7 @@ def test_more_than_a_thousand_ids_go_in_chunks_of_one_operation_each(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [f"img-{n}" for n in range(1001)]  # none of them exists: "not found", never deleted
-    deletion_id = request(app, ids, selection_kind="list")
+    deletion_id = request(app, ids, kind="list")
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
     with app.app_context():
         assert deletions.outcome_counts(deletion_id) == {"not_found": 1001}

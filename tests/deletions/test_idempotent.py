@@ -68,7 +68,7 @@ def count_actions(app: Flask, action: str) -> int:
 
 def failed_parent(app: Flask, sandbox: SandboxServer, poller: Poller) -> int:
     """A finished deletion with failures (then the sandbox stops failing)."""
-    parent = request(app, [str(100031 + n) for n in range(5)], selection_kind="list")
+    parent = request(app, [str(100031 + n) for n in range(5)], kind="list")
     cycle_until(poller, lambda: deletion_state(app, parent).state == "done_with_errors")
     sandbox.settings.fail_rate = 0.0
     return parent
@@ -100,7 +100,7 @@ def test_eight_parallel_restores_send_one_restore_operation(
     app: Flask, sandbox: SandboxServer, poller: Poller, keyed: bool
 ) -> None:
     sandbox.settings.fail_rate = 0.0
-    deletion_id = request(app, ["100041", "100042"], selection_kind="list")
+    deletion_id = request(app, ["100041", "100042"], kind="list")
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
     headers = bearer(token_for(app, "otto", "operator"))
     if keyed:
@@ -120,7 +120,7 @@ def test_a_form_submitted_twice_pauses_once_and_answers_the_same(
 ) -> None:
     sandbox.settings.hold = True
     token = auth.login("operator")
-    deletion_id = request(app, [str(100001 + n) for n in range(15)], selection_kind="list")
+    deletion_id = request(app, [str(100001 + n) for n in range(15)], kind="list")
     poller.run_once()
     form = {"csrf_token": token, "idempotency_key": "drawn-form-7"}
     first = client.post(f"/deletions/{deletion_id}/pause", data=form)
@@ -137,7 +137,7 @@ def test_a_form_submitted_twice_pauses_once_and_answers_the_same(
 
 
 def test_a_key_that_cannot_be_one_is_refused_as_a_problem(app: Flask) -> None:
-    deletion_id = request(app, ["100001"], send_after=60)
+    deletion_id = request(app, ["100001"], undo_seconds=60)
     headers = {**bearer(token_for(app, "otto", "operator")), "Idempotency-Key": "x" * 300}
     status, body = post(app, headers, f"/api/v1/deletions/{deletion_id}/undo")
     assert status == 400 and "idempotency key" in body["detail"]

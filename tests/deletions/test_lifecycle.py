@@ -49,7 +49,7 @@ def test_the_table_names_every_state_and_only_known_ones() -> None:
 
 
 def test_a_person_cannot_cause_what_only_the_dispatcher_may(app: Flask) -> None:
-    deletion_id = request(app, ["100001"], send_after=30)
+    deletion_id = request(app, ["100001"], undo_seconds=30)
     with app.app_context(), pytest.raises(lifecycle.TransitionError):
         lifecycle.move(deletion_id, "claim_chunk", lifecycle.PERSON)
 
@@ -78,7 +78,7 @@ def test_an_action_after_the_send_claim_says_the_chunk_went_and_the_rest_waits(
     app: Flask, sandbox: SandboxServer, poller: Poller, action: str
 ) -> None:
     ids = [str(100001 + n) for n in range(10)]  # two chunks of five
-    deletion_id = request(app, ids, selection_kind="list", send_inline=False)
+    deletion_id = request(app, ids, kind="list", send_inline=False)
     sender = sending_in_background(app, deletion_id)
     wait_for(lambda: claimed(app, deletion_id))  # the first chunk is on its way (a late answer)
     with app.app_context():
@@ -107,7 +107,7 @@ def test_an_action_after_the_send_claim_says_the_chunk_went_and_the_rest_waits(
 def test_an_action_before_the_send_claim_means_nothing_is_ever_sent(
     app: Flask, sandbox: SandboxServer, poller: Poller, action: str
 ) -> None:
-    deletion_id = request(app, ["100021", "100022"], selection_kind="list", send_after=30)
+    deletion_id = request(app, ["100021", "100022"], kind="list", undo_seconds=30)
     with app.app_context():
         getattr(deletions, action)(deletion_id, "olga")
     for _ in range(3):
@@ -123,7 +123,7 @@ def test_a_cancelled_deletion_is_cancelling_until_its_running_operation_ends(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [str(100031 + n) for n in range(10)]
-    deletion_id = request(app, ids, selection_kind="list")
+    deletion_id = request(app, ids, kind="list")
     poller.run_once()  # chunk one is sent and held upstream
     sandbox.settings.cancel_supported = False  # as if it had started: it cannot be cancelled
     with app.app_context():
@@ -150,7 +150,7 @@ def test_the_stop_rule_applies_as_results_arrive_inside_an_operation(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [str(100001 + n) for n in range(20)]  # four chunks of five, one in flight at a time
-    deletion_id = request(app, ids, selection_kind="list", stop_ratio=0.5, stop_min_items=2)
+    deletion_id = request(app, ids, kind="list", stop_ratio=0.5, stop_min_items=2)
 
     def stopped_mid_operation() -> bool:
         poller.run_once()
@@ -181,7 +181,7 @@ def test_an_operation_the_poller_finds_cancelled_settles_its_items_cancelled_not
 ) -> None:
     from wesog_dash.upstream import upstream
 
-    deletion_id = request(app, [str(100041 + n) for n in range(5)], selection_kind="list")
+    deletion_id = request(app, [str(100041 + n) for n in range(5)], kind="list")
     poller.run_once()  # sent, queued upstream
     [op_id] = {item["op_id"] for item in items(app, deletion_id)}
     assert upstream(app).client().cancel_operation(op_id).cancelled  # not through this console

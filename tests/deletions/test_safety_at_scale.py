@@ -38,7 +38,7 @@ def selected(app: Flask, **options: Any) -> int:
 def test_a_selection_gets_the_undo_window_and_its_threshold(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = selected(app, send_after=30, stop_ratio=0.5, stop_min_items=3)
+    deletion_id = selected(app, undo_seconds=30, stop_ratio=0.5, stop_min_items=3)
     deletion = deletion_state(app, deletion_id)
     assert (deletion.state, deletion.stop_ratio, deletion.stop_min_items) == ("scheduled", 0.5, 3)
     poller.run_once()

@@ -38,7 +38,7 @@ def deletes(sandbox: SandboxServer) -> int:
 def test_undo_within_the_window_sends_nothing_upstream(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, ["100001"], send_after=30)
+    deletion_id = request(app, ["100001"], undo_seconds=30)
     assert deletion_state(app, deletion_id).state == "scheduled"
     poller.run_once()
     with app.app_context():
@@ -69,7 +69,7 @@ def end_window(app: Flask, deletion_id: int) -> None:
 def test_after_the_window_the_deletion_is_sent_exactly_once(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, ["100002"], send_after=30)
+    deletion_id = request(app, ["100002"], undo_seconds=30)
     poller.run_once()
     assert deletes(sandbox) == 0  # still in its window
     end_window(app, deletion_id)
@@ -87,7 +87,7 @@ def test_pause_keeps_unsent_chunks_unsent_across_a_restart(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [str(100001 + n) for n in range(15)]  # three chunks of five
-    deletion_id = request(app, ids, selection_kind="list")
+    deletion_id = request(app, ids, kind="list")
     poller.run_once()  # the first chunk goes (queued upstream: hold); the next waits for it
     with app.app_context():
         deletions.pause(deletion_id, "olga")
@@ -128,7 +128,7 @@ def test_cancel_drops_unsent_chunks_and_cancels_the_queued_operation(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [str(100011 + n) for n in range(10)]
-    deletion_id = request(app, ids, selection_kind="list")
+    deletion_id = request(app, ids, kind="list")
     poller.run_once()  # chunk one is sent and stays queued upstream (hold)
     with app.app_context():
         report = deletions.cancel(deletion_id, "olga")
@@ -153,7 +153,7 @@ def test_cancel_drops_unsent_chunks_and_cancels_the_queued_operation(
 def test_an_api_that_cannot_cancel_is_told_once_without_error(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, ["100021", "100022"], selection_kind="list")
+    deletion_id = request(app, ["100021", "100022"], kind="list")
     poller.run_once()
     with app.app_context():
         report = deletions.cancel(deletion_id, "olga")
@@ -172,7 +172,7 @@ def test_the_failure_threshold_stops_the_deletion_and_says_why(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [str(100001 + n) for n in range(40)]
-    deletion_id = request(app, ids, selection_kind="list", stop_ratio=0.5, stop_min_items=10)
+    deletion_id = request(app, ids, kind="list", stop_ratio=0.5, stop_min_items=10)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "stopped")
     deletion = deletion_state(app, deletion_id)
     assert deletion.message.startswith("stopped: ") and "more than 50 %" in deletion.message
@@ -190,13 +190,13 @@ def test_retry_creates_a_child_with_only_the_failed_ids(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [str(100031 + n) for n in range(5)]  # one chunk: one operation
-    parent = request(app, ids, selection_kind="list", urgent=True)
+    parent = request(app, ids, kind="list", urgent=True)
     cycle_until(poller, lambda: deletion_state(app, parent).state == "done_with_errors")
     failed = [i["image_id"] for i in items(app, parent) if i["outcome"] == "failed"]
     assert 0 < len(failed) < len(ids)  # the seeded sandbox fails some, not all
     sandbox.settings.fail_rate = 0.0
     with app.app_context():
-        child = deletions.retry_failures(parent, actor="ana", user_id=None, remote_addr=None)
+        child = deletions.retry_failures(parent, deletions.Requester("ana"))
         child_id = child.id
     retried = deletion_state(app, child_id)
     assert [i["image_id"] for i in items(app, child_id)] == failed

@@ -68,7 +68,7 @@ def test_delete_then_restore_brings_back_the_same_image(
 ) -> None:
     ids = ["100041", "100042", "missing-7"]
     originals = {i: upstream_image(sandbox, i) for i in ids}
-    deletion_id = request(app, ids, selection_kind="list")
+    deletion_id = request(app, ids, kind="list")
     # "missing-7" never existed: not found (nothing to delete), so not every image was deleted.
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
     assert all(upstream_image(sandbox, i) is None for i in ids)
@@ -121,7 +121,7 @@ def test_an_image_that_cannot_be_read_is_marked_before_sending(
 )
 def test_the_report_lists_every_item(app: Flask, sandbox: SandboxServer, poller: Poller) -> None:
     ids = [str(100001 + n) for n in range(12)] + ["=HYPERLINK(1)"]
-    deletion_id = request(app, ids, selection_kind="list")
+    deletion_id = request(app, ids, kind="list")
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
     with app.app_context():
         text = "".join(deletions.report_chunks(deletion_id))

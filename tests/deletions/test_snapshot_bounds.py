@@ -52,7 +52,7 @@ def single_reads(sandbox_settings: SandboxSettings) -> None:
 def test_images_not_read_within_the_calls_are_sent_anyway_and_marked(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, IDS, selection_kind="list")
+    deletion_id = request(app, IDS, kind="list")
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
     stats = sandbox.state.stats
     assert stats["GET /imgs"] + stats["GET /imgs/{image_id}"] == 4, "two probes, two reads"
@@ -67,7 +67,7 @@ def test_images_not_read_within_the_calls_are_sent_anyway_and_marked(
 def test_restorable_only_holds_back_what_could_not_be_kept(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, IDS, selection_kind="list", restorable_only=True)
+    deletion_id = request(app, IDS, kind="list", restorable_only=True)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
     outcomes = {item["image_id"]: item for item in items(app, deletion_id)}
     deleted = [i for i, item in outcomes.items() if item["outcome"] == "deleted"]
@@ -84,7 +84,7 @@ def test_restorable_only_with_nothing_readable_sends_nothing_and_ends(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     app.config["WESOG_SNAPSHOT_CALLS"] = 2  # the two probes use them up
-    deletion_id = request(app, IDS, selection_kind="list", restorable_only=True)
+    deletion_id = request(app, IDS, kind="list", restorable_only=True)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done_with_errors")
     assert {item["outcome"] for item in items(app, deletion_id)} == {"not_sent"}
     assert sandbox.state.stats["DELETE /imgs"] == 0
@@ -97,7 +97,7 @@ def test_a_slow_api_bounds_the_read_by_time(
     sandbox.settings.item_ms, sandbox.settings.start_ms = 0, 0
     sandbox.settings.malformed = [NO_FORMULA]
     sandbox.settings.latency_ms = 150  # every answer: at least 0.15 s
-    deletion_id = request(app, IDS, selection_kind="list")
+    deletion_id = request(app, IDS, kind="list")
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
     stats = sandbox.state.stats
     assert stats["GET /imgs"] + stats["GET /imgs/{image_id}"] <= 2, "started within 0.2 s"

@@ -73,7 +73,7 @@ def live_server(
         "WESOG_POLLER": "thread",
         "WESOG_POLL_INTERVAL": 0.3,
         "WESOG_QUEUED_POLL_INTERVAL": 0.3,
-        "RATELIMIT_ENABLED": False,
+        "WESOG_LOGIN_THROTTLE": False,
         "WESOG_UNDO_SECONDS": 0,  # a test that shows the undo window asks for it
         **e2e_overrides,
     }

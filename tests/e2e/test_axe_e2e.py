@@ -44,19 +44,13 @@ def history(server: LiveServer) -> dict[str, int]:
     with server.app.app_context():
         chunked = deletions.request_deletion(
             [str(100020 + n) for n in range(5)],
-            "Cleanup of duplicates",
-            actor="olga",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("Cleanup of duplicates"),
+            deletions.Requester("olga"),
         ).id
         failed = deletions.request_deletion(
             ["100003", "no-such-image"],
-            "Takedown T-77",
-            strict=True,
-            ticket="T-77",
-            actor="olga",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("Takedown T-77", strict=True, ticket="T-77"),
+            deletions.Requester("olga"),
         ).id
         ids = [str(100001 + n) for n in range(30)]
         selection = deletions.store_list(deletions.clean_ids(ids), actor="olga").id

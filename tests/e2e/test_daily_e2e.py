@@ -24,7 +24,9 @@ def e2e_overrides() -> dict[str, Any]:
 def ask(server: LiveServer, ids: list[str], reason: str, actor: str = "cli:root") -> int:
     """A deletion requested from elsewhere (the CLI, another person)."""
     with server.app.app_context():
-        row = deletions.request_deletion(ids, reason, actor=actor, user_id=None, remote_addr=None)
+        row = deletions.request_deletion(
+            ids, deletions.DeletionOptions(reason), deletions.Requester(actor)
+        )
         return row.id
 
 

@@ -1,4 +1,5 @@
-"""Issue 9's acceptance in a real browser: live lists, phone width, pasted ids, keyboard only."""
+"""Live lists in a real browser: lists that update by themselves, phone width, pasted ids,
+keyboard only."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def start_deletion_elsewhere(server: LiveServer, ids: list[str], reason: str) ->
     """A deletion requested through the service (as the API or another tab would)."""
     with server.app.app_context():
         deletion = deletions.request_deletion(
-            ids, reason, actor="cli:elsewhere", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions(reason), deletions.Requester("cli:elsewhere")
         )
         return deletion.id
 

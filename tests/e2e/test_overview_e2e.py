@@ -25,7 +25,7 @@ def test_the_realtime_chart_follows_running_operations_without_reload(
     with live_server.app.app_context():
         ids = [str(100001 + n) for n in range(6)]
         deletions.request_deletion(
-            ids, "e2e overview", actor="cli:test", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("e2e overview"), deletions.Requester("cli:test")
         )
     # Items appear in the chart's bars (and its table) as the poller records progress.
     expect(realtime.locator("rect.seg-good").first).to_be_attached(timeout=20_000)

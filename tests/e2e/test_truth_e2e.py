@@ -36,7 +36,7 @@ def test_a_cancelled_big_deletion_reads_not_sent_and_cancelled_in_grey(
 ) -> None:
     log_in(page, live_server, "olga", "operator")  # the first request starts the poller
     ids = [str(100001 + n) for n in range(30)]
-    deletion_id = request_deletion(live_server.app, ids, selection_kind="list")
+    deletion_id = request_deletion(live_server.app, ids, kind="list")
     wait_for(lambda: deletes(live_server) == 4, timeout=20)
     page.goto(f"{live_server.url}/deletions/{deletion_id}")
     page.get_by_role("button", name="Cancel the rest").click()

@@ -80,7 +80,9 @@ class Harness:
         """Ask for a deletion through the service (one id: sent inside the call)."""
         with self.app.app_context():
             deletion = deletions.request_deletion(
-                image_ids, "fault suite", actor="alice", user_id=None, remote_addr=None, **options
+                image_ids,
+                deletions.DeletionOptions("fault suite", **options),
+                deletions.Requester("alice"),
             )
             self.ids.append(deletion.id)
             return deletion.id

@@ -60,7 +60,7 @@ def test_cancelling_queued_chunks_reads_cancelled_upstream_and_grey(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
     ids = [str(100001 + n) for n in range(15)]
-    deletion_id = request(app, ids, selection_kind="list")
+    deletion_id = request(app, ids, kind="list")
     poller.run_once()  # three chunks sent, all queued upstream (hold)
     with app.app_context():
         report = deletions.cancel(deletion_id, "olga")

@@ -53,7 +53,7 @@ def test_three_single_image_requests_with_one_reason_are_three_everywhere(
 ) -> None:
     deleted = request(app, ["100001"], "one reason")
     never_there = request(app, ["no-such-image"], "one reason")
-    undone = request(app, ["100003"], "one reason", send_after=60)
+    undone = request(app, ["100003"], "one reason", undo_seconds=60)
     with app.app_context():
         deletions.undo(undone, "alice")
     cycle_until(poller, lambda: ended(app, [deleted, never_there]))

@@ -56,7 +56,7 @@ def delete(app: Flask, ids: list[str]) -> int:
     """A deletion request through the service."""
     with app.app_context():
         deletion = deletions.request_deletion(
-            ids, "metrics test", actor="alice", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("metrics test"), deletions.Requester("alice")
         )
         return deletion.id
 

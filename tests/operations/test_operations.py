@@ -288,7 +288,7 @@ def test_an_item_failure_shows_while_its_operation_still_runs(
     ids = ["missing-live", "100001", "100002", "100003"]
     with app.app_context():
         request = deletions.request_deletion(
-            ids, "live failures", strict=True, actor="t", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("live failures", strict=True), deletions.Requester("t")
         )
         deletion_id = request.id
 

@@ -102,7 +102,7 @@ def op_json(op_id: int, *, started: bool, done: int, exec_ms: float) -> dict[str
 def test_a_queued_operation_of_ours_is_read_when_its_deletion_pace_says_it_ends(
     app: Flask, sandbox: SandboxServer
 ) -> None:
-    deletion_id = request_deletion(app, ["100001"], send_after=60)
+    deletion_id = request_deletion(app, ["100001"], undo_seconds=60)
     with app.app_context():
         for op_id, started, done in ((901, True, 100), (902, True, 40), (903, False, 0)):
             body = op_json(op_id, started=started, done=done, exec_ms=1000 if done else 0)
@@ -254,7 +254,7 @@ def test_a_formula_the_api_refuses_is_halved_not_read_id_by_id(
     monkeypatch.setattr(keeping, "wesog_client", lambda: Picky())
     ids = [str(101000 - n) for n in range(1000)]  # newest first: no run travels as a range
     with app.app_context():
-        deletion_id = request_deletion(app, ["101000"], send_after=60)
+        deletion_id = request_deletion(app, ["101000"], undo_seconds=60)
         keeping.keep(deletion_id, list(enumerate(ids)))  # kept, not sent
         kept = db.session.scalars(select(ImageSnapshot.data)).all()
     assert len(kept) == 1000 and all(kept)

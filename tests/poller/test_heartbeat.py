@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from tests.alerts.test_alerts import Receiver
 from tests.conftest import AuthActions, wait_for
 from wesog_dash import heartbeat
+from wesog_dash.config import Settings
 from wesog_dash.extensions import db
 from wesog_dash.models import Alert, utcnow
 from wesog_dash.poller import Poller
@@ -122,6 +123,12 @@ def test_a_wall_clock_stepped_an_hour_fakes_no_silence_and_hides_none(
 
 
 def test_silence_is_three_intervals_and_at_least_the_lease_ttl() -> None:
-    assert heartbeat.stale_after({"WESOG_POLL_INTERVAL": 1.0, "WESOG_LEASE_TTL": 10.0}) == 10.0
-    assert heartbeat.stale_after({"WESOG_POLL_INTERVAL": 5.0, "WESOG_LEASE_TTL": 10.0}) == 15.0
-    assert heartbeat.stale_after({"WESOG_POLLER_STALE_AFTER": 2.5}) == 2.5
+    assert (
+        heartbeat.stale_after(Settings.of({"WESOG_POLL_INTERVAL": 1.0, "WESOG_LEASE_TTL": 10.0}))
+        == 10.0
+    )
+    assert (
+        heartbeat.stale_after(Settings.of({"WESOG_POLL_INTERVAL": 5.0, "WESOG_LEASE_TTL": 10.0}))
+        == 15.0
+    )
+    assert heartbeat.stale_after(Settings.of({"WESOG_POLLER_STALE_AFTER": 2.5})) == 2.5

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from wesog_dash.config import Settings
 from wesog_dash.extensions import db
 from wesog_dash.models import Lease, utcnow
 from wesog_dash.poller.lease import LEASE_NAME, LeaseKeeper
@@ -64,12 +65,12 @@ def test_transaction_limits_default_to_a_third_of_the_ttl_and_refuse_values_past
     from wesog_dash.poller import Poller, end_frozen_transactions
     from wesog_dash.poller.lease import transaction_limits
 
-    assert transaction_limits({}, 9.0) == (3.0, 3.0)
-    config = {"WESOG_POLLER_IDLE_TX_TIMEOUT": 2, "WESOG_POLLER_LOCK_TIMEOUT": 0.5}
+    assert transaction_limits(Settings.of({}), 9.0) == (3.0, 3.0)
+    config = Settings.of({"WESOG_POLLER_IDLE_TX_TIMEOUT": 2, "WESOG_POLLER_LOCK_TIMEOUT": 0.5})
     assert transaction_limits(config, 9.0) == (2.0, 0.5)
     for bad in (0, -1, 9, 30):
         with pytest.raises(ValueError, match="WESOG_POLLER_IDLE_TX_TIMEOUT must be more than 0"):
-            transaction_limits({"WESOG_POLLER_IDLE_TX_TIMEOUT": bad}, 9.0)
+            transaction_limits(Settings.of({"WESOG_POLLER_IDLE_TX_TIMEOUT": bad}), 9.0)
     app.config.update(WESOG_LEASE_TTL=6.0, WESOG_POLLER_LOCK_TIMEOUT=6.0)
     with pytest.raises(ValueError, match="WESOG_POLLER_LOCK_TIMEOUT"):
         end_frozen_transactions(app)  # what `wesog poll` reports as a usage error

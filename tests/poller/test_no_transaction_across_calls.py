@@ -59,7 +59,7 @@ def test_no_upstream_call_of_the_poller_is_made_inside_a_transaction(
         request_deletion(app, ids[7:10], wait=True),  # wait=true: a long send of its own
         request_deletion(app, [ids[10]], send_inline=False),  # one id, left to the dispatcher
         request_deletion(app, ["no-such-image", ids[11]]),  # one the API does not know
-        request_deletion(app, ids[12:14], send_after=0.2),  # an undo window first
+        request_deletion(app, ids[12:14], undo_seconds=0.2),  # an undo window first
     ]
     poller = Poller(app)
     try:

@@ -144,12 +144,10 @@ def test_the_request_budget_is_never_exceeded(
 ) -> None:
     sandbox.settings.start_ms = 60_000
     with app.app_context():
-        deletions.request_deletion(  # ten chunks, but only two operations in flight at once
+        deletions.request_deletion(
             [str(100001 + n) for n in range(10)],
-            "budget",
-            actor="alice",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions("budget"),
+            deletions.Requester("alice"),
         )
         for op_id in range(900, 930):  # thirty operations to poll every 50 ms, by id
             operations.track(op_id, actor="alice")
@@ -212,7 +210,7 @@ def test_a_bulk_deletion_keeps_a_few_operations_in_flight_and_records_every_outc
     ids = [str(100001 + n) for n in range(28)] + ["no-such-image"]
     with app.app_context():
         deletion_id = deletions.request_deletion(
-            ids, "bulk", strict=True, actor="alice", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("bulk", strict=True), deletions.Requester("alice")
         ).id
     for _ in range(5):
         poller.run_once()

@@ -199,9 +199,9 @@ def seed_deletions(app: Flask, poller: Poller, sandbox: SandboxServer) -> dict[s
     with app.app_context():
         assert deletions.failed_ids(deletions.get_deletion(failed)) == ["100006"]
     # In their undo window: never sent while the test runs.
-    undo = request_deletion(app, ["100001"], send_after=600)
-    pause = request_deletion(app, ["100002"], send_after=600)
-    cancel = request_deletion(app, ["100003", "100004"], selection_kind="list", send_after=600)
+    undo = request_deletion(app, ["100001"], undo_seconds=600)
+    pause = request_deletion(app, ["100002"], undo_seconds=600)
+    cancel = request_deletion(app, ["100003", "100004"], kind="list", undo_seconds=600)
     every = [undo, pause, cancel, deleted, failed]
     return {
         "undo": [undo],

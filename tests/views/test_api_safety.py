@@ -193,7 +193,7 @@ class TestUndo:
         [event] = [e for e in audit_rows(app) if e["action"] == "deletion.undone"]
         assert (event["actor"], event["deletion_id"]) == ("otto", deletion_id)
         # Another one, whose window ends: sent, then too late.
-        later = request(app, ["100009"], send_after=30)
+        later = request(app, ["100009"], undo_seconds=30)
         with app.app_context():
             row = db.session.get(DeletionRequest, later)
             row.send_at = row.next_attempt_at = utcnow()
@@ -288,7 +288,7 @@ def test_the_csv_report_with_a_read_token(
 def test_read_tokens_viewers_and_unknown_ids_get_problems_and_nothing_changes(
     app: Flask, client: FlaskClient, otto: dict[str, str], sandbox: SandboxServer
 ) -> None:
-    deletion_id = request(app, ["100061", "100062"], selection_kind="list", send_after=300)
+    deletion_id = request(app, ["100061", "100062"], kind="list", undo_seconds=300)
     with app.app_context():
         owner = accounts.find_user("otto")
         read_token = bearer(tokens.issue(owner, actor="cli:test", scope="read").token)
@@ -309,8 +309,8 @@ def test_read_tokens_viewers_and_unknown_ids_get_problems_and_nothing_changes(
 def test_read_only_allows_taking_back_but_not_sending(
     app: Flask, client: FlaskClient, otto: dict[str, str], sandbox: SandboxServer
 ) -> None:
-    first = request(app, ["100071"], send_after=300)
-    second = request(app, ["100072"], send_after=300)
+    first = request(app, ["100071"], undo_seconds=300)
+    second = request(app, ["100072"], undo_seconds=300)
     for action in ("resume", "retry", "restore"):
         body = problem(act(client, otto, first, action), 403, "read-only")
         assert "read-only" in body["detail"]
@@ -324,7 +324,7 @@ def test_the_audit_trail_names_the_tokens_user_and_never_the_token(
     app: Flask, client: FlaskClient, sandbox: SandboxServer
 ) -> None:
     secret = token_for(app, "otto", "operator")
-    deletion_id = request(app, ["100081", "100082"], selection_kind="list", send_after=300)
+    deletion_id = request(app, ["100081", "100082"], kind="list", undo_seconds=300)
     for action in ("pause", "resume", "pause", "cancel"):
         assert act(client, bearer(secret), deletion_id, action).status_code == 200
     events = [e for e in audit_rows(app) if e["deletion_id"] == deletion_id]

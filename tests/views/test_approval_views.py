@@ -123,8 +123,8 @@ def test_the_api_refuses_the_requester_and_lets_another_operator_decide(
 
 
 def test_the_cli_approves_and_rejects(app: Flask, runner: Any) -> None:
-    first = request(app, TWENTY, selection_kind="list")
-    second = request(app, TWENTY, selection_kind="list")
+    first = request(app, TWENTY, kind="list")
+    second = request(app, TWENTY, kind="list")
     approved = runner.invoke(args=["wesog", "approve", str(first)])
     assert approved.exit_code == 0, approved.output
     assert "20 images" in approved.output and "approved" in approved.output
@@ -152,7 +152,7 @@ class TestAlerts:
     def test_a_new_request_raises_one_alert(
         self, app: Flask, poller: Poller, receiver: Receiver
     ) -> None:
-        deletion_id = request(app, TWENTY, selection_kind="list")
+        deletion_id = request(app, TWENTY, kind="list")
 
         def alerted() -> list[dict[str, Any]]:
             poller.run_once()

@@ -239,7 +239,7 @@ def test_a_large_request_shows_its_first_items_and_counts_them_all(
     ids = [f"bulk-{n:03d}" for n in range(205)]
     with app.app_context():
         deletion_id = deletions.request_deletion(
-            ids, "bulk takedown", actor="operator-user", user_id=None, remote_addr=None
+            ids, deletions.DeletionOptions("bulk takedown"), deletions.Requester("operator-user")
         ).id
     html = client.get(f"/deletions/{deletion_id}").get_data(as_text=True)
     assert "Showing the first 200 of 205 images" in html
@@ -333,11 +333,11 @@ def test_the_overview_lists_recent_requests_including_refused_ones(
     auth.login("viewer")
     with app.app_context():
         sent = deletions.request_deletion(
-            ["100001"], "rights expired", actor="ana", user_id=None, remote_addr=None
+            ["100001"], deletions.DeletionOptions("rights expired"), deletions.Requester("ana")
         )
         sandbox.settings.api_key = "rotated-key"  # upstream now refuses ours: a 401
         refused = deletions.request_deletion(
-            ["100002"], "duplicate <b>x</b>", actor="ana", user_id=None, remote_addr=None
+            ["100002"], deletions.DeletionOptions("duplicate <b>x</b>"), deletions.Requester("ana")
         )
         assert (sent.state, refused.state) == ("submitted", "rejected")
         sent_id, refused_id = sent.id, refused.id

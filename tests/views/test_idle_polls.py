@@ -196,7 +196,9 @@ class TestFreshMarkers:
     ) -> None:
         auth.login("operator")
         # Kept `scheduled` (an undo window), so it can be paused: both states are unfinished.
-        deletion_id = request_deletion(app, ["100001"], "paused before it is sent", send_after=600)
+        deletion_id = request_deletion(
+            app, ["100001"], "paused before it is sent", undo_seconds=600
+        )
         version = version_of(client, "/")
         assert (
             client.get("/overview/live", query_string={"v": version}, headers=HTMX).status_code

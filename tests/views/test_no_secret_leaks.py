@@ -197,7 +197,7 @@ def wrong_key_app(sandbox, database_url: str) -> Flask:
             "WESOG_API_URL": sandbox.url,
             "WESOG_API_KEY": WRONG_CANARY,
             "WESOG_POLLER": "off",
-            "RATELIMIT_ENABLED": False,
+            "WESOG_LOGIN_THROTTLE": False,
         }
     )
 

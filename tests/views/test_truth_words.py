@@ -29,7 +29,7 @@ def app_overrides() -> dict[str, Any]:
 def test_an_undone_deletion_reads_undone_by_its_user_in_the_image_history(
     app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
-    deletion_id = request(app, ["100007"], send_after=60)
+    deletion_id = request(app, ["100007"], undo_seconds=60)
     with app.app_context():
         deletions.undo(deletion_id, "olga")
     auth.login("viewer")
@@ -42,7 +42,7 @@ def test_an_undone_deletion_reads_undone_by_its_user_in_the_image_history(
 def test_a_deletion_sent_in_chunks_says_when_and_how_many_chunks_went(
     app: Flask, client: FlaskClient, auth: AuthActions, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, [str(100001 + n) for n in range(15)], selection_kind="list")
+    deletion_id = request(app, [str(100001 + n) for n in range(15)], kind="list")
     poller.run_once()  # the first chunk goes; the others wait for room
     with app.app_context():
         sends = deletions.sends(deletions.get_deletion(deletion_id))  # type: ignore[arg-type]
@@ -58,7 +58,7 @@ def test_a_deletion_sent_in_chunks_says_when_and_how_many_chunks_went(
 def test_a_cancelled_operation_is_told_as_cancelled_not_as_failures(
     app: Flask, client: FlaskClient, auth: AuthActions, sandbox: SandboxServer, poller: Poller
 ) -> None:
-    deletion_id = request(app, [str(100021 + n) for n in range(10)], selection_kind="list")
+    deletion_id = request(app, [str(100021 + n) for n in range(10)], kind="list")
     poller.run_once()
     with app.app_context():
         deletions.cancel(deletion_id, "olga")

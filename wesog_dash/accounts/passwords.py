@@ -6,9 +6,8 @@ from functools import cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 
-from ..config import ConfigError
+from ..config import ConfigError, settings
 
 # "standard" is RFC 9106's low-memory profile, which is also argon2-cffi's default.
 # "cheapest" is for test suites only: it makes a hash cost microseconds instead of ~0.2 s.
@@ -17,7 +16,7 @@ PROFILES = {"standard": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAP
 
 def profile_name() -> str:
     """The configured profile's name; ConfigError for one we do not know."""
-    name = str(current_app.config["WESOG_PASSWORD_HASH"])
+    name = settings().password_hash
     if name not in PROFILES:
         raise ConfigError(f"WESOG_PASSWORD_HASH={name[:40]!r} is not one of {', '.join(PROFILES)}.")
     return name

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from flask import abort, current_app
 from flask_login import current_user
 
+from ..config import settings
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -37,7 +39,7 @@ def role_required(role: str) -> Callable[[F], F]:
 
 def read_only() -> bool:
     """True when WESOG_READ_ONLY turns every destructive action off."""
-    return bool(current_app.config.get("WESOG_READ_ONLY"))
+    return settings().read_only
 
 
 def destructive(view: F) -> F:

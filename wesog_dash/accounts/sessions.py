@@ -19,7 +19,7 @@ from flask import current_app, request
 from sqlalchemy import bindparam, delete, select
 
 from .. import audit
-from ..config import bounded_seconds
+from ..config import bounded_seconds, settings
 from ..extensions import db
 from ..models import User, UserSession, role_at_least, utcnow
 
@@ -76,7 +76,7 @@ def _remember(digest: str, user: User) -> None:
 def verified_recently(session_id: str | None, user_id: int, role: str) -> bool:
     """True when this process found this session open for `user_id`, with `role` or above,
     less than WESOG_SIGNED_IN_RECHECK_SECONDS ago (no query)."""
-    max_age = bounded_seconds(current_app.config.get("WESOG_SIGNED_IN_RECHECK_SECONDS"), 60.0)
+    max_age = bounded_seconds(settings().signed_in_recheck_seconds, 60.0)
     if not session_id or max_age <= 0:
         return False
     entry = _verified().get(_digest(session_id))

@@ -29,10 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from limits import parse
 from sqlalchemy import delete, func, select
 
+from ..config import settings
 from ..extensions import db
 from ..models import LoginFailure, utcnow
 
@@ -71,13 +71,13 @@ def address_key(address: str) -> str:
 
 def _limit() -> tuple[int, timedelta]:
     """(attempts, window) from LOGIN_RATE_LIMIT, read per request so tests can change it."""
-    item = parse(str(current_app.config["LOGIN_RATE_LIMIT"]))
+    item = parse(settings().login_rate_limit)
     return item.amount, timedelta(seconds=item.get_expiry())
 
 
 def enabled() -> bool:
-    """The throttle is on unless RATELIMIT_ENABLED is false (tests that log in a lot)."""
-    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+    """The throttle is on unless WESOG_LOGIN_THROTTLE is false (tests that log in a lot)."""
+    return settings().login_throttle
 
 
 def _failures(since: datetime, **match: str) -> tuple[int, datetime | None]:
@@ -128,13 +128,13 @@ def slowdown(username: str) -> float:
     hour's budget, then LOGIN_SLOWDOWN_BASE doubling every tenth of the budget, capped."""
     if not enabled():
         return 0.0
-    config = current_app.config
-    budget = max(1, int(config["LOGIN_NAME_BUDGET"]))
+    config = settings()
+    budget = config.login_name_budget
     failed, _ = _failures(utcnow() - BUDGET_WINDOW, username_sha256=username_digest(username))
     if failed < budget:
         return 0.0
     doublings = min(30, (failed - budget) // max(1, budget // 10))
-    base, most = float(config["LOGIN_SLOWDOWN_BASE"]), float(config["LOGIN_SLOWDOWN_MAX"])
+    base, most = config.login_slowdown_base, config.login_slowdown_max
     return min(most, base * 2**doublings)
 
 

@@ -176,11 +176,6 @@ def _record_refusal(row: ApiToken, refusal: str, remote_addr: str | None) -> Non
     db.session.commit()
 
 
-def user_for_token(token: str | None) -> User | None:
-    """The active user owning this live token, else None."""
-    return check_token(token).user
-
-
 def tokens_of(user: User) -> list[ApiToken]:
     """Every token of `user`, newest first (revoked and expired ones included)."""
     query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())

@@ -13,10 +13,10 @@ import time
 from datetime import timedelta
 
 import requests
-from flask import current_app
 from sqlalchemy import select, update
 
 from .. import audit
+from ..config import settings
 from ..extensions import db
 from ..inputs import whole_number
 from ..models import Alert, utcnow
@@ -62,12 +62,12 @@ def body_of(alert: Alert) -> bytes:
 def post(body: bytes) -> str | None:
     """POST the body to WESOG_ALERT_URL; None on 2xx, else what went wrong (no secret in it)."""
     headers = {"Content-Type": "application/json", "User-Agent": "wesog-dash alerts"}
-    secret = current_app.config.get("WESOG_ALERT_SECRET")
+    secret = settings().alert_secret
     if secret:
-        headers[SIGNATURE_HEADER] = sign(body, str(secret))
+        headers[SIGNATURE_HEADER] = sign(body, secret)
     try:
         response = requests.post(
-            current_app.config["WESOG_ALERT_URL"], data=body, headers=headers, timeout=TIMEOUT
+            settings().alert_url or "", data=body, headers=headers, timeout=TIMEOUT
         )
     except requests.RequestException as exc:
         return f"no answer ({type(exc).__name__})"
@@ -110,7 +110,7 @@ def _record(alert_id: int, problem: str | None) -> None:
         alert.state, alert.last_error = "failed", problem
         audit.record("alert.failed", actor="system", details={**details, "error": problem})
     else:
-        base = float(current_app.config["WESOG_ALERT_RETRY_BASE"])
+        base = settings().alert_retry_base
         delay = min(MAX_BACKOFF, base * 2 ** (alert.attempts - 1))
         alert.last_error, alert.next_attempt_at = problem, utcnow() + timedelta(seconds=delay)
     db.session.commit()
@@ -118,7 +118,7 @@ def _record(alert_id: int, problem: str | None) -> None:
 
 def deliver_due() -> int:
     """Send the alerts that are due (at most DELIVERIES_PER_CYCLE); returns how many went."""
-    if not current_app.config.get("WESOG_ALERT_URL"):
+    if not settings().alert_url:
         return 0
     sent = 0
     for alert_id, body in _claim():

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import ColumnElement, String, and_, cast, exists, literal, or_, select
 
 from .. import audit
+from ..config import settings
 from ..extensions import db
 from ..metrics.periods import epoch_minute
 from ..models import Alert, DeletionRequest, Operation, utcnow
@@ -22,12 +22,12 @@ PER_SCAN = 50  # operations alerted per scan at most; the next scan takes the re
 
 def enabled() -> bool:
     """True when WESOG_ALERT_URL is set."""
-    return bool(current_app.config.get("WESOG_ALERT_URL"))
+    return bool(settings().alert_url)
 
 
 def target_host() -> str | None:
     """Where alerts go, as scheme://host only (webhook paths often hold a secret)."""
-    url = current_app.config.get("WESOG_ALERT_URL")
+    url = settings().alert_url
     if not url:
         return None
     parts = urlsplit(str(url))
@@ -110,11 +110,8 @@ def _failure_rate(now: datetime) -> int:
         select(db.func.sum(t.items_good), db.func.sum(t.items_bad)).where(t.minute >= start)
     ).one()
     good, bad = int(good or 0), int(bad or 0)
-    threshold = float(current_app.config["WESOG_ALERT_FAILURE_RATE"])
-    if (
-        good + bad < int(current_app.config["WESOG_ALERT_MIN_ITEMS"])
-        or bad / (good + bad) <= threshold
-    ):
+    threshold = settings().alert_failure_rate
+    if good + bad < settings().alert_min_items or bad / (good + bad) <= threshold:
         return 0
     rate = bad / (good + bad)
     text = (

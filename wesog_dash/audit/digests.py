@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from flask import current_app
 from sqlalchemy import select
 
+from ..config import settings
 from ..extensions import db
 from ..models import AuditEvent, AuditHead, utcnow
 
@@ -32,7 +33,7 @@ SIGNED_FIELDS = ("event_id", "hash", "at", "signed_at", "key_id")
 
 def key_path() -> Path:
     """Where the signing key lives: WESOG_AUDIT_KEY_FILE, else the instance folder."""
-    configured = current_app.config.get("WESOG_AUDIT_KEY_FILE")
+    configured = settings().audit_key_file
     return Path(configured or Path(current_app.instance_path) / "audit-signing.key")
 
 
@@ -151,8 +152,7 @@ class DigestSchedule:
 
     def run(self) -> Path | None:
         """Sign now if a digest directory is set, the interval passed and the head moved."""
-        directory = current_app.config.get("WESOG_AUDIT_DIGEST_DIR")
-        every = float(current_app.config.get("WESOG_AUDIT_DIGEST_SECONDS") or 0)
+        directory, every = settings().audit_digest_dir, settings().audit_digest_seconds
         now = utcnow()
         if not directory or every <= 0:
             return None

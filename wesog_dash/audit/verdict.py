@@ -29,6 +29,7 @@ from datetime import datetime
 from flask import Flask, current_app
 from sqlalchemy import Row, select
 
+from ..config import settings
 from ..extensions import db
 from ..models import AuditEvent, AuditHead, utcnow
 from . import chain as audit_chain
@@ -88,7 +89,7 @@ class VerdictKeeper:
             job, size = self._job_for(head, key)
             if job is None:
                 return self._verdict(checking=False, head=head)
-        if size <= int(self.app.config.get("AUDIT_VERIFY_SYNC_LIMIT", 20_000)):
+        if size <= settings(self.app).audit_verify_sync_limit:
             job()
             return self._verdict(checking=False, head=head)
         self._start(job)
@@ -102,7 +103,7 @@ class VerdictKeeper:
     ) -> tuple[Callable[[], None] | None, int]:
         """What walk brings the cache up to date with `head` (None: it already is)."""
         head_id = head.event_id if head else 0
-        max_age = float(self.app.config.get("AUDIT_VERIFY_MAX_AGE", 600))
+        max_age = settings(self.app).audit_verify_max_age
         fresh = self.report is not None and time.monotonic() - self.full_monotonic < max_age
         if fresh and key == self.head_key:
             return None, 0

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import deletions
 from ..accounts.permissions import read_only
+from ..config import settings
 from ..models import DeletionRequest
 from ..upstream import UpstreamProblem
 from ..views.api.serialize import deletion_out
@@ -97,11 +97,9 @@ def retry_command(deletion_id: int, image_id: str | None, as_json: bool, then_wa
     try:
         child = deletions.retry_failures(
             deletion_id,
-            actor=cli_actor(),
-            user_id=None,
-            remote_addr=None,
+            deletions.Requester(cli_actor()),
             only=image_id,
-            send_inline=bool(current_app.config.get("WESOG_API_URL")),
+            send_inline=bool(settings().api_url),
         )
     except (deletions.DeletionInputError, UpstreamProblem) as error:
         raise click.ClickException(str(error)) from error

@@ -12,11 +12,11 @@ import sys
 from typing import IO
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import deletions, images
 from ..accounts.permissions import read_only
+from ..config import settings
 from ..models import DeletionRequest
 from ..upstream import UpstreamProblem
 from ..views.api.serialize import deletion_out
@@ -38,7 +38,7 @@ def gather_ids(ids_file: IO[bytes] | None, query: str | None, ids: tuple[str, ..
             raise click.ClickException("The id file must be UTF-8 text.") from error
     if ids:
         return list(ids)
-    if not current_app.config.get("WESOG_API_URL"):
+    if not settings().api_url:
         raise click.UsageError(
             "--query needs WESOG_API_URL: the embedded sandbox lives in the web process "
             "(use the Images page, or run `flask wesog sandbox` and point WESOG_API_URL at it)."
@@ -53,13 +53,13 @@ def describe(ids: list[str], reason: str, ticket: str | None, flags: dict[str, b
     """What will be sent, in a few lines."""
     shown = ", ".join(ids[:PREVIEW]) + (f", … {ids[-1]}" if len(ids) > PREVIEW else "")
     chosen = ", ".join(name for name, on in flags.items() if on) or "none"
-    chunks = -(-len(ids) // deletions.CHUNK_SIZE)
+    chunks = -(-len(ids) // settings().chunk_size)
     lines = [
         f"About to delete {counted(len(ids), 'image')}: {shown}",
         f"  reason: {reason}",
         f"  ticket: {ticket or '—'}",
         f"  options: {chosen}",
-        f"  sent as {counted(chunks, 'operation')} of at most {deletions.CHUNK_SIZE:,} ids",
+        f"  sent as {counted(chunks, 'operation')} of at most {settings().chunk_size:,} ids",
     ]
     return "\n".join(lines)
 
@@ -130,15 +130,11 @@ def create(
     try:
         return deletions.request_deletion(
             ids,
-            reason,
-            **flags,
-            ticket=ticket,
-            selection_kind=kind,
-            selection_query=query,
-            actor=cli_actor(),
-            user_id=None,
-            remote_addr=None,
-            send_inline=bool(current_app.config.get("WESOG_API_URL")),
+            deletions.DeletionOptions(reason, ticket, **flags),
+            deletions.Requester(cli_actor()),
+            kind=kind,
+            query=query,
+            send_inline=bool(settings().api_url),
         )
     except deletions.DeletionInputError as error:
         raise click.ClickException(error.message) from error

@@ -24,6 +24,7 @@ from flask.cli import with_appcontext
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
+from ..config import settings
 from ..poller import Poller
 from .follow import (
     EXIT_INTERRUPTED,
@@ -121,15 +122,14 @@ class Lines:
 
 def should_poll(choice: bool | None) -> bool:
     """Run a poller here? Not with the embedded sandbox (it lives in the web process)."""
-    config = current_app.config
-    if not config.get("WESOG_API_URL"):
+    if not settings().api_url:
         if choice:
             raise click.UsageError(
                 "--poll needs WESOG_API_URL (the sandbox is in the web process)."
             )
         return False
     if choice is None:
-        return str(config.get("WESOG_POLLER", "thread")).lower() != "off"
+        return settings().poller != "off"
     return choice
 
 
@@ -181,7 +181,7 @@ def watch(
     """Watch one deletion request (or operation) to its end; returns the exit code."""
     if (deletion_id is None) == (op_id is None):
         raise click.UsageError("Give a DELETION_ID or --op OP_ID (one of them).")
-    interval = interval or min(1.0, float(current_app.config["WESOG_POLL_INTERVAL"]))
+    interval = interval or min(1.0, settings().poll_interval)
     if deletion_id is not None:
         read, what = (lambda: read_deletion(deletion_id)), f"deletion request {deletion_id}"
     else:

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from prometheus_client import start_http_server
 
+from ..config import settings
 from ..deletions import prune_keys, prune_snapshots
 from ..deletions.once import KEEP_DAYS
 from ..poller import Poller, end_frozen_transactions, wakeups
@@ -61,7 +62,7 @@ def poll_command(metrics_port: int | None) -> None:
     # The app's own wake-up event: a deletion queued in this process, or a NOTIFY from a
     # web process (PostgreSQL), starts a cycle at once instead of at the next interval.
     wake, stop = wake_event(app), threading.Event()
-    poller = Poller(app, wake_event=wake, lease_ttl=float(app.config["WESOG_LEASE_TTL"]))
+    poller = Poller(app, wake_event=wake, lease_ttl=settings(app).lease_ttl)
     wakeups.listen(app, wake, stop)
     click.echo(f"Wesog poller {poller.holder} starting (Ctrl+C stops)")
     if idle is not None:
@@ -87,6 +88,6 @@ def prune_snapshots_command(days: int | None) -> None:
     """Delete the metadata kept of deleted images once older than WESOG_SNAPSHOT_DAYS (and the
     idempotency keys of actions, after a week)."""
     count = prune_snapshots(days, actor="cli:prune-snapshots")
-    kept = days if days is not None else current_app.config["WESOG_SNAPSHOT_DAYS"]
+    kept = days if days is not None else settings().snapshot_days
     click.echo(f"Pruned {counted(count, 'snapshot')} older than {kept} days.")
     click.echo(f"Forgot {counted(prune_keys(), 'idempotency key')} older than {KEEP_DAYS} days.")

@@ -3,11 +3,11 @@ request (validate and commit before any call), send, reconcile a lost answer, an
 item's outcome from its operation. Every state and transition, with who may cause it, is the
 one table of `lifecycle`; each transition is one conditional UPDATE.
 
-Round 2 adds the safety net: undo, pause and cancel (`control`), pacing of the chunks and the
-failure stop (`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is
-deleted and restore (`keeping`, `restore`), the completion report (`report`). Round 3 adds
-four eyes on big deletions: `awaiting` (which new requests wait for a second person) and
-`approval` (approve, reject, expire).
+The safety net: undo, pause and cancel (`control`), pacing of the chunks and the failure stop
+(`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is deleted and
+restore (`keeping`, `restore`), the completion report (`report`). Four eyes on big deletions:
+`awaiting` (which new requests wait for a second person) and `approval` (approve, reject,
+expire).
 
 Owns the `deletion_requests`, `deletion_items` and `image_snapshots` tables, and `id_selections`
 (the exact ids of a big deletion, resolved from a search in the background or parsed from a
@@ -38,9 +38,12 @@ from .outbox import (
     MAX_TICKET,
     SELECTION_KINDS,
     DeletionInputError,
+    DeletionOptions,
+    Requester,
     clean_ids,
     id_problem,
     request_deletion,
+    request_selected,
 )
 from .outcomes import (
     finish_operation,
@@ -51,7 +54,7 @@ from .outcomes import (
     settle_lost,
     settle_winding_down,
 )
-from .pacing import CHUNK_SIZE, Sends, sends
+from .pacing import Sends, sends
 from .pasted import Review, review_ids, split_pasted
 from .queries import (
     WAITING,
@@ -88,7 +91,6 @@ from .stopping import stop_reach
 __all__ = [
     "AWAITING",
     "CANCELLABLE",
-    "CHUNK_SIZE",
     "INFERRED_MESSAGES",
     "MAX_IDS",
     "MAX_REASON",
@@ -101,7 +103,9 @@ __all__ = [
     "CancelReport",
     "ControlError",
     "DeletionInputError",
+    "DeletionOptions",
     "IdempotencyKeyError",
+    "Requester",
     "RestoreError",
     "Review",
     "Sends",
@@ -146,6 +150,7 @@ __all__ = [
     "reject",
     "report_chunks",
     "request_deletion",
+    "request_selected",
     "resolve",
     "restorable",
     "restore",

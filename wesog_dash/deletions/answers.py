@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from .. import audit
+from ..config import settings
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
 from ..operations import backoff_seconds, record_snapshot
@@ -17,7 +18,6 @@ from ..wesog import OperationSnapshot
 from . import items, lifecycle
 from .lifecycle import DISPATCHER
 from .outcomes import finish_operation, settle_deletion
-from .pacing import config_seconds
 
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
 
@@ -113,7 +113,7 @@ def mark_unknown(
 ) -> None:
     """The call may or may not have happened: reconcile later (caller commits)."""
     items.set_outcome(item_ids, "unknown")
-    grace = config_seconds("WESOG_RECONCILE_GRACE", 30.0)
+    grace = settings().reconcile_grace
     lifecycle.move(
         deletion.id,
         "in_doubt",

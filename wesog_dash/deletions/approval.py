@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, signals
+from ..config import settings
 from ..extensions import db
 from ..models import AuditEvent, DeletionRequest, utcnow
 from . import lifecycle
@@ -37,7 +37,7 @@ class ApprovalError(ValueError):
 
 def expires_at(deletion: DeletionRequest) -> datetime:
     """When a request waiting for approval expires."""
-    hours = float(current_app.config.get("WESOG_APPROVAL_HOURS") or 72)
+    hours = settings().approval_hours
     return deletion.created_at + timedelta(hours=hours)
 
 
@@ -135,7 +135,7 @@ def _end(deletion_id: int, transition: str, by: str, message: str) -> bool:
 
 def expire_due(now: datetime | None = None) -> int:
     """End every request not approved within WESOG_APPROVAL_HOURS (the poller); how many."""
-    hours = float(current_app.config.get("WESOG_APPROVAL_HOURS") or 72)
+    hours = settings().approval_hours
     cutoff = (now or utcnow()) - timedelta(hours=hours)
     query = select(DeletionRequest.id).where(
         DeletionRequest.state == AWAITING, DeletionRequest.created_at <= cutoff

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from ..config import settings
 
 AWAITING = "awaiting_approval"
 POLICY_ACTOR = "policy:"  # a retention policy's run was approved with its policy
@@ -17,7 +17,7 @@ POLICY_ACTOR = "policy:"  # a retention policy's run was approved with its polic
 
 def threshold() -> int:
     """More images than this need a second person (0: approvals are off)."""
-    return max(0, int(current_app.config.get("WESOG_APPROVAL_THRESHOLD") or 0))
+    return settings().approval_threshold
 
 
 def needs_approval(count: int, selection_kind: str, actor: str) -> bool:

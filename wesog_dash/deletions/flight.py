@@ -14,9 +14,9 @@ import threading
 import time
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
+from ..config import settings
 from ..extensions import db
 from ..models import DeletionRequest, Operation, utcnow
 from ..operations import record_snapshot
@@ -47,7 +47,7 @@ def room_in_flight(deletion_id: int) -> int:
             Operation.state != "unknown",
         )
     )
-    return int(current_app.config.get("WESOG_MAX_INFLIGHT_OPS", 4)) - (running or 0)
+    return settings().max_inflight_ops - (running or 0)
 
 
 def peek(client: WesogClient) -> bool:
@@ -82,7 +82,7 @@ def wait_for_room(deletion: DeletionRequest) -> None:
     """Hand the claim back until an operation of ours ends (caller commits); only while it is
     still pending (the look at the list may have stopped it on failures meanwhile)."""
     # A fallback: the poller makes it due as soon as one of our operations ends.
-    interval = float(current_app.config["WESOG_POLL_INTERVAL"])
+    interval = settings().poll_interval
     db.session.execute(
         update(DeletionRequest)
         .where(DeletionRequest.id == deletion.id, DeletionRequest.state == "pending")

@@ -201,14 +201,6 @@ def has_work_upstream(deletion_id: int) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def unsettled_count(deletion_id: int) -> int:
-    """How many items of the request still wait for an outcome."""
-    query = select(func.count()).where(
-        DeletionItem.deletion_id == deletion_id, DeletionItem.outcome.in_(UNSETTLED)
-    )
-    return db.session.scalar(query) or 0
-
-
 def ids_in_operation(op_id: int, image_ids: list[str]) -> set[str]:
     """Which of `image_ids` an operation of ours carries."""
     found: set[str] = set()

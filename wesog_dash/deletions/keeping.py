@@ -8,9 +8,9 @@ process: two or three calls for a chunk of 1,000 ids, not a thousand.
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import insert, select
 
+from ..config import settings
 from ..extensions import db
 from ..models import ImageSnapshot, utcnow
 from ..upstream import wesog_client
@@ -38,8 +38,8 @@ def read_metadata(image_ids: list[str], limit: ReadLimit | None = None) -> dict[
 def chunk_limit() -> ReadLimit:
     """The share of a chunk's calls and time its metadata read may take (settings)."""
     return ReadLimit(
-        calls=max(1, int(current_app.config.get("WESOG_SNAPSHOT_CALLS", 6))),
-        seconds=max(0.0, float(current_app.config.get("WESOG_SNAPSHOT_SECONDS", 2.0))),
+        calls=settings().snapshot_calls,
+        seconds=settings().snapshot_seconds,
     )
 
 

@@ -159,11 +159,6 @@ def _refresh(deletion_id: int) -> None:
         db.session.expire(deletion)
 
 
-def is_final(state: str | None) -> bool:
-    """True for a state nothing leaves."""
-    return bool(state and STATES.get(state, State(False, "")).final)
-
-
 def describe() -> list[tuple[str, str, str, str]]:
     """(transition, from, to, who): the table in words, for the README and the bench."""
     return [

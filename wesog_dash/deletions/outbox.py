@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import insert, literal, select
 
 from .. import audit, signals
+from ..config import settings
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest, IdSelection, IdSelectionItem, utcnow
 from ..wesog import image_id_problem
@@ -92,144 +93,148 @@ def ids_digest(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
 
 
-# Not yet a DeletionOptions value (README, Development): the one exception to the gate.
-def request_deletion(  # noqa: PLR0913
+@dataclass(frozen=True)
+class Requester:
+    """Who asks for a deletion: the audited name, their account (None: not a person's) and
+    the address the request came from."""
+
+    actor: str
+    user_id: int | None = None
+    remote_addr: str | None = None
+
+
+@dataclass(frozen=True)
+class DeletionOptions:
+    """What is chosen when asking for a deletion, besides which images: why, the API's
+    options, the undo window and failure threshold, and the request it retries."""
+
+    reason: str
+    ticket: str | None = None
+    wait: bool = False
+    urgent: bool = False
+    strict: bool = False
+    restorable_only: bool = False  # images whose metadata could not be kept are not deleted
+    undo_seconds: float = 0.0  # > 0: `scheduled` that long first (the undo window)
+    stop_ratio: float | None = None  # the failure threshold of this request (None: configured)
+    stop_min_items: int | None = None
+    retry_of_id: int | None = None
+
+    def checked(self) -> DeletionOptions:
+        """The options with reason and ticket trimmed; DeletionInputError on any out of range."""
+        if not 0 <= self.undo_seconds <= MAX_UNDO_SECONDS:
+            raise DeletionInputError(f"The undo window is 0 to {MAX_UNDO_SECONDS} seconds")
+        if self.stop_ratio is not None and not 0 <= self.stop_ratio <= 1:
+            raise DeletionInputError(
+                "The failure threshold is a share between 0 and 1 (0 % to 100 %)"
+            )
+        if self.stop_min_items is not None and not 1 <= self.stop_min_items <= MAX_IDS:
+            raise DeletionInputError(f"The minimum of finished images is 1 to {MAX_IDS}")
+        return replace(self, reason=clean_reason(self.reason), ticket=clean_ticket(self.ticket))
+
+    @classmethod
+    def of(cls, deletion: DeletionRequest, reason: str, undo_seconds: float) -> DeletionOptions:
+        """The options of `deletion` for its retry: same choices, this reason and undo window."""
+        return cls(
+            reason=reason,
+            ticket=deletion.ticket,
+            wait=deletion.do_wait,
+            urgent=deletion.do_urgent,
+            strict=deletion.do_strict,
+            restorable_only=deletion.restorable_only,
+            undo_seconds=undo_seconds,
+            stop_ratio=deletion.stop_ratio,
+            stop_min_items=deletion.stop_min_items,
+            retry_of_id=deletion.id,
+        )
+
+
+def request_deletion(
     image_ids: list[str],
-    reason: str,
+    options: DeletionOptions,
+    who: Requester,
     *,
-    wait: bool = False,
-    urgent: bool = False,
-    strict: bool = False,
-    ticket: str | None = None,
-    selection_kind: str = "single",
-    selection_query: str | None = None,
-    selection_id: int | None = None,
-    actor: str,
-    user_id: int | None,
-    remote_addr: str | None,
-    send_after: float = 0.0,
-    stop_ratio: float | None = None,
-    stop_min_items: int | None = None,
-    retry_of_id: int | None = None,
+    kind: str = "single",
+    query: str | None = None,
     send_inline: bool = True,
-    restorable_only: bool = False,
 ) -> DeletionRequest:
     """Validate, commit the request and its items, then send it (one id) or wake the dispatcher.
 
-    `send_after` > 0 keeps it `scheduled` that many seconds first (the undo window);
-    `stop_ratio`/`stop_min_items` override the failure threshold for this request. With
-    `selection_id`, the ids are those of a stored selection (`image_ids` is ignored).
+    `kind` is how the ids were picked (SELECTION_KINDS) and `query` the search they came from.
     `send_inline=False` leaves even a single id to the dispatcher (the CLI, when the API is
-    the embedded sandbox of another process). `restorable_only`: images whose metadata could
-    not be kept are not deleted (see `holding`).
+    the embedded sandbox of another process).
     """
-    extra = safety_fields(send_after, stop_ratio, stop_min_items, retry_of_id)
-    extra["restorable_only"] = bool(restorable_only)
-    if selection_id is not None:
-        return _request_selected(
-            selection_id,
-            reason,
-            extra,
-            wait=wait,
-            urgent=urgent,
-            strict=strict,
-            ticket=ticket,
-            actor=actor,
-            user_id=user_id,
-            remote_addr=remote_addr,
-        )
-    ids, reason, ticket = clean_ids(image_ids), clean_reason(reason), clean_ticket(ticket)
-    if selection_kind not in SELECTION_KINDS:
+    options = options.checked()
+    ids = clean_ids(image_ids)
+    if kind not in SELECTION_KINDS:
         raise DeletionInputError("Unknown kind of selection")
-    extra = hold(extra, len(ids), selection_kind, actor)  # a second person, when one is needed
+    query = (query or "").strip() or None
+    deletion = _new_request(options, who, kind, len(ids), query=query, digest=ids_digest(ids))
     # One id without wait (nor undo window) is quick upstream: send it inside the web request.
-    inline = send_inline and len(ids) == 1 and not wait and extra["state"] == "pending"
-    timeout = float(current_app.config["WESOG_SYNC_SEND_TIMEOUT"])
-    deletion = DeletionRequest(
-        created_at=utcnow(),
-        user_id=user_id,
-        actor=actor,
-        remote_addr=remote_addr,
-        reason=reason,
-        ticket=ticket,
-        do_wait=wait,
-        do_urgent=urgent,
-        do_strict=strict,
-        selection_kind=selection_kind,
-        selection_query=(selection_query or "").strip() or None,
-        item_count=len(ids),
-        ids_sha256=ids_digest(ids),
-        attempts=0,
-        **extra,
-    )
+    inline = send_inline and len(ids) == 1 and not options.wait and deletion.state == "pending"
+    timeout = settings().sync_send_timeout
     _write(deletion, ids, claim_for=timeout if inline else None)
     if inline:
-        return dispatcher.send_claimed(deletion.id, timeout=timeout, actor=actor)
+        return dispatcher.send_claimed(deletion.id, timeout=timeout, actor=who.actor)
     signals.wake()
     return deletion
 
 
-def safety_fields(
-    send_after: float, stop_ratio: float | None, stop_min_items: int | None, retry_of_id: int | None
-) -> dict[str, Any]:
-    """The undo window, failure threshold and retry link of a new request, checked."""
-    if not 0 <= send_after <= MAX_UNDO_SECONDS:
-        raise DeletionInputError(f"The undo window is 0 to {MAX_UNDO_SECONDS} seconds")
-    if stop_ratio is not None and not 0 <= stop_ratio <= 1:
-        raise DeletionInputError("The failure threshold is a share between 0 and 1 (0 % to 100 %)")
-    if stop_min_items is not None and not 1 <= stop_min_items <= MAX_IDS:
-        raise DeletionInputError(f"The minimum of finished images is 1 to {MAX_IDS}")
-    send_at = utcnow() + timedelta(seconds=send_after) if send_after > 0 else None
-    return {
-        "state": "scheduled" if send_at else "pending",
-        "send_at": send_at,
-        "next_attempt_at": send_at,
-        "stop_ratio": stop_ratio,
-        "stop_min_items": stop_min_items,
-        "retry_of_id": retry_of_id,
-    }
-
-
-# Not yet a DeletionOptions value (README, Development): the one exception to the gate.
-def _request_selected(  # noqa: PLR0913
-    selection_id: int,
-    reason: str,
-    extra: dict[str, Any],
-    *,
-    wait: bool,
-    urgent: bool,
-    strict: bool,
-    ticket: str | None,
-    actor: str,
-    user_id: int | None,
-    remote_addr: str | None,
+def request_selected(
+    selection_id: int, options: DeletionOptions, who: Requester
 ) -> DeletionRequest:
     """A request whose ids are a stored, hashed selection (copied by INSERT … SELECT)."""
+    options = options.checked()
     selection = db.session.get(IdSelection, selection_id)
     if selection is None or selection.state != "ready" or not selection.resolved:
         raise DeletionInputError("This list of ids is not ready; review it again")
-    reason, ticket = clean_reason(reason), clean_ticket(ticket)
-    extra = hold(extra, selection.resolved, selection.kind, actor)
-    deletion = DeletionRequest(
-        created_at=utcnow(),
-        user_id=user_id,
-        actor=actor,
-        remote_addr=remote_addr,
-        reason=reason,
-        ticket=ticket,
-        do_wait=wait,
-        do_urgent=urgent,
-        do_strict=strict,
-        selection_kind=selection.kind if selection.kind in SELECTION_KINDS else "list",
-        selection_query=selection.query,
-        item_count=selection.resolved,
-        ids_sha256=selection.ids_sha256,
-        attempts=0,
-        **extra,
+    kind = selection.kind if selection.kind in SELECTION_KINDS else "list"
+    deletion = _new_request(
+        options, who, kind, selection.resolved, query=selection.query, digest=selection.ids_sha256
     )
     _write(deletion, None, claim_for=None, selection_id=selection_id)
     signals.wake()
     return deletion
+
+
+def _new_request(
+    options: DeletionOptions,
+    who: Requester,
+    kind: str,
+    count: int,
+    *,
+    query: str | None,
+    digest: str | None,
+) -> DeletionRequest:
+    """The row of a new request (not yet added): its options, its ids' kind, search, count and
+    hash, and the state it starts in."""
+    send_at = utcnow() + timedelta(seconds=options.undo_seconds) if options.undo_seconds else None
+    start = {
+        "state": "scheduled" if send_at else "pending",
+        "send_at": send_at,
+        "next_attempt_at": send_at,
+    }
+    start = hold(start, count, kind, who.actor)  # a second person, when one is needed
+    return DeletionRequest(
+        created_at=utcnow(),
+        user_id=who.user_id,
+        actor=who.actor,
+        remote_addr=who.remote_addr,
+        reason=options.reason,
+        ticket=options.ticket,
+        do_wait=options.wait,
+        do_urgent=options.urgent,
+        do_strict=options.strict,
+        restorable_only=options.restorable_only,
+        stop_ratio=options.stop_ratio,
+        stop_min_items=options.stop_min_items,
+        retry_of_id=options.retry_of_id,
+        selection_kind=kind,
+        selection_query=query,
+        item_count=count,
+        ids_sha256=digest,
+        attempts=0,
+        **start,
+    )
 
 
 def _insert_items(deletion_id: int, ids: list[str] | None, selection_id: int | None) -> None:
@@ -303,7 +308,7 @@ def _requested_details(deletion: DeletionRequest) -> dict[str, Any]:
 
 
 def _safety_details(deletion: DeletionRequest) -> dict[str, Any]:
-    """The round-2 options, only when asked for (undo window, threshold, retry link)."""
+    """The safety options, only when asked for (undo window, threshold, retry link)."""
     found: dict[str, Any] = {}
     if deletion.send_at:
         found["send_at"] = deletion.send_at.isoformat()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import update
 
+from ..config import settings
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
 from . import items, lifecycle
@@ -19,30 +19,23 @@ from .lifecycle import DISPATCHER, TRANSITIONS
 from .outcomes import settle_deletion
 from .stopping import stop, stop_reason
 
-CHUNK_SIZE = 1000  # default ids per DELETE /imgs call, one operation each (WESOG_CHUNK_SIZE)
 CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
-
-
-def config_seconds(name: str, default: float | None = None) -> float:
-    """A duration setting of the current app, in seconds."""
-    value = current_app.config.get(name, default)
-    return float(value if value is not None else 0)
 
 
 def send_timeout(deletion: DeletionRequest) -> float | None:
     """Read timeout of the DELETE call: long for wait=true (upstream runs the whole op)."""
-    return config_seconds("WESOG_WAIT_SEND_TIMEOUT", 600.0) if deletion.do_wait else None
+    return settings().wait_send_timeout if deletion.do_wait else None
 
 
 def claim_seconds(timeout: float | None) -> float:
     """How long a claim lasts: the longest the DELETE call can take, plus a margin."""
-    read = timeout if timeout is not None else config_seconds("WESOG_READ_TIMEOUT")
-    return config_seconds("WESOG_CONNECT_TIMEOUT") + read + CLAIM_MARGIN
+    read = timeout if timeout is not None else settings().read_timeout
+    return settings().connect_timeout + read + CLAIM_MARGIN
 
 
 def chunk_size() -> int:
     """Ids per DELETE /imgs call."""
-    return max(1, int(current_app.config.get("WESOG_CHUNK_SIZE") or CHUNK_SIZE))
+    return settings().chunk_size
 
 
 @dataclass(frozen=True)

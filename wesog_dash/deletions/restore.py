@@ -9,10 +9,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 
 from .. import audit
+from ..config import settings
 from ..extensions import db
 from ..models import DeletionItem, ImageSnapshot, Operation, utcnow
 from ..operations import record_snapshot
@@ -182,7 +182,7 @@ def snapshots_of(image_id: str) -> list[ImageSnapshot]:
 
 def prune_snapshots(days: int | None = None, actor: str = "system") -> int:
     """Delete snapshots older than `days` (WESOG_SNAPSHOT_DAYS); how many (commits)."""
-    keep_days = int(current_app.config["WESOG_SNAPSHOT_DAYS"] if days is None else days)
+    keep_days = settings().snapshot_days if days is None else days
     cutoff = utcnow() - timedelta(days=keep_days)
     result = db.session.execute(delete(ImageSnapshot).where(ImageSnapshot.taken_at < cutoff))
     count = int(getattr(result, "rowcount", 0) or 0)

@@ -10,7 +10,7 @@ from .. import audit
 from ..extensions import db
 from ..models import DeletionItem, DeletionRequest
 from .items import batches
-from .outbox import MAX_REASON, DeletionInputError, request_deletion
+from .outbox import MAX_REASON, DeletionInputError, DeletionOptions, Requester, request_deletion
 from .queries import get_deletion
 
 RETRYABLE = ("failed",)  # failed upstream, refused (rejected) or reconciled as not carried out
@@ -67,14 +67,11 @@ def _to_retry(parent: DeletionRequest, only: str | None) -> list[str] | Deletion
     raise DeletionInputError(f"Deletion #{parent.id} was retried already: #{newest}.")
 
 
-# Not yet a DeletionOptions value (README, Development): the one exception to the gate.
-def retry_failures(  # noqa: PLR0913
+def retry_failures(
     deletion_id: int,
+    who: Requester,
     *,
-    actor: str,
-    user_id: int | None,
-    remote_addr: str | None,
-    send_after: float = 0.0,
+    undo_seconds: float = 0.0,
     only: str | None = None,
     send_inline: bool = True,
 ) -> DeletionRequest:
@@ -93,31 +90,15 @@ def retry_failures(  # noqa: PLR0913
         return ids  # a retry of these ids is under way: the same answer, nothing sent
     prefix = f"Retry of #{parent.id}: "
     reason = prefix + parent.reason[: MAX_REASON - len(prefix)]
-    parent_id, ticket = parent.id, parent.ticket
-    stop_ratio, stop_min_items = parent.stop_ratio, parent.stop_min_items
-    child = request_deletion(
-        ids,
-        reason,
-        wait=parent.do_wait,
-        urgent=parent.do_urgent,
-        strict=parent.do_strict,
-        restorable_only=parent.restorable_only,
-        ticket=ticket,
-        selection_kind="list" if len(ids) > 1 else "single",
-        actor=actor,
-        user_id=user_id,
-        remote_addr=remote_addr,
-        send_after=send_after,
-        stop_ratio=stop_ratio,
-        stop_min_items=stop_min_items,
-        retry_of_id=parent_id,
-        send_inline=send_inline,
-    )
+    parent_id = parent.id
+    options = DeletionOptions.of(parent, reason, undo_seconds)
+    kind = "list" if len(ids) > 1 else "single"
+    child = request_deletion(ids, options, who, kind=kind, send_inline=send_inline)
     audit.record(
         "deletion.retried",
-        actor=actor,
+        actor=who.actor,
         deletion_id=parent_id,
-        remote_addr=remote_addr,
+        remote_addr=who.remote_addr,
         details={"retry_id": child.id, "items": len(ids)},
     )
     db.session.commit()

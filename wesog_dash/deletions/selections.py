@@ -12,10 +12,10 @@ import hashlib
 import time
 from collections.abc import Iterator
 
-from flask import current_app
 from sqlalchemy import delete, insert, select
 
 from .. import signals
+from ..config import settings
 from ..extensions import db
 from ..models import IdSelection, IdSelectionItem, utcnow
 from ..upstream import problem_of, wesog_client
@@ -30,7 +30,7 @@ INSERT_BATCH = 5_000
 
 def query_delete_cap() -> int:
     """The largest number of ids a deletion by search may hold (WESOG_QUERY_DELETE_MAX)."""
-    return int(current_app.config["WESOG_QUERY_DELETE_MAX"])
+    return settings().query_delete_max
 
 
 def get_selection(selection_id: int) -> IdSelection | None:

@@ -4,10 +4,10 @@ images failed, its unsent chunks are dropped and it says why.
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from .. import audit
+from ..config import settings
 from ..extensions import db
 from ..models import DeletionRequest, Operation
 from . import items, lifecycle
@@ -21,10 +21,10 @@ def threshold(deletion: DeletionRequest) -> tuple[float, int]:
     """(failure ratio, minimum finished images) of this request, else the configured ones."""
     ratio = deletion.stop_ratio
     if ratio is None:
-        ratio = float(current_app.config["WESOG_STOP_FAILURE_RATIO"])
+        ratio = settings().stop_failure_ratio
     minimum = deletion.stop_min_items
     if minimum is None:
-        minimum = int(current_app.config["WESOG_STOP_MIN_ITEMS"])
+        minimum = settings().stop_min_items
     return ratio, max(1, minimum)
 
 
@@ -51,13 +51,13 @@ def stop_reach(item_count: int) -> str | None:
     operation already sent runs to its end."""
     if item_count <= 1:
         return None
-    size = max(1, int(current_app.config.get("WESOG_CHUNK_SIZE") or 1000))
+    size = settings().chunk_size
     if item_count <= size:
         return (
             f"The stop rule cannot stop this deletion: its {item_count:,} images go in one "
             "operation, which runs to its end."
         )
-    in_flight = max(1, int(current_app.config.get("WESOG_MAX_INFLIGHT_OPS") or 1))
+    in_flight = settings().max_inflight_ops
     first = min(item_count, size * in_flight)
     return (
         f"The stop rule holds back chunks not sent yet (of {size:,} images each), checked as "

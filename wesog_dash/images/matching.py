@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
+from ..config import settings
 from ..upstream import upstream_call, wesog_client
 
 PAGE_SIZE = 1000  # ids per GET /imgs call while resolving (the API allows up to 10,000)
@@ -32,7 +31,7 @@ class Matches:
 
 def query_delete_cap() -> int:
     """The largest number of ids a deletion by search may hold (WESOG_QUERY_DELETE_MAX)."""
-    return int(current_app.config["WESOG_QUERY_DELETE_MAX"])
+    return settings().query_delete_max
 
 
 def matching_ids(q: str) -> Matches:

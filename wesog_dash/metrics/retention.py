@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 
+from ..config import settings
 from ..extensions import db
 from ..models import utcnow
 from ..models.metrics import metric_minutes
@@ -21,14 +21,12 @@ from .periods import PERIODS, epoch_minute
 
 # The longest span read at minute resolution (the "last hour" period and the alert).
 READ_MINUTES = max(p.width * p.count for p in PERIODS if p.grain == "minute")
-DEFAULT_KEEP = 2 * READ_MINUTES  # twice that: room for clock skew between hosts
 BATCH_MINUTES = 60  # minutes of rows per DELETE: a few hundred rows at most
 
 
 def minutes_kept() -> int:
     """WESOG_METRIC_MINUTES_KEEP, never less than what the overview reads (60)."""
-    configured = current_app.config.get("WESOG_METRIC_MINUTES_KEEP")
-    return max(READ_MINUTES, int(configured if configured is not None else DEFAULT_KEEP))
+    return max(READ_MINUTES, settings().metric_minutes_keep)
 
 
 def prune_minutes(now: datetime, keep: int | None = None) -> int:

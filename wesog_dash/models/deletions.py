@@ -69,7 +69,7 @@ class DeletionRequest(Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Round 2: the undo window, the retry link and the failure threshold of this request.
+    # The safety net: the undo window, the retry link and the failure threshold of this request.
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("deletion_requests.id"), index=True)
     stop_ratio: Mapped[float | None]

@@ -1,4 +1,4 @@
-"""Rollups of finished operations and item progress, per minute, hour and day (issue 12).
+"""Rollups of finished operations and item progress, per minute, hour and day.
 
 Three tables with the same columns: `metric_minutes` keyed by (epoch minute, method),
 `metric_hours` by (epoch hour, method) and `metric_days` by (epoch day, method). Times are

@@ -108,11 +108,6 @@ class Operation(Model):
         """True when upstream cancelled it before it ran: its elements are neither good nor bad."""
         return was_cancelled(self.is_started, self.is_finished, self.num_good, self.errors)
 
-    @property
-    def is_final(self) -> bool:
-        """True once upstream said the operation ended."""
-        return self.is_finished
-
 
 class OperationSample(Model):
     """One observed change of an operation's progress: the points of its curve."""

@@ -1,4 +1,4 @@
-"""Full-text search of audit reasons: tables that live outside the models (issue 12).
+"""Full-text search of audit reasons: tables that live outside the models.
 
 On SQLite an FTS5 table `audit_reason_fts` (external content: `audit_events`, kept by
 triggers) indexes the reasons; on PostgreSQL an expression GIN index on

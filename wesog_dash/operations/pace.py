@@ -5,25 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from ..config import settings
 from ..extensions import db
 from ..models import Operation
 
 YOUNG_MIN = 0.05  # seconds: the soonest a young operation of ours is read again
 
 
-def setting(name: str) -> float:
-    """A numeric setting of the current app."""
-    return float(current_app.config[name])
-
-
 def poll_interval(row: Operation) -> float:
     """Seconds until the next regular poll: fast while running, slower while queued."""
     if row.is_started:
-        return setting("WESOG_POLL_INTERVAL")
-    return setting("WESOG_QUEUED_POLL_INTERVAL")
+        return settings().poll_interval
+    return settings().queued_poll_interval
 
 
 def next_poll_delay(row: Operation, now: datetime) -> float:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .. import metrics, wesog
+from ..config import settings
 from ..extensions import db
 from ..models import Operation, OperationSample, utcnow
 from .identity import claim, current_row
-from .pace import next_poll_delay, setting
+from .pace import next_poll_delay
 
 UPSTREAM_FIELDS = (
     "method",
@@ -41,7 +42,7 @@ def derive_state(row: Operation, now: datetime) -> str:
             return "cancelled"
         return "finished_with_errors" if row.num_bad > 0 else "finished"
     since = row.last_change_at or row.first_seen_at
-    if since is not None and (now - since).total_seconds() >= setting("WESOG_STALE_AFTER"):
+    if since is not None and (now - since).total_seconds() >= settings().stale_after:
         return "stale"
     return "running" if row.is_started else "queued"
 
@@ -52,8 +53,8 @@ def backoff_seconds(failures: int, base: float | None = None) -> float:
     The one formula for every retry: polls, sends and reconciles. `base` defaults to
     WESOG_POLL_INTERVAL; the cap is WESOG_POLL_MAX_BACKOFF.
     """
-    base = setting("WESOG_POLL_INTERVAL") if base is None else base
-    return min(setting("WESOG_POLL_MAX_BACKOFF"), base * 2 ** min(max(0, failures), 30))
+    base = settings().poll_interval if base is None else base
+    return min(settings().poll_max_backoff, base * 2 ** min(max(0, failures), 30))
 
 
 def _sample_key(row: Operation) -> tuple[object, ...]:

@@ -177,12 +177,10 @@ def _run(policy: RetentionPolicy, run: PolicyRun) -> PolicyRun:
     try:
         deletion = deletions.request_deletion(
             ids,
-            f"{policy.reason} (retention policy {policy.name})",
-            selection_kind="query",
-            selection_query=policy.query,
-            actor=f"policy:{policy.name}",
-            user_id=None,
-            remote_addr=None,
+            deletions.DeletionOptions(f"{policy.reason} (retention policy {policy.name})"),
+            deletions.Requester(f"policy:{policy.name}"),
+            kind="query",
+            query=policy.query,
             send_inline=False,
         )
     except deletions.DeletionInputError as exc:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .. import alerts, deletions, metrics
 from ..audit.digests import DigestSchedule
+from ..config import settings
 from ..database import discard, end_idle_transactions
 from ..extensions import db
 from ..models import DeletionRequest, Operation, UTCDateTime, utcnow
@@ -38,7 +39,7 @@ def end_frozen_transactions(app: Flask) -> float | None:
     """In a process that only polls: PostgreSQL ends any of its transactions left idle past
     WESOG_POLLER_IDLE_TX_TIMEOUT, so a frozen poller cannot keep the lease row locked past its
     lease. Returns those seconds (None on SQLite); ValueError names a setting out of range."""
-    idle, _ = transaction_limits(app.config, float(app.config["WESOG_LEASE_TTL"]))
+    idle, _ = transaction_limits(settings(app), settings(app).lease_ttl)
     with app.app_context():
         return idle if end_idle_transactions(db.engine, idle) else None
 
@@ -71,14 +72,14 @@ class Poller:
     ) -> None:
         self.app = app
         try:
-            lock_timeout: float | None = transaction_limits(app.config, lease_ttl)[1]
+            lock_timeout: float | None = transaction_limits(settings(app), lease_ttl)[1]
         except ValueError as exc:  # the poll command refuses it; a poller thread warns
             log.warning("%s; using a third of the lease TTL", exc)
             lock_timeout = None
         self.lease = LeaseKeeper(holder or new_holder_id(), lease_ttl, lock_timeout=lock_timeout)
         self.wake_event = wake_event or threading.Event()
         self.holding = False
-        workers = max(1, int(app.config["WESOG_POLL_CONCURRENCY"]))
+        workers = settings(app).poll_concurrency
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wesog-poll")
         self.refresher = Refresher(app, self.pool, self._in_context)
         self._long_sends: set[int] = set()
@@ -124,7 +125,7 @@ class Poller:
 
     def _start_alerts(self) -> None:
         """Scan for alerts and deliver them in a helper thread: the cycle never waits for it."""
-        if self.app.config.get("WESOG_ALERT_URL"):
+        if settings(self.app).alert_url:
             self._in_background("alerts", alerts.run_cycle)
 
     def _start_pruning(self) -> None:
@@ -258,7 +259,7 @@ class Poller:
 
     def pause(self) -> float:
         """Seconds until something is due, capped so the lease is renewed in time."""
-        cap = min(float(self.app.config["WESOG_POLL_INTERVAL"]), self.lease.ttl / 3)
+        cap = min(settings(self.app).poll_interval, self.lease.ttl / 3)
         if not self.holding:
             return self.lease.ttl / 3
         now = utcnow()

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, metrics
+from ..config import settings
 from ..deletions import finish_operation, operation_updated, record_ended
 from ..extensions import db
 from ..models import Operation, utcnow
@@ -23,9 +23,6 @@ from ..operations.snapshots import SAMPLED_FIELDS
 from ..upstream import upstream_call, wesog_client
 from ..wesog import OperationSnapshot
 
-# A just-created operation may be ours, its answer still on the way to the dispatcher: wait
-# this long (WESOG_DISCOVER_GRACE) before calling it someone else's, so that ours come first.
-DISCOVERY_GRACE = 2.0
 LOAD_CHUNK = 500  # op ids per SELECT … IN (…)
 WATCHED_FOR = timedelta(seconds=15)  # a page polled within this is "being looked at"
 
@@ -154,7 +151,7 @@ def _refresh(row: Operation, op: OperationSnapshot, now: datetime, ended: list[O
 
 def _grace() -> timedelta:
     """How long a just-created operation may still be ours, its answer on the way."""
-    return timedelta(seconds=float(current_app.config.get("WESOG_DISCOVER_GRACE", DISCOVERY_GRACE)))
+    return timedelta(seconds=settings().discover_grace)
 
 
 def _discoverable(op: OperationSnapshot, known: set[int], now: datetime) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
+from ..config import Settings
 from ..database import discard, limit_lock_wait
 from ..extensions import db
 from ..models import Lease, utcnow
@@ -36,15 +37,17 @@ DEFAULT_TTL = 10.0
 LOCKED = "unknown: the lease row is locked by a poller that does not answer"
 
 
-def transaction_limits(config: dict[str, Any], ttl: float) -> tuple[float, float]:
+def transaction_limits(config: Settings, ttl: float) -> tuple[float, float]:
     """(idle-in-transaction timeout, takeover lock wait) in seconds, each well below the TTL.
 
     A frozen holder's transaction is ended by PostgreSQL after the first, so the lock it held
     on the lease row cannot outlive its lease; a stand-by's takeover waits at most the second.
     """
     limits = []
-    for name in ("WESOG_POLLER_IDLE_TX_TIMEOUT", "WESOG_POLLER_LOCK_TIMEOUT"):
-        value = config.get(name)
+    for name, value in (
+        ("WESOG_POLLER_IDLE_TX_TIMEOUT", config.poller_idle_tx_timeout),
+        ("WESOG_POLLER_LOCK_TIMEOUT", config.poller_lock_timeout),
+    ):
         seconds = ttl / 3 if value is None else float(value)
         if not 0 < seconds < ttl:
             raise ValueError(f"{name} must be more than 0 and less than WESOG_LEASE_TTL ({ttl} s)")

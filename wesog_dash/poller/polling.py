@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .. import audit
+from ..config import settings
 from ..deletions import operation_lost, operation_updated
 from ..extensions import db
 from ..models import Operation, utcnow
 from ..operations import backoff_seconds, derive_state, poll_interval, record_snapshot
-from ..operations.snapshots import setting
 from ..wesog import OperationSnapshot, WesogClient, WesogError, WesogNotFound, WesogRateLimited
 
 NOT_FOUND = "the Wesog API answers that it does not know this operation (not found upstream)"
@@ -72,7 +72,7 @@ def note_not_found(row: Operation, now: datetime) -> None:
     seconds of nothing but 404s make it "lost" (never asked again). Caller commits."""
     row.missing_since = row.missing_since or now
     missing_for = (now - row.missing_since).total_seconds()
-    lost_after = setting("WESOG_LOST_AFTER")
+    lost_after = settings().lost_after
     if missing_for >= lost_after:
         row.state, row.next_poll_at = "lost", None
         row.last_poll_error = LOST.format(seconds=missing_for)

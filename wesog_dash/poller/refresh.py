@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
+from ..config import settings
 from ..extensions import db
 from ..models import Operation
 from ..operations import backoff_seconds
@@ -89,10 +90,6 @@ class Refresher:
         self.shown_pace: tuple[int, str] | None = None
         self.deferred = False  # the last cycle left due operations for the next list read
         self.ours: list[int] = []  # due operations of our deletions: the list may go early
-
-    def config(self, name: str) -> float:
-        """A numeric setting of the app."""
-        return float(self.app.config[name])
 
     def run(self) -> int:
         """One refresh cycle; returns how many operations it refreshed.
@@ -159,12 +156,12 @@ class Refresher:
         read every WESOG_DISCOVER_INTERVAL for discovery alone.
         """
         now, plan = time.monotonic(), Plan(due=due)
-        discovering = bool(self.app.config["WESOG_DISCOVER"])
+        discovering = settings(self.app).discover
         discover_due = discovering and now >= self.next_discovery
         count, oldest = unfinished
         if now < self.list_retry_at or not (due or discover_due or count):
             return plan
-        size = int(self.config("WESOG_LIST_PAGE_SIZE"))
+        size = settings(self.app).list_page_size
         span = (known_max or 0) - oldest + 1 if oldest is not None else 0
         for_all = math.ceil(max(span, 0) / size)
         if self.unpaged():
@@ -189,15 +186,15 @@ class Refresher:
 
     def max_pages(self) -> int:
         """Pages that fit in half a poll interval at the measured time per page."""
-        cap = int(self.config("WESOG_LIST_MAX_PAGES"))
+        cap = settings(self.app).list_max_pages
         if not self.seconds_per_page:
             return cap
-        fits = int(self.config("WESOG_POLL_INTERVAL") / 2 / self.seconds_per_page)
+        fits = int(settings(self.app).poll_interval / 2 / self.seconds_per_page)
         return max(1, min(cap, fits))
 
     def walk(self, plan: Plan) -> Walk:
         """Read list pages newest first until the due and the new operations are covered."""
-        size, walk = int(self.config("WESOG_LIST_PAGE_SIZE")), Walk()
+        size, walk = settings(self.app).list_page_size, Walk()
         walk.started = time.monotonic()  # the cadence counts from the read, not from its end
         budget, oldest_due = upstream(self.app).budget, plan.oldest
         if oldest_due is None and plan.due:
@@ -268,10 +265,10 @@ class Refresher:
             return  # the regular read keeps its schedule: an early one covers only ours
         now = walk.started
         # Our young operations need no shorter spacing: being due, they let the list go early.
-        self.next_list = now + self.config("WESOG_POLL_INTERVAL")
+        self.next_list = now + settings(self.app).poll_interval
         if not plan.discover or walk.failed:
             return
-        self.next_discovery = now + self.config("WESOG_DISCOVER_INTERVAL")
+        self.next_discovery = now + settings(self.app).discover_interval
         cursor = max(walk.listed, default=self.cursor or 0)
         if walk.too_young:
             cursor = min(cursor, min(walk.too_young) - 1)  # look at those again next time
@@ -283,6 +280,6 @@ class Refresher:
 
     def wake_hint(self) -> float | None:
         """Seconds until discovery is next due (None: discovery is off)."""
-        if not self.app.config["WESOG_DISCOVER"]:
+        if not settings(self.app).discover:
             return None
         return max(0.0, self.next_discovery - time.monotonic())

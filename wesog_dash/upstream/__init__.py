@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_app_context
 
+from ..config import Settings
 from ..sandbox import SandboxServer, SandboxSettings
 from ..wesog import WesogClient
 from ..wesog.client import Observer
@@ -25,15 +26,12 @@ from .problems import Problem, UpstreamProblem, describe, problem_of, upstream_c
 class Upstream:
     """Lazily built WesogClient (and sandbox, when no API URL is configured)."""
 
-    def __init__(self, config: dict[str, Any], observer: Observer | None = None) -> None:
+    def __init__(self, config: Settings, observer: Observer | None = None) -> None:
         self.config = config
         self.observer = observer  # told of every call (the app factory passes telemetry's)
-        self.is_sandbox = not config.get("WESOG_API_URL")
+        self.is_sandbox = not config.api_url
         self.sandbox: Any = None
-        self.budget = Budget(
-            float(config.get("WESOG_MAX_CALLS_PER_SECOND") or 200),
-            start=float(config.get("WESOG_START_CALLS_PER_SECOND") or 10),
-        )
+        self.budget = Budget(config.max_calls_per_second, start=config.start_calls_per_second)
         self._client: WesogClient | None = None
         self._lock = threading.Lock()
 
@@ -46,7 +44,7 @@ class Upstream:
         return self._client
 
     def _build_client(self) -> WesogClient:
-        url, key = self.config.get("WESOG_API_URL"), self.config.get("WESOG_API_KEY")
+        url, key = self.config.api_url, self.config.api_key
         if self.is_sandbox:
             self.sandbox = start_sandbox(self.config)
             url, key = self.sandbox.url, self.sandbox.settings.api_key
@@ -55,10 +53,7 @@ class Upstream:
         return WesogClient(
             url,
             key,
-            timeout=(
-                float(self.config["WESOG_CONNECT_TIMEOUT"]),
-                float(self.config["WESOG_READ_TIMEOUT"]),
-            ),
+            timeout=(self.config.connect_timeout, self.config.read_timeout),
             gate=self.budget,
             observer=self.observer,
         )
@@ -69,7 +64,7 @@ class Upstream:
 
     def thumbnail_origins(self) -> list[str]:
         """Origins allowed to serve thumbnails: configured hosts plus the API's own."""
-        extra = [h.strip() for h in str(self.config.get("WESOG_THUMBNAIL_HOSTS") or "").split()]
+        extra = [h.strip() for h in self.config.thumbnail_hosts.split()]
         parts = urlsplit(self.base_url())
         return [f"{parts.scheme}://{parts.netloc}", *[h for h in extra if h]]
 
@@ -81,16 +76,16 @@ class Upstream:
             self.sandbox.stop()
 
 
-def start_sandbox(config: dict[str, Any]) -> SandboxServer:
+def start_sandbox(config: Settings) -> SandboxServer:
     """Start the embedded sandbox on a free loopback port with a fresh random key."""
     settings = SandboxSettings(
-        api_key=config.get("WESOG_API_KEY") or secrets.token_urlsafe(24),
-        images=int(config["WESOG_SANDBOX_IMAGES"]),
-        item_ms=float(config["WESOG_SANDBOX_ITEM_MS"]),
-        start_ms=int(config["WESOG_SANDBOX_START_MS"]),
-        fail_rate=float(config["WESOG_SANDBOX_FAIL_RATE"]),
-        dialect=str(config.get("WESOG_SANDBOX_DIALECT") or "sandbox"),
-        max_calls_per_second=float(config.get("WESOG_SANDBOX_MAX_CALLS_PER_SECOND") or 0),
+        api_key=config.api_key or secrets.token_urlsafe(24),
+        images=config.sandbox_images,
+        item_ms=config.sandbox_item_ms,
+        start_ms=config.sandbox_start_ms,
+        fail_rate=config.sandbox_fail_rate,
+        dialect=config.sandbox_dialect,
+        max_calls_per_second=config.sandbox_max_calls_per_second,
     )
     return SandboxServer(settings, host="127.0.0.1", port=0).start()
 

@@ -23,6 +23,7 @@ from .. import accounts
 from ..accounts import first_run as setup
 from ..accounts import sessions, throttle, tokens
 from ..accounts.permissions import role_required
+from ..config import settings
 from ..extensions import login_manager
 from ..models import User
 from .forms import SetupForm
@@ -54,7 +55,7 @@ def safe_next(target: str | None) -> str:
 
 def base_url() -> str:
     """Where people reach this console: WESOG_BASE_URL, else this (trusted) request's host."""
-    return str(current_app.config.get("WESOG_BASE_URL") or request.host_url)
+    return settings().base_url or request.host_url
 
 
 def start_session(user: User, *, audited: bool = True) -> None:

@@ -24,6 +24,7 @@ from flask import (
     stream_with_context,
 )
 from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
 from htmx_flask import make_response as htmx_response
 from htmx_flask import request  # Flask's request, typed with htmx-flask's `htmx`
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -32,6 +33,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import deletions, heartbeat
 from ..accounts.permissions import can, read_only
+from ..config import settings
 from ..inputs import whole_number
 from ..upstream import upstream
 from . import display, errors, words
@@ -89,6 +91,16 @@ def is_passive_request() -> bool:
     return bool(g.get("passive_request"))
 
 
+def undo_seconds() -> float:
+    """The undo window of deletions made in the browser (WESOG_UNDO_SECONDS)."""
+    return settings().undo_seconds
+
+
+def requester() -> deletions.Requester:
+    """The signed-in person asking for a deletion, and the address they ask from."""
+    return deletions.Requester(current_user.username, current_user.id, request.remote_addr)
+
+
 def int_arg(name: str, default: int = 1, minimum: int = 1, maximum: int = 10_000) -> int:
     """A whole-number query argument, clamped; junk falls back to `default`."""
     value = whole_number((request.args.get(name) or "").strip(), minimum=-(2**63), signed=True)
@@ -107,7 +119,7 @@ def swap_error(body: str, status: int) -> Response:
 
 def poll_seconds() -> float:
     """How often polled fragments refresh: the poller's own interval."""
-    return max(0.2, float(current_app.config.get("WESOG_POLL_INTERVAL") or 1.0))
+    return max(0.2, settings().poll_interval)
 
 
 def poll_trigger(factor: float = 1.0) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from htmx_flask import make_response as htmx_response
@@ -14,7 +14,15 @@ from .. import deletions, images, operations
 from ..accounts.permissions import destructive, role_required
 from ..models import FINAL_DELETION_STATES, DeletionRequest
 from .approval_panel import approval_context
-from .common import announce_end, no_store, polled, swap_error, wants_fragment
+from .common import (
+    announce_end,
+    no_store,
+    polled,
+    requester,
+    swap_error,
+    undo_seconds,
+    wants_fragment,
+)
 from .forms import DeleteForm, PastedIdsForm
 from .live import deletion_live_context
 from .selections import MAX_SHOWN, selection_page
@@ -96,7 +104,7 @@ def confirmation(
         lookup_limit=images.LOOKUP_LIMIT,
         edit_form=PastedIdsForm(formdata=None, data={"ids_text": "\n".join(ids)}),
         unrestorable=deletions.unrestorable(ids) if checked else None,
-        undo_seconds=current_app.config.get("WESOG_UNDO_SECONDS") or 0,
+        undo_seconds=undo_seconds(),
     )
     return page, 200 if ids and not message else 422
 
@@ -129,23 +137,7 @@ def deletion_create() -> ResponseReturnValue:
     if not form.validate():
         return refuse(form, form.first_error or "Check the form")
     try:
-        deletion = deletions.request_deletion(
-            form.image_ids.ids,
-            form.reason.data,
-            wait=form.wait.data,
-            urgent=form.urgent.data,
-            strict=form.strict.data,
-            ticket=form.ticket.data or None,
-            restorable_only=form.restorable_only.data,
-            selection_kind=form.kind,
-            selection_query=form.selection_query.data or None,
-            selection_id=checked_selection(form),
-            actor=current_user.username,
-            user_id=current_user.id,
-            remote_addr=request.remote_addr,
-            send_after=float(current_app.config.get("WESOG_UNDO_SECONDS") or 0),
-            **form.stop_rule(),
-        )
+        deletion = requested(form)
     except deletions.DeletionInputError as exc:
         return refuse(form, str(exc))
     if wants_fragment() and form.source.data == "card":
@@ -154,6 +146,18 @@ def deletion_create() -> ResponseReturnValue:
     if wants_fragment():
         return htmx_response("", 204, redirect=target)
     return redirect(target, 303)
+
+
+def requested(form: DeleteForm) -> DeletionRequest:
+    """The request the confirmed form asks for: of its stored list, or of the ids it carries."""
+    options = form.options(undo_seconds())
+    selection_id = checked_selection(form)
+    if selection_id is not None:
+        return deletions.request_selected(selection_id, options, requester())
+    query = form.selection_query.data or None
+    return deletions.request_deletion(
+        form.image_ids.ids, options, requester(), kind=form.kind, query=query
+    )
 
 
 def card_sent(deletion: DeletionRequest) -> ResponseReturnValue:

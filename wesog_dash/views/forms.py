@@ -133,6 +133,19 @@ class DeleteForm(OneErrorForm):
     stop_percent = StringField("Stop when this % failed", filters=[strip])
     stop_min = StringField("…and at least this many images", filters=[strip])
 
+    def options(self, undo_seconds: float) -> deletions.DeletionOptions:
+        """The options chosen in the form, with the undo window of the browser's deletions."""
+        return deletions.DeletionOptions(
+            reason=self.reason.data or "",
+            ticket=self.ticket.data or None,
+            wait=self.wait.data,
+            urgent=self.urgent.data,
+            strict=self.strict.data,
+            restorable_only=self.restorable_only.data,
+            undo_seconds=undo_seconds,
+            **self.stop_rule(),
+        )
+
     def stop_rule(self) -> dict[str, Any]:
         """The failure threshold asked for (empty fields: the configured defaults)."""
         percent, least = (self.stop_percent.data or "")[:12], (self.stop_min.data or "")[:12]

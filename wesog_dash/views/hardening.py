@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from htmx_flask import request  # Flask's request, typed with htmx-flask's `htmx`
 
+from ..config import settings
 from ..extensions import login_manager
 from ..upstream import upstream
 from .common import is_passive_request
@@ -67,7 +68,7 @@ def image_sources(app: Flask) -> list[str]:
         origins = upstream(app).thumbnail_origins()
     except Exception:  # a misconfigured API must not take every page (and its headers) down
         app.logger.warning("Cannot tell the Wesog API's origin; thumbnails may not load.")
-        origins = str(app.config.get("WESOG_THUMBNAIL_HOSTS") or "").split()
+        origins = settings(app).thumbnail_hosts.split()
     allowed = []
     for origin in origins:
         if HOST_SOURCE.fullmatch(origin):

@@ -14,6 +14,7 @@ import ipaddress
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from .. import heartbeat, runner
+from ..config import settings
 from ..database import schema_status
 from ..telemetry import render_metrics
 from .proxies import untrusted_forwarding
@@ -52,7 +53,7 @@ def _from_loopback() -> bool:
 
 
 def _has_metrics_token() -> bool:
-    expected = str(current_app.config.get("WESOG_METRICS_TOKEN") or "")
+    expected = settings().metrics_token or ""
     sent = request.headers.get("Authorization", "")
     return bool(expected) and hmac.compare_digest(sent.encode(), f"Bearer {expected}".encode())
 
@@ -60,9 +61,9 @@ def _has_metrics_token() -> bool:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus exposition (when enabled) for loopback clients or holders of the token."""
-    if not current_app.config.get("WESOG_METRICS"):
+    if not settings().metrics:
         abort(404)
-    if current_app.config.get("WESOG_METRICS_TOKEN"):
+    if settings().metrics_token:
         # With a token set, loopback is no proof: behind a local proxy everyone is loopback.
         if not _has_metrics_token():
             abort(403, description="Send the metrics token: Authorization: Bearer <token>.")

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, session
 
 from ..accounts import sessions
-from ..config import bounded_seconds
+from ..config import bounded_seconds, settings
 from ..inputs import whole_number
 from .common import list_token, nothing_changed, poll_seconds, unchanged
 
@@ -39,7 +39,7 @@ def recent(marker: Marker) -> str:
     than half a poll interval)."""
     # Never more than half a poll interval: a change reaches the page within 1.5 intervals.
     ceiling = poll_seconds() / 2
-    max_age = bounded_seconds(current_app.config.get("WESOG_MARKER_CACHE_SECONDS"), ceiling)
+    max_age = bounded_seconds(settings().marker_cache_seconds, ceiling)
     memory = current_app.extensions.setdefault(RECENT, {})
     value, read_at = memory.get(marker, ("", float("-inf")))
     if not time.monotonic() - read_at < max_age:

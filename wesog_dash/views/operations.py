@@ -11,7 +11,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from .. import operations
 from ..accounts.permissions import role_required
+from ..config import settings
 from ..models import FINAL_OP_STATES, Operation, utcnow
 from ..poller import pace_shown, pause_shown
 from ..poller.discovery import import_from_api
@@ -64,13 +64,13 @@ def ops_context() -> dict[str, Any]:
 
 def freshness(row: Operation) -> dict[str, Any]:
     """Why an unfinished operation's data may lag: a pause the API asked for, or the budget."""
-    interval = float(current_app.config["WESOG_POLL_INTERVAL"])
+    interval = settings().poll_interval
     behind = seconds_since(row.last_polled_at) if row.last_polled_at else 0
     return {
         "pause_until": None if row.is_finished else pause_shown(),
         "slow": not row.is_finished and behind > max(3 * interval, 3),
         "behind": behind,
-        "budget": current_app.config["WESOG_MAX_CALLS_PER_SECOND"],
+        "budget": settings().max_calls_per_second,
     }
 
 

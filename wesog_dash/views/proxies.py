@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, request
 
+from ..config import settings
 from ..models import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Sighting:
 
 def trusted_hops(app: Flask) -> int:
     """WESOG_TRUSTED_PROXIES as a number (0 when unset)."""
-    return int(app.config.get("WESOG_TRUSTED_PROXIES") or 0)
+    return settings(app).trusted_proxies
 
 
 def notice_forwarding() -> None:

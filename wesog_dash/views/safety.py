@@ -11,7 +11,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,16 +24,11 @@ from htmx_flask import make_response as htmx_response
 from .. import deletions
 from ..accounts.permissions import destructive, role_required
 from ..upstream import UpstreamProblem
-from .common import attachment, no_store, wants_fragment
+from .common import attachment, no_store, requester, undo_seconds, wants_fragment
 from .deletions import find_deletion
 from .words import plural
 
 bp = Blueprint("safety", __name__)
-
-
-def undo_seconds() -> float:
-    """The undo window of deletions made in the browser (WESOG_UNDO_SECONDS)."""
-    return max(0.0, float(current_app.config.get("WESOG_UNDO_SECONDS") or 0))
 
 
 def back(deletion_id: int, message: str, level: str = "success") -> ResponseReturnValue:
@@ -142,10 +136,8 @@ def deletion_retry(deletion_id: int) -> ResponseReturnValue:
     def retry() -> dict[str, Any]:
         child = deletions.retry_failures(
             deletion_id,
-            actor=current_user.username,
-            user_id=current_user.id,
-            remote_addr=request.remote_addr,
-            send_after=undo_seconds(),
+            requester(),
+            undo_seconds=undo_seconds(),
             only=only,
         )
         return {"child_id": child.id}

@@ -186,9 +186,7 @@ def deletion_retry(deletion_id: int, query: RetryQuery) -> Response:
     def retry() -> dict[str, Any]:
         child = deletions.retry_failures(
             deletion_id,
-            actor=current_user.username,
-            user_id=current_user.id,
-            remote_addr=request.remote_addr,
+            deletions.Requester(current_user.username, current_user.id, request.remote_addr),
             only=query.image_id,
         )
         return {"child_id": child.id}

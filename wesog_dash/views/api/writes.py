@@ -105,17 +105,10 @@ def create_deletion(
         ids, kind, formula = resolve(ids, formula)
         found = deletions.request_deletion(
             ids,
-            options.reason,
-            wait=options.wait,
-            urgent=options.urgent,
-            strict=options.strict,
-            ticket=options.ticket,
-            selection_kind=kind,
-            restorable_only=options.restorable_only,
-            selection_query=formula,
-            actor=current_user.username,
-            user_id=current_user.id,
-            remote_addr=request.remote_addr,
+            deletions.DeletionOptions(**options.model_dump(exclude={"image_ids", "query"})),
+            deletions.Requester(current_user.username, current_user.id, request.remote_addr),
+            kind=kind,
+            query=formula,
         )
     except deletions.DeletionInputError as error:
         raise ApiProblem("invalid-request", error.message) from error
