@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from flask import has_request_context
 
 from .. import clock
-
 from ..wesog import WesogRateLimited
 from .pace import CUT_5XX, CUT_429, CUT_TIMEOUT, Pace, PaceNow
 
