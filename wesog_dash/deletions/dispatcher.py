@@ -52,8 +52,9 @@ ROOM_LOCK = threading.Lock()
 SENDING = "being sent to the Wesog API"
 PREPARING = "a chunk is claimed; nothing of it has left for the Wesog API yet"
 ON_ITS_WAY = "a chunk is on its way to the Wesog API"
-# A chunk claimed in one of these states still goes (a pause or cancel lets it finish).
-CLAIMED = ("sending", "pausing", "cancelling", "stopping")
+# A chunk claimed in one of these states still goes: a pause, cancel or stop lets it finish,
+# and a request whose other items were all held back is `submitted` before its last chunk.
+CLAIMED = ("sending", "pausing", "cancelling", "stopping", "submitted")
 REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
 OWNED = "the Wesog API named operation #{op}, which another deletion already owns"
 
@@ -161,7 +162,7 @@ def send_claimed(
                 chunk = keep(deletion_id, chunk)
                 if not chunk:  # every image of it held back: the claim goes back
                     lifecycle.move(deletion_id, "chunk_answered", DISPATCHER, message=None)
-                    db.session.commit()
+                    clear_note(deletion_id)  # ended meanwhile (all held back): no note
                     continue
                 if not _send_chunk(client, deletion_id, chunk, plan):
                     break
@@ -204,8 +205,13 @@ def _send_chunk(
 def note_chunk(deletion_id: int, attempt: int, note: str) -> bool:
     """Note how far our claimed chunk is (commits); False when the claim is no longer ours.
 
-    Only a request still `sending` shows the note (a stop's reason, say, is kept).
+    Only a request still `sending` shows the note; in another state an earlier note is
+    cleared and any other message (a stop's reason, say) kept.
     """
+    kept = case(
+        (DeletionRequest.message.in_((PREPARING, ON_ITS_WAY)), None),
+        else_=DeletionRequest.message,
+    )
     result = db.session.execute(
         update(DeletionRequest)
         .where(
@@ -213,13 +219,25 @@ def note_chunk(deletion_id: int, attempt: int, note: str) -> bool:
             DeletionRequest.attempts == attempt,
             DeletionRequest.state.in_(CLAIMED),
         )
-        .values(
-            message=case((DeletionRequest.state == "sending", note), else_=DeletionRequest.message)
-        )
+        .values(message=case((DeletionRequest.state == "sending", note), else_=kept))
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def clear_note(deletion_id: int) -> None:
+    """No chunk of ours is claimed any more: our note goes, whatever the state (commits)."""
+    db.session.execute(
+        update(DeletionRequest)
+        .where(
+            DeletionRequest.id == deletion_id,
+            DeletionRequest.message.in_((PREPARING, ON_ITS_WAY)),
+        )
+        .values(message=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def release_unsent(deletion_id: int) -> bool:
