@@ -1,6 +1,6 @@
 """The only poller SIGKILLed with deletions under way and no stand-by: every page says that
 nothing polls (and what to start); a poller started again resumes every deletion — 0 lost,
-0 sent twice."""
+0 sent twice, also when it was killed after claiming a chunk and before its DELETE left."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tests.conftest import AuthActions, request_deletion, wait_for
 from tests.poller.test_failover import HOSTS, Pollers
+from wesog_dash.deletions import dispatcher
 from wesog_dash.extensions import db
 from wesog_dash.models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Lease
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
@@ -92,8 +93,53 @@ def test_the_only_poller_killed_then_started_again(
     for image_id, outcome in outcomes.items():
         gone = sandbox.state.get_image(image_id) is None
         assert outcome == ("deleted" if gone else "failed"), (image_id, outcome)
-    # A deletion whose claim died before its DELETE left (killed between the two) is said
-    # "not carried out", offered for retry: the reconciler never re-sends on its own.
+    # A deletion whose claim died before its DELETE left (killed between the two) is sent
+    # once by the next poller; one whose DELETE may have left is settled from the evidence.
     assert stats[BATCH] + stats[SINGLE] == states(app).count("done")
     wait_for(lambda: BANNER not in client.get("/ops").get_data(as_text=True), timeout=30)
     assert client.get("/readyz").status_code == 200
+
+
+def claimed_unsent(app: Flask) -> list[int]:
+    """Deletions whose chunk is claimed and has provably not left yet."""
+    with app.app_context():
+        found = list(
+            db.session.scalars(
+                select(DeletionRequest.id).where(
+                    DeletionRequest.state == "sending",
+                    DeletionRequest.message == dispatcher.PREPARING,
+                )
+            )
+        )
+        db.session.rollback()
+        return found
+
+
+def test_the_only_poller_killed_between_claiming_a_chunk_and_its_delete(
+    app: Flask, client: FlaskClient, auth: AuthActions, sandbox: SandboxServer, pollers: Pollers
+) -> None:
+    auth.login("viewer")
+    first = pollers.start("poller-a", HOSTS[0])
+    wait_for(lambda: beating(app), timeout=60, interval=0.1)
+    images = [record.image_id for record in sandbox.state.ordered_images()][:6]
+    sandbox.settings.latency_ms = 5000  # the metadata read before the DELETE takes 5 s
+    deletion_id = request_deletion(app, images)
+    wait_for(lambda: claimed_unsent(app) == [deletion_id], timeout=60, interval=0.02)
+    first.send_signal(signal.SIGKILL)  # the chunk is claimed; its DELETE has not left
+    first.wait(30)
+    sandbox.settings.latency_ms = 0
+    wait_for(lambda: BANNER in client.get("/ops").get_data(as_text=True), timeout=30)
+    assert sandbox.state.stats[BATCH] == 0  # the API never saw it
+
+    pollers.start("poller-b", HOSTS[1])  # started again: it sends the chunk, once
+    wait_for(lambda: states(app) == ["done"], timeout=120)
+    assert sandbox.state.stats[BATCH] + sandbox.state.stats[SINGLE] == 1  # 0 sent twice
+    with app.app_context():
+        query = select(DeletionItem.image_id, DeletionItem.outcome, DeletionItem.inferred)
+        found = {tuple(row) for row in db.session.execute(query)}
+        db.session.rollback()
+    assert found == {
+        (image_id, "deleted", False) for image_id in images
+    }  # 0 lost, each from the operation's own answer
+    assert all(sandbox.state.get_image(image_id) is None for image_id in images)
+    wait_for(lambda: BANNER not in client.get("/ops").get_data(as_text=True), timeout=30)

@@ -3,6 +3,7 @@ start, the heartbeat's age in /metrics, one alert per silence; a clock step fake
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -72,11 +73,12 @@ def test_a_silent_poller_is_said_everywhere_once_then_forgotten(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, receiver: Receiver
 ) -> None:
     auth.login("viewer")
-    poller.run_once()
+    wait_for(lambda: cycled_and_said_fine(poller, client), timeout=30)
     assert poller.holding
-    assert BANNER not in page(client)
-    assert client.get("/readyz").status_code == 200
-    assert 0 <= heartbeat_age(client) < STALE_AFTER
+    before = time.monotonic()
+    poller.run_once()
+    # The age counts from the cycle just finished (measured: a loaded machine is slow).
+    assert 0 <= heartbeat_age(client) <= time.monotonic() - before + 0.1
 
     wait_for(lambda: BANNER in page(client), timeout=15)  # the poller said nothing since
     html = page(client, "/audit")
@@ -85,7 +87,7 @@ def test_a_silent_poller_is_said_everywhere_once_then_forgotten(
     assert ready.status_code == 503 and ready.get_json()["status"] == "not ready"
     assert START in ready.get_json()["heartbeat"]
     assert heartbeat_age(client) > STALE_AFTER
-    wait_for(lambda: len(receiver.payloads()) == 1)
+    wait_for(lambda: len(receiver.payloads()) == 1, timeout=30)
     [alert] = receiver.payloads()
     assert alert["kind"] == "poller.stale" and START in alert["text"]
     for url in ("/", "/ops", "/audit"):
@@ -93,9 +95,19 @@ def test_a_silent_poller_is_said_everywhere_once_then_forgotten(
     client.get("/readyz")
     assert stale_alerts(app) == 1  # once per silence
 
-    poller.run_once()  # a poller is back
-    assert BANNER not in page(client)
-    assert client.get("/readyz").status_code == 200
+    wait_for(lambda: cycled_and_said_fine(poller, client), timeout=30)  # a poller is back
+    assert stale_alerts(app) == 1
+
+
+def cycled_and_said_fine(poller: Poller, client: FlaskClient) -> bool:
+    """A poller cycle, then no banner and /readyz 200 — when both were asked within the
+    silence limit of that cycle (a loaded machine may take longer: then ask again)."""
+    poller.run_once()
+    asked_at = time.monotonic()
+    fine = BANNER not in page(client) and client.get("/readyz").status_code == 200
+    late = time.monotonic() - asked_at > STALE_AFTER - 0.25  # the beat came just before
+    assert fine or late, "a banner while a poller cycles"
+    return fine
 
 
 def test_a_console_whose_poller_never_ran_says_so(

@@ -2,8 +2,11 @@
 
 A request is *claimed* before it is sent (attempts+1, a "being sent" marker and a
 next_attempt_at past the longest the call can take), in its own commit. So no other sender
-picks it up meanwhile, and a claim found expired means the sender died mid-call: the
-request may have reached the API, so it becomes `unknown` for the reconciler, never re-sent.
+picks it up meanwhile. Each chunk's claim is noted `PREPARING` and, in a commit of its own
+just before the DELETE leaves, `ON_ITS_WAY`. A claim found expired while still `PREPARING`
+was provably never sent (the note and a release are one row's conditional UPDATEs: exactly
+one wins), so it is handed back and sent once; one found `ON_ITS_WAY` may have reached the
+API, so it becomes `unknown` for the reconciler, never re-sent.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 
 from ..extensions import db
 from ..models import DeletionRequest, utcnow
@@ -47,6 +50,11 @@ from .pacing import (
 # senders of this process never both take the last room.
 ROOM_LOCK = threading.Lock()
 SENDING = "being sent to the Wesog API"
+PREPARING = "a chunk is claimed; nothing of it has left for the Wesog API yet"
+ON_ITS_WAY = "a chunk is on its way to the Wesog API"
+# A chunk claimed in one of these states still goes: a pause, cancel or stop lets it finish,
+# and a request whose other items were all held back is `submitted` before its last chunk.
+CLAIMED = ("sending", "pausing", "cancelling", "stopping", "submitted")
 REJECTED_BY = (WesogAuthError, WesogValidationError, WesogNotFound)
 OWNED = "the Wesog API named operation #{op}, which another deletion already owns"
 
@@ -59,6 +67,7 @@ class SendPlan:
     options: dict[str, bool]  # wait, urgent, strict
     timeout: float | None
     actor: str | None
+    attempt: int  # the request's claim (its attempts) these chunks go under
 
 
 def mark_sending(deletion: DeletionRequest, timeout: float | None) -> None:
@@ -103,7 +112,9 @@ def send(
     due = deletion.next_attempt_at is None or deletion.next_attempt_at <= utcnow()
     if deletion.state == "sending" and not due:
         return deletion  # its chunk is on its way: the sender holding the claim answers it
-    if deletion.state == "sending" or (deletion.message == SENDING and due):
+    if deletion.state == "sending" and due and release_unsent(deletion_id):
+        deletion = _get(deletion_id)  # never sent: claimed again and sent below
+    elif deletion.state == "sending" or (deletion.message == SENDING and due):
         abandon(deletion)
         db.session.commit()
         return deletion
@@ -130,6 +141,7 @@ def send_claimed(
         },
         timeout=timeout,
         actor=actor,
+        attempt=deletion.attempts,
     )
     capped = plan.batch and not deletion.do_wait  # a blocking send is in flight only while it runs
     db.session.commit()  # no transaction stays open while we wait for the network
@@ -145,11 +157,12 @@ def send_claimed(
                 lease = utcnow() + timedelta(seconds=claim_seconds(timeout))
                 if not chunk or not claim_chunk(deletion_id, [i for i, _ in chunk], lease):
                     break  # paused, cancelled or stopped before this chunk: it is never sent
+                note_chunk(deletion_id, plan.attempt, PREPARING)
                 # The images' metadata, for a restore; what may be sent (see `keeping.keep`).
                 chunk = keep(deletion_id, chunk)
                 if not chunk:  # every image of it held back: the claim goes back
-                    lifecycle.move(deletion_id, "chunk_answered", DISPATCHER)
-                    db.session.commit()
+                    lifecycle.move(deletion_id, "chunk_answered", DISPATCHER, message=None)
+                    clear_note(deletion_id)  # ended meanwhile (all held back): no note
                     continue
                 if not _send_chunk(client, deletion_id, chunk, plan):
                     break
@@ -169,6 +182,8 @@ def _send_chunk(
     """One DELETE call and its answer, committed; False when the request must stop here."""
     item_ids, image_ids = [item_id for item_id, _ in chunk], [image_id for _, image_id in chunk]
     actor, within = plan.actor, claim_seconds(plan.timeout)
+    if not note_chunk(deletion_id, plan.attempt, ON_ITS_WAY):
+        return False  # our claim was released as never sent: another sender has it now
     try:
         op = _call(client, image_ids, plan)
     except WesogError as exc:
@@ -185,6 +200,60 @@ def _send_chunk(
             mark_unknown(_get(deletion_id), item_ids, OWNED.format(op=op.op_id), actor)
 
     durable.write_answer(record, within)
+    return True
+
+
+def note_chunk(deletion_id: int, attempt: int, note: str) -> bool:
+    """Note how far our claimed chunk is (commits); False when the claim is no longer ours.
+
+    Only a request still `sending` shows the note; in another state an earlier note is
+    cleared and any other message (a stop's reason, say) kept.
+    """
+    kept = case(
+        (DeletionRequest.message.in_((PREPARING, ON_ITS_WAY)), None),
+        else_=DeletionRequest.message,
+    )
+    result = db.session.execute(
+        update(DeletionRequest)
+        .where(
+            DeletionRequest.id == deletion_id,
+            DeletionRequest.attempts == attempt,
+            DeletionRequest.state.in_(CLAIMED),
+        )
+        .values(message=case((DeletionRequest.state == "sending", note), else_=kept))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def clear_note(deletion_id: int) -> None:
+    """No chunk of ours is claimed any more: our note goes, whatever the state (commits)."""
+    db.session.execute(
+        update(DeletionRequest)
+        .where(
+            DeletionRequest.id == deletion_id,
+            DeletionRequest.message.in_((PREPARING, ON_ITS_WAY)),
+        )
+        .values(message=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def release_unsent(deletion_id: int) -> bool:
+    """An expired claim whose chunk never left (`PREPARING`): its items are unsent again and
+    the request pending (commits); False when the chunk may have left, or it is not due."""
+    claimed_only = (
+        DeletionRequest.message == PREPARING,
+        DeletionRequest.next_attempt_at <= utcnow(),
+    )
+    values = {"message": None, "next_attempt_at": None}
+    if not lifecycle.move(deletion_id, "chunk_answered", DISPATCHER, *claimed_only, **values):
+        db.session.rollback()
+        return False
+    items.unclaim([item_id for item_id, _ in items.in_flight(deletion_id)])
+    db.session.commit()
     return True
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
@@ -118,17 +118,21 @@ class TransitionError(RuntimeError):
     """A transition asked for by someone the table does not allow (a programming error)."""
 
 
-def move(deletion_id: int, name: str, by: str, **values: Any) -> bool:
-    """Apply transition `name` if the request is in one of its source states; True if it won.
-
-    One conditional UPDATE (with `values` set in the same statement); the caller commits.
+def move(deletion_id: int, name: str, by: str, *where: ColumnElement[bool], **values: Any) -> bool:
+    """Apply transition `name` if the request is in one of its source states (and meets
+    `where`); True if it won. One conditional UPDATE (with `values` set in the same
+    statement); the caller commits.
     """
     transition = TRANSITIONS[name]
     if by not in transition.by:
         raise TransitionError(f"{by} may not cause {name!r}")
     result = db.session.execute(
         update(DeletionRequest)
-        .where(DeletionRequest.id == deletion_id, DeletionRequest.state.in_(transition.sources))
+        .where(
+            DeletionRequest.id == deletion_id,
+            DeletionRequest.state.in_(transition.sources),
+            *where,
+        )
         .values(state=transition.target, **values)
         .execution_options(synchronize_session=False)
     )

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from .. import clock
 from ..inputs import iso_day
 
 # A 64-bit integer on both engines. SQLite's INTEGER already holds 64 bits, and naming it
@@ -17,8 +18,9 @@ BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware, in UTC: the console's clock, which a stepped wall
+    clock does not move (`wesog_dash.clock`)."""
+    return clock.now()
 
 
 def day_start(day: date) -> datetime:

@@ -42,6 +42,7 @@ def derive_state(row: Operation, now: datetime) -> str:
             return "cancelled"
         return "finished_with_errors" if row.num_bad > 0 else "finished"
     since = row.last_change_at or row.first_seen_at
+    # Both times are the console's clock (`clock.now`), so a stepped wall clock fakes no silence.
     if since is not None and (now - since).total_seconds() >= settings().stale_after:
         return "stale"
     return "running" if row.is_started else "queued"

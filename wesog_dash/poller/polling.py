@@ -70,7 +70,7 @@ def note_failure(row: Operation, error: WesogError) -> None:
 def note_not_found(row: Operation, now: datetime) -> None:
     """The API answered 404: "missing" (asked again, backing off) until WESOG_LOST_AFTER
     seconds of nothing but 404s make it "lost" (never asked again). Caller commits."""
-    row.missing_since = row.missing_since or now
+    row.missing_since = row.missing_since or now  # the console's clock: no step makes it lost
     missing_for = (now - row.missing_since).total_seconds()
     lost_after = settings().lost_after
     if missing_for >= lost_after:

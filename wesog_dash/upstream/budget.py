@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from flask import has_request_context
 
+from .. import clock
 from ..wesog import WesogRateLimited
 from .pace import CUT_5XX, CUT_429, CUT_TIMEOUT, Pace, PaceNow
 
@@ -61,18 +62,18 @@ class Budget:
         """Stop every call for `seconds` (a 429's Retry-After), never shortening a pause."""
         delay = seconds if seconds and seconds > 0 else DEFAULT_PAUSE
         with self._lock:
-            self._paused_until = max(self._paused_until, time.time() + delay)
+            self._paused_until = max(self._paused_until, _now() + delay)
 
     def paused_for(self) -> float:
         """Seconds left in the current pause (0 when calls may go)."""
         with self._lock:
-            return max(0.0, self._paused_until - time.time())
+            return max(0.0, self._paused_until - _now())
 
     def paused_until(self) -> datetime | None:
         """When the current pause ends (UTC), or None."""
         with self._lock:
             until = self._paused_until
-        return datetime.fromtimestamp(until, UTC) if until > time.time() else None
+        return datetime.fromtimestamp(until, UTC) if until > _now() else None
 
     # -- slots ----------------------------------------------------------------------------
 
@@ -168,3 +169,8 @@ class Budget:
             self.pace.refused(CUT_5XX)
         else:
             self.pace.answered(route, seconds, time.monotonic() < self._busy_until)
+
+
+def _now() -> float:
+    """Seconds since the epoch on the console's clock: a stepped wall clock stretches no pause."""
+    return clock.now().timestamp()
