@@ -110,7 +110,7 @@ def test_a_stepped_wall_clock_reconciles_no_deletion_early_or_late(
 def test_a_stepped_wall_clock_ends_no_undo_window_early_or_late(
     app: Flask, sandbox: SandboxServer, poller: Poller, step: float
 ) -> None:
-    deletion_id = request(app, ["100045", "100046"], send_after=GRACE)
+    deletion_id = request(app, ["100045", "100046"], undo_seconds=GRACE)
     requested_at = time.monotonic()
 
     clock.set_wall_step(step)
