@@ -53,7 +53,6 @@ def no_store(body: Any, status: int = 200) -> Response:
     """A response that browsers and proxies must not cache (polled fragments)."""
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
     return response
 
 
@@ -95,14 +94,6 @@ def int_arg(name: str, default: int = 1, minimum: int = 1, maximum: int = 10_000
     if value is None:
         return default
     return max(minimum, min(maximum, value))
-
-
-def swap_error(body: str, status: int) -> Response:
-    """An error response whose fragment htmx should still swap in (app.js honours the header)."""
-    response = make_response(body, status)
-    response.headers["X-Swap-Error"] = "1"
-    response.headers["Vary"] = "HX-Request"
-    return response
 
 
 def poll_seconds() -> float:
@@ -243,3 +234,11 @@ def init_app(app: Flask) -> None:
         }
 
     app.register_error_handler(HTTPException, error_page)
+    app.after_request(vary_on_htmx)
+
+
+def vary_on_htmx(response: Response) -> Response:
+    """A page and its htmx fragment share a URL: caches must keep them apart."""
+    if request.blueprint != "api":
+        response.vary.add("HX-Request")
+    return response

@@ -82,7 +82,7 @@ def deletion_list() -> ResponseReturnValue:
     body = render_fragment_or_page(
         "deletions.html", "_deletion_table.html", actors=actors, **context
     )
-    return body, 200, {"Vary": "HX-Request"}
+    return body
 
 
 @bp.get("/deletions/list")

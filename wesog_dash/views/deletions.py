@@ -14,7 +14,7 @@ from .. import deletions, images, operations
 from ..accounts.permissions import destructive, role_required
 from ..models import FINAL_DELETION_STATES, DeletionRequest
 from .approval_panel import approval_context
-from .common import announce_end, no_store, polled, swap_error, wants_fragment
+from .common import announce_end, no_store, polled, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
 from .live import deletion_live_context
 from .selections import MAX_SHOWN, selection_page
@@ -158,32 +158,34 @@ def deletion_create() -> ResponseReturnValue:
 
 def card_sent(deletion: DeletionRequest) -> ResponseReturnValue:
     """The card's new state; screen readers hear "Deletion #12 sent" (or "sending in N s", with
-    Undo in a toast) and focus moves there."""
+    Undo in a toast) and focus moves there (autofocus)."""
     item = deletions.find_item(deletion.id, None)
-    response = no_store(render_template("_card_deletion.html", deletion=deletion, item=item))
+    body = render_template("_card_deletion.html", deletion=deletion, item=item, focus=True)
+    response = no_store(body)
     left = deletions.seconds_left(deletion)
     said = (
         f"Deletion #{deletion.id} sent"
         if left is None
         else f"Deletion #{deletion.id}: sending in {left} s"
     )
-    announce = {"message": said, "focus": f"card-status-{deletion.id}"}
     return htmx_response(
         response,
         retarget="closest .card-state",
         trigger=created_events(deletion),
-        trigger_after_settle={"announce": announce},
+        trigger_after_settle={"announce": {"message": said}},
     )
 
 
 def created_events(deletion: DeletionRequest) -> dict[str, Any]:
-    """HX-Trigger events of a new request: a toast with Undo while it waits to be sent."""
+    """HX-Trigger events of a new request: a toast with Undo while it waits to be sent (it
+    stays that long)."""
     left = deletions.seconds_left(deletion)
     if left is None:
         return {"ops-changed": True}
     undo = url_for("safety.deletion_undo", deletion_id=deletion.id)
     message = f"Deletion #{deletion.id}: sending in {left} s"
-    return {"ops-changed": True, "toast": {"message": message, "level": "info", "undo": undo}}
+    toast = {"message": message, "level": "info", "undo": undo, "seconds": left}
+    return {"ops-changed": True, "toast": toast}
 
 
 def checked_selection(form: DeleteForm) -> int | None:
@@ -214,7 +216,7 @@ def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
             selection_id=form.stored_list,
             ids_sha256=form.ids_sha256.data,
         )
-        return swap_error(body, 422)
+        return body, 422  # swapped in place of the form (base.html: responseHandling)
     body, _ = confirmation(deletions.review_ids(form.image_ids.ids), form, message)
     return body, 422
 

@@ -16,7 +16,7 @@ from ..inputs import whole_number
 from ..models import DeletionItem, utcnow
 from ..upstream import UpstreamProblem
 from . import display
-from .common import int_arg, no_store, nothing_changed, polled, swap_error, wants_fragment
+from .common import int_arg, no_store, nothing_changed, polled, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
 from .idle import answers_idle
 
@@ -74,11 +74,11 @@ def image_list() -> ResponseReturnValue:
     shown = url_for(
         "images.image_list", q=search.q or None, page=search.page if search.page > 1 else None
     )
-    if search.status != 200:
-        response = swap_error(body, search.status)
-        return htmx_response(response, push_url=shown) if wants_fragment() else response
-    page = htmx_response(body, push_url=shown) if wants_fragment() else body
-    return page, 200, {"Vary": "HX-Request"}
+    # A rejected formula (422) is swapped in place, like the grid; an upstream failure (502,
+    # 503) is not, and app.js says its sentence in a toast (base.html: responseHandling).
+    if wants_fragment():
+        return htmx_response(body, search.status, push_url=shown)
+    return body, search.status
 
 
 @bp.get("/images/<image_id>")

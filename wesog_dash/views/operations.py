@@ -113,7 +113,7 @@ def op_list() -> ResponseReturnValue:
     body = render_fragment_or_page(
         "ops.html", "_op_table.html", track_form=TrackForm(), pace=pace_shown(), **context
     )
-    return body, 200, {"Vary": "HX-Request"}
+    return body
 
 
 @bp.get("/ops/list")
