@@ -122,8 +122,8 @@
     else byHand();
   });
 
-  // An error answer that htmx does not swap (base.html: responseHandling): its own sentence
-  // (the role="alert" it carries) in a toast, else its status, instead of failing silently.
+  // An error answer that htmx does not swap (responseHandling, in shared/base.html): its own
+  // sentence (its role="alert") in a toast, else its status, instead of failing silently.
   document.body.addEventListener("htmx:responseError", function (event) {
     const xhr = event.detail.xhr;
     const page = new DOMParser().parseFromString(xhr ? xhr.responseText : "", "text/html");

@@ -153,7 +153,7 @@ def error_page(error: HTTPException) -> Response:
             "with WESOG_BASE_URL or WESOG_TRUSTED_HOSTS.\n"
         )
         return Response(message, 400, content_type="text/plain; charset=utf-8")
-    template = "_error.html" if request.htmx else "error.html"
+    template = "shared/_error.html" if request.htmx else "shared/error.html"
     view = errors.describe(error)
     response = make_response(render_template(template, error=view), view.code)
     for name in ("Allow", "Retry-After"):  # a 405 says what is allowed; a 429 when to retry
@@ -207,7 +207,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["word"] = display.word
     app.jinja_env.filters["action_word"] = display.action_word
     app.jinja_env.filters["field_word"] = words.field_word
-    # Globals, not context: imported macros (`_state_badge.html`) see them too.
+    # Globals, not context: imported macros (`shared/_state_badge.html`) see them too.
     app.jinja_env.globals.update(
         badge=display.badge,
         eta_words=display.eta_words,
