@@ -30,11 +30,12 @@
   }
   setInterval(function () { localiseTimes(document); }, 30000);
 
-  // Toasts: the server sends HX-Trigger {"toast": {"message", "level", "href", "undo"}}. A toast
-  // links to what it is about; a failure stays until dismissed, others go after 8 s. They sit in
-  // a corner column that lets clicks through to the page around them. A toast may carry an Undo
-  // URL (a deletion in its undo window): a button POSTs to it.
-  function showToast(message, level, href, undoUrl) {
+  // Toasts: the server sends HX-Trigger {"toast": {"message", "level", "href", "undo",
+  // "seconds"}}. A toast links to what it is about; a failure stays until dismissed, others go
+  // after 8 s, or `seconds`. They sit in a corner column that lets clicks through to the page
+  // around them. A toast may carry an Undo URL (a deletion in its undo window, which `seconds`
+  // lasts): a button POSTs to it.
+  function showToast(message, level, href, undoUrl, seconds) {
     const box = document.getElementById("toasts");
     if (!box || !message) return;
     const toast = document.createElement("div");
@@ -64,11 +65,11 @@
     close.addEventListener("click", function () { toast.remove(); });
     toast.appendChild(close);
     box.appendChild(toast);
-    if (level !== "error") setTimeout(function () { toast.remove(); }, 8000);
+    if (level !== "error") setTimeout(function () { toast.remove(); }, (seconds || 8) * 1000);
   }
   document.body.addEventListener("toast", function (event) {
     const detail = event.detail || {};
-    showToast(detail.message, detail.level, detail.href, detail.undo);
+    showToast(detail.message, detail.level, detail.href, detail.undo, detail.seconds);
   });
 
   // Screen readers: a polite live region for what just happened ("Deletion #12 sent").
@@ -81,13 +82,6 @@
   document.body.addEventListener("announce", function (event) {
     const detail = event.detail || {};
     if (detail.message) announce(detail.message);
-    // After a card's deletion is sent, focus moves to the card's new status.
-    if (detail.focus) {
-      setTimeout(function () {
-        const target = document.getElementById(detail.focus);
-        if (target) target.focus();
-      }, 0);
-    }
   });
 
   // The menu on narrow screens.
@@ -99,16 +93,9 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
-  // "Copy failed ids": <button data-copy-text="…" data-copied-label="…"> copies its text.
-  document.body.addEventListener("click", function (event) {
-    const button = event.target.closest("[data-copy-text]");
-    if (!button) return;
-    const text = button.dataset.copyText;
-    const done = function () { button.textContent = button.dataset.copiedLabel || "Copied"; };
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(done, function () { copyByHand(text); done(); });
-    } else { copyByHand(text); done(); }
-  });
+  // Copy buttons: <button data-copy-text="…"> copies that text ("Copy failed ids"),
+  // <button data-copy="field-id"> that field's value (a token shown once); the button then
+  // says its data-copied-label, or "Copied". When the browser refuses, the field stays selected.
   function copyByHand(text) {
     const area = document.createElement("textarea");
     area.value = text;
@@ -116,37 +103,33 @@
     area.className = "visually-hidden";
     document.body.appendChild(area);
     area.select();
-    document.execCommand("copy");
+    const copied = document.execCommand("copy");
     area.remove();
+    return copied;
   }
-
-  // The image grid's watcher sends, for each card, its slot, image id and state digest.
-  document.body.addEventListener("htmx:configRequest", function (event) {
-    if (!event.detail.elt.hasAttribute("data-card-watch")) return;
-    const slots = [], ids = [], tokens = [];
-    document.querySelectorAll("[data-card-slot]").forEach(function (slot) {
-      const state = slot.querySelector("[data-card-token]");
-      slots.push(slot.dataset.cardSlot);
-      ids.push(slot.dataset.imageId);
-      // A card that polls its own deletion follows it itself (and says when it ends).
-      if (state && state.hasAttribute("data-card-live")) tokens.push("live:" + state.dataset.cardDeletion);
-      else tokens.push(state ? state.dataset.cardToken : "none");
-    });
-    event.detail.parameters.n = slots;
-    event.detail.parameters.id = ids;
-    event.detail.parameters.t = tokens;
+  document.body.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy-text], [data-copy]");
+    if (!button) return;
+    const field = button.dataset.copy ? document.getElementById(button.dataset.copy) : null;
+    if (button.dataset.copy && !field) return;
+    const text = field ? field.value : button.dataset.copyText;
+    const done = function () {
+      button.textContent = button.dataset.copiedLabel || "Copied";
+      announce("Copied to the clipboard");
+    };
+    const byHand = function () { if (copyByHand(text)) done(); else if (field) field.select(); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, byHand);
+    else byHand();
   });
 
-  // CSRF: every htmx request carries the token from the page's meta tag.
-  document.body.addEventListener("htmx:configRequest", function (event) {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
-  });
-
-  // Upstream or server errors during an htmx swap: say so instead of failing silently.
+  // An error answer that htmx does not swap (responseHandling, in shared/base.html): its own
+  // sentence (its role="alert") in a toast, else its status, instead of failing silently.
   document.body.addEventListener("htmx:responseError", function (event) {
-    const status = event.detail.xhr ? event.detail.xhr.status : "?";
-    showToast("The server answered " + status + "; the page may be out of date.", "error");
+    const xhr = event.detail.xhr;
+    const page = new DOMParser().parseFromString(xhr ? xhr.responseText : "", "text/html");
+    const said = page.querySelector("[role=alert]");
+    const words = said ? said.textContent.replace(/\s+/g, " ").trim() : "";
+    showToast(words || "The server answered " + (xhr ? xhr.status : "?") + "; the page may be out of date.", "error");
   });
   document.body.addEventListener("htmx:sendError", function () {
     showToast("The dashboard cannot be reached; retrying on the next refresh.", "error");
@@ -161,10 +144,10 @@
   localiseTimes(document);
 
   // Tab title: "(N queued or running) …", the nav badge's count and words.
-  const baseTitle = document.title;
   function updateTitle() {
     const counter = document.querySelector("[data-running-count]");
     const n = counter ? parseInt(counter.dataset.runningCount, 10) : 0;
+    const baseTitle = document.title.replace(/^\(\d+ queued or running\) /, "");
     document.title = n > 0 ? "(" + n + " queued or running) " + baseTitle : baseTitle;
   }
   document.body.addEventListener("htmx:afterSettle", updateTitle);
@@ -191,15 +174,6 @@
     if (dialog && event.detail.successful && status < 400) dialog.close();
   });
 
-  // Error answers marked X-Swap-Error carry a fragment that explains the problem in place
-  // (a formula the API rejected, a refused delete form): swap it instead of a generic toast.
-  document.body.addEventListener("htmx:beforeSwap", function (event) {
-    const xhr = event.detail.xhr;
-    if (xhr && xhr.status >= 400 && xhr.getResponseHeader("X-Swap-Error") === "1") {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
   // Stacked tables (narrow screens show "label: value" rows): each cell without a label takes
   // its column's heading.
   function labelCells(root) {
@@ -250,20 +224,6 @@
   if (document.querySelector("[data-issued-token]") && window.history.replaceState) {
     window.history.replaceState(null, "", window.location.pathname);
   }
-  // Copy buttons: <button data-copy="input-id"> copies that field's value (a token shown once).
-  document.body.addEventListener("click", function (event) {
-    const button = event.target.closest("[data-copy]");
-    if (!button) return;
-    const field = document.getElementById(button.dataset.copy);
-    if (!field) return;
-    const done = function () { button.textContent = "Copied"; announce("Copied to the clipboard"); };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
-    } else {
-      field.select();
-      if (document.execCommand("copy")) done();
-    }
-  });
   // A folded list inside a polled fragment (<details data-keep-open>) stays as the reader left it.
   const openDetails = new Set();
   document.body.addEventListener("toggle", function (event) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -94,7 +95,8 @@ def test_a_viewer_sees_no_delete_button_and_a_forged_post_is_refused(
     expect(page.get_by_role("button", name=re.compile("Delete"))).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("^Delete"))).to_have_count(0)
 
-    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    # The token every htmx request of the page sends (hx-headers on <body>).
+    csrf = json.loads(page.locator("body").get_attribute("hx-headers") or "{}")["X-CSRFToken"]
     assert csrf
     form = {"image_ids": "100001", "reason": "forged", "csrf_token": csrf}
     forged = page.request.post(f"{live_server.url}/deletions", form=form)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -109,7 +110,12 @@ def test_no_page_or_fragment_has_inline_script_style_or_handlers(
 
 def test_base_page_turns_off_htmx_inline_indicator_styles(client) -> None:
     html = client.get("/login").get_data(as_text=True)
-    assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in html
+    found = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", html)
+    assert found, "the page sets no htmx-config"
+    config = json.loads(found.group(1))
+    assert config["includeIndicatorStyles"] is False  # no inline <style> (CSP)
+    assert config["historyCacheSize"] == 0  # no copies of pages (and tokens) in localStorage
+    assert {"code": "422", "swap": True, "error": False} in config["responseHandling"]
 
 
 def session_cookie(response: Any) -> str:

@@ -1,5 +1,6 @@
 """The image grid follows deletions started elsewhere, from the database only: each card sends
-its state digest and the watcher answers 204 (nothing changed) or the changed cards."""
+what it shows (its hidden n, id and t) and the watcher answers 204 (nothing changed) or the
+changed cards."""
 
 from __future__ import annotations
 
@@ -16,26 +17,25 @@ from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer
 
 HTMX = {"HX-Request": "true"}
-CSRF: dict[FlaskClient, str] = {}  # each test client's CSRF token, as the page's meta tag has it
+CSRF: dict[FlaskClient, str] = {}  # each test client's CSRF token, as the page's hx-headers has it
 
 
 def watcher(html: str) -> tuple[str, dict[str, str]]:
     """The watcher's URL and when the grid's results were read, from the grid's page."""
     found = re.search(
-        r'data-card-watch hx-post="([^"]+)"[^>]*hx-vals=\'\{"since": "(\d+)"\}\'', html
+        r'hx-post="([^"]+)"[^>]*hx-vals=\'\{"since": "(\d+)"\}\' '
+        r'hx-include="\[data-card-watched\]"',
+        html,
     )
     assert found, "the grid has no watcher"
     return found.group(1), {"since": found.group(2)}
 
 
 def slots(html: str) -> list[tuple[str, str, str]]:
-    """(slot, image id, state digest) of every card, as app.js sends them."""
-    found = re.findall(
-        r'data-card-slot="(\d+)" data-image-id="([^"]+)">\s*(?:\{#[^#]*#\}\s*)?'
-        r'(?:<div class="card-state[^"]*" data-card-token="([^"]+)")?',
-        html,
-    )
-    return [(n, image_id, token or "none") for n, image_id, token in found]
+    """(slot, image id, what the card shows) of every card, as htmx sends them (hx-include)."""
+    values = re.findall(r'name="(n|id|t)" value="([^"]*)" data-card-watched', html)
+    assert [name for name, _ in values] == ["n", "id", "t"] * (len(values) // 3)
+    return [(values[i][1], values[i + 1][1], values[i + 2][1]) for i in range(0, len(values), 3)]
 
 
 def poll(client: FlaskClient, url: str, since: dict[str, str], cards: list) -> tuple[int, str]:
@@ -51,9 +51,9 @@ def poll(client: FlaskClient, url: str, since: dict[str, str], cards: list) -> t
 
 
 def token_in(body: str, n: str) -> str:
-    """The state digest of slot `n` in a watcher answer."""
+    """What slot `n` shows (its hidden t) in a watcher answer."""
     found = re.search(
-        rf'id="card-slot-{n}" hx-swap-oob="innerHTML">.*?data-card-token="([^"]+)"', body, re.S
+        rf'id="card-slot-{n}" hx-swap-oob="innerHTML">.*?name="t" value="([^"]+)"', body, re.S
     )
     assert found, body[:400]
     return found.group(1)
@@ -81,15 +81,16 @@ def test_a_deletion_started_elsewhere_changes_only_its_card_then_nothing(
     status, body = poll(client, url, since, cards)
     assert status == 200 and body.count("hx-swap-oob") == 1  # only the card of 100003
     assert 'id="card-slot-3"' in body and f"Deletion #{deletion_id}" in body
-    waiting = token_in(body, "3")
-    cards[2] = ("3", "100003", waiting)
-    assert poll(client, url, since, cards) == (204, "")  # the card shows the current state
+    # From now on the card polls its own deletion: the watcher leaves it alone.
+    assert token_in(body, "3") == f"live:{deletion_id}"
+    polling = [*cards[:2], ("3", "100003", f"live:{deletion_id}"), cards[3]]
+    assert poll(client, url, since, polling) == (204, "")
 
     cycle_until(poller, lambda: ended(app, deletion_id))
     sandbox.stop()  # from here on, an upstream call would fail: the watcher makes none
     # A card that polls its own deletion follows it itself (its poll toasts the end).
-    polling = [*cards[:2], ("3", "100003", f"live:{deletion_id}"), cards[3]]
     assert poll(client, url, since, polling) == (204, "")
+    # A card drawn before the deletion started gets how it ended.
     status, body = poll(client, url, since, cards)
     assert status == 200 and 'data-outcome="deleted"' in body and "by alice" in body
     cards[2] = ("3", "100003", token_in(body, "3"))

@@ -22,7 +22,7 @@ POLLER = re.compile(
 def polled_endpoints_in_templates() -> set[str]:
     """Every endpoint that some template polls."""
     found: set[str] = set()
-    for template in TEMPLATES.glob("*.html"):
+    for template in TEMPLATES.rglob("*.html"):
         found.update(POLLER.findall(template.read_text()))
     return found
 

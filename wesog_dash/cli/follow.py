@@ -18,7 +18,7 @@ EXIT_INTERRUPTED = 130
 # Any other final state (a later one such as a stopped or cancelled request) means that not
 # everything was deleted: 1.
 EXIT_CODES = {"done": EXIT_DONE, "done_with_errors": EXIT_FAILED, "rejected": EXIT_REJECTED}
-# The words of templates/_state_badge.html and _deletion_state.html.
+# The words of templates/shared/_state_badge.html and deletions/_deletion_state.html.
 WORDS = {"done_with_errors": "done with errors", "finished_with_errors": "finished with errors"}
 SENTENCES = {
     "pending": "waiting to be sent",

@@ -24,7 +24,7 @@ def deletion_page(deletion_id: int, status: int = 200, **extra: Any) -> Response
     """The deletion page, with the approval panel (and a message when a decision failed)."""
     deletion = find_deletion(deletion_id)
     context = {**deletion_live_context(deletion), **approval_context(deletion), **extra}
-    return render_template("deletion.html", deletion=deletion, **context), status
+    return render_template("deletions/deletion.html", deletion=deletion, **context), status
 
 
 @bp.post("/deletions/<int:deletion_id>/approve")

@@ -79,7 +79,7 @@ def audit_log() -> str:
     before, after = int_arg_or_none("before"), int_arg_or_none("after")
     args = {**filters.to_args(), **({"view": "all"} if everything else {})}
     return render_template(
-        "audit.html",
+        "audit/audit.html",
         filters=filters,
         args=args,
         export_args=filters.to_args(),
@@ -96,7 +96,7 @@ def audit_log() -> str:
 @role_required("viewer")
 def audit_verdict() -> Response:
     """The chain verdict fragment (polled while a walk of the chain is under way)."""
-    return no_store(render_template("_audit_verdict.html", verdict=current_verdict()))
+    return no_store(render_template("audit/_audit_verdict.html", verdict=current_verdict()))
 
 
 def _download(chunks: Iterator[str], content_type: str, extension: str) -> Response:
@@ -128,4 +128,4 @@ def image_history(image_id: str) -> str:
         (snapshot, deletions.restore_problem(snapshot))
         for snapshot in deletions.snapshots_of(image_id)
     ]
-    return render_template("image_history.html", history=gather_history(image_id), kept=kept)
+    return render_template("audit/image_history.html", history=gather_history(image_id), kept=kept)

@@ -72,11 +72,13 @@ def login() -> ResponseReturnValue:
     """Show the login form, or log in (while no user exists: explain how to set up)."""
     if not setup.users_exist():
         setup.ensure_announced(base_url())
-        return render_template("setup_needed.html")
+        return render_template("accounts/setup_needed.html")
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(safe_next(request.args.get("next")))
-        return render_template("login.html", ended=SESSION_ENDS.get(request.args.get("why", "")))
+        return render_template(
+            "accounts/login.html", ended=SESSION_ENDS.get(request.args.get("why", ""))
+        )
     username, address = request.form.get("username", ""), request.remote_addr or ""
     refused = throttle.refusal(username, address)
     if refused is not None:
@@ -86,7 +88,7 @@ def login() -> ResponseReturnValue:
         if user is None:
             accounts.record_failed_login(username, address, slowed)
     if user is None:
-        return render_template("login.html", error="Wrong username or password."), 401
+        return render_template("accounts/login.html", error="Wrong username or password."), 401
     start_session(user)
     return redirect(safe_next(request.args.get("next")))
 
@@ -98,7 +100,7 @@ def login_throttled(refused: throttle.Refusal) -> tuple[str, int, dict[str, str]
     )  # never the username: it may be a mistyped password
     message = f"{RATE_LIMITED} You can try again in {refused.retry_after} seconds."
     headers = {"Retry-After": str(refused.retry_after)}
-    return render_template("login.html", error=message), 429, headers
+    return render_template("accounts/login.html", error=message), 429, headers
 
 
 @bp.post("/logout")
@@ -119,7 +121,7 @@ def logout_everywhere() -> Response | str:
     live = tokens.live_tokens_of(current_user)
     choice = request.form.get("tokens")
     if live and choice not in ("keep", "revoke"):
-        return render_template("logout_everywhere.html", live_tokens=live)
+        return render_template("accounts/logout_everywhere.html", live_tokens=live)
     actor = current_user.username
     revoked = tokens.revoke_all_of(current_user, actor=actor) if choice == "revoke" else 0
     ended = sessions.log_out_everywhere(current_user, actor=actor)
@@ -147,16 +149,16 @@ def setup_form(token: str) -> str | Response | tuple[str, int]:
     try:
         setup.check_setup_token(token)
     except setup.SetupError as error:
-        return render_template("setup.html", invalid=str(error), form=SetupForm()), 404
+        return render_template("accounts/setup.html", invalid=str(error), form=SetupForm()), 404
     form = SetupForm()
     if request.method == "GET":
-        return render_template("setup.html", form=form)
+        return render_template("accounts/setup.html", form=form)
     if not form.validate():
-        return render_template("setup.html", form=form, error=form.first_error), 400
+        return render_template("accounts/setup.html", form=form, error=form.first_error), 400
     try:
         user = setup.complete_setup(token, form.username.data or "", form.password.data or "")
     except (accounts.AccountError, setup.SetupError) as error:
-        return render_template("setup.html", form=form, error=str(error)), 400
+        return render_template("accounts/setup.html", form=form, error=str(error)), 400
     start_session(user, audited=False)
     flash(f"Welcome, {user.username}: you are the first admin.", "success")
     return redirect(url_for("overview.index"))

@@ -55,7 +55,6 @@ def no_store(body: Any, status: int = 200) -> Response:
     """A response that browsers and proxies must not cache (polled fragments)."""
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
     return response
 
 
@@ -107,14 +106,6 @@ def int_arg(name: str, default: int = 1, minimum: int = 1, maximum: int = 10_000
     if value is None:
         return default
     return max(minimum, min(maximum, value))
-
-
-def swap_error(body: str, status: int) -> Response:
-    """An error response whose fragment htmx should still swap in (app.js honours the header)."""
-    response = make_response(body, status)
-    response.headers["X-Swap-Error"] = "1"
-    response.headers["Vary"] = "HX-Request"
-    return response
 
 
 def poll_seconds() -> float:
@@ -174,7 +165,7 @@ def error_page(error: HTTPException) -> Response:
             "with WESOG_BASE_URL or WESOG_TRUSTED_HOSTS.\n"
         )
         return Response(message, 400, content_type="text/plain; charset=utf-8")
-    template = "_error.html" if request.htmx else "error.html"
+    template = "shared/_error.html" if request.htmx else "shared/error.html"
     view = errors.describe(error)
     response = make_response(render_template(template, error=view), view.code)
     for name in ("Allow", "Retry-After"):  # a 405 says what is allowed; a 429 when to retry
@@ -228,7 +219,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["word"] = display.word
     app.jinja_env.filters["action_word"] = display.action_word
     app.jinja_env.filters["field_word"] = words.field_word
-    # Globals, not context: imported macros (`_state_badge.html`) see them too.
+    # Globals, not context: imported macros (`shared/_state_badge.html`) see them too.
     app.jinja_env.globals.update(
         badge=display.badge,
         eta_words=display.eta_words,
@@ -255,3 +246,11 @@ def init_app(app: Flask) -> None:
         }
 
     app.register_error_handler(HTTPException, error_page)
+    app.after_request(vary_on_htmx)
+
+
+def vary_on_htmx(response: Response) -> Response:
+    """A page and its htmx fragment share a URL: caches must keep them apart."""
+    if request.blueprint != "api":
+        response.vary.add("HX-Request")
+    return response

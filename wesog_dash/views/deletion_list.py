@@ -80,9 +80,9 @@ def deletion_list() -> ResponseReturnValue:
     context = list_context(list_version("deletions", *LIST_MARKERS))
     actors = [user.username for user in accounts.list_users()]
     body = render_fragment_or_page(
-        "deletions.html", "_deletion_table.html", actors=actors, **context
+        "deletions/deletions.html", "deletions/_deletion_table.html", actors=actors, **context
     )
-    return body, 200, {"Vary": "HX-Request"}
+    return body
 
 
 @bp.get("/deletions/list")
@@ -94,4 +94,4 @@ def deletion_list_live() -> ResponseReturnValue:
     token = list_version("deletions", *LIST_MARKERS)
     if unchanged(token):
         return nothing_changed()
-    return no_store(render_template("_deletion_table.html", **list_context(token)))
+    return no_store(render_template("deletions/_deletion_table.html", **list_context(token)))

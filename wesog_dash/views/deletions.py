@@ -14,15 +14,7 @@ from .. import deletions, images, operations
 from ..accounts.permissions import destructive, role_required
 from ..models import FINAL_DELETION_STATES, DeletionRequest
 from .approval_panel import approval_context
-from .common import (
-    announce_end,
-    no_store,
-    polled,
-    requester,
-    swap_error,
-    undo_seconds,
-    wants_fragment,
-)
+from .common import announce_end, no_store, polled, requester, undo_seconds, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
 from .live import deletion_live_context
 from .selections import MAX_SHOWN, selection_page
@@ -96,7 +88,7 @@ def confirmation(
     # Read now, so the confirmation says which images could not be restored afterwards.
     checked = ids and not message and len(ids) <= RESTORE_CHECK_MAX
     page = render_template(
-        "deletion_new.html",
+        "deletions/deletion_new.html",
         review=review,
         lookup=lookup,
         form=form,
@@ -162,32 +154,34 @@ def requested(form: DeleteForm) -> DeletionRequest:
 
 def card_sent(deletion: DeletionRequest) -> ResponseReturnValue:
     """The card's new state; screen readers hear "Deletion #12 sent" (or "sending in N s", with
-    Undo in a toast) and focus moves there."""
+    Undo in a toast) and focus moves there (autofocus)."""
     item = deletions.find_item(deletion.id, None)
-    response = no_store(render_template("_card_deletion.html", deletion=deletion, item=item))
+    body = render_template("images/_card_deletion.html", deletion=deletion, item=item, focus=True)
+    response = no_store(body)
     left = deletions.seconds_left(deletion)
     said = (
         f"Deletion #{deletion.id} sent"
         if left is None
         else f"Deletion #{deletion.id}: sending in {left} s"
     )
-    announce = {"message": said, "focus": f"card-status-{deletion.id}"}
     return htmx_response(
         response,
         retarget="closest .card-state",
         trigger=created_events(deletion),
-        trigger_after_settle={"announce": announce},
+        trigger_after_settle={"announce": {"message": said}},
     )
 
 
 def created_events(deletion: DeletionRequest) -> dict[str, Any]:
-    """HX-Trigger events of a new request: a toast with Undo while it waits to be sent."""
+    """HX-Trigger events of a new request: a toast with Undo while it waits to be sent (it
+    stays that long)."""
     left = deletions.seconds_left(deletion)
     if left is None:
         return {"ops-changed": True}
     undo = url_for("safety.deletion_undo", deletion_id=deletion.id)
     message = f"Deletion #{deletion.id}: sending in {left} s"
-    return {"ops-changed": True, "toast": {"message": message, "level": "info", "undo": undo}}
+    toast = {"message": message, "level": "info", "undo": undo, "seconds": left}
+    return {"ops-changed": True, "toast": toast}
 
 
 def checked_selection(form: DeleteForm) -> int | None:
@@ -207,7 +201,7 @@ def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
         return selection_page(selection, message, form), 422
     if wants_fragment():
         body = render_template(
-            "_delete_form.html",
+            "deletions/_delete_form.html",
             form=form,
             ids=form.image_ids.ids,
             fid="retry",
@@ -218,7 +212,7 @@ def refuse(form: DeleteForm, message: str) -> ResponseReturnValue:
             selection_id=form.stored_list,
             ids_sha256=form.ids_sha256.data,
         )
-        return swap_error(body, 422)
+        return body, 422  # swapped in place of the form (shared/base.html: responseHandling)
     body, _ = confirmation(deletions.review_ids(form.image_ids.ids), form, message)
     return body, 422
 
@@ -229,7 +223,7 @@ def deletion_detail(deletion_id: int) -> ResponseReturnValue:
     """One request: who, when, why, its operations and each image's outcome, live."""
     deletion = find_deletion(deletion_id)
     context = {**deletion_live_context(deletion), **approval_context(deletion)}
-    return render_template("deletion.html", deletion=deletion, **context)
+    return render_template("deletions/deletion.html", deletion=deletion, **context)
 
 
 @bp.get("/deletions/<int:deletion_id>/live")
@@ -240,7 +234,10 @@ def deletion_live(deletion_id: int) -> ResponseReturnValue:
     deletion = find_deletion(deletion_id)
     quiet = bool(request.args.get("quiet"))  # embedded in the op page, which toasts itself
     body = render_template(
-        "_deletion_live.html", deletion=deletion, quiet=quiet, **deletion_live_context(deletion)
+        "deletions/_deletion_live.html",
+        deletion=deletion,
+        quiet=quiet,
+        **deletion_live_context(deletion),
     )
     response = no_store(body) if quiet else toast_when_final(no_store(body), deletion)
     if request.args.get("held") and deletion.state != deletions.AWAITING:
@@ -256,7 +253,7 @@ def deletion_card(deletion_id: int) -> ResponseReturnValue:
     """The polled state of an image card whose deletion was requested, from the database."""
     deletion = find_deletion(deletion_id)
     item = deletions.find_item(deletion.id, request.args.get("image_id") or None)
-    body = render_template("_card_deletion.html", deletion=deletion, item=item)
+    body = render_template("images/_card_deletion.html", deletion=deletion, item=item)
     return toast_when_final(no_store(body), deletion)
 
 

@@ -16,7 +16,7 @@ from ..inputs import whole_number
 from ..models import DeletionItem, utcnow
 from ..upstream import UpstreamProblem
 from . import display
-from .common import int_arg, no_store, nothing_changed, polled, swap_error, wants_fragment
+from .common import int_arg, no_store, nothing_changed, polled, wants_fragment
 from .forms import DeleteForm, PastedIdsForm
 from .idle import answers_idle
 
@@ -67,18 +67,20 @@ def image_list() -> ResponseReturnValue:
         "read_at_ms": int(read_at.timestamp() * 1000),
     }
     if wants_fragment():
-        body = render_template("_image_grid.html", oob_formula_error=True, **context)
+        body = render_template("images/_image_grid.html", oob_formula_error=True, **context)
     else:
-        body = render_template("images.html", ids_form=PastedIdsForm(formdata=None), **context)
+        body = render_template(
+            "images/images.html", ids_form=PastedIdsForm(formdata=None), **context
+        )
     # The address bar shows what is on screen, a rejected formula included.
     shown = url_for(
         "images.image_list", q=search.q or None, page=search.page if search.page > 1 else None
     )
-    if search.status != 200:
-        response = swap_error(body, search.status)
-        return htmx_response(response, push_url=shown) if wants_fragment() else response
-    page = htmx_response(body, push_url=shown) if wants_fragment() else body
-    return page, 200, {"Vary": "HX-Request"}
+    # A rejected formula (422) is swapped in place, like the grid; an upstream failure (502,
+    # 503) is not, and app.js says its sentence in a toast (shared/base.html: responseHandling).
+    if wants_fragment():
+        return htmx_response(body, search.status, push_url=shown)
+    return body, search.status
 
 
 @bp.get("/images/<image_id>")
@@ -93,7 +95,7 @@ def image_detail(image_id: str) -> ResponseReturnValue:
         if exc.problem.kind == "not_found":
             error = f"The Wesog API has no image with id {image_id!r}."
     return render_template(
-        "image_detail.html",
+        "images/image_detail.html",
         image=image,
         image_id=image_id,
         error=error,
@@ -116,7 +118,7 @@ def image_cards() -> ResponseReturnValue:
     changed = changed_cards()
     if not changed:
         return nothing_changed()
-    return no_store(render_template("_card_slots.html", changed=changed))
+    return no_store(render_template("images/_card_slots.html", changed=changed))
 
 
 def changed_cards() -> list[tuple[int, Any]]:

@@ -111,9 +111,13 @@ def op_list() -> ResponseReturnValue:
     """Every operation we know, newest first, filtered and paginated."""
     context = op_list_context(list_version("ops", operations.operations_marker))
     body = render_fragment_or_page(
-        "ops.html", "_op_table.html", track_form=TrackForm(), pace=pace_shown(), **context
+        "operations/ops.html",
+        "operations/_op_table.html",
+        track_form=TrackForm(),
+        pace=pace_shown(),
+        **context,
     )
-    return body, 200, {"Vary": "HX-Request"}
+    return body
 
 
 @bp.get("/ops/list")
@@ -125,7 +129,7 @@ def op_list_live() -> ResponseReturnValue:
     token = list_version("ops", operations.operations_marker)
     if unchanged(token):
         return nothing_changed()
-    body = render_template("_op_table.html", **op_list_context(token))
+    body = render_template("operations/_op_table.html", **op_list_context(token))
     return toast_ended_since(no_store(body))
 
 
@@ -135,7 +139,7 @@ def op_list_live() -> ResponseReturnValue:
 def op_row(op_id: int) -> ResponseReturnValue:
     """One row of the operations table (polled while the operation runs)."""
     row = find_op(op_id)
-    response = toast_when_final(no_store(render_template("_op_row.html", op=row)), row)
+    response = toast_when_final(no_store(render_template("operations/_op_row.html", op=row)), row)
     operations.mark_viewed([op_id])
     return response
 
@@ -148,7 +152,7 @@ def op_detail(op_id: int) -> ResponseReturnValue:
     error_q = request.args.get("error_q", "").strip()
     live = deletion_live_context(row.deletion) if row.deletion is not None else {}
     return render_template(
-        "op_detail.html",
+        "operations/op_detail.html",
         op=row,
         error_q=error_q,
         errors=filter_errors(row, error_q),
@@ -163,7 +167,9 @@ def op_detail(op_id: int) -> ResponseReturnValue:
 def op_progress(op_id: int) -> ResponseReturnValue:
     """The live part of the operation page (polled while the operation runs)."""
     row = find_op(op_id)
-    response = toast_when_final(no_store(render_template("_op_progress.html", op=row)), row)
+    response = toast_when_final(
+        no_store(render_template("operations/_op_progress.html", op=row)), row
+    )
     operations.mark_viewed([op_id])  # watched: refreshed before the others
     return response
 
@@ -189,7 +195,7 @@ def op_errors(op_id: int) -> ResponseReturnValue:
     row = find_op(op_id)
     error_q = request.args.get("error_q", "").strip()
     body = render_template(
-        "_op_errors.html", op=row, error_q=error_q, errors=filter_errors(row, error_q)
+        "operations/_op_errors.html", op=row, error_q=error_q, errors=filter_errors(row, error_q)
     )
     return no_store(body)
 
@@ -199,7 +205,7 @@ def op_errors(op_id: int) -> ResponseReturnValue:
 @role_required("viewer")
 def running_count() -> ResponseReturnValue:
     """The nav badge: how many operations are running (polled on every page)."""
-    return no_store(render_template("_running_count.html", count=operations.running_count()))
+    return no_store(render_template("shared/_running_count.html", count=operations.running_count()))
 
 
 @bp.post("/ops/track")

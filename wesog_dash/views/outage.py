@@ -68,7 +68,7 @@ def database_unavailable(error: Exception) -> Response:
     if not unreachable(error):
         raise error
     forget(error)
-    html = render_template("db_unavailable.html", sentence=sentence(error))
+    html = render_template("shared/db_unavailable.html", sentence=sentence(error))
     return unavailable(Response(html, 503, content_type="text/html; charset=utf-8"))
 
 

@@ -51,7 +51,7 @@ def overview_live() -> ResponseReturnValue:
     token = overview_token()
     if unchanged(token):
         return nothing_changed()
-    body = render_template("_overview_panels.html", **panels_context(token))
+    body = render_template("overview/_overview_panels.html", **panels_context(token))
     return toast_ended_since(no_store(body))
 
 
@@ -63,7 +63,7 @@ def index() -> str:
     now = utcnow()
     view = metrics.overview(period, now)
     return render_template(
-        "index.html",
+        "overview/index.html",
         **panels_context(overview_token()),
         period=period,
         periods=metrics.PERIODS,
@@ -99,7 +99,7 @@ def realtime() -> ResponseReturnValue:
         response = make_response("", 204)
         response.headers["Cache-Control"] = "no-store"
         return response
-    return no_store(render_template("_realtime.html", rt=rt))
+    return no_store(render_template("overview/_realtime.html", rt=rt))
 
 
 @bp.get("/healthz")

@@ -33,7 +33,7 @@ def found(policy_id: int) -> RetentionPolicy:
 def policy_list() -> str:
     """Every retention policy, and (for operators) a form for a new one."""
     return render_template(
-        "policies.html", policies=policies.all_policies(), form=PolicyForm(formdata=None)
+        "policies/policies.html", policies=policies.all_policies(), form=PolicyForm(formdata=None)
     )
 
 
@@ -49,7 +49,10 @@ def policy_create() -> ResponseReturnValue:
         policy = policies.add_policy(form.rule(), actor=current_user.username)
     except policies.PolicyError as error:
         page = render_template(
-            "policies.html", policies=policies.all_policies(), form=form, message=error.message
+            "policies/policies.html",
+            policies=policies.all_policies(),
+            form=form,
+            message=error.message,
         )
         return page, 422
     policies.dry_run(policy.id, actor=current_user.username)
@@ -64,7 +67,7 @@ def detail_page(policy: RetentionPolicy, **extra: object) -> str:
     )
     may_approve = policy.state == "awaiting_approval" and policy.author != current_user.username
     return render_template(
-        "policy.html",
+        "policies/policy.html",
         policy=policy,
         form=form,
         approval=approval,

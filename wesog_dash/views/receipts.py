@@ -43,7 +43,7 @@ def receipt_page(deletion_id: int) -> str:
     receipt = issued(deletion_id)
     operations = {op["op_id"]: op for op in receipt["operations"]}
     return render_template(
-        "receipt.html",
+        "deletions/receipt.html",
         receipt=receipt,
         operations=operations,
         shown=receipt["items"][:PRINTED_ITEMS],

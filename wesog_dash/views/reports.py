@@ -28,7 +28,7 @@ def report_page() -> str:
         for name in reports.DAY_COLUMNS[1:]
     }
     return render_template(
-        "reports.html",
+        "reports/reports.html",
         days=days,
         day_rows=day_rows,
         totals=totals,

@@ -43,7 +43,7 @@ def card(deletion_id: int, message: str, level: str) -> Response:
     """The card state of a deletion, with a toast."""
     deletion = find_deletion(deletion_id)
     item = deletions.find_item(deletion.id, request.form.get("image_id") or None)
-    body = render_template("_card_deletion.html", deletion=deletion, item=item)
+    body = render_template("images/_card_deletion.html", deletion=deletion, item=item)
     events = {"toast": {"message": message, "level": level}, "ops-changed": True}
     return htmx_response(no_store(body), trigger=events)
 

@@ -51,7 +51,7 @@ def selection_context(
 def selection_page(selection: IdSelection, message: str | None, form: DeleteForm) -> Any:
     """The confirmation page again, with what was wrong (422)."""
     context = selection_context(selection, message, form, look=True)
-    return render_template("deletion_selection.html", **context)
+    return render_template("deletions/deletion_selection.html", **context)
 
 
 @bp.get("/selections/<int:selection_id>")
@@ -61,7 +61,7 @@ def selection_detail(selection_id: int) -> ResponseReturnValue:
     """Confirm a stored list of ids: its progress while a search resolves, then the form."""
     selection = find_selection(selection_id)
     context = selection_context(selection, look=True)
-    return render_template("deletion_selection.html", **context)
+    return render_template("deletions/deletion_selection.html", **context)
 
 
 @bp.get("/selections/<int:selection_id>/live")
@@ -71,6 +71,8 @@ def selection_detail(selection_id: int) -> ResponseReturnValue:
 def selection_live(selection_id: int) -> ResponseReturnValue:
     """The polled part of that page, from the database (the poller does the searching)."""
     selection = find_selection(selection_id)
-    response = no_store(render_template("_selection.html", **selection_context(selection)))
+    response = no_store(
+        render_template("deletions/_selection.html", **selection_context(selection))
+    )
     # Ready: the page is opened again, once, to show the first images (a poll never asks the API).
     return htmx_response(response, refresh=True) if selection.state == "ready" else response

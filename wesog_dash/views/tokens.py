@@ -67,7 +67,7 @@ def page(form: TokenForm, status: int = 200, **context: Any) -> ResponseReturnVa
     if not form.owner.data:
         form.owner.data = current_user.username
     body = render_template(
-        "tokens.html",
+        "accounts/tokens.html",
         form=form,
         api_tokens=listed(),
         token_status=tokens.token_status,

@@ -33,7 +33,7 @@ def page(status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("form", NewUserForm(formdata=None))
     context.setdefault("create_error", None)
     html = render_template(
-        "users.html",
+        "admin/users.html",
         users=accounts.list_users(),
         role_form=RoleForm(formdata=None),
         api_tokens=tokens.all_tokens(),
