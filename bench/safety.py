@@ -31,7 +31,7 @@ def main() -> None:
             "WESOG_API_KEY": sandbox.settings.api_key,
         }
     )
-    from wesog_dash.deletions.keeping import _one, read_metadata
+    from wesog_dash.deletions.sending.keeping import _one, read_metadata
     from wesog_dash.upstream import wesog_client
 
     ids = [str(100001 + n) for n in range(args.ids)]

@@ -81,7 +81,7 @@ def test_the_import_scan_reads_every_form_of_import() -> None:
     tree = ast.parse(
         "import wesog_dash.poller.lease\n"
         "from wesog_dash import accounts, audit\n"
-        "from wesog_dash.deletions.control import pause\n"
+        "from wesog_dash.deletions.safety.control import pause\n"
         "from tests.conftest import wait_for\n"
         "import sqlalchemy\n"
     )

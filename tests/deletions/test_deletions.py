@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from tests.conftest import FAST_POLLING, cycle_until
 from tests.conftest import request_deletion as request
 from wesog_dash import deletions
-from wesog_dash.deletions import DeletionInputError, dispatcher, reconciler
+from wesog_dash.deletions import DeletionInputError
+from wesog_dash.deletions.outcomes import reconciler
+from wesog_dash.deletions.sending import dispatcher
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, DeletionItem, DeletionRequest, Operation
 from wesog_dash.poller import Poller
@@ -320,7 +322,7 @@ def abandon_mid_send(app: Flask, deletion_id: int) -> None:
     from datetime import timedelta
 
     from wesog_dash.deletions import items as item_rows
-    from wesog_dash.deletions import pacing
+    from wesog_dash.deletions.sending import pacing
     from wesog_dash.models import utcnow
 
     with app.app_context():

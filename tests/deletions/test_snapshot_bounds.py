@@ -16,7 +16,7 @@ from tests.deletions.test_deletions import FAST, deletion_state, items
 from tests.deletions.test_safety_restore import snapshots
 from tests.views.test_api_v1 import bearer, token_for
 from tests.views.test_deletions import post_delete
-from wesog_dash.deletions.keeping import NOT_IN_TIME
+from wesog_dash.deletions.sending.keeping import NOT_IN_TIME
 from wesog_dash.extensions import db
 from wesog_dash.models import DeletionRequest
 from wesog_dash.poller import Poller

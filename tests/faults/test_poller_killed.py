@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.conftest import AuthActions, request_deletion, wait_for
 from tests.poller.test_failover import HOSTS, Pollers
-from wesog_dash.deletions import dispatcher
+from wesog_dash.deletions.sending import dispatcher
 from wesog_dash.extensions import db
 from wesog_dash.models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Lease
 from wesog_dash.sandbox import SandboxServer, SandboxSettings

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from tests.conftest import request_deletion, sql_statements, wait_for
 from wesog_dash import deletions
-from wesog_dash.deletions import keeping
+from wesog_dash.deletions.sending import keeping
 from wesog_dash.extensions import db
 from wesog_dash.models import DeletionItem, ImageSnapshot, Operation, utcnow
 from wesog_dash.operations import record_snapshot

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import FAST_POLLING, AuthActions, wait_for
 from wesog_dash import deletions, operations
-from wesog_dash.deletions.outcomes import WAITING
+from wesog_dash.deletions.outcomes.outcomes import WAITING
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, DeletionRequest, Operation
 from wesog_dash.poller import Poller, pause_shown

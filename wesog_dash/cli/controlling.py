@@ -19,8 +19,8 @@ from .. import deletions
 from ..accounts.permissions import read_only
 from ..config import settings
 from ..models import DeletionRequest
+from ..shapes.serialize import deletion_out
 from ..upstream import UpstreamProblem
-from ..views.api.serialize import deletion_out
 from .actor import cli_actor
 from .watching import watch
 

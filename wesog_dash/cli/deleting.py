@@ -18,8 +18,8 @@ from .. import deletions, images
 from ..accounts.permissions import read_only
 from ..config import settings
 from ..models import DeletionRequest
+from ..shapes.serialize import deletion_out
 from ..upstream import UpstreamProblem
-from ..views.api.serialize import deletion_out
 from ..wording import counted
 from .actor import cli_actor
 from .watching import watch

@@ -12,7 +12,7 @@ from prometheus_client import start_http_server
 
 from ..config import settings
 from ..deletions import prune_keys, prune_snapshots
-from ..deletions.once import KEEP_DAYS
+from ..deletions.safety.once import KEEP_DAYS
 from ..poller import Poller, end_frozen_transactions, wakeups
 from ..sandbox import SandboxSettings, run_standalone
 from ..signals import wake_event

@@ -3,11 +3,11 @@ request (validate and commit before any call), send, reconcile a lost answer, an
 item's outcome from its operation. Every state and transition, with who may cause it, is the
 one table of `lifecycle`; each transition is one conditional UPDATE.
 
-The safety net: undo, pause and cancel (`control`), pacing of the chunks and the failure stop
-(`pacing`, `stopping`), retry of the failures (`retry`), snapshots of what is deleted and
-restore (`keeping`, `restore`), the completion report (`report`). Four eyes on big deletions:
-`awaiting` (which new requests wait for a second person) and `approval` (approve, reject,
-expire).
+By stage, each a sub-package that imports only the ones below it (an import-linter contract):
+`safety` (undo, pause, cancel, retry, restore, the report, idempotency keys) over `intake`
+(request, ids people bring, selections, four eyes) over `sending` (dispatcher, pacing, room in
+flight, keeping snapshots) over `outcomes` (answers, outcomes, the failure stop, reconciling a
+lost answer), over the shared core here: `lifecycle`, `items`, `queries`, `listing`, `markers`.
 
 Owns the `deletion_requests`, `deletion_items` and `image_snapshots` tables, and `id_selections`
 (the exact ids of a big deletion, resolved from a search in the background or parsed from a
@@ -15,7 +15,7 @@ list, before it is confirmed). May import `operations`, `audit`, `models`, `sign
 `upstream` and `wesog`; never the poller or views.
 """
 
-from .approval import (
+from .intake.approval import (
     ApprovalError,
     approval_event,
     approve,
@@ -24,15 +24,9 @@ from .approval import (
     reject,
     waiting,
 )
-from .awaiting import AWAITING
-from .control import CancelReport, ControlError, cancel, pause, resume, undo
-from .dispatcher import SENDING, send
-from .idlists import ids_from_file, ids_from_text
-from .keeping import unrestorable
-from .lifecycle import CANCELLABLE, PAUSABLE
-from .markers import deletions_marker
-from .once import IdempotencyKeyError, clean_key, once, prune_keys
-from .outbox import (
+from .intake.awaiting import AWAITING
+from .intake.idlists import ids_from_file, ids_from_text
+from .intake.outbox import (
     MAX_IDS,
     MAX_REASON,
     MAX_TICKET,
@@ -45,7 +39,11 @@ from .outbox import (
     request_deletion,
     request_selected,
 )
-from .outcomes import (
+from .intake.pasted import Review, review_ids, split_pasted
+from .intake.selections import get_selection, preview, resolve, start_query, store_list, unresolved
+from .lifecycle import CANCELLABLE, PAUSABLE
+from .markers import deletions_marker
+from .outcomes.outcomes import (
     finish_operation,
     operation_lost,
     operation_updated,
@@ -54,8 +52,8 @@ from .outcomes import (
     settle_lost,
     settle_winding_down,
 )
-from .pacing import Sends, sends
-from .pasted import Review, review_ids, split_pasted
+from .outcomes.reconciler import INFERRED_MESSAGES, reconcile
+from .outcomes.stopping import stop_reach
 from .queries import (
     WAITING,
     Work,
@@ -73,9 +71,10 @@ from .queries import (
     recent_deletions,
     wants_wait,
 )
-from .reconciler import INFERRED_MESSAGES, reconcile
-from .report import failed_id_text, report_chunks
-from .restore import (
+from .safety.control import CancelReport, ControlError, cancel, pause, resume, undo
+from .safety.once import IdempotencyKeyError, clean_key, once, prune_keys
+from .safety.report import failed_id_text, report_chunks
+from .safety.restore import (
     RestoreError,
     prune_snapshots,
     restorable,
@@ -83,10 +82,11 @@ from .restore import (
     restore_problem,
     snapshots_of,
 )
-from .retry import failed_ids, retry_failures
-from .selections import get_selection, preview, resolve, start_query, store_list, unresolved
-from .standing import Standing, seconds_left, standing
-from .stopping import stop_reach
+from .safety.retry import failed_ids, retry_failures
+from .safety.standing import Standing, seconds_left, standing
+from .sending.dispatcher import SENDING, send
+from .sending.keeping import unrestorable
+from .sending.pacing import Sends, sends
 
 __all__ = [
     "AWAITING",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from .. import audit, deletions
-from ..deletions.outbox import DeletionInputError, clean_reason
+from ..deletions.intake.outbox import DeletionInputError, clean_reason
 from ..extensions import db
 from ..models import RetentionPolicy, utcnow
 from .schedule import ScheduleError, check, first_slot

@@ -1,9 +1,9 @@
 """The JSON API under /api/v1: personal Bearer tokens only, never cookies (so no CSRF).
 
-`problems` (RFC 9457 errors), `schemas` and `inputs` (pydantic models), `spec` (the OpenAPI
-document built from them), `serialize` (rows to models), and the views: `reads`, `audit`,
-`writes`, `safety` (undo, pause, resume, cancel, retry, restore, report), `docs`. A token's
-scope is checked here, before the view; the role in the view.
+`problems` (RFC 9457 errors), `inputs` (pydantic models of what comes in), `spec` (the OpenAPI
+document, built from these and the answers' shapes in `wesog_dash.shapes`), and the views:
+`reads`, `audit`, `writes`, `safety` (undo, pause, resume, cancel, retry, restore, report),
+`docs`. A token's scope is checked here, before the view; the role in the view.
 """
 
 from __future__ import annotations

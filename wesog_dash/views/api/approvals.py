@@ -7,11 +7,12 @@ from werkzeug.wrappers import Response
 
 from ... import deletions
 from ...accounts.permissions import destructive, role_required
-from . import bp, schemas
+from ...shapes import schemas
+from ...shapes.serialize import deletion_out
+from . import bp
 from .guard_models import Decision
 from .problems import ApiProblem
 from .reads import answer, deletion_or_404
-from .serialize import deletion_out
 from .spec import operation
 
 SLUGS = {

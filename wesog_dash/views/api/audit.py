@@ -8,10 +8,11 @@ from ...accounts.permissions import role_required
 from ...audit import queries as audit_queries
 from ...audit.queries import AuditFilters
 from ...audit.verdict import current_verdict
-from . import bp, schemas
+from ...shapes import schemas
+from ...shapes.serialize import verdict_out
+from . import bp
 from .inputs import AuditQuery
 from .reads import answer
-from .serialize import verdict_out
 from .spec import operation
 
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ...deletions import MAX_IDS
 from ...models import POLICY_STATES, RUN_KINDS, RUN_OUTCOMES
 from ...policies.schedule import MAX_EVERY_MINUTES
+from ...shapes.schemas import Out
 from .inputs import Reason
-from .schemas import Out
 
 PolicyName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Formula = Annotated[str, StringConstraints(min_length=1, max_length=2000)]

@@ -23,8 +23,8 @@ from pydantic import (
 from ...audit.queries import ACTION_GROUPS, ACTIONS, OUTCOMES
 from ...deletions import MAX_IDS, MAX_REASON, MAX_TICKET
 from ...inputs import iso_day, whole_number
+from ...shapes.schemas import DeletionState, ItemOutcome, OpOrigin, OpState
 from .problems import ApiProblem
-from .schemas import DeletionState, ItemOutcome, OpOrigin, OpState
 
 M = TypeVar("M", bound=BaseModel)
 BIGINT = 2**63 - 1

@@ -9,10 +9,11 @@ from werkzeug.wrappers import Response
 from ... import deletions, operations
 from ...accounts.permissions import read_only, role_required
 from ...models import DeletionRequest
-from . import bp, schemas
+from ...shapes import schemas
+from ...shapes.serialize import deletion_out, operation_out, summaries_out
+from . import bp
 from .inputs import INT32, DeletionQuery, ItemQuery, OpQuery
 from .problems import ApiProblem
-from .serialize import deletion_out, operation_out, summaries_out
 from .spec import operation
 
 

@@ -16,13 +16,14 @@ from werkzeug.wrappers import Response
 
 from ... import deletions
 from ...accounts.permissions import destructive, role_required
+from ...shapes import schemas
+from ...shapes.serialize import deletion_out
 from ...upstream import UpstreamProblem
 from ..common import attachment
-from . import bp, schemas
+from . import bp
 from .inputs import RetryQuery
 from .problems import ApiProblem
 from .reads import answer, deletion_or_404
-from .serialize import deletion_out
 from .spec import operation
 from .writes import UPSTREAM_SLUGS
 

@@ -20,10 +20,10 @@ from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
+from ...shapes.schemas import Problem
 from ..common import MAX_ROW_ID, MAX_SERIAL_ID
 from .inputs import read_body, read_query
 from .problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_type
-from .schemas import Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"

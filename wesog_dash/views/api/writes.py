@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 
 from ... import deletions, images
 from ...accounts.permissions import destructive, role_required
+from ...shapes import schemas
+from ...shapes.serialize import deletion_out
 from ...upstream import UpstreamProblem
-from . import bp, schemas
+from . import bp
 from .inputs import DeletionOptionsIn, NewDeletion, NewDeletionForm, TextDeletionQuery
 from .problems import ApiProblem
 from .reads import answer
-from .serialize import deletion_out
 from .spec import operation
 
 TEXT_BODY = {"type": "string", "description": "image ids, one per line"}

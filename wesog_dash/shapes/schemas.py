@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...models import OP_ORIGINS, OP_STATES, ROLES, TOKEN_SCOPES
-from ...models.deletions import DELETION_STATES, ITEM_OUTCOMES
-from ...wesog.operation import OperationFields
+from ..models import OP_ORIGINS, OP_STATES, ROLES, TOKEN_SCOPES
+from ..models.deletions import DELETION_STATES, ITEM_OUTCOMES
+from ..wesog.operation import OperationFields
 
 OpState = Literal[OP_STATES]  # type: ignore[valid-type]
 OpOrigin = Literal[OP_ORIGINS]  # type: ignore[valid-type]

@@ -15,15 +15,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import audit, signals
-from ..config import settings
-from ..extensions import db
-from ..models import AuditEvent, DeletionRequest, utcnow
-from . import lifecycle
+from ... import audit, signals
+from ...config import settings
+from ...extensions import db
+from ...models import AuditEvent, DeletionRequest, utcnow
+from .. import lifecycle
+from ..lifecycle import PERSON, POLLER
+from ..outcomes.stopping import drop_unsent
 from .awaiting import AWAITING
-from .lifecycle import PERSON, POLLER
 from .outbox import DeletionInputError, clean_reason
-from .stopping import drop_unsent
 
 
 class ApprovalError(ValueError):

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from .. import audit
-from ..config import settings
-from ..extensions import db
-from ..models import DeletionRequest, Operation
-from . import items, lifecycle
-from .lifecycle import DISPATCHER
-from .queries import outcome_counts
+from ... import audit
+from ...config import settings
+from ...extensions import db
+from ...models import DeletionRequest, Operation
+from .. import items, lifecycle
+from ..lifecycle import DISPATCHER
+from ..queries import outcome_counts
 
 FINISHED = ("deleted", "failed", "not_found")
 

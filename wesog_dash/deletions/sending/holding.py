@@ -14,12 +14,12 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import DeletionRequest, ImageSnapshot, utcnow
-from . import items, lifecycle
-from .items import GONE
-from .lifecycle import DISPATCHER
-from .outcomes import settle_deletion
+from ...extensions import db
+from ...models import DeletionRequest, ImageSnapshot, utcnow
+from .. import items, lifecycle
+from ..items import GONE
+from ..lifecycle import DISPATCHER
+from ..outcomes.outcomes import settle_deletion
 
 HELD_BACK = "not sent: its metadata could not be kept for a restore ({why})"
 

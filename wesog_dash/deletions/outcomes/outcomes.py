@@ -11,13 +11,14 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from .. import audit, signals
-from ..extensions import db
-from ..inputs import whole_number
-from ..models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
-from . import items, lifecycle, stopping
-from .lifecycle import POLLER, WINDING_DOWN
-from .queries import WAITING, outcome_counts
+from ... import audit, signals
+from ...extensions import db
+from ...inputs import whole_number
+from ...models import FINAL_DELETION_STATES, DeletionItem, DeletionRequest, Operation, utcnow
+from .. import items, lifecycle
+from ..lifecycle import POLLER, WINDING_DOWN
+from ..queries import WAITING, outcome_counts
+from . import stopping
 
 UNSETTLED = items.UNSETTLED
 ENDED_COUNTS = ("deleted", "not_found", "failed", "not_sent", "cancelled")

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 
 from sqlalchemy import delete, insert, select
 
-from .. import signals
-from ..config import settings
-from ..extensions import db
-from ..models import IdSelection, IdSelectionItem, utcnow
-from ..upstream import problem_of, wesog_client
-from ..wesog import SearchPage, WesogClient, WesogError, WesogRateLimited, WesogUnavailable
-from .items import batches
+from ... import signals
+from ...config import settings
+from ...extensions import db
+from ...models import IdSelection, IdSelectionItem, utcnow
+from ...upstream import problem_of, wesog_client
+from ...wesog import SearchPage, WesogClient, WesogError, WesogRateLimited, WesogUnavailable
+from ..items import batches
 from .outbox import DeletionInputError, id_problem
 
 RESOLVE_PAGE = 10_000  # ids per GET /imgs call (the API's largest page)

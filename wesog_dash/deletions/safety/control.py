@@ -8,18 +8,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import update
 
-from .. import audit, signals
-from ..extensions import db
-from ..models import DeletionItem, DeletionRequest, Operation, utcnow
-from ..operations import record_snapshot
-from ..upstream import wesog_client
-from ..wesog import CancelResult, WesogError
-from ..wording import counted, plural
-from . import items, lifecycle
-from .lifecycle import CANCELLABLE, DISPATCHER, PERSON
-from .outcomes import finish_operation, settle_deletion
-from .queries import get_deletion, unsent_total
-from .stopping import drop_unsent
+from ... import audit, signals
+from ...extensions import db
+from ...models import DeletionItem, DeletionRequest, Operation, utcnow
+from ...operations import record_snapshot
+from ...upstream import wesog_client
+from ...wesog import CancelResult, WesogError
+from ...wording import counted, plural
+from .. import items, lifecycle
+from ..lifecycle import CANCELLABLE, DISPATCHER, PERSON
+from ..outcomes.outcomes import finish_operation, settle_deletion
+from ..outcomes.stopping import drop_unsent
+from ..queries import get_deletion, unsent_total
 
 IN_FLIGHT = "1 chunk was already being sent; the rest is {}"
 

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import IdempotencyKey, utcnow
+from ...extensions import db
+from ...models import IdempotencyKey, utcnow
+from ..intake.outbox import DeletionInputError
 from .control import ControlError
-from .outbox import DeletionInputError
 from .restore import RestoreError
 
 Answer = dict[str, Any]

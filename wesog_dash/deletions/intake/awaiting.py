@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import settings
+from ...config import settings
 
 AWAITING = "awaiting_approval"
 POLICY_ACTOR = "policy:"  # a retention policy's run was approved with its policy

@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 
-from .. import audit
-from ..config import settings
-from ..extensions import db
-from ..models import DeletionItem, ImageSnapshot, Operation, utcnow
-from ..operations import record_snapshot
-from ..upstream import upstream_call, wesog_client
-from ..wesog.types import INPUT_FIELDS
-from .items import batches
+from ... import audit
+from ...config import settings
+from ...extensions import db
+from ...models import DeletionItem, ImageSnapshot, Operation, utcnow
+from ...operations import record_snapshot
+from ...upstream import upstream_call, wesog_client
+from ...wesog.types import INPUT_FIELDS
+from ..items import batches
 
 
 class RestoreError(ValueError):

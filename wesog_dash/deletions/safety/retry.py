@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from .. import audit
-from ..extensions import db
-from ..models import DeletionItem, DeletionRequest
-from .items import batches
-from .outbox import MAX_REASON, DeletionInputError, DeletionOptions, Requester, request_deletion
-from .queries import get_deletion
+from ... import audit
+from ...extensions import db
+from ...models import DeletionItem, DeletionRequest
+from ..intake.outbox import (
+    MAX_REASON,
+    DeletionInputError,
+    DeletionOptions,
+    Requester,
+    request_deletion,
+)
+from ..items import batches
+from ..queries import get_deletion
 
 RETRYABLE = ("failed",)  # failed upstream, refused (rejected) or reconciled as not carried out
 

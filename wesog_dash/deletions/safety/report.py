@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from ..audit.export import neutralise
-from ..extensions import db
-from ..models import DeletionItem, ImageSnapshot
+from ...audit.export import neutralise
+from ...extensions import db
+from ...models import DeletionItem, ImageSnapshot
 from .retry import RETRYABLE
 
 COLUMNS = ("image_id", "title", "outcome", "message", "operation", "time")

@@ -18,10 +18,10 @@ from datetime import timedelta
 
 from sqlalchemy import case, or_, update
 
-from ..extensions import db
-from ..models import DeletionRequest, utcnow
-from ..upstream import wesog_client
-from ..wesog import (
+from ...extensions import db
+from ...models import DeletionRequest, utcnow
+from ...upstream import wesog_client
+from ...wesog import (
     OperationSnapshot,
     WesogAuthError,
     WesogClient,
@@ -32,11 +32,12 @@ from ..wesog import (
     WesogUnavailable,
     WesogValidationError,
 )
-from . import durable, items, lifecycle
-from .answers import abandon, attach, mark_unknown, reject, retry_later
+from .. import items, lifecycle
+from ..lifecycle import DISPATCHER
+from ..outcomes.answers import abandon, attach, mark_unknown, reject, retry_later
+from . import durable
 from .flight import peek, room_in_flight, wait_for_room
 from .keeping import keep
-from .lifecycle import DISPATCHER
 from .pacing import (
     chunk_size,
     claim_chunk,

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .. import audit
-from ..config import settings
-from ..extensions import db
-from ..models import DeletionRequest, utcnow
-from ..operations import backoff_seconds, record_snapshot
-from ..wesog import OperationSnapshot
-from . import items, lifecycle
-from .lifecycle import DISPATCHER
+from ... import audit
+from ...config import settings
+from ...extensions import db
+from ...models import DeletionRequest, utcnow
+from ...operations import backoff_seconds, record_snapshot
+from ...wesog import OperationSnapshot
+from .. import items, lifecycle
+from ..lifecycle import DISPATCHER
 from .outcomes import finish_operation, settle_deletion
 
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import DeletionRequest, ImageSnapshot, utcnow
+from ...extensions import db
+from ...models import DeletionRequest, ImageSnapshot, utcnow
+from ..lifecycle import CANCELLABLE, PAUSABLE
+from ..outcomes.stopping import stop_reach, threshold
 from .control import unsent_count
-from .lifecycle import CANCELLABLE, PAUSABLE
 from .report import failed_id_text
 from .restore import restorable_count
-from .stopping import stop_reach, threshold
 
 MAX_UNRESTORABLE_SHOWN = 50
 

@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from ..config import settings
-from ..extensions import db
-from ..models import DeletionRequest, utcnow
-from . import items, lifecycle
-from .lifecycle import DISPATCHER, TRANSITIONS
-from .outcomes import settle_deletion
-from .stopping import stop, stop_reason
+from ...config import settings
+from ...extensions import db
+from ...models import DeletionRequest, utcnow
+from .. import items, lifecycle
+from ..lifecycle import DISPATCHER, TRANSITIONS
+from ..outcomes.outcomes import settle_deletion
+from ..outcomes.stopping import stop, stop_reason
 
 CLAIM_MARGIN = 5.0  # seconds beyond the longest call before a claim counts as abandoned
 

@@ -18,9 +18,9 @@ from typing import TypeVar
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ..database import discard
-from ..extensions import db
-from ..models import DeletionRequest, utcnow
+from ...database import discard
+from ...extensions import db
+from ...models import DeletionRequest, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ... import deletions, operations
-from ...audit.verdict import Verdict as KeptVerdict
-from ...models import DeletionRequest, Operation
+from .. import deletions, operations
+from ..audit.verdict import Verdict as KeptVerdict
+from ..models import DeletionRequest, Operation
 from . import schemas
 
 FIRST_ITEMS = 100  # items shown inline with one deletion request

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from ..config import settings
-from ..extensions import db
-from ..models import ImageSnapshot, utcnow
-from ..upstream import wesog_client
-from ..wesog import Image
-from ..wesog.many import ReadLimit, read_images
-from . import holding, items
-from .items import GONE
+from ...config import settings
+from ...extensions import db
+from ...models import ImageSnapshot, utcnow
+from ...upstream import wesog_client
+from ...wesog import Image
+from ...wesog.many import ReadLimit, read_images
+from .. import items
+from ..items import GONE
+from . import holding
 
 NOT_IN_TIME = "cannot be restored: metadata not read in time"
 

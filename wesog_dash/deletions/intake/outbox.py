@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import insert, literal, select
 
-from .. import audit, signals
-from ..config import settings
-from ..extensions import db
-from ..models import DeletionItem, DeletionRequest, IdSelection, IdSelectionItem, utcnow
-from ..wesog import image_id_problem
-from . import dispatcher
+from ... import audit, signals
+from ...config import settings
+from ...extensions import db
+from ...models import DeletionItem, DeletionRequest, IdSelection, IdSelectionItem, utcnow
+from ...wesog import image_id_problem
+from ..sending import dispatcher
 from .awaiting import hold
 
 MAX_IDS = 100_000

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..inputs import whole_number
-from ..models import DeletionItem, DeletionRequest, Operation
-from ..operations.identity import same_incarnation
-from ..wesog import OperationSnapshot, WesogClient, WesogNotFound
+from ...extensions import db
+from ...inputs import whole_number
+from ...models import DeletionItem, DeletionRequest, Operation
+from ...operations.identity import same_incarnation
+from ...wesog import OperationSnapshot, WesogClient, WesogNotFound
 
 CLOCK_SKEW = timedelta(seconds=30)  # upstream's clock may run a little behind ours
 

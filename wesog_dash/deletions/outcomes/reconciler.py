@@ -16,14 +16,15 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from ..extensions import db
-from ..models import DeletionItem, DeletionRequest, utcnow
-from ..operations import backoff_seconds
-from ..upstream import wesog_client
-from ..wesog import OperationSnapshot, WesogClient, WesogError
-from . import answers, items, lifecycle
+from ...extensions import db
+from ...models import DeletionItem, DeletionRequest, utcnow
+from ...operations import backoff_seconds
+from ...upstream import wesog_client
+from ...wesog import OperationSnapshot, WesogClient, WesogError
+from .. import items, lifecycle
+from ..lifecycle import DISPATCHER
+from . import answers
 from .evidence import Shape, candidates, consistent, is_gone, rivals
-from .lifecycle import DISPATCHER
 from .outcomes import settle_deletion
 
 NOT_CARRIED_OUT = "not deleted: the image is still there (inferred; offered for retry)"

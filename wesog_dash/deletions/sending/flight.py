@@ -16,13 +16,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from ..config import settings
-from ..extensions import db
-from ..models import DeletionRequest, Operation, utcnow
-from ..operations import record_snapshot
-from ..wesog import WesogClient, WesogError
-from .outcomes import operation_updated
-from .queries import WAITING
+from ...config import settings
+from ...extensions import db
+from ...models import DeletionRequest, Operation, utcnow
+from ...operations import record_snapshot
+from ...wesog import WesogClient, WesogError
+from ..outcomes.outcomes import operation_updated
+from ..queries import WAITING
 
 PEEK_EVERY = 0.05  # seconds between two looks of the dispatcher at the list
 _last_peek = 0.0
