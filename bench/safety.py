@@ -31,7 +31,7 @@ def main() -> None:
             "WESOG_API_KEY": sandbox.settings.api_key,
         }
     )
-    from wesog_dash.deletions.sending.keeping import _one, read_metadata
+    from wesog_dash.deletions.sending.keeping import read_metadata
     from wesog_dash.upstream import wesog_client
 
     ids = [str(100001 + n) for n in range(args.ids)]
@@ -45,7 +45,7 @@ def main() -> None:
             sandbox.state.reset_stats()
             client = wesog_client()
             started = time.perf_counter()
-            single = {image_id: _one(client, image_id) for image_id in ids}
+            single = {image_id: client.get_image(image_id) for image_id in ids}
             single_s, single_calls = (
                 time.perf_counter() - started,
                 sum(sandbox.state.stats.values()),
