@@ -316,7 +316,7 @@ def test_a_holder_stopped_past_its_ttl_neither_calls_nor_writes_after_the_takeov
     pollers.procs[holding].send_signal(signal.SIGCONT)
 
     wait_for(lambda: all_final(app, deletion_ids), timeout=90, interval=0.1)
-    wait_for(lambda: "standing by" in pollers.output(holding).split("polling")[-1], timeout=30)
+    wait_for(lambda: "standing by" in pollers.output(holding).split("polling")[-1], timeout=60)
     stood_by = time.time()  # its cycle ended: every task of that cycle had finished
     assert pollers.holder() == (standby, generation + 1)  # never taken back
 
