@@ -52,16 +52,26 @@ def migrated_database(users: dict[str, str], uri: str | None = None) -> str:
     return uri
 
 
+# A page's CSRF token: htmx sends it from <body hx-headers>, forms carry it in a hidden input.
+CSRF_TOKEN = re.compile(
+    r'"X-CSRFToken": "([^"]+)"|name="csrf_token" (?:type="hidden" )?value="([^"]+)"'
+)
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token of a rendered page (AssertionError when it has none)."""
+    found = CSRF_TOKEN.search(page)
+    assert found, "no CSRF token on the page"
+    return found.group(1) or found.group(2)
+
+
 def logged_in_session(base_url: str, username: str) -> requests.Session:
     """A requests session logged in through the real /login form."""
     session = requests.Session()
     page = session.get(f"{base_url}/login", timeout=10).text
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    token = token or re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert token, "no CSRF token on /login"
     response = session.post(
         f"{base_url}/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_token(page)},
         allow_redirects=False,
         timeout=10,
     )

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 
 import requests
 from _procs import free_port, memory_mb, serve, stop
-from _support import logged_in_session, migrated_database
+from _support import csrf_token, logged_in_session, migrated_database
 
 KEY = "bench-key"
 CHUNK = 1000
@@ -116,7 +116,7 @@ def read(path: str, sql: str, *args: object) -> tuple:
 def confirm_form(session: requests.Session, base: str, ids: list[str]) -> dict[str, str]:
     """Upload the ids as a file and return the confirming form's fields."""
     page = session.get(f"{base}/images", timeout=30).text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = csrf_token(page)
     files = {"ids_file": ("ids.txt", "\n".join(ids).encode())}
     review = session.post(
         f"{base}/deletions/new", data={"csrf_token": token}, files=files, timeout=120

@@ -34,7 +34,7 @@ from _support import (
 )
 
 VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+CSRF = re.compile(r"\"X-CSRFToken\": \"([^\"]+)\"")
 SINCE = re.compile(r"data-card-watch[^>]*hx-vals='\{\"since\": \"(\d+)\"\}'")
 CARD = re.compile(
     r'data-card-slot="(\d+)" data-image-id="([^"]+)">\s*(?:\{#[^#]*#\}\s*)?'
