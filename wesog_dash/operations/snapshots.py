@@ -11,24 +11,8 @@ from ..models import Operation, OperationSample, utcnow
 from .identity import claim, current_row
 from .pace import next_poll_delay
 
-UPSTREAM_FIELDS = (
-    "method",
-    "resource",
-    "num_total",
-    "num_good",
-    "num_bad",
-    "is_started",
-    "is_finished",
-    "all_good",
-    "do_wait",
-    "do_urgent",
-    "do_strict",
-    "idle_ms",
-    "exec_ms",
-    "created_at",
-    "started_at",
-    "finished_at",
-)
+# The fields stored as upstream gave them: the snapshot's own declaration, less its key.
+UPSTREAM_FIELDS = tuple(name for name in wesog.OperationFields.model_fields if name != "op_id")
 MAX_ERROR_TEXT = 500  # an upstream message is kept at most this long
 SAMPLED_FIELDS = ("num_good", "num_bad", "is_started", "is_finished")
 

@@ -112,18 +112,23 @@ def apply_listed(
     rows, known = _load([op.op_id for op in listed if op.op_id is not None])
     applied = Applied(listed={op.op_id for op in listed if op.op_id is not None})
     ended: list[Operation] = []
-    if discover:
-        new = [op.op_id for op in listed if op.op_id is not None and _discoverable(op, known, now)]
-        ensure_rows(new, "discovered", now)
+    # Unknown operations old enough to be someone else's (a younger one may be ours, its
+    # answer still on the way); their rows are made in a few statements before the loop.
+    born_before = now - timedelta(seconds=settings().discover_grace)
+    unknown = [op for op in listed if op.op_id not in known] if discover else []
+    new = {op.op_id for op in unknown if op.created_at is None or op.created_at <= born_before}
+    ensure_rows(sorted(i for i in new if i is not None), "discovered", now)
     # One rollup upsert per (method, minute), not per operation; and one flush at the end
     # (autoflush before each row's read flushed the previous row alone: 10,000 flushes).
     with metrics.batched(), db.session.no_autoflush:
         for op in listed:
             assert op.op_id is not None
             row = rows.get(op.op_id)
-            if op.op_id not in known:
+            if op.op_id in new:
+                _discover(op, applied)
+            elif op.op_id not in known:
                 if discover:
-                    _discover(op, now, applied)
+                    applied.too_young.append(op.op_id)
             elif row is not None and not row.is_finished:
                 _refresh(row, op, now, ended)
                 applied.refreshed.add(op.op_id)
@@ -149,22 +154,8 @@ def _refresh(row: Operation, op: OperationSnapshot, now: datetime, ended: list[O
     row.state = derive_state(row, now)
 
 
-def _grace() -> timedelta:
-    """How long a just-created operation may still be ours, its answer on the way."""
-    return timedelta(seconds=settings().discover_grace)
-
-
-def _discoverable(op: OperationSnapshot, known: set[int], now: datetime) -> bool:
-    """Unknown to us, and old enough to be someone else's."""
-    too_young = op.created_at is not None and op.created_at > now - _grace()
-    return op.op_id is not None and op.op_id not in known and not too_young
-
-
-def _discover(op: OperationSnapshot, now: datetime, applied: Applied) -> None:
+def _discover(op: OperationSnapshot, applied: Applied) -> None:
     assert op.op_id is not None
-    if not _discoverable(op, set(), now):
-        applied.too_young.append(op.op_id)
-        return
     row = record_snapshot(op, origin="discovered")
     if row.is_finished:
         row.outcomes_applied = True  # it ended before we knew it: nothing to announce

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -46,6 +48,16 @@ def found(policy_id: int) -> RetentionPolicy:
         return policies.find_policy(policy_id)
     except policies.PolicyError as error:
         raise refused(error) from error
+
+
+def acted_on(policy_id: int, act: Callable[[], object]) -> Response:
+    """Do `act` to an existing policy: its refusal as a problem, else the policy as it stands."""
+    found(policy_id)
+    try:
+        act()
+    except policies.PolicyError as error:
+        raise refused(error) from error
+    return answer(policy_out(found(policy_id)))
 
 
 def rule_of(new: NewPolicy) -> policies.PolicyRule:
@@ -116,13 +128,12 @@ def policy_detail(policy_id: int) -> Response:
 )
 def policy_change(policy_id: int, body: NewPolicy) -> Response:
     """A new version (same name): it stops running until its new dry run is approved."""
-    found(policy_id)
-    try:
+
+    def change_then_dry_run() -> None:
         policies.change_policy(policy_id, rule_of(body), actor=current_user.username)
-    except policies.PolicyError as error:
-        raise refused(error) from error
-    policies.dry_run(policy_id, actor=current_user.username)
-    return answer(policy_out(found(policy_id)))
+        policies.dry_run(policy_id, actor=current_user.username)
+
+    return acted_on(policy_id, change_then_dry_run)
 
 
 @bp.post(POLICY + "/approve")
@@ -138,14 +149,12 @@ def policy_change(policy_id: int, body: NewPolicy) -> Response:
 )
 def policy_approve(policy_id: int, body: Approval) -> Response:
     """Approve the dry run of `version`; refused to the author (403) and to a changed version."""
-    found(policy_id)
-    try:
-        policies.approve_policy(
+    return acted_on(
+        policy_id,
+        lambda: policies.approve_policy(
             policy_id, body.version, actor=current_user.username, reason=body.reason
-        )
-    except policies.PolicyError as error:
-        raise refused(error) from error
-    return answer(policy_out(found(policy_id)))
+        ),
+    )
 
 
 @bp.post(POLICY + "/pause")
@@ -159,12 +168,9 @@ def policy_approve(policy_id: int, body: Approval) -> Response:
 )
 def policy_pause(policy_id: int) -> Response:
     """No more runs until resumed (allowed while read-only: it holds deletions back)."""
-    found(policy_id)
-    try:
-        policies.pause_policy(policy_id, actor=current_user.username)
-    except policies.PolicyError as error:
-        raise refused(error) from error
-    return answer(policy_out(found(policy_id)))
+    return acted_on(
+        policy_id, lambda: policies.pause_policy(policy_id, actor=current_user.username)
+    )
 
 
 @bp.post(POLICY + "/resume")
@@ -179,12 +185,9 @@ def policy_pause(policy_id: int) -> Response:
 )
 def policy_resume(policy_id: int) -> Response:
     """Run again from the next slot (slots missed while paused are not made up)."""
-    found(policy_id)
-    try:
-        policies.resume_policy(policy_id, actor=current_user.username)
-    except policies.PolicyError as error:
-        raise refused(error) from error
-    return answer(policy_out(found(policy_id)))
+    return acted_on(
+        policy_id, lambda: policies.resume_policy(policy_id, actor=current_user.username)
+    )
 
 
 @bp.post(POLICY + "/dry-run")
