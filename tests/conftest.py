@@ -44,6 +44,12 @@ TEST_PASSWORD = "correct horse battery"
 FAST_POLLING = {"WESOG_POLL_INTERVAL": 0.05, "WESOG_QUEUED_POLL_INTERVAL": 0.05}
 
 
+def deletes_received(sandbox: SandboxServer) -> int:
+    """DELETE calls (batch and single) the sandbox received, counted by the sandbox itself."""
+    stats = sandbox.state.stats
+    return stats["DELETE /imgs"] + stats["DELETE /imgs/{image_id}"]
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
     """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import cycle_until
+from tests.conftest import cycle_until, deletes_received
 from tests.conftest import request_deletion as request
 from tests.deletions.test_deletions import FAST, actions, deletion_state, items
 from wesog_dash import deletions
@@ -31,12 +31,6 @@ def app_overrides() -> dict[str, Any]:
     return {**FAST, "WESOG_APPROVAL_THRESHOLD": 10}
 
 
-def deletes(sandbox: SandboxServer) -> int:
-    """DELETE calls the sandbox received, counted by the sandbox itself."""
-    stats = sandbox.state.stats
-    return stats["DELETE /imgs"] + stats["DELETE /imgs/{image_id}"]
-
-
 def test_twenty_images_wait_for_approval_and_nothing_is_sent(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
@@ -44,7 +38,7 @@ def test_twenty_images_wait_for_approval_and_nothing_is_sent(
     assert deletion_state(app, deletion_id).state == "awaiting_approval"
     for _ in range(5):
         poller.run_once()
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
     assert deletion_state(app, deletion_id).state == "awaiting_approval"
     assert {item["outcome"] for item in items(app, deletion_id)} == {"pending"}
     with app.app_context():
@@ -66,7 +60,7 @@ def test_the_requester_cannot_approve_and_another_operator_sends_it(
         with pytest.raises(deletions.ApprovalError, match="not waiting"):
             deletions.approve(deletion_id, actor="carl", reason="twice")
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
-    assert deletes(sandbox) >= 1
+    assert deletes_received(sandbox) >= 1
     assert all(sandbox.state.get_image(i) is None for i in TWENTY)
     assert actions(app, deletion_id)[:2] == ["deletion.requested", "deletion.approved"]
     with app.app_context():
@@ -88,7 +82,7 @@ def test_a_rejected_request_ends_without_sending(
     deletion = deletion_state(app, deletion_id)
     assert deletion.state == "cancelled" and deletion.message == "rejected by bob: wrong tenant"
     assert {item["outcome"] for item in items(app, deletion_id)} == {"not_sent"}
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
     assert "deletion.rejected" in actions(app, deletion_id)
 
 
@@ -106,7 +100,7 @@ def test_a_request_nobody_approves_in_time_expires_without_sending(
     assert deletion_state(app, deletion_id).message == "expired: not approved within 72 h"
     assert deletion_state(app, fresh).state == "awaiting_approval"
     assert "deletion.expired" in actions(app, deletion_id)
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
 
 
 def test_below_the_threshold_nothing_waits_but_every_match_of_a_search_does(app: Flask) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import cycle_until, wait_for
+from tests.conftest import cycle_until, deletes_received, wait_for
 from tests.conftest import request_deletion as request
 from tests.deletions.test_deletions import FAST, actions, deletion_state, items
 from wesog_dash import deletions
@@ -27,12 +27,6 @@ KNOBS = {"api_key": "test-key-5f3a", "images": 60, "item_ms": 0, "start_ms": 0}
 def app_overrides() -> dict[str, Any]:
     """Chunks of 5 ids, one operation in flight at a time."""
     return {**FAST, "WESOG_CHUNK_SIZE": 5, "WESOG_MAX_INFLIGHT_OPS": 1}
-
-
-def deletes(sandbox: SandboxServer) -> int:
-    """DELETE calls the sandbox received."""
-    stats = sandbox.state.stats
-    return stats["DELETE /imgs"] + stats["DELETE /imgs/{image_id}"]
 
 
 def test_the_table_names_every_state_and_only_known_ones() -> None:
@@ -91,7 +85,7 @@ def test_an_action_after_the_send_claim_says_the_chunk_went_and_the_rest_waits(
     sender.join(timeout=20)
     final = "paused" if action == "pause" else "cancelled"
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == final)
-    assert deletes(sandbox) == 1  # the claimed chunk, and nothing after it
+    assert deletes_received(sandbox) == 1  # the claimed chunk, and nothing after it
     outcomes = sorted(item["outcome"] for item in items(app, deletion_id))
     rest = ["pending"] * 5 if action == "pause" else ["not_sent"] * 5
     assert outcomes == sorted(["deleted"] * 5 + rest)  # as the API did, the rest not sent
@@ -112,7 +106,7 @@ def test_an_action_before_the_send_claim_means_nothing_is_ever_sent(
         getattr(deletions, action)(deletion_id, "olga")
     for _ in range(3):
         poller.run_once()
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
     assert {item["outcome"] for item in items(app, deletion_id)} == (
         {"pending"} if action == "pause" else {"not_sent"}
     )
@@ -161,7 +155,7 @@ def test_the_stop_rule_applies_as_results_arrive_inside_an_operation(
 
     wait_for(stopped_mid_operation, timeout=20)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "stopped")
-    assert deletes(sandbox) == 1  # the chunk already running ran on; no other was sent
+    assert deletes_received(sandbox) == 1  # the chunk already running ran on; no other was sent
     outcomes = sorted(item["outcome"] for item in items(app, deletion_id))
     assert outcomes == sorted(["failed"] * 5 + ["not_sent"] * 15)
     assert deletion_state(app, deletion_id).message.startswith("stopped: ")

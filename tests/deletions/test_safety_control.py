@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import cycle_until
+from tests.conftest import cycle_until, deletes_received
 from tests.conftest import request_deletion as request
 from tests.deletions.test_deletions import FAST, actions, deletion_state, items
 from wesog_dash import create_app, deletions
@@ -29,12 +29,6 @@ def app_overrides() -> dict[str, Any]:
     return {**FAST, "WESOG_CHUNK_SIZE": 5, "WESOG_MAX_INFLIGHT_OPS": 1}
 
 
-def deletes(sandbox: SandboxServer) -> int:
-    """DELETE calls the sandbox received, counted by the sandbox itself."""
-    stats = sandbox.state.stats
-    return stats["DELETE /imgs"] + stats["DELETE /imgs/{image_id}"]
-
-
 def test_undo_within_the_window_sends_nothing_upstream(
     app: Flask, sandbox: SandboxServer, poller: Poller
 ) -> None:
@@ -44,7 +38,7 @@ def test_undo_within_the_window_sends_nothing_upstream(
     with app.app_context():
         deletions.undo(deletion_id, "olga")
     poller.run_once()
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
     assert deletion_state(app, deletion_id).state == "cancelled"
     assert items(app, deletion_id)[0]["outcome"] == "not_sent"
     assert "deletion.undone" in actions(app, deletion_id)
@@ -71,12 +65,12 @@ def test_after_the_window_the_deletion_is_sent_exactly_once(
 ) -> None:
     deletion_id = request(app, ["100002"], undo_seconds=30)
     poller.run_once()
-    assert deletes(sandbox) == 0  # still in its window
+    assert deletes_received(sandbox) == 0  # still in its window
     end_window(app, deletion_id)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
     for _ in range(3):
         poller.run_once()
-    assert deletes(sandbox) == 1
+    assert deletes_received(sandbox) == 1
     assert sandbox.state.get_image("100002") is None
     with app.app_context(), pytest.raises(deletions.ControlError, match="Too late"):
         deletions.undo(deletion_id, "olga")
@@ -91,7 +85,7 @@ def test_pause_keeps_unsent_chunks_unsent_across_a_restart(
     poller.run_once()  # the first chunk goes (queued upstream: hold); the next waits for it
     with app.app_context():
         deletions.pause(deletion_id, "olga")
-    assert deletes(sandbox) == 1
+    assert deletes_received(sandbox) == 1
     # A new app and poller on the same database: the pause is in the database.
     restarted = create_app(dict(app.config))
     second = Poller(restarted)
@@ -104,7 +98,7 @@ def test_pause_keeps_unsent_chunks_unsent_across_a_restart(
         )
         for _ in range(5):
             second.run_once()
-        assert deletes(sandbox) == 1
+        assert deletes_received(sandbox) == 1
         assert deletion_state(restarted, deletion_id).state == "paused"
         with restarted.app_context():
             deletions.resume(deletion_id, "olga")
@@ -114,7 +108,7 @@ def test_pause_keeps_unsent_chunks_unsent_across_a_restart(
         restarted.extensions["wesog_upstream"].close()
         with restarted.app_context():
             db.engine.dispose()
-    assert deletes(sandbox) == 3
+    assert deletes_received(sandbox) == 3
     assert [
         a for a in actions(app, deletion_id) if a in ("deletion.paused", "deletion.resumed")
     ] == ["deletion.paused", "deletion.resumed"]

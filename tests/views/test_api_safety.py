@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.conftest import AuthActions, cycle_until
+from tests.conftest import AuthActions, cycle_until, deletes_received
 from tests.conftest import request_deletion as request
 from tests.deletions.test_deletions import FAST, deletion_state, items
 from tests.views.test_api_v1 import bearer, token_for
@@ -61,12 +61,6 @@ def problem(response: Any, status: int, slug: str) -> dict[str, Any]:
     assert body["type"] == PROBLEMS + slug and body["status"] == status
     assert body["title"] and body["detail"]
     return body
-
-
-def deletes(sandbox: SandboxServer) -> int:
-    """DELETE calls the sandbox received, counted by the sandbox itself."""
-    stats = sandbox.state.stats
-    return stats["DELETE /imgs"] + stats["DELETE /imgs/{image_id}"]
 
 
 def audit_rows(app: Flask) -> list[dict[str, Any]]:
@@ -117,12 +111,12 @@ def test_pause_then_resume_a_deletion_in_flight(
     )
     for _ in range(3):
         poller.run_once()
-    assert deletes(sandbox) == 1 and deletion_state(app, deletion_id).state == "paused"
+    assert deletes_received(sandbox) == 1 and deletion_state(app, deletion_id).state == "paused"
     resumed = act(client, otto, deletion_id, "resume")
     assert resumed.status_code == 200 and resumed.json["state"] == "pending"
     problem(act(client, otto, deletion_id, "resume"), 409, "not-paused")
     assert settle(app, poller, deletion_id) == "done"
-    assert deletes(sandbox) == 3 and all(sandbox.state.get_image(i) is None for i in ids)
+    assert deletes_received(sandbox) == 3 and all(sandbox.state.get_image(i) is None for i in ids)
     done = [(e["action"], e["actor"]) for e in audit_rows(app) if e["deletion_id"] == deletion_id]
     assert ("deletion.paused", "otto") in done and ("deletion.resumed", "otto") in done
 
@@ -187,7 +181,7 @@ class TestUndo:
         assert undone.json["outcome_counts"] == {"not_sent": 2}
         assert undone.json["message"] == "undone by otto before anything was sent"
         poller.run_once()
-        assert deletes(sandbox) == 0 and sandbox.state.get_image("100007") is not None
+        assert deletes_received(sandbox) == 0 and sandbox.state.get_image("100007") is not None
         again = act(client, otto, deletion_id, "undo")  # a second click: the same answer
         assert again.status_code == 200 and again.json["answer"] == undone.json["answer"]
         [event] = [e for e in audit_rows(app) if e["action"] == "deletion.undone"]
@@ -302,7 +296,7 @@ def test_read_tokens_viewers_and_unknown_ids_get_problems_and_nothing_changes(
         problem(act(client, {}, deletion_id, action), 401, "unauthorized")
     assert deletion_state(app, deletion_id).state == "scheduled"
     assert [e["action"] for e in audit_rows(app)[before:]] == []
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
 
 
 @pytest.mark.parametrize("app_overrides", [{**FAST, "WESOG_READ_ONLY": True}])
@@ -317,7 +311,7 @@ def test_read_only_allows_taking_back_but_not_sending(
     assert act(client, otto, first, "pause").json["state"] == "paused"
     assert act(client, otto, first, "cancel").json["state"] == "cancelled"
     assert act(client, otto, second, "undo").json["state"] == "cancelled"
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
 
 
 def test_the_audit_trail_names_the_tokens_user_and_never_the_token(
