@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import cycle_until
+from tests.conftest import cycle_until, deletes_received
 from tests.conftest import request_deletion as request
 from tests.deletions.test_deletions import FAST, deletion_state, items
-from tests.deletions.test_safety_control import deletes
 from tests.deletions.test_safety_restore import snapshots
 from wesog_dash import deletions
 from wesog_dash.poller import Poller
@@ -45,7 +44,7 @@ def test_a_selection_gets_the_undo_window_and_its_threshold(
     with app.app_context():
         deletions.undo(deletion_id, "olga")
     poller.run_once()
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
     assert {item["outcome"] for item in items(app, deletion_id)} == {"not_sent"}
 
 
@@ -54,6 +53,6 @@ def test_each_chunk_of_a_selection_keeps_its_images_before_it_goes(
 ) -> None:
     deletion_id = selected(app)
     cycle_until(poller, lambda: deletion_state(app, deletion_id).state == "done")
-    assert deletes(sandbox) == 2  # WESOG_CHUNK_SIZE 5: two operations, one after the other
+    assert deletes_received(sandbox) == 2  # WESOG_CHUNK_SIZE 5: two operations, one after the other
     assert sorted(snap.image_id for snap in snapshots(app, deletion_id)) == IDS
     assert all(sandbox.state.get_image(image_id) is None for image_id in IDS)

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.alerts.test_alerts import Receiver
-from tests.conftest import AuthActions, cycle_until, wait_for
+from tests.conftest import AuthActions, cycle_until, deletes_received, wait_for
 from tests.conftest import request_deletion as request
-from tests.deletions.test_approval import TWENTY, deletes
+from tests.deletions.test_approval import TWENTY
 from tests.deletions.test_deletions import FAST, deletion_state
 from tests.views.test_api_v1 import bearer, token_for
 from wesog_dash.poller import Poller
@@ -59,7 +59,7 @@ def test_another_operator_approves_what_the_requester_confirmed(
     assert own.status_code == 403 and "someone else must approve it" in own.get_data(as_text=True)
     for _ in range(3):
         poller.run_once()
-    assert deletes(sandbox) == 0
+    assert deletes_received(sandbox) == 0
     bob = app.test_client()
     bob_token = AuthActions(app, bob).login("operator", username="bob")
     overview = bob.get("/").get_data(as_text=True)
