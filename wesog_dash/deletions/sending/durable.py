@@ -77,6 +77,9 @@ def handing_back(deletion_id: int, sending: str, within: float) -> Iterator[None
         yield
     except DBAPIError as exc:
         if lost_connection(exc):
+            # The failed transaction must go first: a write in it raises PendingRollbackError,
+            # which is no connection error, so persist would not retry it.
+            discard(db.session)
             persist(lambda: release_claim(deletion_id, sending), within)
         raise
 
