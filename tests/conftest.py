@@ -7,6 +7,7 @@ server named by WESOG_TEST_DATABASE_URL and then runs only the tests that use a 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import threading
@@ -149,8 +150,13 @@ def sandbox_settings(dialect: str) -> SandboxSettings:
 
 @pytest.fixture
 def sandbox(sandbox_settings: SandboxSettings) -> Iterator[SandboxServer]:
-    """A real Wesog sandbox on a free loopback port."""
-    server = SandboxServer(sandbox_settings, host="127.0.0.1", port=0).start()
+    """A real Wesog sandbox on a free loopback port.
+
+    It runs on a copy of the settings: a parametrized settings object is one object for every
+    test that names it, and the sandbox uses up its one-shot counters (`late_answer`, ...), so
+    without the copy only the first of those tests would get them.
+    """
+    server = SandboxServer(copy.deepcopy(sandbox_settings), host="127.0.0.1", port=0).start()
     yield server
     server.stop()
 
