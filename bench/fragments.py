@@ -40,7 +40,12 @@ def poll(session: requests.Session, url: str, stop_at: float, interval: float, o
     while next_at < stop_at:
         time.sleep(max(0.0, next_at - time.monotonic()))
         started = time.perf_counter()
-        response = session.get(url, headers=headers, timeout=30)
+        try:
+            response = session.get(url, headers=headers, timeout=30)
+        except requests.ConnectionError:
+            # gunicorn closed the kept-alive connection as the poll went out; a browser sends
+            # the GET again on a new one, and so do we, the reconnection counted in its time.
+            response = session.get(url, headers=headers, timeout=30)
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")

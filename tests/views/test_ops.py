@@ -13,11 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.conftest import FAST_POLLING, AuthActions, wait_for
+from tests.conftest import FAST_POLLING, AuthActions, sql_statements, wait_for
 from wesog_dash import operations
 from wesog_dash.extensions import db
-from wesog_dash.models import AuditEvent, Operation, utcnow
+from wesog_dash.models import AuditEvent, Lease, Operation, utcnow
 from wesog_dash.poller import Poller
+from wesog_dash.poller.lease import record_pause
 from wesog_dash.sandbox import SandboxServer
 from wesog_dash.wesog import WesogClient
 
@@ -365,3 +366,26 @@ def test_a_tracked_operation_can_be_untracked_and_it_is_audited(
         assert [(e.actor, e.op_id) for e in events] == [("uma", op_id)]
     again = client.post(f"/ops/{op_id}/untrack", data={"csrf_token": token}, follow_redirects=True)
     assert "is not tracked" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "app_overrides", [{"WESOG_POLL_INTERVAL": 10, "WESOG_MARKER_CACHE_SECONDS": 60}]
+)
+def test_the_progress_fragment_says_the_api_asked_for_a_pause_and_reads_it_once_a_while(
+    app: Flask, client: FlaskClient, auth: AuthActions, api: WesogClient
+) -> None:
+    token = auth.login("operator")
+    added = api.add_images([{"id": "paused-1", "src": "https://example.com/p.jpg"}])
+    client.post("/ops/track", data={"csrf_token": token, "op_id": str(added.op_id)})
+    with app.app_context():
+        until = utcnow() + timedelta(minutes=5)
+        db.session.add(Lease(name="poller", holder="elsewhere", expires_at=until))
+        db.session.commit()
+        record_pause(until)
+    url = f"/ops/{added.op_id}/progress"
+    assert "The Wesog API asked us to slow down until" in client.get(url, headers=HTMX).text
+    with sql_statements(app, "leases") as lease_reads:
+        for _ in range(5):
+            assert "asked us to slow down" in client.get(url, headers=HTMX).text
+    # Within half a poll interval the pause is remembered: polls pay no round trip for it.
+    assert lease_reads == []

@@ -25,8 +25,9 @@ from ..inputs import whole_number
 from .common import list_token, nothing_changed, poll_seconds, unchanged
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 Marker = Callable[[], str]
-RECENT = "wesog_recent_markers"  # app.extensions: marker function -> (value, when read)
+RECENT = "wesog_remembered"  # app.extensions: read function -> (value, when read)
 
 
 def list_version(scope: str, *markers: Marker, read: Callable[[Marker], str] | None = None) -> str:
@@ -34,17 +35,17 @@ def list_version(scope: str, *markers: Marker, read: Callable[[Marker], str] | N
     return list_token(scope, "".join(read(m) if read else m() for m in markers))
 
 
-def recent(marker: Marker) -> str:
-    """`marker()` as read by this process less than WESOG_MARKER_CACHE_SECONDS ago (and less
-    than half a poll interval)."""
+def remembered(read: Callable[[], T]) -> T:
+    """`read()` as this process read it less than WESOG_MARKER_CACHE_SECONDS ago (and less
+    than half a poll interval): a list's change marker, or the poller's pause."""
     # Never more than half a poll interval: a change reaches the page within 1.5 intervals.
     ceiling = poll_seconds() / 2
     max_age = bounded_seconds(settings().marker_cache_seconds, ceiling)
     memory = current_app.extensions.setdefault(RECENT, {})
-    value, read_at = memory.get(marker, ("", float("-inf")))
+    value, read_at = memory.get(read, (None, float("-inf")))
     if not time.monotonic() - read_at < max_age:
-        value = marker()
-        memory[marker] = (value, time.monotonic())
+        value = read()
+        memory[read] = (value, time.monotonic())
     return value
 
 
@@ -69,7 +70,7 @@ def answers_idle(unchanged_now: Callable[[], bool]) -> Callable[[F], F]:
 
 def list_unchanged(scope: str, *markers: Marker) -> Callable[[], bool]:
     """For `answers_idle`: the list's version, from recent markers, is the one the poll sent."""
-    return lambda: unchanged(list_version(scope, *markers, read=recent))
+    return lambda: unchanged(list_version(scope, *markers, read=remembered))
 
 
 def signed_in_lately(role: str) -> bool:

@@ -38,7 +38,7 @@ from .common import (
     wants_fragment,
 )
 from .forms import OpsFilterForm, TrackForm, UntrackForm
-from .idle import answers_idle, list_unchanged, list_version
+from .idle import answers_idle, list_unchanged, list_version, remembered
 from .live import deletion_live_context, finished_toast, toast_ended_since
 
 bp = Blueprint("ops", __name__)
@@ -67,7 +67,9 @@ def freshness(row: Operation) -> dict[str, Any]:
     interval = settings().poll_interval
     behind = seconds_since(row.last_polled_at) if row.last_polled_at else 0
     return {
-        "pause_until": None if row.is_finished else pause_shown(),
+        # Read through this process's short memory: a polled progress fragment would otherwise
+        # pay a database round trip per poll for a pause that changes a few times a day.
+        "pause_until": None if row.is_finished else remembered(pause_shown),
         "slow": not row.is_finished and behind > max(3 * interval, 3),
         "behind": behind,
         "budget": settings().max_calls_per_second,
