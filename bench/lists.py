@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from html import unescape
 from typing import Any
 
 import requests
@@ -35,11 +36,9 @@ from _support import (
 
 VERSION = re.compile(r"hx-vals='\{\"v\": \"([^\"]+)\"\}'")
 CSRF = re.compile(r"\"X-CSRFToken\": \"([^\"]+)\"")
-SINCE = re.compile(r"data-card-watch[^>]*hx-vals='\{\"since\": \"(\d+)\"\}'")
-CARD = re.compile(
-    r'data-card-slot="(\d+)" data-image-id="([^"]+)">\s*(?:\{#[^#]*#\}\s*)?'
-    r'(?:<div class="card-state[^"]*" data-card-token="([^"]+)")?'
-)
+SINCE = re.compile(r"hx-post=\"/images/cards\"[^>]*hx-vals='\{\"since\": \"(\d+)\"\}'")
+# What the watcher's hx-include sends: each card's hidden n, id and t, in page order.
+WATCHED = re.compile(r'<input type="hidden" name="(n|id|t)" value="([^"]*)" data-card-watched>')
 
 
 def poll_204(
@@ -105,8 +104,7 @@ def live_url(session: requests.Session, base_url: str, n: int) -> tuple[str, str
         since, csrf = SINCE.search(html), CSRF.search(html)
         assert since and csrf, "/images carries no watcher"
         form = [("since", since.group(1))]
-        for slot, image_id, token in CARD.findall(html):
-            form += [("n", slot), ("id", image_id), ("t", token or "none")]
+        form += [(name, unescape(value)) for name, value in WATCHED.findall(html)]
         return "/images/cards", f"{base_url}/images/cards", (form, csrf.group(1))
     page, live = ("/ops", "/ops/list") if n % 3 == 0 else ("/", "/overview/live")
     found = VERSION.search(session.get(base_url + page, timeout=10).text)
