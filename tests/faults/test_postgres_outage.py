@@ -5,11 +5,10 @@ database is back, and the deletion ends as the API did — 0 lost, 0 sent twice,
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import make_url
 
@@ -24,23 +23,33 @@ IDS = [str(100001 + n) for n in range(10)]
 CHUNKS = 5
 
 
-@pytest.fixture
-def sandbox_settings() -> SandboxSettings:
-    """Every API answer comes 0.8 s late: time to cut the database while one is on its way."""
+def late_answers() -> SandboxSettings:
+    """Every API answer comes 0.8 s late: time to take the database away while one is on its
+    way."""
     return SandboxSettings(
         api_key="outage-key-2f1b", images=60, item_ms=5, start_ms=5, latency_ms=800
     )
 
 
+# Chunks of 2, quick cycles, no reconcile grace.
+OVERRIDES = {
+    **FAST_POLLING,
+    "WESOG_CHUNK_SIZE": 2,
+    "WESOG_RECONCILE_GRACE": 0.0,
+    "WESOG_MAX_INFLIGHT_OPS": 10,
+}
+
+
+@pytest.fixture
+def sandbox_settings() -> SandboxSettings:
+    """Late answers (`late_answers`)."""
+    return late_answers()
+
+
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
-    """Chunks of 2, quick cycles, no reconcile grace."""
-    return {
-        **FAST_POLLING,
-        "WESOG_CHUNK_SIZE": 2,
-        "WESOG_RECONCILE_GRACE": 0.0,
-        "WESOG_MAX_INFLIGHT_OPS": 10,
-    }
+    """`OVERRIDES`."""
+    return dict(OVERRIDES)
 
 
 @pytest.fixture
@@ -75,7 +84,6 @@ MOMENTS = {
 
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_postgresql_cut_off_mid_deletion(
-    app: Flask,
     client: FlaskClient,
     auth: AuthActions,
     harness: Harness,
@@ -84,6 +92,19 @@ def test_postgresql_cut_off_mid_deletion(
     moment: str,
 ) -> None:
     auth.login("operator")
+    away_mid_deletion(client, harness, caplog, moment, proxy.cut, proxy.restore)
+
+
+def away_mid_deletion(
+    client: FlaskClient,
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    moment: str,
+    away: Callable[[], None],
+    back: Callable[[], None],
+) -> None:
+    """Delete IDS with the poller running, take the database `away` at `moment`, see the
+    pages say so, bring it `back`: the deletion ends as the API did, every chunk sent once."""
     deletion_id = harness.delete(IDS)
     stop = threading.Event()
     poller = threading.Thread(target=harness.poller.run_forever, args=(stop,), daemon=True)
@@ -91,16 +112,16 @@ def test_postgresql_cut_off_mid_deletion(
         poller.start()
         try:
             wait_for(lambda: MOMENTS[moment](harness), timeout=30, interval=0.005)
-            proxy.cut()
+            away()
             page = client.get("/ops")
             assert page.status_code == 503 and page.headers["Retry-After"]
             assert "database is not answering" in page.get_data(as_text=True)
             answer = client.get("/api/v1/me", headers={"Authorization": "Bearer x"})
             assert answer.status_code == 503
             assert answer.get_json()["type"].endswith("/database-unavailable")
-            # The dispatcher met the cut: it writes again, or (before this fix) gave up.
+            # The dispatcher met the outage: it writes again, or (before this fix) gave up.
             wait_for(lambda: "writing again" in caplog.text or "failed" in caplog.text, 30)
-            proxy.restore()  # the database is back: no restart of anything
+            back()  # the database is back: no restart of anything of ours
             wait_for(lambda: harness.state(deletion_id) in FINAL_DELETION_STATES, timeout=60)
         finally:
             stop.set()
