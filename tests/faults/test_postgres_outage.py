@@ -23,7 +23,8 @@ IDS = [str(100001 + n) for n in range(10)]
 CHUNKS = 5
 
 
-def late_answers() -> SandboxSettings:
+@pytest.fixture
+def sandbox_settings() -> SandboxSettings:
     """Every API answer comes 0.8 s late: time to take the database away while one is on its
     way."""
     return SandboxSettings(
@@ -31,25 +32,15 @@ def late_answers() -> SandboxSettings:
     )
 
 
-# Chunks of 2, quick cycles, no reconcile grace.
-OVERRIDES = {
-    **FAST_POLLING,
-    "WESOG_CHUNK_SIZE": 2,
-    "WESOG_RECONCILE_GRACE": 0.0,
-    "WESOG_MAX_INFLIGHT_OPS": 10,
-}
-
-
-@pytest.fixture
-def sandbox_settings() -> SandboxSettings:
-    """Late answers (`late_answers`)."""
-    return late_answers()
-
-
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
-    """`OVERRIDES`."""
-    return dict(OVERRIDES)
+    """Chunks of 2, quick cycles, no reconcile grace."""
+    return {
+        **FAST_POLLING,
+        "WESOG_CHUNK_SIZE": 2,
+        "WESOG_RECONCILE_GRACE": 0.0,
+        "WESOG_MAX_INFLIGHT_OPS": 10,
+    }
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ while it is down; the console, never restarted, ends the deletion as the API did
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,8 +15,15 @@ from tests.conftest import AuthActions
 from tests.databases import Databases, PostgresDatabases
 from tests.faults.conftest import Harness
 from tests.faults.private_postgres import PrivateCluster, unavailable
-from tests.faults.test_postgres_outage import MOMENTS, OVERRIDES, away_mid_deletion, late_answers
-from wesog_dash.sandbox import SandboxSettings
+
+# With the cut test's fixtures, found by pytest under their names: late API answers (time to
+# stop the server while one is on its way), chunks of 2, quick cycles, no reconcile grace.
+from tests.faults.test_postgres_outage import (  # noqa: F401
+    MOMENTS,
+    app_overrides,
+    away_mid_deletion,
+    sandbox_settings,
+)
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -56,18 +62,6 @@ def database_url(
     """
     cluster.start_if_stopped()
     return private_databases.create(migrated=True)
-
-
-@pytest.fixture
-def sandbox_settings() -> SandboxSettings:
-    """As the cut test: every API answer comes late, time to stop the server meanwhile."""
-    return late_answers()
-
-
-@pytest.fixture
-def app_overrides() -> dict[str, Any]:
-    """As the cut test: chunks of 2, quick cycles, no reconcile grace."""
-    return dict(OVERRIDES)
 
 
 @pytest.mark.parametrize("moment", list(MOMENTS))

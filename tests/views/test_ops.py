@@ -78,6 +78,14 @@ def op_ids_of_deletion(app: Flask, poller: Poller, deletion_id: int) -> list[int
     return wait_for(sent, timeout=15)
 
 
+def tracked_add(client: FlaskClient, token: str, api: WesogClient, image_id: str) -> int:
+    """An add operation made elsewhere (by `api`), tracked through the form; its id."""
+    op_id = api.add_images([{"id": image_id, "src": "https://example.com/f.jpg"}]).op_id
+    assert op_id is not None
+    client.post("/ops/track", data={"csrf_token": token, "op_id": str(op_id)})
+    return op_id
+
+
 def test_the_list_shows_every_kind_of_operation_newest_first(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
 ) -> None:
@@ -174,9 +182,8 @@ def test_a_finished_row_toasts_once_with_a_link(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
 ) -> None:
     token = auth.login("operator")
-    op_id = api.add_images([{"id": "fresh-5", "src": "https://example.com/f.jpg"}]).op_id
-    client.post("/ops/track", data={"csrf_token": token, "op_id": str(op_id)})
-    finish(app, poller, op_id)  # type: ignore[arg-type]
+    op_id = tracked_add(client, token, api, "fresh-5")
+    finish(app, poller, op_id)
     row = client.get(f"/ops/{op_id}/row", headers=HTMX)
     toast = json.loads(row.headers["HX-Trigger"])["toast"]
     assert toast["message"] == f"Operation #{op_id} finished" and toast["href"] == f"/ops/{op_id}"
@@ -187,14 +194,13 @@ def test_fragments_never_ask_the_api(
     app: Flask, client: FlaskClient, auth: AuthActions, api: WesogClient, sandbox: SandboxServer
 ) -> None:
     token = auth.login("operator")
-    added = api.add_images([{"id": "fresh-4", "src": "https://example.com/f.jpg"}])
-    client.post("/ops/track", data={"csrf_token": token, "op_id": str(added.op_id)})
+    op_id = tracked_add(client, token, api, "fresh-4")
     sandbox.state.reset_stats()
     for _ in range(10):
         for path in ("row", "progress", "errors"):
-            assert client.get(f"/ops/{added.op_id}/{path}", headers=HTMX).status_code == 200
+            assert client.get(f"/ops/{op_id}/{path}", headers=HTMX).status_code == 200
         assert client.get("/ops/running", headers=HTMX).status_code == 200
-    assert client.get(f"/ops/{added.op_id}").status_code == 200
+    assert client.get(f"/ops/{op_id}").status_code == 200
     assert client.get("/ops").status_code == 200
     assert sum(sandbox.state.stats.values()) == 0
 
@@ -274,18 +280,17 @@ def test_stale_and_unreachable_notes(
     app: Flask, client: FlaskClient, auth: AuthActions, api: WesogClient
 ) -> None:
     token = auth.login("operator")
-    added = api.add_images([{"id": "fresh-6", "src": "https://example.com/f.jpg"}])
-    client.post("/ops/track", data={"csrf_token": token, "op_id": str(added.op_id)})
+    op_id = tracked_add(client, token, api, "fresh-6")
     with app.app_context():
-        row = db.session.get(Operation, added.op_id)
+        row = db.session.get(Operation, op_id)
         row.state, row.last_change_at = "stale", utcnow() - timedelta(seconds=125)
         row.last_poll_error = "The Wesog API failed (HTTP 503): down"
         row.next_poll_at = utcnow() + timedelta(seconds=30)
         db.session.commit()
-    html = client.get(f"/ops/{added.op_id}/progress", headers=HTMX).get_data(as_text=True)
+    html = client.get(f"/ops/{op_id}/progress", headers=HTMX).get_data(as_text=True)
     assert re.search(r"No progress for 12[5-9] s", html)
     assert "The last poll failed: The Wesog API failed (HTTP 503): down" in html
-    assert "next try at <time" in html and f'hx-get="/ops/{added.op_id}/progress"' in html
+    assert "next try at <time" in html and f'hx-get="/ops/{op_id}/progress"' in html
 
 
 def test_not_found_and_lost_upstream_are_told_as_such_never_as_unreachable(
@@ -375,14 +380,13 @@ def test_the_progress_fragment_says_the_api_asked_for_a_pause_and_reads_it_once_
     app: Flask, client: FlaskClient, auth: AuthActions, api: WesogClient
 ) -> None:
     token = auth.login("operator")
-    added = api.add_images([{"id": "paused-1", "src": "https://example.com/p.jpg"}])
-    client.post("/ops/track", data={"csrf_token": token, "op_id": str(added.op_id)})
+    op_id = tracked_add(client, token, api, "paused-1")
     with app.app_context():
         until = utcnow() + timedelta(minutes=5)
         db.session.add(Lease(name="poller", holder="elsewhere", expires_at=until))
         db.session.commit()
         record_pause(until)
-    url = f"/ops/{added.op_id}/progress"
+    url = f"/ops/{op_id}/progress"
     assert "The Wesog API asked us to slow down until" in client.get(url, headers=HTMX).text
     with sql_statements(app, "leases") as lease_reads:
         for _ in range(5):
