@@ -1,6 +1,6 @@
 """PostgreSQL really restarted in the middle of a deletion: a server of the test's own is
 stopped (`pg_ctl stop -m fast`, as `pg_ctlcluster … restart` does) while a chunk's answer is
-on its way or a chunk is being prepared, then started again. Pages answer 503 with a sentence
+on its way back, then started again. Pages answer 503 with a sentence
 while it is down; the console, never restarted, ends the deletion as the API did — 0 lost,
 0 sent twice, 0 false (the same verdict as the cut proxy of test_postgres_outage.py)."""
 
@@ -19,7 +19,6 @@ from tests.faults.private_postgres import PrivateCluster, unavailable
 # With the cut test's fixtures, found by pytest under their names: late API answers (time to
 # stop the server while one is on its way), chunks of 2, quick cycles, no reconcile grace.
 from tests.faults.test_postgres_outage import (  # noqa: F401
-    MOMENTS,
     app_overrides,
     away_mid_deletion,
     sandbox_settings,
@@ -64,7 +63,8 @@ def database_url(
     return private_databases.create(migrated=True)
 
 
-@pytest.mark.parametrize("moment", list(MOMENTS))
+# The other moment, before a chunk, is met by the cut proxy (test_postgres_outage.py).
+@pytest.mark.parametrize("moment", ["answer on its way"])
 def test_postgresql_restarted_mid_deletion(
     client: FlaskClient,
     auth: AuthActions,
