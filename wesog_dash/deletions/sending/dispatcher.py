@@ -37,7 +37,7 @@ from ..lifecycle import DISPATCHER
 from ..outcomes.answers import abandon, attach, mark_unknown, reject, retry_later
 from . import durable
 from .flight import peek, room_in_flight, wait_for_room
-from .keeping import keep
+from .keeping import ReadAhead, keep
 from .pacing import (
     chunk_size,
     claim_chunk,
@@ -148,7 +148,8 @@ def send_claimed(
     db.session.commit()  # no transaction stays open while we wait for the network
     client = wesog_client()
     # Losing the database between chunks hands the claim back: nothing is on its way.
-    with durable.handing_back(deletion_id, SENDING, claim_seconds(timeout)):
+    handing_back = durable.handing_back(deletion_id, SENDING, claim_seconds(timeout))
+    with handing_back, ReadAhead() as ahead:
         while ready_for_chunk(deletion_id, SENDING):
             with ROOM_LOCK if capped else nullcontext():
                 if capped and not has_room(client, deletion_id):
@@ -160,7 +161,7 @@ def send_claimed(
                     break  # paused, cancelled or stopped before this chunk: it is never sent
                 note_chunk(deletion_id, plan.attempt, PREPARING)
                 # The images' metadata, for a restore; what may be sent (see `keeping.keep`).
-                chunk = keep(deletion_id, chunk)
+                chunk = keep(deletion_id, chunk, ahead)
                 if not chunk:  # every image of it held back: the claim goes back
                     lifecycle.move(deletion_id, "chunk_answered", DISPATCHER, message=None)
                     clear_note(deletion_id)  # ended meanwhile (all held back): no note

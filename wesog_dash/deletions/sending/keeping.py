@@ -8,6 +8,11 @@ process: two or three calls for a chunk of 1,000 ids, not a thousand.
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+
+from flask import current_app
 from sqlalchemy import insert, select
 
 from ...config import settings
@@ -20,6 +25,7 @@ from .. import items
 from ..items import GONE
 from . import holding
 
+log = logging.getLogger(__name__)
 NOT_IN_TIME = "cannot be restored: metadata not read in time"
 
 
@@ -44,7 +50,61 @@ def chunk_limit() -> ReadLimit:
     )
 
 
-def keep(deletion_id: int, chunk: list[tuple[int, str]]) -> list[tuple[int, str]]:
+class ReadAhead:
+    """Reads the next chunk's metadata in a thread while this chunk is stored and sent.
+
+    The API's search time (~a fifth of a chunk's time on a fast API) then overlaps our own
+    work instead of adding to it. Only answers are taken from it (an image or "not found");
+    what it could not read is read again in `keep`. The read is not fenced by the poller's
+    lease: a search changes nothing upstream, and the DELETE it prepares still is.
+    """
+
+    def __init__(self) -> None:
+        self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[dict[str, Image | str]] | None = None
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def start(self, image_ids: list[str]) -> None:
+        """Begin reading these ids (unless a read is already on its way)."""
+        if not image_ids or self._pending is not None:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="wesog-read-ahead")
+        self._pending = self._pool.submit(self._read, image_ids)
+
+    def take(self, image_ids: list[str]) -> dict[str, Image | str]:
+        """What was read ahead for these ids (waiting for a read still on its way)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return {}
+        try:
+            read = pending.result()
+        except Exception:  # only a head start: `keep` reads what is missing
+            log.exception("reading the next chunk's metadata ahead failed; it is read in turn")
+            return {}
+        return {
+            image_id: value
+            for image_id in image_ids
+            if isinstance(value := read.get(image_id), Image) or value == GONE
+        }
+
+    def _read(self, image_ids: list[str]) -> dict[str, Image | str]:
+        with self._app.app_context():
+            return read_metadata(image_ids, chunk_limit())
+
+
+def keep(
+    deletion_id: int, chunk: list[tuple[int, str]], ahead: ReadAhead | None = None
+) -> list[tuple[int, str]]:
     """Keep the metadata of a chunk's images and return the items that may be sent (commits).
 
     The read is bounded (`chunk_limit`): an image not read in time is sent anyway, its snapshot
@@ -66,7 +126,15 @@ def keep(deletion_id: int, chunk: list[tuple[int, str]]) -> list[tuple[int, str]
         missing = [image_id for image_id in image_ids if image_id not in held]
         db.session.commit()  # no transaction stays open while we wait for the network
         if missing:
-            _store(deletion_id, missing, read_metadata(missing, chunk_limit()))
+            read = ahead.take(missing) if ahead is not None else {}
+            unread = [image_id for image_id in missing if image_id not in read]
+            if unread:
+                read.update(read_metadata(unread, chunk_limit()))
+            if ahead is not None:
+                # The next chunk's images (this one is claimed: they are the next unsent).
+                ahead.start([image_id for _, image_id in items.unsent_chunk(deletion_id, size)])
+                db.session.commit()
+            _store(deletion_id, missing, read)
         sendable = holding.sendable(deletion_id, chunk)
         db.session.commit()  # nor while the chunk is sent
         if sendable:
