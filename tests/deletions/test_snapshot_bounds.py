@@ -107,7 +107,8 @@ def test_a_slow_api_bounds_the_read_by_time(
 def restorable_only_of(app: Flask) -> list[bool]:
     """The option of every deletion request written so far."""
     with app.app_context():
-        return list(db.session.scalars(select(DeletionRequest.restorable_only)))
+        query = select(DeletionRequest.restorable_only).order_by(DeletionRequest.id)
+        return list(db.session.scalars(query))
 
 
 def test_the_option_is_asked_on_the_form_the_api_and_the_cli(
