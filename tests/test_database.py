@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, wait_for
 from wesog_dash import audit
 from wesog_dash.audit.queries import AuditFilters, page
-from wesog_dash.database import engine_options, normalize_url
+from wesog_dash.database import closed_by_server, engine_options, normalize_url
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, Lease
 
@@ -32,9 +33,30 @@ def test_a_bare_postgresql_url_gets_the_psycopg_3_driver(bare: str) -> None:
 def test_sqlite_waits_for_its_write_lock_and_postgresql_checks_pooled_connections() -> None:
     sqlite, postgresql = engine_options("sqlite:///x.db"), engine_options(PG)
     assert sqlite["connect_args"] == {"timeout": 10} and "pool_pre_ping" not in sqlite
-    assert postgresql["pool_pre_ping"] is True
+    assert "pool_pre_ping" not in postgresql  # a test query per request; see the next test
     assert "timeout" not in postgresql["connect_args"]  # psycopg would refuse it
     assert sqlite["hide_parameters"] is postgresql["hide_parameters"] is True
+
+
+@pytest.mark.postgresql_only
+def test_a_connection_the_server_closed_is_replaced_at_checkout_without_an_error(
+    app: Flask,
+) -> None:
+    backend = text("SELECT pg_backend_pid()")
+    alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+    with app.app_context():
+        first = db.session.scalar(backend)
+        db.session.remove()  # back to the pool, idle
+        admin = create_engine(db.engine.url, poolclass=NullPool)  # not a pooled connection
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            other.commit()
+            # Gone: it told its client why and closed the socket, as a restart does.
+            wait_for(lambda: other.execute(alive, {"pid": first}).scalar() == 0, timeout=5)
+        admin.dispose()
+        second = db.session.scalar(backend)  # no OperationalError: replaced at checkout
+        assert second != first
+        assert not closed_by_server(db.session.connection().connection.dbapi_connection)
 
 
 def test_times_read_back_timezone_aware_in_utc(app: Flask) -> None:

@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     wakeups.install(app)  # NOTIFY the poller process on PostgreSQL
     with app.app_context():
         database.tune_sqlite(db.engine)
+        database.check_connections(db.engine)
     migrate.init_app(
         app,
         db,

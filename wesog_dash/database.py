@@ -7,6 +7,7 @@ schema is at the newest migration (/readyz).
 
 from __future__ import annotations
 
+import select
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
 # A session, or Flask-SQLAlchemy's per-context proxy of one (`db.session`).
@@ -46,8 +47,9 @@ def engine_options(uri: str) -> dict[str, Any]:
         options["connect_args"] = {"timeout": 10}
     elif backend == "postgresql":
         options.update(
-            # A connection the server closed (restart, idle timeout) is replaced, not served.
-            pool_pre_ping=True,
+            # No `pool_pre_ping`: its test query cost every request a round trip. A connection
+            # the server closed (restart, idle timeout) is caught at checkout for free instead
+            # (`check_connections`).
             # gunicorn's 8 threads plus the poller's workers share one pool per process.
             pool_size=10,
             max_overflow=10,
@@ -56,6 +58,35 @@ def engine_options(uri: str) -> dict[str, Any]:
             connect_args={"connect_timeout": 10, "application_name": "wesog-dash"},
         )
     return options
+
+
+def check_connections(engine: Engine) -> None:
+    """On PostgreSQL, test each pooled connection at checkout without a round trip.
+
+    A server that restarts, times a session out or terminates it says so and closes the
+    socket, so the idle connection's socket becomes readable; one found readable is replaced
+    (SQLAlchemy retries the checkout with a new connection). A link cut without a word (no
+    FIN) is not seen here: the first statement fails, the pool is discarded, and that one
+    request answers 503 like any database outage.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if closed_by_server(dbapi_connection):
+            raise DisconnectionError("the database server closed this connection")
+
+
+def closed_by_server(connection: Any) -> bool:
+    """True when an idle connection's socket is readable (the server spoke or hung up)."""
+    if getattr(connection, "closed", False):
+        return True
+    try:
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def tune_sqlite(engine: Engine) -> None:
