@@ -3,19 +3,23 @@ what was read ahead is kept, never read twice."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 
 from tests.conftest import cycle_until, deletes_received, wait_for
 from tests.conftest import request_deletion as request
 from tests.deletions.test_deletions import FAST, deletion_state, items
 from tests.deletions.test_lifecycle import sending_in_background
+from wesog_dash.deletions.sending.keeping import ReadAhead
 from wesog_dash.extensions import db
 from wesog_dash.models import ImageSnapshot
 from wesog_dash.poller import Poller
 from wesog_dash.sandbox import SandboxServer, SandboxSettings
+from wesog_dash.upstream import GUARD
+from wesog_dash.wesog import WesogUnavailable
 
 pytestmark = pytest.mark.dialect  # run again on PostgreSQL (tests/engines.py)
 
@@ -73,3 +77,20 @@ def test_what_was_read_ahead_is_kept_and_never_read_again(
     # The first chunk: a probe of two ids (is an `∩` list understood?), then its other three;
     # the next two chunks: one search each, read ahead. Read twice, it would be five.
     assert searches(sandbox) == 4
+
+
+@pytest.mark.parametrize("sandbox_settings", [SandboxSettings(**KNOBS)])
+def test_the_read_ahead_carries_the_senders_fence(app: Flask, sandbox: SandboxServer) -> None:
+    checked: list[str] = []
+
+    def lease_lost() -> None:
+        checked.append(threading.current_thread().name)
+        raise WesogUnavailable("this poller lost its lease to another one; it stopped")
+
+    with app.app_context():
+        setattr(g, GUARD, lease_lost)  # as `poller.fence.fenced` sets it
+        with ReadAhead() as ahead:
+            ahead.start(IDS[:5])
+            assert ahead.take(IDS[:5]) == {}  # nothing read: the fence said no
+    assert checked and all(name.startswith("wesog-read-ahead") for name in checked)
+    assert searches(sandbox) == 0

@@ -12,13 +12,13 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import insert, select
 
 from ...config import settings
 from ...extensions import db
 from ...models import ImageSnapshot, utcnow
-from ...upstream import wesog_client
+from ...upstream import GUARD, wesog_client
 from ...wesog import Image
 from ...wesog.many import ReadLimit, read_images
 from .. import items
@@ -55,12 +55,13 @@ class ReadAhead:
 
     The API's search time (~a fifth of a chunk's time on a fast API) then overlaps our own
     work instead of adding to it. Only answers are taken from it (an image or "not found");
-    what it could not read is read again in `keep`. The read is not fenced by the poller's
-    lease: a search changes nothing upstream, and the DELETE it prepares still is.
+    what it could not read is read again in `keep`. The sender's guard (the poller's lease
+    fence) goes with it, so a poller that lost its lease reads nothing ahead either.
     """
 
     def __init__(self) -> None:
         self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self._guard = g.get(GUARD)
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[dict[str, Image | str]] | None = None
 
@@ -99,6 +100,8 @@ class ReadAhead:
 
     def _read(self, image_ids: list[str]) -> dict[str, Image | str]:
         with self._app.app_context():
+            if self._guard is not None:
+                setattr(g, GUARD, self._guard)
             return read_metadata(image_ids, chunk_limit())
 
 
