@@ -51,8 +51,15 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout_without_an_error
         with admin.connect() as other:
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
             other.commit()
+
+            def gone() -> bool:
+                # pg_stat_activity is a snapshot per transaction: a new one for each look.
+                found = other.execute(alive, {"pid": first}).scalar()
+                other.commit()
+                return found == 0
+
             # Gone: it told its client why and closed the socket, as a restart does.
-            wait_for(lambda: other.execute(alive, {"pid": first}).scalar() == 0, timeout=5)
+            wait_for(gone, timeout=5)
         admin.dispose()
         second = db.session.scalar(backend)  # no OperationalError: replaced at checkout
         assert second != first
