@@ -102,3 +102,25 @@ def test_viewers_have_no_token_page_and_bad_input_is_explained(
     assert too_long.status_code == 422 and "wsd_" not in too_long.get_data(as_text=True)
     junk = make(client, csrf, expires_days="forever", scope="root", owner="someone-else")
     assert junk.status_code == 422
+
+
+def token_row(html: str, token_id: int) -> str:
+    """One token's row of a page's token table."""
+    found = re.search(rf'<tr id="token-{token_id}".*?</tr>', html, re.S)
+    assert found, f"no row for token {token_id}"
+    return found.group(0)
+
+
+def test_the_users_page_and_the_tokens_page_draw_a_token_alike_in_words(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    csrf = auth.login("admin")
+    make(client, csrf, label="weekly export")
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.label == "weekly export"))
+    client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf})
+    on_tokens = token_row(client.get("/tokens").get_data(as_text=True), token_id)
+    on_users = token_row(client.get("/admin/users").get_data(as_text=True), token_id)
+    assert on_users == on_tokens  # one table, the same row
+    assert "Read only" in on_users and 'data-label="May"' in on_users  # words, phone labels
+    assert ">read<" not in on_users and "Revoke token" not in on_users  # no code, no button

@@ -24,6 +24,7 @@ from ..accounts.permissions import role_required
 from ..models import ROLES, User
 from .forms import NewUserForm, RoleForm
 from .proxies import untrusted_forwarding
+from .tokens import SCOPE_WORDS
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -38,6 +39,7 @@ def page(status: int = 200, **context: Any) -> tuple[str, int]:
         role_form=RoleForm(formdata=None),
         api_tokens=tokens.all_tokens(),
         token_status=tokens.token_status,
+        scope_words=SCOPE_WORDS,
         roles=ROLES,
         me=current_user.id,
         min_password=accounts.MIN_PASSWORD_LENGTH,
