@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 
 from ..extensions import db
-from ..models import DeletionItem, ImageSnapshot, utcnow
+from ..models import DeletionItem, DeletionRequest, ImageSnapshot, utcnow
 from ..models.operations import CANCELLED_MSG
 
 # The snapshot problem of an image the metadata read did not find: nothing to restore.
@@ -181,6 +181,11 @@ def first_image_id(deletion_id: int) -> str | None:
     """The image id of the first item (a single deletion's only image)."""
     query = select(DeletionItem.image_id).where(DeletionItem.deletion_id == deletion_id)
     return db.session.scalar(query.order_by(DeletionItem.position).limit(1))
+
+
+def only_image(deletion: DeletionRequest) -> str | None:
+    """A single deletion's only image id (None for a bulk one), as audit events name it."""
+    return first_image_id(deletion.id) if deletion.item_count == 1 else None
 
 
 def has_unsettled(deletion_id: int) -> bool:

@@ -22,11 +22,6 @@ from .outcomes import finish_operation, settle_deletion
 ABANDONED = "the dashboard stopped while sending it; the outcome is unknown"
 
 
-def only_image(deletion: DeletionRequest) -> str | None:
-    """A single deletion's only image id (None for a bulk one)."""
-    return items.first_image_id(deletion.id) if deletion.item_count == 1 else None
-
-
 def attach(
     deletion: DeletionRequest,
     op: OperationSnapshot,
@@ -50,7 +45,7 @@ def attach(
         actor=actor,
         deletion_id=deletion.id,
         op_id=op.op_id,
-        image_id=only_image(deletion),
+        image_id=items.only_image(deletion),
         details={"items": len(item_ids), **(details or {})},
     )
     chunk_answered(deletion)
@@ -98,7 +93,7 @@ def reject(
         actor=actor,
         deletion_id=deletion.id,
         outcome="rejected",
-        image_id=only_image(deletion),
+        image_id=items.only_image(deletion),
         details={"message": message, "items": refused},
     )
     if items.any_sent(deletion.id):
@@ -126,7 +121,7 @@ def mark_unknown(
         actor=actor,
         deletion_id=deletion.id,
         outcome="unknown",
-        image_id=only_image(deletion),
+        image_id=items.only_image(deletion),
         details={"message": message, "items": len(item_ids)},
     )
 

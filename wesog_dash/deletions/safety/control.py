@@ -64,15 +64,11 @@ def undo(deletion_id: int, actor: str) -> str:
         actor=actor,
         deletion_id=deletion.id,
         outcome="cancelled",
-        image_id=_only_image(deletion),
+        image_id=items.only_image(deletion),
         details={"items": dropped},
     )
     db.session.commit()
     return done
-
-
-def _only_image(deletion: DeletionRequest) -> str | None:
-    return deletion.items[0].image_id if deletion.item_count == 1 and deletion.items else None
 
 
 def pause(deletion_id: int, actor: str) -> str:
