@@ -14,7 +14,8 @@ from tests.conftest import AuthActions
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 FORM = re.compile(r"<form\b[^>]*>", re.S)
 ACTION = re.compile(r"url_for\('([\w.]+)'")
-REVOKE_CALL = re.compile(r"revoke_token\(token, '([\w.]+)'\)")  # the shared revoke macro
+# The endpoints given to the shared revoke macro, directly or through the token table's.
+REVOKE_CALL = re.compile(r"""(?:revoke_token\(token|token_table\(api_tokens), ["']([\w.]+)["']""")
 # What a double press would do twice: delete, undo, pause, resume, cancel, retry, restore,
 # approve or reject, run a policy, revoke, disable, end sessions, send a test alert.
 DESTRUCTIVE = {
