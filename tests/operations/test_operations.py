@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.conftest import FAST_POLLING, wait_for
+from tests.conftest import FAST_POLLING, sql_statements, wait_for
 from wesog_dash import operations
 from wesog_dash.extensions import db
 from wesog_dash.models import AuditEvent, Operation, OperationSample, utcnow
@@ -268,6 +268,49 @@ def test_progress_reports_percentages_elapsed_time_and_an_eta(
 
     final = wait_for(finished, timeout=15)
     assert (final.percent_done, final.percent_good, final.eta_seconds) == (100.0, 100.0, None)
+
+
+def test_the_eta_reads_the_progress_curve_once_per_change(
+    app: Flask, api: WesogClient, sandbox: SandboxServer, poller: Poller
+) -> None:
+    sandbox.settings.item_ms = 250
+    op_id = api.delete_images([str(100010 + n) for n in range(20)]).op_id
+    assert op_id is not None
+    with app.app_context():
+        operations.track(op_id, actor="alice")
+
+    def running_with_a_curve() -> Operation | None:
+        poller.run_once()
+        with app.app_context():
+            row = operations.load_operation(op_id)
+            assert row is not None
+            return row if 0 < row.num_good < 20 and sample_count(app, op_id) >= 2 else None
+
+    wait_for(running_with_a_curve, timeout=15)
+
+    def etas() -> list[float | None]:
+        with app.app_context():
+            row = operations.load_operation(op_id)
+            assert row is not None
+            return [operations.progress(row).eta_seconds for _ in range(5)]
+
+    with sql_statements(app, "operation_samples") as curve_reads:
+        first = etas() + etas()
+    # Every open tab polls the fragment; the samples only change with the operation.
+    assert len(curve_reads) == 1 and all(eta is not None for eta in first)
+    with app.app_context():
+        changed_at = operations.load_operation(op_id).last_change_at  # type: ignore[union-attr]
+
+    def changed() -> bool:
+        poller.run_once()
+        with app.app_context():
+            row = operations.load_operation(op_id)
+            return row is not None and row.last_change_at != changed_at
+
+    wait_for(changed, timeout=15)
+    with sql_statements(app, "operation_samples") as curve_reads:
+        etas()
+    assert len(curve_reads) == 1  # a new sample: the curve is read again
 
 
 def test_progress_of_a_queued_operation_has_no_elapsed_time_or_eta(app: Flask) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Operation, OperationSample, utcnow
 
 CURVE_SAMPLES = 10  # the rate is taken over this many recent progress samples
+CURVES = "wesog_recent_curves"  # app.extensions: (op_id, last_change_at) -> Curve | None
+MAX_CURVES = 10_000  # remembered curves per process; forgetting only costs one more read
 
 
 @dataclass(frozen=True)
@@ -66,26 +69,58 @@ def elapsed_ms(row: Operation, now: datetime) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class Curve:
+    """The recent pace of a running operation: items per second up to its newest sample."""
+
+    newest_at: datetime
+    per_second: float
+
+
 def eta_seconds(row: Operation, now: datetime) -> float | None:
     """Seconds left at the recent rate of the progress curve, else at the average rate."""
     done = (row.num_good or 0) + (row.num_bad or 0)
     remaining = (row.num_total or 0) - done
     if remaining <= 0:
         return 0.0
-    samples = db.session.scalars(
-        select(OperationSample)
-        .where(OperationSample.op_id == row.op_id, OperationSample.is_started.is_(True))
-        .order_by(OperationSample.id.desc())
-        .limit(CURVE_SAMPLES)
-    ).all()
-    if len(samples) >= 2:
-        newest, oldest = samples[0], samples[-1]
-        seconds = (newest.seen_at - oldest.seen_at).total_seconds()
-        items = (newest.num_good + newest.num_bad) - (oldest.num_good + oldest.num_bad)
-        if seconds > 0 and items > 0:
-            since_newest = max(0.0, (now - newest.seen_at).total_seconds())
-            return max(0.0, remaining / (items / seconds) - since_newest)
+    curve = recent_curve(row)
+    if curve is not None:
+        since_newest = max(0.0, (now - curve.newest_at).total_seconds())
+        return max(0.0, remaining / curve.per_second - since_newest)
     # One sample only: upstream's own average since the start (exec_ms is its running value).
     if done > 0 and (row.exec_ms or 0) > 0:
         return remaining / (done / (row.exec_ms / 1000.0))
     return None
+
+
+def recent_curve(row: Operation) -> Curve | None:
+    """The rate over the last CURVE_SAMPLES samples, read once per change of the operation.
+
+    A sample is written exactly when `last_change_at` moves (`snapshots.record_snapshot`), so
+    (op_id, last_change_at) names one curve: the polls of a watched operation between two
+    changes, every second from every open tab, need not read the same samples again.
+    """
+    memory = current_app.extensions.setdefault(CURVES, {})
+    key = (row.op_id, row.last_change_at)
+    if key not in memory:
+        if len(memory) >= MAX_CURVES:
+            memory.clear()
+        memory[key] = _read_curve(row.op_id)
+    return memory[key]
+
+
+def _read_curve(op_id: int) -> Curve | None:
+    samples = db.session.scalars(
+        select(OperationSample)
+        .where(OperationSample.op_id == op_id, OperationSample.is_started.is_(True))
+        .order_by(OperationSample.id.desc())
+        .limit(CURVE_SAMPLES)
+    ).all()
+    if len(samples) < 2:
+        return None
+    newest, oldest = samples[0], samples[-1]
+    seconds = (newest.seen_at - oldest.seen_at).total_seconds()
+    items = (newest.num_good + newest.num_bad) - (oldest.num_good + oldest.num_bad)
+    if seconds <= 0 or items <= 0:
+        return None
+    return Curve(newest_at=newest.seen_at, per_second=items / seconds)
