@@ -166,18 +166,22 @@ class PostgresDatabases:
         return self._work.url.render_as_string(hide_password=False)
 
     def _emptying(self, connection: Connection) -> str:
-        """SQL that deletes every row (children first) and restarts every id sequence.
+        """SQL that deletes every row (children first), restarts every id sequence and puts
+        back the migration version (a test may have changed it; it is no model's table).
 
         DELETE, not TRUNCATE: on a few rows it costs milliseconds, where TRUNCATE makes new
         files for every table and index (ten times slower).
         """
-        if self._reset_sql is None:
+        if self._reset_sql is None:  # read on the first use, as the template made it
             sequences = connection.scalars(
                 text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
             ).all()
+            versions = connection.scalars(text("SELECT version_num FROM alembic_version")).all()
             tables = reversed(db.metadata.sorted_tables)
             statements = [f'DELETE FROM "{table.name}"' for table in tables]
             statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+            statements.append("DELETE FROM alembic_version")
+            statements += [f"INSERT INTO alembic_version VALUES ('{v}')" for v in versions]
             self._reset_sql = "; ".join(statements)
         return self._reset_sql
 
