@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import AuthActions, wait_for
@@ -64,6 +68,41 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout_without_an_error
         second = db.session.scalar(backend)  # no OperationalError: replaced at checkout
         assert second != first
         assert not closed_by_server(db.session.connection().connection.dbapi_connection)
+
+
+@contextmanager
+def transactions_seen(app: Flask) -> Iterator[list[tuple[int, bool]]]:
+    """For each statement the app's engine runs meanwhile: (backend pid, in autocommit)."""
+    seen: list[tuple[int, bool]] = []
+
+    def note(connection: Any, *_args: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        seen.append((dbapi_connection.info.backend_pid, dbapi_connection.autocommit))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.mark.postgresql_only
+def test_a_polled_fragment_reads_outside_a_transaction_and_a_page_inside_one(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("viewer")
+    with transactions_seen(app) as polled:
+        assert client.get("/ops/running", headers={"HX-Request": "true"}).status_code == 200
+    with transactions_seen(app) as page:
+        for _ in range(5):  # the pool hands its connections out in turn
+            assert client.get("/ops").status_code == 200
+    # No BEGIN and ROLLBACK around a poll's reads: two round trips of every tab's every poll.
+    assert polled and all(autocommit for _pid, autocommit in polled)
+    # The same pooled connection, given back transactional: pages and writes keep theirs.
+    assert {pid for pid, _ in polled} & {pid for pid, _ in page}
+    assert page and not any(autocommit for _pid, autocommit in page)
 
 
 def test_times_read_back_timezone_aware_in_utc(app: Flask) -> None:

@@ -130,6 +130,20 @@ def discard(session: AnySession) -> None:
         session.rollback()
 
 
+def read_without_transaction(session: AnySession) -> None:
+    """On PostgreSQL, run `session`'s statements each on its own until it ends (autocommit).
+
+    For polled fragments, which read and at most write one statement (marking a row viewed):
+    the BEGIN and ROLLBACK around their reads were two of five round trips, paid by every open
+    tab every second. The pool gives the connection back transactional. SQLite begins no
+    transaction for a read: nothing to do there.
+    """
+    current = session() if isinstance(session, scoped_session) else session
+    if current.get_bind().dialect.name != "postgresql" or current.in_transaction():
+        return  # a connection already in use keeps its transaction
+    current.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def limit_lock_wait(session: AnySession, seconds: float) -> None:
     """On PostgreSQL, the current transaction's statements wait at most `seconds` for a lock
     (then fail with LockNotAvailable) instead of as long as the holder keeps it."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from tests.conftest import AuthActions, request_deletion, sql_statements, wait_for
 from tests.views.test_image_grid_live import CSRF, poll, slots, watcher
@@ -28,6 +30,23 @@ LISTS = [("/ops", "/ops/list"), ("/", "/overview/live")]
 
 
 statements = sql_statements
+
+
+@contextmanager
+def checkouts(app: Flask) -> Iterator[list[object]]:
+    """The connections the app's engine hands out meanwhile."""
+    taken: list[object] = []
+
+    def note(dbapi_connection: object, *_args: Any) -> None:
+        taken.append(dbapi_connection)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "checkout", note)
+    try:
+        yield taken
+    finally:
+        event.remove(engine, "checkout", note)
 
 
 def version_of(client: FlaskClient, page: str) -> str:
@@ -54,11 +73,12 @@ class TestFromMemory:
         auth.login("viewer")
         version = version_of(client, page)  # the page checked the session in the database
         assert client.get(live, query_string={"v": version}, headers=HTMX).status_code == 204
-        with statements(app) as seen:
+        with statements(app) as seen, checkouts(app) as taken:
             answer = client.get(live, query_string={"v": version}, headers=HTMX)
         assert answer.status_code == 204 and answer.headers["Cache-Control"] == "no-store"
         assert "Set-Cookie" not in answer.headers
         assert seen == [], "an idle poll read the database"
+        assert taken == [], "an idle poll took a database connection (it may be down)"
 
     def test_a_changed_list_is_rendered_after_checking_the_session(
         self, app: Flask, client: FlaskClient, auth: AuthActions

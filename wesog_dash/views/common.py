@@ -34,6 +34,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import deletions, heartbeat
 from ..accounts.permissions import can, read_only
 from ..config import settings
+from ..database import read_without_transaction
+from ..extensions import db
 from ..inputs import whole_number
 from ..upstream import upstream
 from . import display, errors, words
@@ -73,12 +75,14 @@ def polled(view: F) -> F:
     """Mark a fragment that pages poll: it must not count as user activity.
 
     Such a request neither refreshes the session's idle timer nor re-signs its cookie, so a
-    tab left open still logs out after SESSION_IDLE_MINUTES (and polls stay cheap).
+    tab left open still logs out after SESSION_IDLE_MINUTES (and polls stay cheap). It reads
+    outside a transaction: a polled view writes at most one statement.
     """
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g.passive_request = True
+        read_without_transaction(db.session)
         return view(*args, **kwargs)
 
     wrapped.is_polled = True  # type: ignore[attr-defined]

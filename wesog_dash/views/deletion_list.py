@@ -86,8 +86,8 @@ def deletion_list() -> ResponseReturnValue:
 
 
 @bp.get("/deletions/list")
-@polled
 @answers_idle(list_unchanged("deletions", *LIST_MARKERS))
+@polled
 @role_required("viewer")
 def deletion_list_live() -> ResponseReturnValue:
     """The table of /deletions, polled: 204 (swap nothing) while nothing it shows changed."""

@@ -50,8 +50,9 @@ def remembered(read: Callable[[], T]) -> T:
 
 
 def answers_idle(unchanged_now: Callable[[], bool]) -> Callable[[F], F]:
-    """Put above `role_required`: a poll from a session this process checked lately (with the
-    view's role) that `unchanged_now()` finds unchanged gets 204; any other takes the view."""
+    """Put above `polled` and `role_required`: a poll from a session this process checked
+    lately (with the view's role) that `unchanged_now()` finds unchanged gets 204 without a
+    database connection; any other takes the view."""
 
     def decorator(view: F) -> F:
         role = view.required_role  # type: ignore[attr-defined]  # set by role_required

@@ -109,8 +109,8 @@ MAX_CARDS = 100  # cards one watcher request may ask about (a page shows images.
 # POST, not GET: 24 image ids of up to 256 characters would not fit a request line (4 KiB
 # under gunicorn). It reads only; the CSRF token comes with it like with every htmx request.
 @bp.post("/images/cards")
-@polled
 @answers_idle(lambda: not changed_cards())
+@polled
 @role_required("viewer")
 def image_cards() -> ResponseReturnValue:
     """The grid's watcher, from the database only: each card it shows (slot `n`, image `id`,

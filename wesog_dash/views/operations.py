@@ -123,8 +123,8 @@ def op_list() -> ResponseReturnValue:
 
 
 @bp.get("/ops/list")
-@polled
 @answers_idle(list_unchanged("ops", operations.operations_marker))
+@polled
 @role_required("viewer")
 def op_list_live() -> ResponseReturnValue:
     """The table of /ops, polled: 204 (swap nothing) while no operation changed."""

@@ -43,8 +43,8 @@ def panels_context(token: str) -> dict[str, Any]:
 
 
 @bp.get("/overview/live")
-@polled
 @answers_idle(list_unchanged("overview", *OVERVIEW_MARKERS))
+@polled
 @role_required("viewer")
 def overview_live() -> ResponseReturnValue:
     """The overview's live panels, polled: 204 while no operation or deletion changed."""
