@@ -59,7 +59,8 @@ def _image_json(record: ImageRecord, fields: list[str], root: str) -> dict[str, 
 def image_search() -> Any:
     """Search images with the `q` formula, sorting, paging, projection and facets."""
     params = parse_search_params(request.args, sandbox_state().settings.dialect)
-    result = run_search(sandbox_state().ordered_images(), params)
+    # The id index gives the images the formula can match at most; the formula decides.
+    result = run_search(sandbox_state().images_for(params.query.ids), params)
     root, dumps = request.url_root, _COMPACT.encode
     # Each image is encoded as soon as its dict is built, so the dicts die young: holding
     # 10,000 of them until one final encode got them promoted, and then the collector kept

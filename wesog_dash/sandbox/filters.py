@@ -100,13 +100,22 @@ def _build_id(operator: str, value: str) -> tuple[Predicate, list[str]]:
     text, number, cmp = value, _as_number(value), _COMPARE[operator]
     if number is None:
         return lambda r: cmp(r.image_id, text), []
+    return IdCompare(operator, text, number), []
 
-    def compare(r: ImageRecord) -> bool:
+
+class IdCompare:
+    """An id compared with a number (`id>=41`): numeric ids by value, the others as text."""
+
+    __slots__ = ("compare", "number", "operator", "text")
+
+    def __init__(self, operator: str, text: str, number: float) -> None:
+        self.operator, self.text, self.number = operator, text, number
+        self.compare = _COMPARE[operator]
+
+    def __call__(self, r: ImageRecord) -> bool:
         if r.id_num is not None:
-            return cmp(r.id_num, number)
-        return cmp(r.image_id, text)
-
-    return compare, []
+            return self.compare(r.id_num, self.number)
+        return self.compare(r.image_id, self.text)
 
 
 def _as_number(value: str) -> float | None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
+from .narrowing import IdHint, candidates
 from .operations import Element
 from .records import ImageRecord, blank_image, computed_values, make_record
 
@@ -41,6 +42,12 @@ class ImageStore:
         if self._ordered is None:
             self._ordered = sorted(self._records.values(), key=_SORT_KEY)
         return self._ordered
+
+    def candidates(self, ids: IdHint | None) -> list[ImageRecord]:
+        """The images a formula allowing `ids` can match, in default order (all for None)."""
+        if ids is None:
+            return self.ordered()
+        return candidates(ids, self._records, self.ordered())
 
     def apply(
         self, kind: str, element: Element, strict: bool, fails: Callable[[], bool]

@@ -18,13 +18,16 @@ match nothing.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .filters import FILTERS, OPERATORS, IdSet, Predicate
+from .filters import FILTERS, OPERATORS, IdCompare, IdSet, Predicate
+from .narrowing import Bounds, IdHint, both, either
 from .records import ImageRecord
 
+Part = tuple[Predicate, IdHint | None]  # a parsed (sub)formula and the ids it can match
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_DEPTH = 64  # deeper nesting would risk Python's recursion limit; no real formula needs it
 
@@ -49,6 +52,7 @@ class Query:
     matches: Callable[[ImageRecord], bool]
     similarity_terms: list[str]
     everything: bool = False  # the empty formula: no need to call `matches` at all
+    ids: IdHint | None = None  # the ids it can match at most, when its id filters say
 
     @property
     def has_similarity(self) -> bool:
@@ -75,8 +79,8 @@ def parse_query(text: str, comma_lists: bool = True) -> Query:
     if tokens[0].kind == "end":
         return Query(lambda record: True, [], everything=True)
     parser = _Parser(tokens)
-    predicate = parser.parse()
-    return Query(predicate, parser.terms)
+    predicate, ids = parser.parse()
+    return Query(predicate, parser.terms, ids=ids)
 
 
 def _tokenize(text: str, comma_lists: bool = True) -> list[_Token]:
@@ -155,12 +159,12 @@ class _Parser:
         self.depth = 0
         self.terms: list[str] = []
 
-    def parse(self) -> Predicate:
-        predicate = self._or_expr()
+    def parse(self) -> Part:
+        part = self._or_expr()
         token = self.tokens[self.index]
         if token.kind != "end":
             raise _unexpected(token)
-        return predicate
+        return part
 
     def _next(self) -> _Token:
         token = self.tokens[self.index]
@@ -168,29 +172,34 @@ class _Parser:
             self.index += 1
         return token
 
-    def _or_expr(self) -> Predicate:
+    def _or_expr(self) -> Part:
         parts = [self._and_expr()]
         while self.tokens[self.index].kind == "||":
             self._next()
             parts.append(self._and_expr())
-        id_sets = [part for part in parts if isinstance(part, IdSet)]
+        predicates = [predicate for predicate, _ids in parts]
+        id_sets = [part for part in predicates if isinstance(part, IdSet)]
         if len(id_sets) > 1:  # `id=a || id=b || ...`: one set lookup instead of a chain
-            parts = [IdSet.union(id_sets), *(p for p in parts if not isinstance(p, IdSet))]
-        return _balanced(parts, _either)
+            predicates = [
+                IdSet.union(id_sets),
+                *(p for p in predicates if not isinstance(p, IdSet)),
+            ]
+        return _balanced(predicates, _either), either(ids for _predicate, ids in parts)
 
-    def _and_expr(self) -> Predicate:
+    def _and_expr(self) -> Part:
         parts = [self._primary()]
         while self.tokens[self.index].kind == "&&":
             self._next()
             parts.append(self._primary())
-        return _balanced(parts, _both)
+        predicates = [predicate for predicate, _ids in parts]
+        return _balanced(predicates, _both), both(ids for _predicate, ids in parts)
 
-    def _primary(self) -> Predicate:
+    def _primary(self) -> Part:
         token = self._next()
         if token.kind == "filter":
             assert token.predicate is not None
             self.terms.extend(token.terms)
-            return token.predicate
+            return token.predicate, ids_of(token.predicate)
         if token.kind == "(":
             self.depth += 1
             if self.depth > _MAX_DEPTH:
@@ -204,6 +213,15 @@ class _Parser:
             self.depth -= 1
             return inner
         raise _unexpected(token)
+
+
+def ids_of(predicate: Predicate) -> IdHint | None:
+    """The ids one filter can match at most (None: not an id filter, or not by number)."""
+    if isinstance(predicate, IdSet):
+        return IdHint(predicate.texts, predicate.numbers)
+    if isinstance(predicate, IdCompare) and not math.isnan(predicate.number):
+        return IdHint(ranges=(Bounds.of(predicate.operator, predicate.number),))
+    return None
 
 
 def _balanced(

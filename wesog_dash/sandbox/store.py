@@ -21,6 +21,7 @@ from collections import Counter, deque
 from typing import Any
 
 from .images import ImageStore
+from .narrowing import IdHint
 from .operations import Element, SimulatedOperation
 from .oplog import OpLog, OpsQuery
 from .records import ImageRecord
@@ -55,6 +56,12 @@ class SandboxState:
         """Return the stored image or None."""
         with self._cond:
             return self._images.get(image_id)
+
+    def images_for(self, ids: IdHint | None) -> list[ImageRecord]:
+        """The images a formula allowing `ids` can match, in default order; must not be
+        modified."""
+        with self._cond:
+            return self._images.candidates(ids)
 
     def ordered_images(self) -> list[ImageRecord]:
         """All images in default order (id ascending); the list must not be modified."""
