@@ -69,6 +69,18 @@ def cycle_until(poller: Any, condition: Callable[[], Any], timeout: float = 15.0
 
 
 @contextmanager
+def engine_events(app: Flask, name: str, note: Callable[..., None]) -> Iterator[None]:
+    """Call `note` on each `name` event of the app's engine (SQLAlchemy's events) meanwhile."""
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, name, note)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, note)
+
+
+@contextmanager
 def sql_statements(app: Flask, table: str = "") -> Iterator[list[str]]:
     """The SQL statements the app's engine runs meanwhile that name `table` (an executemany
     counts once)."""
@@ -80,13 +92,8 @@ def sql_statements(app: Flask, table: str = "") -> Iterator[list[str]]:
             with lock:
                 seen.append(statement)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with engine_events(app, "before_cursor_execute", note):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def request_deletion(

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import AuthActions, wait_for
+from tests.conftest import AuthActions, engine_events, wait_for
 from wesog_dash import audit
 from wesog_dash.audit.queries import AuditFilters, page
 from wesog_dash.database import closed_by_server, engine_options, normalize_url
@@ -79,13 +79,8 @@ def transactions_seen(app: Flask) -> Iterator[list[tuple[int, bool]]]:
         dbapi_connection = connection.connection.dbapi_connection
         seen.append((dbapi_connection.info.backend_pid, dbapi_connection.autocommit))
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with engine_events(app, "before_cursor_execute", note):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 @pytest.mark.postgresql_only

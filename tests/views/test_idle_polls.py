@@ -12,9 +12,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
-from tests.conftest import AuthActions, request_deletion, sql_statements, wait_for
+from tests.conftest import (
+    AuthActions,
+    engine_events,
+    request_deletion,
+    sql_statements,
+    wait_for,
+)
 from tests.views.test_image_grid_live import CSRF, poll, slots, watcher
 from wesog_dash import accounts, deletions
 from wesog_dash.accounts import sessions
@@ -36,17 +42,10 @@ statements = sql_statements
 def checkouts(app: Flask) -> Iterator[list[object]]:
     """The connections the app's engine hands out meanwhile."""
     taken: list[object] = []
-
-    def note(dbapi_connection: object, *_args: Any) -> None:
-        taken.append(dbapi_connection)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "checkout", note)
-    try:
+    with engine_events(
+        app, "checkout", lambda dbapi_connection, *_: taken.append(dbapi_connection)
+    ):
         yield taken
-    finally:
-        event.remove(engine, "checkout", note)
 
 
 def version_of(client: FlaskClient, page: str) -> str:
