@@ -1,4 +1,5 @@
-"""Polled fragments are not user activity: they never refresh the session's idle timer."""
+"""Polled fragments are not user activity: they never refresh the session's idle timer. And
+they read outside a transaction on PostgreSQL, so none may write more than one statement."""
 
 from __future__ import annotations
 
@@ -66,3 +67,55 @@ class TestIdleExpiry:
         clock[0] += 2 * 60  # 16 minutes since the last real request
         poll = client.get("/ops/running", headers={"HX-Request": "true"})
         assert poll.status_code == 401 and "/login" in poll.headers["HX-Redirect"]
+
+
+# Each polled endpoint with its URL arguments: "deletion" and "op" are filled in by the test.
+POLLED_GETS = {
+    "ops.op_progress": {"op_id": "op"},
+    "ops.op_row": {"op_id": "op"},
+    "ops.op_errors": {"op_id": "op"},
+    "ops.running_count": {},
+    "ops.op_list_live": {},
+    "deletions.deletion_live": {"deletion_id": "deletion"},
+    "deletions.deletion_card": {"deletion_id": "deletion"},
+    "deletion_list.deletion_list_live": {},
+    "overview.overview_live": {},
+    "overview.realtime": {},
+    "audit.audit_verdict": {},
+}
+# Polled, and written nothing by their view (checked by reading them): a POST of the grid's
+# watcher (it reads its cards) and a selection still resolving (it reads the selection).
+READ_ELSEWHERE = {"images.image_cards", "selections.selection_live"}
+
+
+def test_a_polled_view_writes_at_most_one_statement(
+    app: Flask, client, auth: AuthActions, poller: Any
+) -> None:
+    """Polled views read outside a transaction on PostgreSQL (`read_without_transaction`):
+    two writes there would not be all or nothing."""
+    from flask import url_for
+    from sqlalchemy import select
+
+    from tests.conftest import cycle_until, request_deletion, sql_statements
+    from wesog_dash.extensions import db
+    from wesog_dash.models import Operation
+
+    polled = {e for e, view in app.view_functions.items() if getattr(view, "is_polled", False)}
+    assert polled == set(POLLED_GETS) | READ_ELSEWHERE, "a new polled view: add it here"
+    auth.login("viewer")
+    deletion_id = request_deletion(app, ["100001", "100002"])
+
+    def its_operation() -> int | None:
+        with app.app_context():
+            query = select(Operation.op_id).where(Operation.deletion_id == deletion_id)
+            return db.session.scalar(query)
+
+    op_id = cycle_until(poller, its_operation)
+    found = {"deletion": deletion_id, "op": op_id}
+    for endpoint, arguments in POLLED_GETS.items():
+        with app.test_request_context():
+            url = url_for(endpoint, **{name: found[value] for name, value in arguments.items()})
+        with sql_statements(app) as statements:
+            assert client.get(url, headers={"HX-Request": "true"}).status_code == 200, url
+        writes = [s for s in statements if not s.lstrip().upper().startswith("SELECT")]
+        assert len(writes) <= 1, (url, writes)
