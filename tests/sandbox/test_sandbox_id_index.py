@@ -7,6 +7,7 @@ import random
 import pytest
 
 from wesog_dash.sandbox.images import ImageStore
+from wesog_dash.sandbox.narrowing import Bounds
 from wesog_dash.sandbox.operations import Element
 from wesog_dash.sandbox.query import parse_query
 from wesog_dash.sandbox.records import ImageRecord, make_record
@@ -99,3 +100,11 @@ def test_a_deleted_image_leaves_the_index(store: ImageStore) -> None:
     # "7.0" is no number to the API: compared as text, it lies between "5" and "8".
     assert (before, after) == (["5", "6", "7", "8", "7.0", "abc"], ["5", "7", "8", "7.0"])
     assert after == search(changed.ordered(), formula)
+
+
+def test_a_chain_of_ten_thousand_id_bounds_narrows_to_one_interval(store: ImageStore) -> None:
+    formula = " && ".join([f"id>{n % 250}" for n in range(10_000)] + ["id<260"])
+    ids = parse_query(formula).ids
+    assert ids is not None and ids.ranges == (Bounds(249, False, 260, False),)
+    found = search(store.candidates(ids), formula)
+    assert found == search(store.ordered(), formula) and found[:2] == ["250", "251"]

@@ -90,7 +90,8 @@ def both(hints: Iterable[IdHint | None]) -> IdHint | None:
         merged = single_ranges[0].ranges[0]
         for hint in single_ranges[1:]:
             merged = merged.both(hint.ranges[0])
-        known = [h for h in known if h not in single_ranges] + [IdHint(ranges=(merged,))]
+        merged_away = {id(hint) for hint in single_ranges}  # a list's `in` made this O(n²)
+        known = [h for h in known if id(h) not in merged_away] + [IdHint(ranges=(merged,))]
     return min(known, key=lambda hint: (hint.size, len(hint.ranges)))
 
 
