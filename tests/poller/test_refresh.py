@@ -235,3 +235,26 @@ def test_a_bulk_deletion_keeps_a_few_operations_in_flight_and_records_every_outc
     with app.app_context():
         ops = db.session.scalar(select(func.count()).where(Operation.deletion_id == deletion_id))
         assert ops == 6
+
+
+@pytest.mark.parametrize(
+    "app_overrides", [{**FAST, "WESOG_LIST_PAGE_SIZE": 10, "WESOG_DISCOVER_GRACE": 0.5}]
+)
+@pytest.mark.parametrize("first_look", ["before", "after"])
+def test_many_pages_of_new_operations_are_all_discovered(
+    app: Flask, sandbox: SandboxServer, poller: Poller, first_look: str
+) -> None:
+    """More new operations than a page holds, young at first: every one is found in the end,
+    whether the poller looked at the list before they appeared or not."""
+    sandbox.settings.hold = True  # they stay queued: unfinished, as in bench/scale.py
+    if first_look == "before":
+        poller.run_once()
+    created = sandbox.state.bulk_ops(55, "del", "queued", 1)
+    if first_look == "after":
+        poller.run_once()
+
+    def discovered() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Operation)) or 0
+
+    cycle_until(poller, lambda: discovered() == len(created), timeout=20)
