@@ -251,6 +251,30 @@ def test_many_pages_of_new_operations_are_all_discovered(
 
 
 @pytest.mark.parametrize("app_overrides", [{**FAST, "WESOG_LIST_PAGE_SIZE": 10}])
+def test_a_walk_cut_short_leaves_the_older_new_operations_to_the_next_walk(
+    app: Flask,
+    sandbox: SandboxServer,
+    poller: Poller,
+    monkeypatch: pytest.MonkeyPatch,
+    dialect: str,
+) -> None:
+    """Walks stopped by their page cap (or the call budget) before they met an operation seen
+    before: the next walks still find every new operation, however low the cap stays. (The
+    reference's bare array holds them all in one call: no cap can cut it.)"""
+    sandbox.settings.hold = True
+    poller.run_once()  # the first look: what appears from now on is new
+    created = sandbox.state.bulk_ops(55, "del", "queued", 1)
+    monkeypatch.setattr(poller.refresher, "max_pages", lambda: 2)  # pages take long, say
+    cycle_until(poller, lambda: stored_operations(app) >= 20)
+    if dialect == "sandbox":
+        assert stored_operations(app) < len(created)  # the cap cut the paged walk: 20 of 55
+    # Each walk goes on where the last one stopped, not again from the newest page.
+    cycle_until(poller, lambda: stored_operations(app) == len(created))
+    later = sandbox.state.bulk_ops(25, "del", "queued", 1)  # and arrivals after it are found
+    cycle_until(poller, lambda: stored_operations(app) == len(created) + len(later))
+
+
+@pytest.mark.parametrize("app_overrides", [{**FAST, "WESOG_LIST_PAGE_SIZE": 10}])
 def test_a_first_look_records_what_its_first_call_shows(
     app: Flask, sandbox: SandboxServer, poller: Poller, dialect: str
 ) -> None:

@@ -52,6 +52,15 @@ class Plan:
     oldest: int | None = None  # the walk goes down to this op id (the oldest unfinished)
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where discovery cut short goes on: the page it did not read, and the newest op id of
+    its first walk (operations newer than that are read from the first page once it is done)."""
+
+    page: int
+    newest: int
+
+
 @dataclass
 class Walk:
     """What reading the list gave."""
@@ -62,6 +71,8 @@ class Walk:
     too_young: list[int] = field(default_factory=list)
     calls: int = 0
     failed: bool = False
+    cut: bool = False  # stopped by the call budget or the page cap while older pages were due
+    next_page: int = 0  # the page it would have read next
     started: float = 0.0  # monotonic time the first page was asked for
 
 
@@ -81,7 +92,8 @@ class Refresher:
         self, app: Flask, pool: ThreadPoolExecutor, in_context: Callable[..., Any]
     ) -> None:
         self.app, self.pool, self.in_context = app, pool, in_context
-        self.cursor: int | None = None  # every op id above it was listed once
+        self.cursor: int | None = None  # every op id up to it was listed once (see `resume`)
+        self.resume: Resume | None = None  # discovery cut short, above the cursor: go on there
         self.next_list = self.next_discovery = self.list_retry_at = 0.0  # monotonic
         self.list_failures = 0
         self.seconds_per_page: float | None = None
@@ -199,11 +211,16 @@ class Refresher:
         budget, oldest_due = upstream(self.app).budget, plan.oldest
         if oldest_due is None and plan.due:
             oldest_due = min(plan.due)
-        for page in range(1, self.max_pages() + 1):
+        resume = self.resume if plan.discover else None
+        # Going on where the last walk was cut: arrivals since only push that page further
+        # back, so the page holds what it held or newer (read twice, never skipped).
+        page = resume.page if resume is not None else 1
+        for read in range(self.max_pages()):
             # Discovery may go past the planned pages when many new operations appeared.
-            if page > plan.pages and not (plan.discover and self.cursor is not None):
+            if read >= plan.pages and not (plan.discover and self.cursor is not None):
                 break
             if budget.free_slots() == 0:
+                walk.cut = True
                 break
             ops = self.in_context(self._read_and_apply, page, size, plan, walk)
             if ops is None:
@@ -213,6 +230,10 @@ class Refresher:
                 break
             if not self._needs(plan, lowest, oldest_due):
                 break
+            page += 1
+        else:
+            walk.cut = True  # the page cap came first: older pages still wait
+        walk.next_page = page
         self._after_walk(plan, walk)
         return walk
 
@@ -269,6 +290,17 @@ class Refresher:
         if not plan.discover or walk.failed:
             return
         self.next_discovery = now + settings(self.app).discover_interval
+        if walk.cut and self.cursor is not None:
+            # Pages between the last one read and the cursor were never listed: moving the
+            # cursor up would leave their operations undiscovered for good. The next walk
+            # goes on from the page this one did not read.
+            top = self.resume.newest if self.resume else max(walk.listed, default=self.cursor)
+            self.resume = Resume(walk.next_page, _below_young(top, walk))
+            return
+        if self.resume is not None:  # cut walks went on down to the cursor: all is listed
+            # up to the first one's newest; what arrived since is read from the first page.
+            self.cursor, self.resume = _below_young(self.resume.newest, walk), None
+            return
         cursor = max(walk.listed, default=self.cursor or 0)
         if walk.too_young:
             cursor = min(cursor, min(walk.too_young) - 1)  # look at those again next time
@@ -283,3 +315,8 @@ class Refresher:
         if not settings(self.app).discover:
             return None
         return max(0.0, self.next_discovery - time.monotonic())
+
+
+def _below_young(op_id: int, walk: Walk) -> int:
+    """`op_id`, or less: the walk's operations too young to be discovered are read again."""
+    return min(op_id, min(walk.too_young) - 1) if walk.too_young else op_id
