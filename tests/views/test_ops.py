@@ -178,6 +178,31 @@ def test_the_list_polls_with_its_version_and_answers_204_until_something_changes
     assert other.status_code == 200
 
 
+def test_the_list_toasts_an_end_when_the_wall_clock_has_drifted_from_the_consoles(
+    app: Flask,
+    client: FlaskClient,
+    auth: AuthActions,
+    poller: Poller,
+    api: WesogClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a process running for days the wall clock drifts from the console's (the wall time
+    at start, advanced by the monotonic clock): the list's version and the ends it toasts
+    are both stamped by the console's clock, so the toast still comes."""
+    from wesog_dash import clock
+
+    started_at, started = clock.wall(), clock.monotonic()
+    monkeypatch.setattr(clock, "_ANCHOR", (started_at - timedelta(seconds=2), started))
+    token = auth.login("operator")
+    op_id = tracked_add(client, token, api, "drifted-1")
+    version = list_version(client.get("/ops").get_data(as_text=True))
+    finish(app, poller, op_id)
+    changed = client.get("/ops/list", query_string={"v": version}, headers=HTMX)
+    assert changed.status_code == 200
+    toast = json.loads(changed.headers["HX-Trigger"])["toast"]
+    assert toast["message"] == f"Operation #{op_id} finished"
+
+
 def test_a_finished_row_toasts_once_with_a_link(
     app: Flask, client: FlaskClient, auth: AuthActions, poller: Poller, api: WesogClient
 ) -> None:

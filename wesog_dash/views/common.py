@@ -6,7 +6,6 @@ Display helpers (times, durations, progress bars, words for states) live in `dis
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import deletions, heartbeat
+from .. import clock, deletions, heartbeat
 from ..accounts.permissions import can, read_only
 from ..config import settings
 from ..database import read_without_transaction
@@ -136,7 +135,9 @@ def list_token(scope: str, marker: str) -> str:
     args = sorted((k, v) for k, v in request.args.items(multi=True) if k != "v")
     basis = f"{scope}|{marker}|{urlencode(args)}"
     digest = hashlib.sha256(basis.encode()).hexdigest()[:20]
-    return f"{digest}.{int(time.time() * 1000)}"
+    # The console's clock, as the changes it is compared with (`ended_since`) were stamped:
+    # the wall clock drifts from it in a long-running process, and a toast went missing.
+    return f"{digest}.{int(clock.now().timestamp() * 1000)}"
 
 
 def sent_token() -> tuple[str, datetime | None]:
