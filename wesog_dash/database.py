@@ -130,7 +130,7 @@ def discard(session: AnySession) -> None:
         session.rollback()
 
 
-def read_without_transaction(session: AnySession) -> None:
+def read_without_transaction(session: Session) -> None:
     """On PostgreSQL, run `session`'s statements each on its own until it ends (autocommit).
 
     For polled fragments, which read and at most write one statement (marking a row viewed):
@@ -138,10 +138,9 @@ def read_without_transaction(session: AnySession) -> None:
     tab every second. The pool gives the connection back transactional. SQLite begins no
     transaction for a read: nothing to do there.
     """
-    current = session() if isinstance(session, scoped_session) else session
-    if current.get_bind().dialect.name != "postgresql" or current.in_transaction():
+    if session.get_bind().dialect.name != "postgresql" or session.in_transaction():
         return  # a connection already in use keeps its transaction
-    current.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def limit_lock_wait(session: AnySession, seconds: float) -> None:

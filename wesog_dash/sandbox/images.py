@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any
 
 from .narrowing import IdHint, candidates
 from .operations import Element
-from .records import ImageRecord, blank_image, computed_values, make_record
+from .records import ImageRecord, blank_image, computed_values, default_order, make_record
 
 _COMPUTED = ("width", "height", "n_faces")
-_SORT_KEY = attrgetter("sort_key")
 Analysis = tuple[Any, Any, Any]  # width, height, n_faces
 
 
@@ -40,7 +38,7 @@ class ImageStore:
     def ordered(self) -> list[ImageRecord]:
         """All images in default order (id ascending); the list must not be modified."""
         if self._ordered is None:
-            self._ordered = sorted(self._records.values(), key=_SORT_KEY)
+            self._ordered = sorted(self._records.values(), key=default_order)
         return self._ordered
 
     def candidates(self, ids: IdHint | None) -> list[ImageRecord]:

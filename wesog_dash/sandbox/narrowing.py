@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 
-from .records import ImageRecord
+from .records import ImageRecord, default_order
 
-_SORT_KEY = attrgetter("sort_key")
 _ID_NUMBER = attrgetter("id_num")
 
 
@@ -112,10 +111,10 @@ def candidates(
             record = by_id.get(str(int(number)))
             if record is not None and record.id_num == number:
                 found[record.image_id] = record
-    first_other = bisect.bisect_left(ordered, (1,), key=_SORT_KEY)
+    first_other = bisect.bisect_left(ordered, (1, 0, ""), key=default_order)  # first text id
     for bounds in hint.ranges:
         for record in ordered[bounds.slice_of(ordered, first_other)]:
             found[record.image_id] = record
     if hint.ranges:  # `id>=41` compares a non-numeric id as text: any of them may match
         found.update((record.image_id, record) for record in ordered[first_other:])
-    return sorted(found.values(), key=_SORT_KEY)
+    return sorted(found.values(), key=default_order)

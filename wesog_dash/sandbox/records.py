@@ -97,6 +97,11 @@ def canonical_int(image_id: str) -> int | None:
     return None
 
 
+def default_order(record: ImageRecord) -> tuple[int, int, str]:
+    """The sort key of the default order (`sorted(records, key=default_order)`)."""
+    return record.sort_key
+
+
 def id_sort_key(image_id: str) -> tuple[int, int, str]:
     """Default order: numeric ids numerically first, then the others as strings."""
     number = canonical_int(image_id)

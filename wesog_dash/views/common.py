@@ -81,7 +81,7 @@ def polled(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g.passive_request = True
-        read_without_transaction(db.session)
+        read_without_transaction(db.session())
         return view(*args, **kwargs)
 
     wrapped.is_polled = True  # type: ignore[attr-defined]
